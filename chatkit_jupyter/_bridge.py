@@ -1,0 +1,430 @@
+"""The comm bridge: ChatKit requests from the front end, served by a ChatKitServer in this kernel.
+
+A request travels as one ``request`` message (its body in ``buffers[0]``). The bridge runs
+``server.process(body, context)`` as an asyncio task on the kernel's own loop and answers with
+either one ``response`` message (plain JSON) or a stream: ``head``, numbered ``chunk`` messages
+and an ``end`` marker that carries the number of chunks sent.
+
+Why batch: jupyter_server drops iopub messages (comm messages included) above 1000 msgs/s, with
+no error anywhere (see ``shared/notes/bridge-facts.md``). Sending one message per SSE event loses
+thousands of events on a fast stream, so events are collected for a few milliseconds (or until a
+size cap) and sent together. Numbering lets the front end detect a loss and fail loudly instead
+of hanging; heartbeats let it detect a lost tail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import time
+import traceback
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatkit.server import ChatKitServer, StreamingResult
+from chatkit.store import NotFoundError
+from pydantic import ValidationError
+
+from . import _protocol as p
+
+logger = logging.getLogger("chatkit_jupyter")
+
+Send = Callable[[dict[str, Any], "list[bytes] | None"], None]
+"""How the bridge talks to the front end: ``widget.send(content, buffers)``."""
+
+HookHandler = Callable[[str, Mapping[str, Any]], Awaitable[Any]]
+"""Answers a front-end ``call``: ``(hook, payload) -> value``."""
+
+UploadHandler = Callable[[str, AsyncIterator[bytes], Any], Awaitable[bytes]]
+"""Stores an upload: ``(attachment_id, chunks, context) -> JSON of the attachment``."""
+
+BATCH_WINDOW_S = 0.005
+"""How long SSE bytes are collected before they are sent (measured: 5 ms loses nothing)."""
+BATCH_MAX_BYTES = 256 * 1024
+"""Send at once when this many bytes are waiting, so one message never grows without bound."""
+HEARTBEAT_S = 2.0
+"""While a stream is open, tell the front end how many chunks were sent this often."""
+MAX_UPLOAD_QUEUE = 64
+"""Upload chunks buffered in memory before the sender has to wait (backpressure)."""
+
+
+class RequestError(Exception):
+    """A request the bridge refuses, with the HTTP status the front end should see."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class RequestRecord:
+    """What happened to one request; kept in ``ChatKitWidget.requests`` for inspection."""
+
+    id: str
+    """The request id (unique across views)."""
+    type: str
+    """ChatKit request type, e.g. ``threads.add_user_message``; ``upload`` for attachment bytes."""
+    started: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` when the request arrived."""
+    status: int | None = None
+    """HTTP-like status sent to the front end; ``None`` while running."""
+    streaming: bool = False
+    """Whether the answer was an SSE stream."""
+    chunks: int = 0
+    """Messages sent for a stream."""
+    bytes: int = 0
+    """Body bytes sent."""
+    duration: float | None = None
+    """Seconds from arrival to the last message."""
+    error: str | None = None
+    """The error message shown to the user, if any."""
+    cancelled: bool = False
+    """The front end aborted the request."""
+
+
+class _Batcher:
+    """Collects SSE bytes and sends them as numbered chunks, per time window or size cap."""
+
+    def __init__(self, send_chunk: Callable[[bytes], None]) -> None:
+        self._send_chunk = send_chunk
+        self._buf = bytearray()
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop = asyncio.get_running_loop()
+
+    def add(self, data: bytes) -> None:
+        self._buf += data
+        if len(self._buf) >= BATCH_MAX_BYTES:
+            self.flush()
+        elif self._timer is None:
+            self._timer = self._loop.call_later(BATCH_WINDOW_S, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._buf:
+            data = bytes(self._buf)
+            self._buf.clear()
+            self._send_chunk(data)
+
+    def discard(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._buf.clear()
+
+
+class Bridge:
+    """Serves the ChatKit requests of one widget (all of its views).
+
+    Args:
+        send: Sends a message and its buffers to the front end.
+        server: Returns the ChatKitServer to use (read per request, so it can be swapped).
+        context: Returns the context object passed to ``server.process``.
+        hooks: Answers front-end ``call`` messages (client tools, actions, effects, secrets).
+        upload: Stores attachment bytes; ``None`` refuses uploads with a clear error.
+    """
+
+    def __init__(
+        self,
+        send: Send,
+        server: Callable[[], ChatKitServer[Any]],
+        context: Callable[[], Any],
+        hooks: HookHandler,
+        upload: UploadHandler | None = None,
+        history: int = 200,
+    ) -> None:
+        self._send = send
+        self._server = server
+        self._context = context
+        self._hooks = hooks
+        self._upload = upload
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._views: dict[str, str] = {}
+        self._uploads: dict[str, asyncio.Queue[bytes | None]] = {}
+        self.records: deque[RequestRecord] = deque(maxlen=history)
+        """Recent requests, newest last."""
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def handle(self, content: Mapping[str, Any], buffers: list[Any] | None) -> None:
+        """Handle one message from the front end (the widget's ``on_msg`` callback)."""
+        kind = content.get("kind")
+        rid = content.get("id")
+        try:
+            if kind == p.CANCEL:
+                self.cancel(str(rid))
+            elif kind == p.VIEW_CLOSED:
+                self.cancel_view(str(content.get("view")))
+            elif kind == p.UPLOAD_CHUNK:
+                self._on_upload_chunk(content, buffers)
+            elif not isinstance(rid, str) or not rid:
+                logger.warning("chatkit-jupyter: ignoring a %r message without an id", kind)
+            elif kind == p.REQUEST:
+                body = _first_buffer(buffers)
+                self._start(rid, content, self._serve(rid, content, body))
+            elif kind == p.CALL:
+                self._start(rid, content, self._call(rid, content))
+            else:
+                self._send_error(rid, 400, f"Unknown message kind {kind!r}; expected one of {', '.join(p.FROM_FRONTEND)}.")
+        except Exception:  # never let a bad message break the kernel's comm handling
+            logger.exception("chatkit-jupyter: failed to handle a %r message", kind)
+
+    def _start(self, rid: str, content: Mapping[str, Any], coro: Awaitable[None]) -> None:
+        if rid in self._tasks:
+            self._send_error(rid, 409, f"Request id {rid!r} is already in use.")
+            return
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(_as_coroutine(coro))
+        self._tasks[rid] = task
+        self._views[rid] = str(content.get("view", ""))
+        task.add_done_callback(lambda _t, rid=rid: self._forget(rid))
+
+    def _forget(self, rid: str) -> None:
+        self._tasks.pop(rid, None)
+        self._views.pop(rid, None)
+        self._uploads.pop(rid, None)
+
+    @property
+    def pending(self) -> int:
+        """Number of requests still running."""
+        return len(self._tasks)
+
+    def cancel(self, rid: str) -> bool:
+        """Cancel one running request; returns whether there was one."""
+        task = self._tasks.get(rid)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    def cancel_view(self, view: str) -> int:
+        """Cancel every request a closed view still has running; returns how many."""
+        rids = [rid for rid, v in self._views.items() if v == view]
+        for rid in rids:
+            self.cancel(rid)
+        return len(rids)
+
+    def cancel_all(self) -> None:
+        """Cancel everything (the widget is closing)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+
+    async def wait_idle(self) -> None:
+        """Wait until no request is running (for tests and orderly shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    # -- requests -------------------------------------------------------------------------------
+
+    async def _serve(self, rid: str, content: Mapping[str, Any], body: bytes) -> None:
+        url = str(content.get("url", p.API_URL))
+        record = RequestRecord(id=rid, type=_request_type(body) if not content.get("chunked") else "upload")
+        self.records.append(record)
+        try:
+            if url.startswith(p.UPLOAD_URL):
+                payload = await self._receive_upload(rid, url, content, body)
+                self._respond(record, 200, "application/json", payload)
+                return
+            server = self._server()
+            try:
+                result = await server.process(body, self._context())
+            except ValidationError as e:
+                raise RequestError(400, _describe_validation_error(body, e)) from e
+            if isinstance(result, StreamingResult):
+                await self._stream(record, result)
+            else:
+                self._respond(record, 200, "application/json", result.json)
+        except asyncio.CancelledError:
+            record.cancelled = True
+            record.duration = time.monotonic() - record.started
+            raise
+        except RequestError as e:
+            self._fail(record, e.status, e.message)
+        except NotFoundError as e:
+            self._fail(record, 404, f"Not found: {e}")
+        except Exception as e:
+            logger.exception("chatkit-jupyter: the ChatKit server failed on %s", record.type)
+            self._fail(
+                record,
+                500,
+                f"The ChatKit server raised {type(e).__name__}: {e}. The kernel is still running; "
+                "see `widget.errors` for the traceback.",
+                detail=traceback.format_exc(),
+            )
+
+    async def _stream(self, record: RequestRecord, result: StreamingResult) -> None:
+        rid = record.id
+        record.streaming = True
+        self._send({"kind": p.HEAD, "id": rid, "status": 200, "content_type": "text/event-stream"}, None)
+
+        def send_chunk(data: bytes) -> None:
+            self._send({"kind": p.CHUNK, "id": rid, "seq": record.chunks}, [data])
+            record.chunks += 1
+            record.bytes += len(data)
+
+        batcher = _Batcher(send_chunk)
+        beat = asyncio.get_running_loop().create_task(self._heartbeat(record))
+        try:
+            async for data in result:
+                batcher.add(data)
+            batcher.flush()
+        except BaseException:
+            batcher.discard()
+            raise
+        finally:
+            beat.cancel()
+        record.status = 200
+        record.duration = time.monotonic() - record.started
+        self._send({"kind": p.END, "id": rid, "total": record.chunks}, None)
+
+    async def _heartbeat(self, record: RequestRecord) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            self._send({"kind": p.BEAT, "id": record.id, "sent": record.chunks}, None)
+
+    def _respond(self, record: RequestRecord, status: int, content_type: str, body: bytes) -> None:
+        record.status = status
+        record.bytes = len(body)
+        record.duration = time.monotonic() - record.started
+        self._send(
+            {"kind": p.RESPONSE, "id": record.id, "status": status, "content_type": content_type},
+            [body],
+        )
+
+    def _fail(self, record: RequestRecord, status: int, message: str, detail: str | None = None) -> None:
+        record.status = status
+        record.error = detail or message
+        record.duration = time.monotonic() - record.started
+        self._send_error(record.id, status, message)
+
+    def _send_error(self, rid: str, status: int, message: str) -> None:
+        self._send({"kind": p.ERROR, "id": rid, "status": status, "message": message}, None)
+
+    # -- uploads --------------------------------------------------------------------------------
+
+    async def _receive_upload(
+        self, rid: str, url: str, content: Mapping[str, Any], body: bytes
+    ) -> bytes:
+        if self._upload is None:
+            raise RequestError(
+                501,
+                "This server has no attachment store, so uploads are off. Pass "
+                "`attachment_store=` to the server or disable composer attachments.",
+            )
+        attachment_id = url[len(p.UPLOAD_URL) :].strip("/")
+        if not attachment_id:
+            raise RequestError(400, f"Upload URL {url!r} names no attachment.")
+        if content.get("chunked"):
+            queue = self._uploads.setdefault(rid, asyncio.Queue(MAX_UPLOAD_QUEUE))
+            chunks: AsyncIterator[bytes] = _drain(queue)
+        else:
+            chunks = _once(body)
+        return await self._upload(attachment_id, chunks, self._context())
+
+    def _on_upload_chunk(self, content: Mapping[str, Any], buffers: list[Any] | None) -> None:
+        rid = str(content.get("id"))
+        if rid not in self._tasks:
+            return  # cancelled or failed already; the rest of the file is dropped
+        queue = self._uploads.setdefault(rid, asyncio.Queue(MAX_UPLOAD_QUEUE))
+        data = _first_buffer(buffers)
+        # put_nowait: the kernel handles comm messages one at a time, so the reader runs between
+        # them; a full queue means the reader stalled, which is an error, not a reason to block.
+        try:
+            if data:
+                queue.put_nowait(data)
+            if content.get("last"):
+                queue.put_nowait(None)
+        except asyncio.QueueFull:
+            self.cancel(rid)
+            self._send_error(rid, 503, "The kernel fell behind while receiving the upload; try again.")
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    async def _call(self, rid: str, content: Mapping[str, Any]) -> None:
+        hook = str(content.get("hook"))
+        payload = content.get("payload") or {}
+        try:
+            value = await self._hooks(hook, payload)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            logger.exception("chatkit-jupyter: the %s hook failed", hook)
+            self._send({"kind": p.RESULT, "id": rid, "ok": False, "message": f"{type(e).__name__}: {e}"}, None)
+            return
+        self._send({"kind": p.RESULT, "id": rid, "ok": True, "value": value}, None)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+async def _as_coroutine(aw: Awaitable[None]) -> None:
+    await aw
+
+
+async def _drain(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
+    while (data := await queue.get()) is not None:
+        yield data
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _first_buffer(buffers: list[Any] | None) -> bytes:
+    if not buffers:
+        return b""
+    buf = buffers[0]
+    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
+
+
+def _request_type(body: bytes) -> str:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return "(malformed)"
+    return str(parsed.get("type")) if isinstance(parsed, dict) else "(malformed)"
+
+
+def _describe_validation_error(body: bytes, error: ValidationError) -> str:
+    """A one-paragraph message for a request ChatKit could not parse."""
+    try:
+        parsed = json.loads(body)
+    except ValueError as e:
+        return f"Malformed ChatKit request: the body is not valid JSON ({e})."
+    if not isinstance(parsed, dict) or "type" not in parsed:
+        return "Malformed ChatKit request: expected a JSON object with a 'type' field."
+    known = _known_request_types()
+    if parsed["type"] not in known:
+        return f"Unknown ChatKit request type {parsed['type']!r}; expected one of: {', '.join(sorted(known))}."
+    problems = "; ".join(
+        f"{'.'.join(str(x) for x in err['loc'][1:]) or '(body)'}: {err['msg']}" for err in error.errors()[:5]
+    )
+    return f"Invalid {parsed['type']!r} request: {problems}."
+
+
+def _known_request_types() -> set[str]:
+    from typing import get_args
+
+    from chatkit import types
+
+    found: set[str] = set()
+    for name in ("StreamingReq", "NonStreamingReq"):
+        union = getattr(types, name)
+        for member in get_args(get_args(union)[0]) or get_args(union):
+            field_ = getattr(member, "model_fields", {}).get("type")
+            if field_ is not None and isinstance(field_.default, str):
+                found.add(field_.default)
+    return found
+
+
+async def call_handler(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a user's handler, sync or async."""
+    value = fn(*args)
+    if inspect.isawaitable(value):
+        value = await value
+    return value

@@ -1,0 +1,98 @@
+"""``%chatkit``: a ChatKit chat in the cell output, configured from one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+
+class MagicError(Exception):
+    """A one-line problem with ``%chatkit``'s arguments (shown without a traceback)."""
+
+
+@magics_class
+class ChatKitMagics(Magics):
+    """The ``%chatkit`` line magic."""
+
+    @magic_arguments()
+    @argument("--server", metavar="NAME", help="a ChatKitServer variable to serve the chat")
+    @argument("--agent", metavar="NAME", help="an agents.Agent variable (looked up at every turn)")
+    @argument("--model", metavar="M", help="model name, e.g. gpt-4.1-mini or an Ollama model")
+    @argument("--theme", choices=("light", "dark"), help="colour scheme (default: follow Jupyter)")
+    @argument("--height", type=int, default=600, help="height in pixels (default 600)")
+    @argument("--greeting", metavar="TEXT", help="start screen greeting")
+    @argument("--placeholder", metavar="TEXT", help="composer placeholder")
+    @argument("--renderer", choices=("auto", "chatkit", "lite"), default="auto",
+              help="hosted ChatKit, the lite renderer, or auto (hosted, else lite)")
+    @argument("--db", metavar="PATH", help="SQLite file for threads (':memory:' keeps none)")
+    @line_magic
+    def chatkit(self, line: str = "") -> Any:
+        """Show a ChatKit chat served by this kernel. ``w = %chatkit`` keeps the widget."""
+        try:
+            args = parse_argstring(self.chatkit, line)
+            widget = build_widget(args, self.shell.user_ns if self.shell else {})
+        except MagicError as e:
+            print(f"%chatkit: {e}")  # noqa: T201 - a one-line error is the magic's whole UI
+            return None
+        widget.display_once()
+        return widget
+
+
+def _lookup(ns: dict[str, Any], name: str, kind: type, what: str) -> Any:
+    candidates = sorted(k for k, v in ns.items() if not k.startswith("_") and isinstance(v, kind))
+    listing = ", ".join(candidates) if candidates else "none defined yet"
+    if name not in ns:
+        raise MagicError(f"no variable named {name!r}. {what} variables: {listing}.")
+    if not isinstance(ns[name], kind):
+        raise MagicError(
+            f"{name!r} is a {type(ns[name]).__name__}, not {what}. {what} variables: {listing}."
+        )
+    return ns[name]
+
+
+def build_widget(args: Any, ns: dict[str, Any]) -> Any:
+    """Make the widget that ``%chatkit`` shows, from parsed arguments and the user namespace."""
+    from agents import Agent
+    from chatkit.server import ChatKitServer
+
+    from ._server import NotebookServer
+    from ._widget import ChatKitWidget
+
+    if args.server and (args.agent or args.model or args.db):
+        raise MagicError("--server cannot be combined with --agent, --model or --db; configure the server itself.")
+    if args.server:
+        server = _lookup(ns, args.server, ChatKitServer, "ChatKitServer")
+    else:
+        if args.agent:
+            _lookup(ns, args.agent, Agent, "Agent")
+        store = None
+        if args.db:
+            from ._store import SQLiteStore
+
+            store = SQLiteStore(args.db)
+        server = NotebookServer(args.agent or None, store=store, model=args.model or None)
+    options: dict[str, Any] = {}
+    if args.theme:
+        options["theme"] = {"colorScheme": args.theme}
+    if args.greeting:
+        options["startScreen"] = {"greeting": args.greeting}
+    if args.placeholder:
+        options["composer"] = {"placeholder": args.placeholder}
+    if args.height <= 0:
+        raise MagicError(f"--height must be a positive number of pixels, not {args.height}.")
+    return ChatKitWidget(server, options=options, height=args.height, renderer=args.renderer)
+
+
+def load(ipython: Any) -> None:
+    """Register the magics (called by ``load_ipython_extension``)."""
+    ipython.register_magics(ChatKitMagics)
+
+
+def unload(ipython: Any) -> None:
+    """Remove ``%chatkit`` (called by ``unload_ipython_extension``)."""
+    magics = ipython.magics_manager.magics.get("line", {})
+    magics.pop("chatkit", None)
+    registry = ipython.magics_manager.registry
+    registry.pop("ChatKitMagics", None)

@@ -1,0 +1,306 @@
+"""``ChatKitWidget``: the anywidget that shows ChatKit in a cell and hosts the comm bridge."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar
+
+import anywidget
+import traitlets
+from chatkit.server import ChatKitServer
+
+from . import _protocol as p
+from ._bridge import Bridge, RequestRecord, call_handler
+
+STATIC = pathlib.Path(__file__).parent / "static"
+
+DEFAULT_CDN_URL = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
+"""Where OpenAI serves the ``<openai-chatkit>`` web component (unversioned)."""
+
+CHATKIT_OPTIONS: tuple[str, ...] = (
+    "locale",
+    "theme",
+    "frameTitle",
+    "initialThread",
+    "header",
+    "history",
+    "startScreen",
+    "threadItemActions",
+    "composer",
+    "disclaimer",
+    "entities",
+    "commands",
+    "widgets",
+    "thread",
+)
+"""Every ChatKit option a notebook may set (``@openai/chatkit``'s ``ChatKitOptions``).
+
+``api`` and ``onClientTool`` are not here: the widget owns them and bridges them to the kernel.
+"""
+
+OWNED_OPTIONS: dict[str, str] = {
+    "api": "the widget routes ChatKit's API through the kernel; pass a ChatKitServer as `server=`",
+    "onClientTool": "register Python handlers with `@widget.client_tool(name)`",
+}
+
+Renderer = Literal["auto", "chatkit", "lite"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _bundle(name: str) -> pathlib.Path:
+    path = STATIC / name
+    if not path.exists():
+        raise RuntimeError(
+            f"chatkit-jupyter's front-end bundle {path} is missing. Build it with "
+            "`npm install && npm run build` in the js/ folder, or reinstall the package."
+        )
+    return path
+
+
+def validate_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ChatKit option keys; raise a ``ValueError`` naming a wrong key and the valid ones."""
+    if not isinstance(options, Mapping):
+        raise TypeError(f"ChatKit options must be a dict, not {type(options).__name__}.")
+    for key, value in options.items():
+        if key in OWNED_OPTIONS:
+            raise ValueError(f"The {key!r} option is owned by ChatKitWidget: {OWNED_OPTIONS[key]}.")
+        if key not in CHATKIT_OPTIONS:
+            raise ValueError(
+                f"Unknown ChatKit option {key!r}. Valid options: {', '.join(CHATKIT_OPTIONS)}."
+            )
+        if key == "widgets" and isinstance(value, Mapping) and "onAction" in value:
+            raise ValueError(
+                "The 'widgets.onAction' option is owned by ChatKitWidget: register a Python "
+                "handler with `@widget.on_action`."
+            )
+    return dict(options)
+
+
+class ChatKitWidget(anywidget.AnyWidget):
+    """A ChatKit chat in a notebook cell, served by a ChatKitServer in this kernel.
+
+    Args:
+        server: Any ``chatkit.server.ChatKitServer``; ``None`` makes a default ``NotebookServer``.
+        options: ChatKit options (all but ``api``, which the widget owns).
+        height: Height of the chat in pixels.
+        renderer: ``"auto"`` tries the hosted component and falls back to the lite renderer;
+            ``"chatkit"`` only uses the hosted component; ``"lite"`` never loads it.
+        cdn_url: Where to load the hosted ``<openai-chatkit>`` script from.
+        domain_key: ChatKit's ``api.domainKey``.
+    """
+
+    _esm = _bundle("widget.js")
+    _css = _bundle("widget.css")
+
+    options = traitlets.Dict().tag(sync=True)
+    """ChatKit options, validated; change them on a live widget and every view updates."""
+    height = traitlets.Int(600).tag(sync=True)
+    """Height of the chat in pixels."""
+    renderer = traitlets.Enum(("auto", "chatkit", "lite"), default_value="auto").tag(sync=True)
+    """Which front end renders the chat."""
+    cdn_url = traitlets.Unicode(DEFAULT_CDN_URL).tag(sync=True)
+    """URL of the hosted ChatKit script."""
+    domain_key = traitlets.Unicode("local-dev").tag(sync=True)
+    """ChatKit's ``api.domainKey``."""
+    load_timeout = traitlets.Float(4.0).tag(sync=True)
+    """Seconds ``renderer="auto"`` waits for the hosted component before falling back."""
+    client_tools = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Names of the client tools with a Python handler (read-only; use ``client_tool``)."""
+
+    def __init__(
+        self,
+        server: ChatKitServer[Any] | None = None,
+        *,
+        options: Mapping[str, Any] | None = None,
+        height: int = 600,
+        renderer: Renderer = "auto",
+        cdn_url: str | None = None,
+        domain_key: str = "local-dev",
+        context: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if server is None:
+            from ._server import NotebookServer
+
+            server = NotebookServer()
+        if not isinstance(server, ChatKitServer):
+            raise TypeError(
+                f"server must be a chatkit.server.ChatKitServer, not {type(server).__name__}."
+            )
+        self.server: ChatKitServer[Any] = server
+        """The ChatKitServer that answers this widget's requests; may be replaced."""
+        self.context: Any = {} if context is None else context
+        """Passed to ``server.process`` as the request context (e.g. ``{"user_id": ...}``)."""
+        self._client_tool_handlers: dict[str, Callable[..., Any]] = {}
+        self._action_handlers: list[Callable[..., Any]] = []
+        self._effect_handlers: list[Callable[..., Any]] = []
+        self._secret_provider: Callable[..., Any] | None = None
+        self._displayed_in: int | None = None
+        self.events: list[dict[str, Any]] = []
+        """Front-end events reported to the kernel (effects, logs), newest last."""
+        super().__init__(
+            options=validate_options(options or {}),
+            height=height,
+            renderer=renderer,
+            cdn_url=cdn_url or DEFAULT_CDN_URL,
+            domain_key=domain_key,
+            **kwargs,
+        )
+        self._bridge = Bridge(
+            send=self._send_message,
+            server=lambda: self.server,
+            context=lambda: self.context,
+            hooks=self._dispatch_hook,
+            upload=self._store_upload,
+        )
+        self.on_msg(self._on_message)
+
+    @traitlets.validate("options")
+    def _validate_options(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return validate_options(proposal["value"])
+        except (TypeError, ValueError) as e:
+            raise traitlets.TraitError(str(e)) from None
+
+    # -- the bridge -----------------------------------------------------------------------------
+
+    def _send_message(self, content: dict[str, Any], buffers: list[bytes] | None) -> None:
+        self.send(content, buffers)
+
+    def _on_message(self, _widget: Any, content: Any, buffers: list[Any] | None) -> None:
+        if isinstance(content, Mapping) and content.get("kind") in p.FROM_FRONTEND:
+            self._bridge.handle(content, buffers)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Recent requests and what happened to them, newest last."""
+        return list(self._bridge.records)
+
+    @property
+    def errors(self) -> list[str]:
+        """Errors of recent requests (tracebacks for server exceptions), newest last."""
+        return [r.error for r in self._bridge.records if r.error]
+
+    @property
+    def pending_requests(self) -> int:
+        """Requests still running in the kernel."""
+        return self._bridge.pending
+
+    async def wait_idle(self) -> None:
+        """Wait until every running request has finished."""
+        await self._bridge.wait_idle()
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        # `%chatkit` displays the widget itself (so `w = %chatkit` shows it too) and returns it;
+        # skip the second display that IPython's displayhook would make of that return value.
+        from IPython.core.getipython import get_ipython
+        from IPython.display import publish_display_data
+
+        shell = get_ipython()
+        count = getattr(shell, "execution_count", None)
+        if count is not None and self._displayed_in == count:
+            self._displayed_in = None
+            return
+        bundle = self._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        publish_display_data(data, metadata)
+
+    def display_once(self) -> None:
+        """Display now and skip the displayhook's display of this same widget in this cell."""
+        from IPython.core.getipython import get_ipython
+
+        self._displayed_in = None
+        self._ipython_display_()
+        self._displayed_in = getattr(get_ipython(), "execution_count", None)
+
+    def close(self) -> None:
+        """Close the widget and cancel whatever it still runs."""
+        self._bridge.cancel_all()
+        super().close()
+
+    async def _store_upload(self, attachment_id: str, chunks: Any, context: Any) -> bytes:
+        store = getattr(self.server, "attachment_store", None)
+        write = getattr(store, "write_upload", None)
+        if write is None:
+            from ._bridge import RequestError
+
+            raise RequestError(
+                501,
+                "Uploads need an attachment store with `write_upload` (chatkit_jupyter."
+                "FileAttachmentStore); this server has none.",
+            )
+        attachment = await write(attachment_id, chunks, context)
+        return attachment.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    def client_tool(self, name: str) -> Callable[[F], F]:
+        """Register a Python handler for ChatKit client tool ``name``.
+
+        The handler receives the tool's ``params`` dict and returns a JSON-able dict (it may be
+        async). Example::
+
+            @w.client_tool("get_selection")
+            def get_selection(params):
+                return {"rows": [1, 2, 3]}
+        """
+
+        def register(fn: F) -> F:
+            self._client_tool_handlers[name] = fn
+            self.client_tools = sorted(self._client_tool_handlers)
+            return fn
+
+        return register
+
+    def on_action(self, fn: F) -> F:
+        """Register a handler for widget actions with ``handler: "client"``: ``fn(action, item)``."""
+        self._action_handlers.append(fn)
+        return fn
+
+    def on_effect(self, fn: F) -> F:
+        """Register a handler for ``client_effect`` events: ``fn(name, data)``."""
+        self._effect_handlers.append(fn)
+        return fn
+
+    async def _dispatch_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
+        if hook == p.HOOK_CLIENT_TOOL:
+            name = str(payload.get("name"))
+            handler = self._client_tool_handlers.get(name)
+            if handler is None:
+                known = ", ".join(sorted(self._client_tool_handlers)) or "none"
+                raise LookupError(
+                    f"No Python handler for client tool {name!r} (registered: {known}). "
+                    f"Add one with @widget.client_tool({name!r})."
+                )
+            result = await call_handler(handler, dict(payload.get("params") or {}))
+            if not isinstance(result, Mapping):
+                raise TypeError(
+                    f"Client tool {name!r} must return a dict, not {type(result).__name__}."
+                )
+            return dict(result)
+        if hook == p.HOOK_ACTION:
+            if not self._action_handlers:
+                raise LookupError(
+                    "A widget action with handler 'client' arrived but no Python handler is "
+                    "registered; add one with @widget.on_action."
+                )
+            for handler in self._action_handlers:
+                await call_handler(handler, payload.get("action"), payload.get("item"))
+            return None
+        if hook == p.HOOK_EFFECT:
+            self.events.append({"kind": "effect", **payload})
+            for handler in self._effect_handlers:
+                await call_handler(handler, payload.get("name"), payload.get("data"))
+            return None
+        if hook == p.HOOK_LOG:
+            self.events.append({"kind": "log", **payload})
+            del self.events[:-500]
+            return None
+        if hook == p.HOOK_CLIENT_SECRET:
+            if self._secret_provider is None:
+                raise LookupError("This widget is not connected to a hosted ChatKit workflow.")
+            return await call_handler(self._secret_provider, payload.get("current"))
+        raise LookupError(f"Unknown hook {hook!r}; expected one of {', '.join(p.HOOKS)}.")

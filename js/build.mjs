@@ -1,0 +1,27 @@
+// Bundles the front end into ../chatkit_jupyter/static/ (widget.js + widget.css), which the
+// Python package serves as the anywidget ESM and CSS. `--watch` rebuilds on change.
+import * as esbuild from "esbuild";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const watch = process.argv.includes("--watch");
+
+const options = {
+  entryPoints: { widget: path.join(here, "src/index.ts") },
+  outdir: path.join(here, "../chatkit_jupyter/static"),
+  bundle: true,
+  format: "esm",
+  target: ["es2020"],
+  minify: !watch,
+  sourcemap: watch ? "inline" : false,
+  legalComments: "none",
+  logLevel: "info",
+};
+
+if (watch) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+} else {
+  await esbuild.build(options);
+}

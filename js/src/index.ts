@@ -1,0 +1,183 @@
+// The anywidget entry point: one view of a ChatKitWidget. It owns ChatKit's `api` (a fetch over
+// the comm bridge), bridges client tools, widget actions and effects to Python, and picks the
+// renderer: OpenAI's hosted <openai-chatkit> or our lite renderer.
+
+import type { ChatKitOptions, OpenAIChatKit } from "@openai/chatkit";
+import type { AnyModel, Render } from "@anywidget/types";
+
+import { Bridge, type CommModel } from "./bridge";
+import { createHostedElement, loadHostedChatKit } from "./hosted";
+import { mountLite, type LiteController, type LiteOptions } from "./lite";
+import * as p from "./protocol";
+import "./styles.css";
+
+interface WidgetModel {
+  options: Record<string, unknown>;
+  height: number;
+  renderer: "auto" | "chatkit" | "lite";
+  cdn_url: string;
+  domain_key: string;
+  load_timeout: number;
+  client_tools: string[];
+}
+
+type Model = AnyModel<WidgetModel>;
+
+/** JupyterLab's (and VS Code's) current colour scheme. */
+export function hostColorScheme(): "light" | "dark" {
+  const body = document.body;
+  const lab = body.dataset.jpThemeLight;
+  if (lab === "false") return "dark";
+  if (lab === "true") return "light";
+  if (body.classList.contains("vscode-dark") || body.classList.contains("vscode-high-contrast")) return "dark";
+  if (body.classList.contains("vscode-light")) return "light";
+  return window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
+/** The options our renderers get: the user's, plus the parts the widget owns. */
+function buildOptions(model: Model, bridge: Bridge): ChatKitOptions {
+  const user = (model.get("options") ?? {}) as Record<string, unknown>;
+  const widgets = (user.widgets ?? {}) as Record<string, unknown>;
+  let theme = user.theme as ChatKitOptions["theme"];
+  if (theme === undefined) theme = { colorScheme: hostColorScheme() };
+  else if (typeof theme === "object" && !theme.colorScheme) theme = { ...theme, colorScheme: hostColorScheme() };
+  return {
+    ...(user as Partial<ChatKitOptions>),
+    theme,
+    api: {
+      url: p.API_URL,
+      domainKey: model.get("domain_key"),
+      fetch: bridge.fetch,
+      uploadStrategy: { type: "two_phase" },
+    },
+    onClientTool: async (call) => (await bridge.call(p.HOOK_CLIENT_TOOL, call)) as Record<string, unknown>,
+    widgets: {
+      ...widgets,
+      onAction: async (action, item) => {
+        await bridge.call(p.HOOK_ACTION, { action, item });
+      },
+    },
+  };
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const render: Render<WidgetModel> = ({ model, el: host }) => {
+  const root = el("div", "ckj-root");
+  const status = el("div", "ckj-status");
+  status.setAttribute("role", "status");
+  const alert = el("div", "ckj-alert");
+  alert.setAttribute("role", "alert");
+  alert.hidden = true;
+  const stage = el("div", "ckj-stage");
+  root.append(status, alert, stage);
+  host.appendChild(root);
+
+  const showError = (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    alert.hidden = false;
+    alert.textContent = message;
+  };
+  const bridge = new Bridge(model as unknown as CommModel, { onError: showError });
+
+  const applyHeight = () => {
+    stage.style.height = `${Math.max(200, model.get("height") || 600)}px`;
+  };
+  applyHeight();
+
+  let lite: LiteController | undefined;
+  let hosted: OpenAIChatKit | undefined;
+  let disposed = false;
+
+  const forwardEvents = (target: HTMLElement) => {
+    target.addEventListener("chatkit.effect", (e) => bridge.notify(p.HOOK_EFFECT, (e as CustomEvent).detail));
+    target.addEventListener("chatkit.log", (e) => bridge.notify(p.HOOK_LOG, (e as CustomEvent).detail));
+    target.addEventListener("chatkit.error", (e) => {
+      const detail = (e as CustomEvent<{ error: Error }>).detail;
+      bridge.notify(p.HOOK_LOG, { name: "error", data: { message: String(detail?.error?.message ?? detail?.error) } });
+    });
+    target.addEventListener("chatkit.response.start", () => {
+      alert.hidden = true;
+    });
+  };
+
+  const mountLiteRenderer = () => {
+    const { api: _api, ...options } = buildOptions(model, bridge);
+    lite = mountLite(stage, options as LiteOptions, { fetch: bridge.fetch, apiUrl: p.API_URL, colorScheme: hostColorScheme });
+    forwardEvents(lite.element);
+  };
+
+  const mountHosted = () => {
+    hosted = createHostedElement();
+    hosted.classList.add("ckj-hosted");
+    stage.appendChild(hosted);
+    forwardEvents(hosted);
+    hosted.setOptions(buildOptions(model, bridge));
+  };
+
+  const start = async () => {
+    const renderer = model.get("renderer");
+    if (renderer === "lite") {
+      mountLiteRenderer();
+      return;
+    }
+    status.textContent = "Loading ChatKit…";
+    try {
+      await loadHostedChatKit(model.get("cdn_url"), Math.max(0, model.get("load_timeout") ?? 4) * 1000);
+      if (disposed) return;
+      status.textContent = "";
+      mountHosted();
+    } catch (error) {
+      if (disposed) return;
+      const reason = error instanceof Error ? error.message : String(error);
+      if (renderer === "chatkit") {
+        status.textContent = "";
+        showError(
+          `Hosted ChatKit could not load: ${reason}. This machine may be offline or the CDN blocked. ` +
+            'Use renderer="lite" (or "auto") to chat with the lite renderer, or set cdn_url to a reachable copy.',
+        );
+        return;
+      }
+      status.textContent = `Hosted ChatKit could not load: ${reason}. Using the lite renderer.`;
+      mountLiteRenderer();
+    }
+  };
+  void start();
+
+  const refreshOptions = () => {
+    if (lite) {
+      const { api: _api, ...options } = buildOptions(model, bridge);
+      lite.setOptions(options as LiteOptions);
+    } else if (hosted) {
+      hosted.setOptions(buildOptions(model, bridge));
+    }
+  };
+  model.on("change:options", refreshOptions);
+  model.on("change:height", applyHeight);
+
+  // Follow JupyterLab's theme switch when the user set no colour scheme of their own.
+  let scheme = hostColorScheme();
+  const themeObserver = new MutationObserver(() => {
+    if (hostColorScheme() === scheme) return;
+    scheme = hostColorScheme();
+    refreshOptions();
+  });
+  themeObserver.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "class"] });
+
+  return () => {
+    disposed = true;
+    themeObserver.disconnect();
+    model.off("change:options", refreshOptions);
+    model.off("change:height", applyHeight);
+    lite?.destroy();
+    bridge.close();
+    root.remove();
+  };
+};
+
+export default { render };
