@@ -171,7 +171,11 @@ class Bridge:
             elif kind == p.CALL:
                 self._start(rid, content, self._call(rid, content))
             else:
-                self._send_error(rid, 400, f"Unknown message kind {kind!r}; expected one of {', '.join(p.FROM_FRONTEND)}.")
+                self._send_error(
+                    rid,
+                    400,
+                    f"Unknown message kind {kind!r}; expected one of {', '.join(p.FROM_FRONTEND)}.",
+                )
         except Exception:  # never let a bad message break the kernel's comm handling
             logger.exception("chatkit-jupyter: failed to handle a %r message", kind)
 
@@ -223,7 +227,9 @@ class Bridge:
 
     async def _serve(self, rid: str, content: Mapping[str, Any], body: bytes) -> None:
         url = str(content.get("url", p.API_URL))
-        record = RequestRecord(id=rid, type=_request_type(body) if not content.get("chunked") else "upload")
+        record = RequestRecord(
+            id=rid, type=_request_type(body) if not content.get("chunked") else "upload"
+        )
         self.records.append(record)
         try:
             if url.startswith(p.UPLOAD_URL):
@@ -260,7 +266,9 @@ class Bridge:
     async def _stream(self, record: RequestRecord, result: StreamingResult) -> None:
         rid = record.id
         record.streaming = True
-        self._send({"kind": p.HEAD, "id": rid, "status": 200, "content_type": "text/event-stream"}, None)
+        self._send(
+            {"kind": p.HEAD, "id": rid, "status": 200, "content_type": "text/event-stream"}, None
+        )
 
         def send_chunk(data: bytes) -> None:
             self._send({"kind": p.CHUNK, "id": rid, "seq": record.chunks}, [data])
@@ -296,7 +304,9 @@ class Bridge:
             [body],
         )
 
-    def _fail(self, record: RequestRecord, status: int, message: str, detail: str | None = None) -> None:
+    def _fail(
+        self, record: RequestRecord, status: int, message: str, detail: str | None = None
+    ) -> None:
         record.status = status
         record.error = detail or message
         record.duration = time.monotonic() - record.started
@@ -341,7 +351,9 @@ class Bridge:
                 queue.put_nowait(None)
         except asyncio.QueueFull:
             self.cancel(rid)
-            self._send_error(rid, 503, "The kernel fell behind while receiving the upload; try again.")
+            self._send_error(
+                rid, 503, "The kernel fell behind while receiving the upload; try again."
+            )
 
     # -- hooks ----------------------------------------------------------------------------------
 
@@ -354,7 +366,10 @@ class Bridge:
             raise
         except Exception as e:
             logger.exception("chatkit-jupyter: the %s hook failed", hook)
-            self._send({"kind": p.RESULT, "id": rid, "ok": False, "message": f"{type(e).__name__}: {e}"}, None)
+            self._send(
+                {"kind": p.RESULT, "id": rid, "ok": False, "message": f"{type(e).__name__}: {e}"},
+                None,
+            )
             return
         self._send({"kind": p.RESULT, "id": rid, "ok": True, "value": value}, None)
 
@@ -402,7 +417,8 @@ def _describe_validation_error(body: bytes, error: ValidationError) -> str:
     if parsed["type"] not in known:
         return f"Unknown ChatKit request type {parsed['type']!r}; expected one of: {', '.join(sorted(known))}."
     problems = "; ".join(
-        f"{'.'.join(str(x) for x in err['loc'][1:]) or '(body)'}: {err['msg']}" for err in error.errors()[:5]
+        f"{'.'.join(str(x) for x in err['loc'][1:]) or '(body)'}: {err['msg']}"
+        for err in error.errors()[:5]
     )
     return f"Invalid {parsed['type']!r} request: {problems}."
 
@@ -422,9 +438,9 @@ def _known_request_types() -> set[str]:
     return found
 
 
-async def call_handler(fn: Callable[..., Any], *args: Any) -> Any:
+async def call_handler(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call a user's handler, sync or async."""
-    value = fn(*args)
+    value = fn(*args, **kwargs)
     if inspect.isawaitable(value):
         value = await value
     return value

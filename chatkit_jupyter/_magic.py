@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 
 class MagicError(Exception):
@@ -24,20 +25,33 @@ class ChatKitMagics(Magics):
     @argument("--height", type=int, default=600, help="height in pixels (default 600)")
     @argument("--greeting", metavar="TEXT", help="start screen greeting")
     @argument("--placeholder", metavar="TEXT", help="composer placeholder")
-    @argument("--renderer", choices=("auto", "chatkit", "lite"), default="auto",
-              help="hosted ChatKit, the lite renderer, or auto (hosted, else lite)")
+    @argument(
+        "--renderer",
+        choices=("auto", "chatkit", "lite"),
+        default="auto",
+        help="hosted ChatKit, the lite renderer, or auto (hosted, else lite)",
+    )
     @argument("--db", metavar="PATH", help="SQLite file for threads (':memory:' keeps none)")
     @line_magic
     def chatkit(self, line: str = "") -> Any:
         """Show a ChatKit chat served by this kernel. ``w = %chatkit`` keeps the widget."""
         try:
-            args = parse_argstring(self.chatkit, line)
+            args = _parse(self.chatkit, line)
             widget = build_widget(args, self.shell.user_ns if self.shell else {})
         except MagicError as e:
             print(f"%chatkit: {e}")  # noqa: T201 - a one-line error is the magic's whole UI
             return None
         widget.display_once()
         return widget
+
+
+def _parse(magic: Any, line: str) -> Any:
+    # IPython's parse_argstring keeps the quotes of `--greeting "Hi there"`; shlex drops them.
+    try:
+        argv = shlex.split(line)
+    except ValueError as e:
+        raise MagicError(f"could not parse the arguments ({e}); check the quotes.") from None
+    return magic.parser.parse_args(argv)
 
 
 def _lookup(ns: dict[str, Any], name: str, kind: type, what: str) -> Any:
@@ -47,7 +61,7 @@ def _lookup(ns: dict[str, Any], name: str, kind: type, what: str) -> Any:
         raise MagicError(f"no variable named {name!r}. {what} variables: {listing}.")
     if not isinstance(ns[name], kind):
         raise MagicError(
-            f"{name!r} is a {type(ns[name]).__name__}, not {what}. {what} variables: {listing}."
+            f"{name!r} is of type {type(ns[name]).__name__}, not {what}. {what} variables: {listing}."
         )
     return ns[name]
 
@@ -61,7 +75,9 @@ def build_widget(args: Any, ns: dict[str, Any]) -> Any:
     from ._widget import ChatKitWidget
 
     if args.server and (args.agent or args.model or args.db):
-        raise MagicError("--server cannot be combined with --agent, --model or --db; configure the server itself.")
+        raise MagicError(
+            "--server cannot be combined with --agent, --model or --db; configure the server itself."
+        )
     if args.server:
         server = _lookup(ns, args.server, ChatKitServer, "ChatKitServer")
     else:

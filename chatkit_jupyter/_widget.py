@@ -11,7 +11,7 @@ import traitlets
 from chatkit.server import ChatKitServer
 
 from . import _protocol as p
-from ._bridge import Bridge, RequestRecord, call_handler
+from ._bridge import Bridge, RequestError, RequestRecord, call_handler
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -105,6 +105,9 @@ class ChatKitWidget(anywidget.AnyWidget):
     """ChatKit's ``api.domainKey``."""
     load_timeout = traitlets.Float(4.0).tag(sync=True)
     """Seconds ``renderer="auto"`` waits for the hosted component before falling back."""
+    api_mode = traitlets.Enum(("custom", "hosted"), default_value="custom").tag(sync=True)
+    """``custom``: requests go to ``server`` in this kernel; ``hosted``: an OpenAI-hosted
+    Agent Builder workflow, for which the kernel only mints client secrets (see ``for_workflow``)."""
     client_tools = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """Names of the client tools with a Python handler (read-only; use ``client_tool``)."""
 
@@ -120,15 +123,16 @@ class ChatKitWidget(anywidget.AnyWidget):
         context: Any = None,
         **kwargs: Any,
     ) -> None:
-        if server is None:
+        hosted = kwargs.get("api_mode") == "hosted"
+        if server is None and not hosted:
             from ._server import NotebookServer
 
             server = NotebookServer()
-        if not isinstance(server, ChatKitServer):
+        if server is not None and not isinstance(server, ChatKitServer):
             raise TypeError(
                 f"server must be a chatkit.server.ChatKitServer, not {type(server).__name__}."
             )
-        self.server: ChatKitServer[Any] = server
+        self.server: ChatKitServer[Any] | None = server
         """The ChatKitServer that answers this widget's requests; may be replaced."""
         self.context: Any = {} if context is None else context
         """Passed to ``server.process`` as the request context (e.g. ``{"user_id": ...}``)."""
@@ -149,7 +153,7 @@ class ChatKitWidget(anywidget.AnyWidget):
         )
         self._bridge = Bridge(
             send=self._send_message,
-            server=lambda: self.server,
+            server=self._current_server,
             context=lambda: self.context,
             hooks=self._dispatch_hook,
             upload=self._store_upload,
@@ -163,7 +167,59 @@ class ChatKitWidget(anywidget.AnyWidget):
         except (TypeError, ValueError) as e:
             raise traitlets.TraitError(str(e)) from None
 
+    @classmethod
+    def for_workflow(
+        cls,
+        workflow_id: str,
+        *,
+        user: str = "notebook-user",
+        client: Any = None,
+        **kwargs: Any,
+    ) -> ChatKitWidget:
+        """ChatKit for an OpenAI-hosted Agent Builder workflow.
+
+        The front end asks the kernel for a short-lived client secret
+        (``client.beta.chatkit.sessions.create``); the API key never leaves the kernel. Only
+        the hosted ``<openai-chatkit>`` component can show such a workflow.
+
+        Args:
+            workflow_id: The workflow's id (``wf_...``).
+            user: Identifies the end user to OpenAI; sessions of one user share threads.
+            client: An ``openai.AsyncOpenAI`` (or ``OpenAI``) client; default: a new
+                ``AsyncOpenAI()`` configured from the environment.
+            **kwargs: Passed to ``ChatKitWidget`` (options, height, cdn_url ...).
+        """
+        if kwargs.setdefault("renderer", "chatkit") == "lite":
+            raise ValueError(
+                "An OpenAI-hosted workflow can only be shown by the hosted ChatKit component; "
+                "use renderer='chatkit' or 'auto'."
+            )
+        widget = cls(None, api_mode="hosted", **kwargs)
+
+        async def client_secret(current: str | None) -> str:
+            if client is None:
+                from openai import AsyncOpenAI
+
+                api = AsyncOpenAI()
+            else:
+                api = client
+            session = await call_handler(
+                api.beta.chatkit.sessions.create, user=user, workflow={"id": workflow_id}
+            )
+            return str(session.client_secret)
+
+        widget._secret_provider = client_secret
+        return widget
+
     # -- the bridge -----------------------------------------------------------------------------
+
+    def _current_server(self) -> ChatKitServer[Any]:
+        if self.server is None:
+            raise RequestError(
+                409,
+                "This widget shows an OpenAI-hosted workflow; it has no server in this kernel.",
+            )
+        return self.server
 
     def _send_message(self, content: dict[str, Any], buffers: list[bytes] | None) -> None:
         self.send(content, buffers)
@@ -218,15 +274,15 @@ class ChatKitWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget and cancel whatever it still runs."""
-        self._bridge.cancel_all()
+        bridge = getattr(self, "_bridge", None)  # absent if __init__ failed half-way
+        if bridge is not None:
+            bridge.cancel_all()
         super().close()
 
     async def _store_upload(self, attachment_id: str, chunks: Any, context: Any) -> bytes:
         store = getattr(self.server, "attachment_store", None)
         write = getattr(store, "write_upload", None)
         if write is None:
-            from ._bridge import RequestError
-
             raise RequestError(
                 501,
                 "Uploads need an attachment store with `write_upload` (chatkit_jupyter."

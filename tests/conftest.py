@@ -51,7 +51,11 @@ class FakeComm:
 
     def custom(self) -> list[tuple[dict[str, Any], list[bytes]]]:
         """The custom messages (the bridge's), in order."""
-        return [(d["content"], b) for d, b in self.sent if isinstance(d, dict) and d.get("method") == "custom"]
+        return [
+            (d["content"], b)
+            for d, b in self.sent
+            if isinstance(d, dict) and d.get("method") == "custom"
+        ]
 
 
 @pytest.fixture
@@ -108,7 +112,9 @@ class ScriptedServer(ChatKitServer[Any]):
         item.content = [AssistantMessageContent(text=text)]
         yield ThreadItemDoneEvent(item=item)
 
-    async def handle_stream_cancelled(self, thread: Any, pending_items: list[Any], context: Any) -> None:
+    async def handle_stream_cancelled(
+        self, thread: Any, pending_items: list[Any], context: Any
+    ) -> None:
         self.cancelled.append(pending_items)
         await super().handle_stream_cancelled(thread, pending_items, context)
 
@@ -122,7 +128,11 @@ def store() -> Any:
 
 def user_message(text: str, thread_id: str | None = None) -> bytes:
     """The JSON body ChatKit sends for a new message (a new thread when no id)."""
-    content = {"content": [{"type": "input_text", "text": text}], "attachments": [], "inference_options": {}}
+    content = {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": [],
+        "inference_options": {},
+    }
     if thread_id is None:
         return json.dumps({"type": "threads.create", "params": {"input": content}}).encode()
     return json.dumps(

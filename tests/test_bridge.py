@@ -29,7 +29,9 @@ class Client:
         self.n += 1
         rid = f"{self.view}:{self.n}"
         data = body.encode() if isinstance(body, str) else body
-        self.widget._handle_custom_msg({"kind": p.REQUEST, "id": rid, "view": self.view, "url": url}, [data])
+        self.widget._handle_custom_msg(
+            {"kind": p.REQUEST, "id": rid, "view": self.view, "url": url}, [data]
+        )
         return rid
 
     def cancel(self, rid: str) -> None:
@@ -65,7 +67,9 @@ class Client:
 
 @pytest.fixture
 def make(fake_comm: Any, store: Any) -> Any:
-    def make(deltas: list[str] | None = None, **kwargs: Any) -> tuple[ChatKitWidget, Client, ScriptedServer]:
+    def make(
+        deltas: list[str] | None = None, **kwargs: Any
+    ) -> tuple[ChatKitWidget, Client, ScriptedServer]:
         server = ScriptedServer(store, deltas)
         widget = ChatKitWidget(server, **kwargs)
         return widget, Client(widget, fake_comm()), server
@@ -97,7 +101,11 @@ async def test_non_streaming_request_gets_json(make: Any) -> None:
     rid = client.request(json.dumps({"type": "threads.list", "params": {"limit": 10}}))
     await widget.wait_idle()
     head, body = client.body(rid)
-    assert (head["kind"], head["status"], head["content_type"]) == (p.RESPONSE, 200, "application/json")
+    assert (head["kind"], head["status"], head["content_type"]) == (
+        p.RESPONSE,
+        200,
+        "application/json",
+    )
     page = json.loads(body)
     assert len(page["data"]) == 1
 
@@ -113,7 +121,10 @@ async def test_five_thousand_deltas_are_batched_and_none_lost(make: Any) -> None
     chunks = [c for c, _ in client.messages(rid) if c["kind"] == p.CHUNK]
     # Far fewer messages than events: that is what keeps us under Jupyter's iopub rate limit.
     assert len(chunks) < 100
-    assert max(len(b[0]) for c, b in client.messages(rid) if c["kind"] == p.CHUNK) <= BATCH_MAX_BYTES + 1024
+    assert (
+        max(len(b[0]) for c, b in client.messages(rid) if c["kind"] == p.CHUNK)
+        <= BATCH_MAX_BYTES + 1024
+    )
 
 
 async def test_cancel_stops_the_task_and_keeps_the_thread_consistent(make: Any, store: Any) -> None:
@@ -144,7 +155,11 @@ async def test_cancel_stops_the_task_and_keeps_the_thread_consistent(make: Any, 
         (b"[1, 2]", 400, "'type' field"),
         (json.dumps({"type": "threads.explode", "params": {}}), 400, "threads.add_user_message"),
         (json.dumps({"type": "threads.get_by_id", "params": {}}), 400, "thread_id"),
-        (json.dumps({"type": "threads.get_by_id", "params": {"thread_id": "thr_missing"}}), 404, "thr_missing"),
+        (
+            json.dumps({"type": "threads.get_by_id", "params": {"thread_id": "thr_missing"}}),
+            404,
+            "thr_missing",
+        ),
     ],
 )
 async def test_bad_requests_get_clear_errors_and_the_next_one_works(
@@ -207,7 +222,7 @@ async def test_two_widgets_side_by_side(fake_comm: Any, store: Any) -> None:
     a = ChatKitWidget(ScriptedServer(store, ["from a"]))
     ca = Client(a, fake_comm())
     b = ChatKitWidget(ScriptedServer(store, ["from b"]))
-    cb = Client(b, fake_comm())
+    cb = Client(b, fake_comm(), view="b")
     ra, rb = ca.request(user_message("x")), cb.request(user_message("y"))
     await asyncio.gather(a.wait_idle(), b.wait_idle())
     text = lambda c, r: "".join(  # noqa: E731
@@ -226,31 +241,53 @@ async def test_client_tool_hook_round_trip(make: Any) -> None:
 
     assert widget.client_tools == ["get_selection"]
     widget._handle_custom_msg(
-        {"kind": p.CALL, "id": "v1:c1", "hook": p.HOOK_CLIENT_TOOL, "payload": {"name": "get_selection", "params": {"n": 2}}},
+        {
+            "kind": p.CALL,
+            "id": "v1:c1",
+            "hook": p.HOOK_CLIENT_TOOL,
+            "payload": {"name": "get_selection", "params": {"n": 2}},
+        },
         [],
     )
     widget._handle_custom_msg(
-        {"kind": p.CALL, "id": "v1:c2", "hook": p.HOOK_CLIENT_TOOL, "payload": {"name": "nope", "params": {}}},
+        {
+            "kind": p.CALL,
+            "id": "v1:c2",
+            "hook": p.HOOK_CLIENT_TOOL,
+            "payload": {"name": "nope", "params": {}},
+        },
         [],
     )
     await widget.wait_idle()
-    (ok, _), = client.messages("v1:c1")
+    ((ok, _),) = client.messages("v1:c1")
     assert ok == {"kind": p.RESULT, "id": "v1:c1", "ok": True, "value": {"rows": [1, 1]}}
-    (bad, _), = client.messages("v1:c2")
+    ((bad, _),) = client.messages("v1:c2")
     assert not bad["ok"]
     assert "@widget.client_tool('nope')" in bad["message"]
 
 
 async def test_widget_action_and_effect_hooks(make: Any) -> None:
-    widget, client, _ = make()
+    widget, _client, _ = make()
     seen: list[Any] = []
     widget.on_action(lambda action, item: seen.append(("action", action["type"], item["id"])))
     widget.on_effect(lambda name, data: seen.append(("effect", name, data)))
     widget._handle_custom_msg(
-        {"kind": p.CALL, "id": "v1:a", "hook": p.HOOK_ACTION, "payload": {"action": {"type": "pick"}, "item": {"id": "wi_1"}}}, []
+        {
+            "kind": p.CALL,
+            "id": "v1:a",
+            "hook": p.HOOK_ACTION,
+            "payload": {"action": {"type": "pick"}, "item": {"id": "wi_1"}},
+        },
+        [],
     )
     widget._handle_custom_msg(
-        {"kind": p.CALL, "id": "v1:e", "hook": p.HOOK_EFFECT, "payload": {"name": "flash", "data": {"n": 1}}}, []
+        {
+            "kind": p.CALL,
+            "id": "v1:e",
+            "hook": p.HOOK_EFFECT,
+            "payload": {"name": "flash", "data": {"n": 1}},
+        },
+        [],
     )
     await widget.wait_idle()
     assert seen == [("action", "pick", "wi_1"), ("effect", "flash", {"n": 1})]
@@ -274,4 +311,7 @@ def test_options_change_reaches_the_front_end(fake_comm: Any, store: Any) -> Non
     widget = ChatKitWidget(ScriptedServer(store))
     widget.options = {"composer": {"placeholder": "Ask the notebook"}}
     updates = [d for d, _ in fake_comm().sent if d.get("method") == "update"]
-    assert any(u["state"].get("options") == {"composer": {"placeholder": "Ask the notebook"}} for u in updates)
+    assert any(
+        u["state"].get("options") == {"composer": {"placeholder": "Ask the notebook"}}
+        for u in updates
+    )

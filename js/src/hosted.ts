@@ -15,7 +15,6 @@ export function loadHostedChatKit(src: string, timeoutMs: number): Promise<void>
       const script = document.createElement("script");
       script.src = src;
       script.async = true;
-      script.crossOrigin = "anonymous";
       script.addEventListener("error", () => reject(new Error(`the script ${src} could not be loaded (offline, blocked or unreachable)`)));
       document.head.appendChild(script);
       customElements.whenDefined("openai-chatkit").then(() => resolve(), reject);

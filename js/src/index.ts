@@ -18,6 +18,7 @@ interface WidgetModel {
   cdn_url: string;
   domain_key: string;
   load_timeout: number;
+  api_mode: "custom" | "hosted";
   client_tools: string[];
 }
 
@@ -44,12 +45,18 @@ function buildOptions(model: Model, bridge: Bridge): ChatKitOptions {
   return {
     ...(user as Partial<ChatKitOptions>),
     theme,
-    api: {
-      url: p.API_URL,
-      domainKey: model.get("domain_key"),
-      fetch: bridge.fetch,
-      uploadStrategy: { type: "two_phase" },
-    },
+    api:
+      model.get("api_mode") === "hosted"
+        ? {
+            // The kernel mints the secret with its own API key; the key never reaches the page.
+            getClientSecret: async (current) => String(await bridge.call(p.HOOK_CLIENT_SECRET, { current })),
+          }
+        : {
+            url: p.API_URL,
+            domainKey: model.get("domain_key"),
+            fetch: bridge.fetch,
+            uploadStrategy: { type: "two_phase" },
+          },
     onClientTool: async (call) => (await bridge.call(p.HOOK_CLIENT_TOOL, call)) as Record<string, unknown>,
     widgets: {
       ...widgets,
@@ -123,6 +130,10 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   const start = async () => {
     const renderer = model.get("renderer");
     if (renderer === "lite") {
+      if (model.get("api_mode") === "hosted") {
+        showError('An OpenAI-hosted workflow needs the hosted ChatKit component; use renderer="chatkit".');
+        return;
+      }
       mountLiteRenderer();
       return;
     }
@@ -140,6 +151,14 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
         showError(
           `Hosted ChatKit could not load: ${reason}. This machine may be offline or the CDN blocked. ` +
             'Use renderer="lite" (or "auto") to chat with the lite renderer, or set cdn_url to a reachable copy.',
+        );
+        return;
+      }
+      if (model.get("api_mode") === "hosted") {
+        status.textContent = "";
+        showError(
+          `Hosted ChatKit could not load: ${reason}. This widget shows an OpenAI-hosted workflow, ` +
+            "which only the hosted component can display; check the network or cdn_url.",
         );
         return;
       }

@@ -37,23 +37,43 @@ def _free_port() -> int:
 class Lab:
     """A running JupyterLab server with a folder of notebooks."""
 
-    def __init__(self, root: pathlib.Path, port: int, token: str, proc: subprocess.Popen[bytes], log: pathlib.Path) -> None:
+    def __init__(
+        self,
+        root: pathlib.Path,
+        port: int,
+        token: str,
+        proc: subprocess.Popen[bytes],
+        log: pathlib.Path,
+    ) -> None:
         self.root = root
         self.port = port
         self.token = token
         self.proc = proc
         self.log = log
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+    def url(self, path: str, query: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}?{query}token={self.token}"
 
     def write_notebook(self, name: str, cells: list[str]) -> str:
         nb = {
             "cells": [
-                {"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8], "metadata": {}, "outputs": [], "source": src}
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": uuid.uuid4().hex[:8],
+                    "metadata": {},
+                    "outputs": [],
+                    "source": src,
+                }
                 for src in cells
             ],
-            "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
+            "metadata": {
+                "kernelspec": {
+                    "display_name": "Python 3 (ipykernel)",
+                    "language": "python",
+                    "name": "python3",
+                }
+            },
             "nbformat": 4,
             "nbformat_minor": 5,
         }
@@ -72,17 +92,27 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         JUPYTER_CONFIG_DIR=str(home / "config"),
         JUPYTER_DATA_DIR=str(home / "data"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        JUPYTER_PLATFORM_DIRS="1",
     )
     port, token = _free_port(), uuid.uuid4().hex
     log = home / "lab.log"
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-            f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--ServerApp.disable_check_xsrf=True",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=",
+            "--ServerApp.disable_check_xsrf=True",
         ],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=root,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=root,
     )
     deadline = time.monotonic() + 60
     while True:
@@ -91,7 +121,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()[-3000:]}") from None
+                raise RuntimeError(
+                    f"JupyterLab did not start:\n{log.read_text()[-3000:]}"
+                ) from None
             time.sleep(0.2)
     yield Lab(root, port, token, proc, log)
     proc.terminate()
@@ -109,8 +141,13 @@ def browser() -> Iterator[Any]:
         b = pw.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         yield b
@@ -135,8 +172,20 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def open_notebook(page: Any, lab: Lab, name: str) -> None:
     """Open a notebook and wait until it shows."""
-    page.goto(lab.url(f"lab/tree/{name}"))
-    page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+    # `reset`: start from an empty workspace, not the tabs an earlier test left open.
+    page.goto(lab.url(f"lab/tree/{name}", "reset&"))
+    notebook(page).wait_for(timeout=60_000)
+    # The kernel starts on its own; should Jupyter ask anyway, accept its suggestion.
+    dialog = page.get_by_role("dialog").filter(has_text="Select Kernel")
+    try:
+        dialog.get_by_role("button", name="Select Kernel").click(timeout=1500)
+    except Exception:  # no dialog: nothing to answer
+        pass
+
+
+def notebook(page: Any) -> Any:
+    """The notebook on screen (other tabs may exist, hidden)."""
+    return page.locator(".jp-Notebook:visible").first
 
 
 def run_all_cells(page: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Lab, open_notebook, run_all_cells
+from .conftest import Lab, notebook, open_notebook, run_all_cells
 
 pytestmark = pytest.mark.browser
 
@@ -112,7 +112,7 @@ def test_quickstart_chat_offline(lab: Lab, page: Any) -> None:
     expect(log).to_contain_text("sales", timeout=30_000)
     expect(log).to_contain_text("temperatures")
     expect(log).to_contain_text("openai_api_key")
-    expect(page.get_by_text("sk-demo-this-is-not-a-real-key")).to_have_count(0)
+    expect(log).not_to_contain_text("sk-demo-this-is-not-a-real-key")
     assert not page.console_errors
 
 
@@ -135,7 +135,7 @@ def test_stop_cancels_the_kernel_task(test_chat: Any) -> None:
     page.get_by_role("button", name=re.compile("^Stop", re.I)).click()
     # The composer is usable again and the stream stopped well before its end.
     expect(page.get_by_role("button", name=re.compile("^Send", re.I))).to_be_visible(timeout=10_000)
-    status_cell = page.locator(".jp-CodeCell").nth(1)
+    status_cell = notebook(page).locator(".jp-CodeCell").nth(1)
     for _ in range(20):
         status_cell.locator(".jp-InputArea-editor").click()
         page.keyboard.press("Shift+Enter")
@@ -152,8 +152,12 @@ def test_server_exceptions_are_shown_and_the_chat_keeps_working(test_chat: Any) 
     page = test_chat
     log = page.get_by_role("log").first
     send(page, "Talk to the test server", "kernel-crash")
-    expect(page.get_by_text(re.compile("the server exploded on purpose")).first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile("the server exploded on purpose")).first).to_be_visible(
+        timeout=30_000
+    )
     send(page, "Talk to the test server", "explode")
-    expect(page.get_by_role("alert").filter(has_text=re.compile(r"\S")).first).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("alert").filter(has_text=re.compile(r"\S")).first).to_be_visible(
+        timeout=30_000
+    )
     send(page, "Talk to the test server", "hello again")
     expect(log).to_contain_text("w0002", timeout=30_000)

@@ -1,0 +1,95 @@
+"""``%load_ext chatkit_jupyter`` and ``%chatkit`` in a real IPython shell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from chatkit_jupyter import ChatKitWidget, NotebookServer
+
+from .conftest import ScriptedServer
+
+
+@pytest.fixture
+def shell(
+    fake_comm: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InteractiveShell]:
+    monkeypatch.chdir(tmp_path)  # the default database goes to ./.chatkit/
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "chatkit_jupyter")
+    yield ip
+    ip.run_line_magic("unload_ext", "chatkit_jupyter")
+    InteractiveShell.clear_instance()
+
+
+def test_chatkit_returns_a_configured_widget(shell: InteractiveShell) -> None:
+    w = shell.run_line_magic(
+        "chatkit",
+        '--theme dark --height 420 --greeting "Hi there" --placeholder "Ask me" --renderer lite --db :memory:',
+    )
+    assert isinstance(w, ChatKitWidget)
+    assert isinstance(w.server, NotebookServer)
+    assert w.height == 420
+    assert w.renderer == "lite"
+    assert w.options == {
+        "theme": {"colorScheme": "dark"},
+        "startScreen": {"greeting": "Hi there"},
+        "composer": {"placeholder": "Ask me"},
+    }
+
+
+def test_default_database_lives_next_to_the_notebook(
+    shell: InteractiveShell, tmp_path: Any
+) -> None:
+    shell.run_line_magic("chatkit", "")
+    assert (tmp_path / ".chatkit" / "chatkit.db").exists()
+
+
+def test_server_and_agent_come_from_the_namespace(shell: InteractiveShell, store: Any) -> None:
+    from agents import Agent
+
+    server = ScriptedServer(store)
+    shell.user_ns.update(my_server=server, helper=Agent(name="Helper"))
+    w = shell.run_line_magic("chatkit", "--server my_server")
+    assert w.server is server
+    w = shell.run_line_magic("chatkit", "--agent helper --db :memory:")
+    assert isinstance(w.server, NotebookServer)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("--server nope", "no variable named 'nope'. ChatKitServer variables: my_server."),
+        (
+            "--server number",
+            "'number' is of type int, not ChatKitServer. ChatKitServer variables: my_server.",
+        ),
+        (
+            "--agent number",
+            "'number' is of type int, not Agent. Agent variables: none defined yet.",
+        ),
+        ("--server my_server --model gpt-4.1", "--server cannot be combined"),
+        ("--height -3", "--height must be a positive number"),
+    ],
+)
+def test_bad_names_give_one_line_errors(
+    shell: InteractiveShell, store: Any, capsys: pytest.CaptureFixture[str], line: str, message: str
+) -> None:
+    shell.user_ns.update(my_server=ScriptedServer(store), number=3)
+    assert shell.run_line_magic("chatkit", line) is None
+    out = capsys.readouterr().out.strip()
+    assert out == f"%chatkit: {message}" or (out.startswith("%chatkit: ") and message in out)
+    assert "\n" not in out
+
+
+def test_unload_removes_the_magic(shell: InteractiveShell) -> None:
+    assert "chatkit" in shell.magics_manager.magics["line"]
+    shell.run_line_magic("unload_ext", "chatkit_jupyter")
+    assert "chatkit" not in shell.magics_manager.magics["line"]
+    shell.run_line_magic("load_ext", "chatkit_jupyter")
+    assert "chatkit" in shell.magics_manager.magics["line"]
