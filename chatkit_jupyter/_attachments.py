@@ -282,33 +282,59 @@ class FileAttachmentStore(AttachmentStore[Any]):
         """Folder that holds one sub-folder of files per user."""
         self.store = store
         """Where attachment metadata is kept."""
-        self.max_size = max_size
-        """Largest accepted file in bytes, or ``None``."""
-        self.max_count = max_count
-        """Most unsent attachments per user, or ``None``."""
         self.preview_max_bytes = preview_max_bytes
         """Images up to this many bytes get an inline ``data:`` preview."""
+        self.max_size: int | None = None
+        """Largest accepted file in bytes, or ``None``."""
+        self.max_count: int | None = None
+        """Most unsent attachments per user, or ``None``."""
+        self.accept: Mapping[str, Sequence[str]] | Sequence[str] | None = None
+        """Accepted types as given."""
         self._mime_patterns: list[str] = []
         self._extensions: set[str] = set()
-        if accept is not None:
-            entries: list[str] = []
-            if isinstance(accept, Mapping):
-                for pattern, extensions in accept.items():
-                    self._mime_patterns.append(_media_type(pattern))
-                    entries.extend(extensions)
-            else:
-                entries = [str(entry) for entry in accept]
-            for entry in entries:
-                entry = entry.strip().lower()
-                if entry.startswith("."):
-                    self._extensions.add(entry)
-                elif "/" in entry:
-                    self._mime_patterns.append(_media_type(entry))
-                elif entry:
-                    self._extensions.add("." + entry)
-        self.accept: Mapping[str, Sequence[str]] | Sequence[str] | None = accept
-        """Accepted types as given."""
+        self.set_limits(max_size=max_size, max_count=max_count, accept=accept)
         store.on_attachments_deleted(self._remove_files)
+
+    def set_limits(
+        self,
+        *,
+        max_size: int | None = None,
+        max_count: int | None = None,
+        accept: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+    ) -> None:
+        """Replace the limits (see the constructor for their meaning)."""
+        self.max_size = max_size
+        self.max_count = max_count
+        self.accept = accept
+        self._mime_patterns = []
+        self._extensions = set()
+        if accept is None:
+            return
+        entries: list[str] = []
+        if isinstance(accept, Mapping):
+            for pattern, extensions in accept.items():
+                self._mime_patterns.append(_media_type(pattern))
+                entries.extend(extensions)
+        else:
+            entries = [str(entry) for entry in accept]
+        for entry in entries:
+            entry = entry.strip().lower()
+            if entry.startswith("."):
+                self._extensions.add(entry)
+            elif "/" in entry:
+                self._mime_patterns.append(_media_type(entry))
+            elif entry:
+                self._extensions.add("." + entry)
+
+    def apply_composer_options(self, options: Mapping[str, Any]) -> None:
+        """Enforce ChatKit's ``composer.attachments`` options (``maxSize``, ``maxCount``,
+        ``accept``; snake_case works too) on the server; ``ChatKitWidget`` calls this whenever
+        its options change, so the limits the user sees are the limits the kernel applies."""
+        self.set_limits(
+            max_size=options.get("maxSize", options.get("max_size")),
+            max_count=options.get("maxCount", options.get("max_count")),
+            accept=options.get("accept"),
+        )
 
     @classmethod
     def from_composer_options(
@@ -340,14 +366,9 @@ class FileAttachmentStore(AttachmentStore[Any]):
                 "These composer options disable attachments (enabled: false); don't create an "
                 "attachment store, or set enabled to true."
             )
-        return cls(
-            directory,
-            store=store,
-            max_size=options.get("maxSize", options.get("max_size")),
-            max_count=options.get("maxCount", options.get("max_count")),
-            accept=options.get("accept"),
-            **kwargs,
-        )
+        attachments = cls(directory, store=store, **kwargs)
+        attachments.apply_composer_options(options)
+        return attachments
 
     # -- ChatKit's AttachmentStore --------------------------------------------------------------
 

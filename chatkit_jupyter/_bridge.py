@@ -30,6 +30,8 @@ from chatkit.store import NotFoundError
 from pydantic import ValidationError
 
 from . import _protocol as p
+from ._attachments import AttachmentError
+from ._store import StoreError
 
 logger = logging.getLogger("chatkit_jupyter")
 
@@ -253,6 +255,9 @@ class Bridge:
             self._fail(record, e.status, e.message)
         except NotFoundError as e:
             self._fail(record, 404, f"Not found: {e}")
+        except (AttachmentError, StoreError) as e:
+            # Written for the user already: what was wrong and what to do.
+            self._fail(record, 400 if isinstance(e, AttachmentError) else 503, str(e))
         except Exception as e:
             logger.exception("chatkit-jupyter: the ChatKit server failed on %s", record.type)
             self._fail(

@@ -159,6 +159,19 @@ class ChatKitWidget(anywidget.AnyWidget):
             upload=self._store_upload,
         )
         self.on_msg(self._on_message)
+        self._apply_attachment_limits()
+
+    @traitlets.observe("options")
+    def _options_changed(self, change: dict[str, Any]) -> None:
+        self._apply_attachment_limits()
+
+    def _apply_attachment_limits(self) -> None:
+        # The composer's attachment limits are enforced in the kernel too, not only in the page.
+        composer = self.options.get("composer") or {}
+        limits = composer.get("attachments") if isinstance(composer, Mapping) else None
+        apply = getattr(getattr(self.server, "attachment_store", None), "apply_composer_options", None)
+        if apply is not None and isinstance(limits, Mapping):
+            apply(limits)
 
     @traitlets.validate("options")
     def _validate_options(self, proposal: dict[str, Any]) -> dict[str, Any]:
@@ -289,7 +302,9 @@ class ChatKitWidget(anywidget.AnyWidget):
                 "FileAttachmentStore); this server has none.",
             )
         attachment = await write(attachment_id, chunks, context)
-        return attachment.model_dump_json(by_alias=True, exclude_none=True).encode()
+        return attachment.model_dump_json(
+            by_alias=True, exclude_none=True, context={"exclude_metadata": True}
+        ).encode()
 
     # -- hooks ----------------------------------------------------------------------------------
 

@@ -150,7 +150,7 @@ export class Bridge {
     switch (msg.kind) {
       case p.RESPONSE: {
         const data = buffers[0] ? toBytes(buffers[0]) : new Uint8Array();
-        this.settle(entry, new Response(data, { status: msg.status, headers: { "content-type": msg.content_type } }));
+        this.settle(entry, new Response(data as Uint8Array<ArrayBuffer>, { status: msg.status, headers: { "content-type": msg.content_type } }));
         this.pending.delete(msg.id);
         entry.done = true;
         return;

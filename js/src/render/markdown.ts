@@ -1,0 +1,40 @@
+// Markdown -> sanitized HTML. `marked` parses (GitHub-flavoured), raw HTML in the source is shown
+// as text rather than interpreted, and DOMPurify (through safe.ts, which also opens links in a new
+// tab with rel="noopener noreferrer" and drops unsafe URLs) has the last word.
+import { Marked, type Tokens } from "marked";
+import { sanitizeHtml, sanitizeHtmlToFragment } from "./safe";
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  async: false,
+  renderer: {
+    // Model output is text: `<b>` in it is shown, not obeyed.
+    html({ text }: Tokens.HTML | Tokens.Tag): string {
+      return escapeHtml(text);
+    },
+    code({ text, lang }: Tokens.Code): string {
+      const language = (lang ?? "").trim().split(/\s+/)[0]?.replace(/[^\w+#.-]/g, "") ?? "";
+      const cls = language ? ` class="language-${language}"` : "";
+      return `<pre class="ckw-md-code"><code${cls}>${escapeHtml(text.replace(/\n$/, ""))}\n</code></pre>\n`;
+    },
+  },
+});
+
+function parse(text: string): string {
+  return marked.parse(typeof text === "string" ? text : String(text ?? ""), { async: false }) as string;
+}
+
+/** Renders markdown to an HTML string that is safe to assign to `innerHTML`. */
+export function renderMarkdown(text: string): string {
+  return sanitizeHtml(parse(text));
+}
+
+/** Replaces the children of `el` with the rendered markdown `text`. */
+export function setMarkdown(el: HTMLElement, text: string): void {
+  el.replaceChildren(sanitizeHtmlToFragment(parse(text)));
+}

@@ -1,0 +1,135 @@
+// ChatKit icon names drawn with lucide's icon nodes. `lucide:<name>` reaches any lucide icon, which
+// is why the whole set is imported (about 110 kB gzipped) rather than the few ChatKit names use.
+import { icons as lucideIcons, type IconNode } from "lucide";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** ChatKit's built-in icon names and the lucide icon that stands in for each. */
+export const CHATKIT_ICONS: Readonly<Record<string, string>> = {
+  agent: "Bot",
+  analytics: "ChartLine",
+  atom: "Atom",
+  batch: "Layers",
+  bolt: "Zap",
+  "book-open": "BookOpen",
+  "book-closed": "Book",
+  "book-clock": "BookMarked",
+  bug: "Bug",
+  calendar: "Calendar",
+  chart: "ChartColumn",
+  check: "Check",
+  "check-circle": "CircleCheck",
+  "check-circle-filled": "CircleCheck",
+  "chevron-left": "ChevronLeft",
+  "chevron-right": "ChevronRight",
+  "circle-question": "CircleQuestionMark",
+  clock: "Clock",
+  compass: "Compass",
+  confetti: "PartyPopper",
+  cube: "Box",
+  desktop: "Monitor",
+  document: "FileText",
+  dot: "Dot",
+  "dots-horizontal": "Ellipsis",
+  "dots-vertical": "EllipsisVertical",
+  "empty-circle": "Circle",
+  "external-link": "ExternalLink",
+  globe: "Globe",
+  keys: "KeyRound",
+  lab: "FlaskConical",
+  images: "Images",
+  info: "Info",
+  lifesaver: "LifeBuoy",
+  lightbulb: "Lightbulb",
+  mail: "Mail",
+  "map-pin": "MapPin",
+  maps: "Map",
+  mobile: "Smartphone",
+  name: "IdCard",
+  notebook: "Notebook",
+  "notebook-pencil": "NotebookPen",
+  "page-blank": "File",
+  phone: "Phone",
+  play: "Play",
+  plus: "Plus",
+  profile: "CircleUser",
+  "profile-card": "Contact",
+  reload: "RefreshCw",
+  star: "Star",
+  "star-filled": "Star",
+  search: "Search",
+  sparkle: "Sparkle",
+  "sparkle-double": "Sparkles",
+  "square-code": "SquareCode",
+  "square-image": "Image",
+  "square-text": "SquareText",
+  suitcase: "BriefcaseBusiness",
+  "settings-slider": "SlidersHorizontal",
+  user: "User",
+  wreath: "Award",
+  write: "Pencil",
+  "write-alt": "SquarePen",
+  "write-alt2": "PenLine",
+};
+
+/** Icons drawn solid rather than outlined (ChatKit's `-filled` names). */
+const FILLED = new Set(["check-circle-filled", "star-filled"]);
+
+/** `"arrow-up-right"` -> `"ArrowUpRight"`, lucide's export names. */
+function pascalCase(kebab: string): string {
+  return kebab
+    .split(/[-_\s]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join("");
+}
+
+function lookup(name: string): IconNode | undefined {
+  const table = lucideIcons as Record<string, IconNode>;
+  return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+}
+
+/** The lucide icon node for a ChatKit icon name or `lucide:<name>`, if there is one. */
+export function iconNode(name: unknown): IconNode | undefined {
+  if (typeof name !== "string" || name.length > 100) return undefined;
+  if (name.startsWith("lucide:")) {
+    const bare = name.slice("lucide:".length);
+    return lookup(pascalCase(bare)) ?? lookup(bare);
+  }
+  const mapped = Object.prototype.hasOwnProperty.call(CHATKIT_ICONS, name) ? CHATKIT_ICONS[name] : undefined;
+  return mapped ? lookup(mapped) : undefined;
+}
+
+/**
+ * An `<svg>` for the icon, hidden from assistive technology (its meaning belongs in the label of
+ * whatever holds it). Unknown names (including `vendor:` icons, which need the hosted ChatKit)
+ * give an empty placeholder of the same size.
+ */
+export function createIcon(name: unknown, className = "ckw-icon"): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("class", className);
+  svg.setAttribute("xmlns", SVG_NS);
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("fill", "none");
+  svg.setAttribute("stroke", "currentColor");
+  svg.setAttribute("stroke-width", "2");
+  svg.setAttribute("stroke-linecap", "round");
+  svg.setAttribute("stroke-linejoin", "round");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const node = iconNode(name);
+  if (typeof name === "string") svg.setAttribute("data-icon", name);
+  if (!node) {
+    svg.classList.add("ckw-icon--missing");
+    return svg;
+  }
+  if (typeof name === "string" && FILLED.has(name)) svg.classList.add("ckw-icon--filled");
+  for (const [tag, attrs] of node) {
+    const child = document.createElementNS(SVG_NS, tag);
+    for (const [attr, value] of Object.entries(attrs)) {
+      if (value !== undefined && !/^on/i.test(attr)) child.setAttribute(attr, String(value));
+    }
+    svg.appendChild(child);
+  }
+  return svg;
+}
