@@ -15,6 +15,7 @@ of hanging; heartbeats let it detect a lost tail.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import logging
@@ -188,9 +189,9 @@ class Bridge:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(_as_coroutine(coro))
         self._tasks[rid] = task
         self._views[rid] = str(content.get("view", ""))
-        task.add_done_callback(lambda _t, rid=rid: self._forget(rid))
+        task.add_done_callback(functools.partial(self._forget, rid))
 
-    def _forget(self, rid: str) -> None:
+    def _forget(self, rid: str, _task: object = None) -> None:
         self._tasks.pop(rid, None)
         self._views.pop(rid, None)
         self._uploads.pop(rid, None)

@@ -1,0 +1,201 @@
+"""A full turn against a real OpenAI-compatible HTTP server (``tests/openai_stub.py``).
+
+Configured the way a user points the chat at Ollama or vLLM: ``OPENAI_BASE_URL`` and
+``OPENAI_MODEL``, no key. The openai client, the agents Chat Completions model, the Runner and
+the notebook tools are all real; only the server at the other end of the socket is scripted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+from chatkit.server import StreamingResult
+
+from chatkit_jupyter._server import NotebookServer
+
+from .openai_stub import OpenAIStub, text_reply, tool_call_reply
+
+SECRET = "sk-test-DO-NOT-LEAK-0123456789abcdef"
+PASSWORD = "hunter2-correct-horse"
+
+
+@pytest.fixture
+def notebook() -> dict[str, Any]:
+    return {
+        "sales": pd.DataFrame({"region": ["north", "south"], "revenue": [120.5, 98.0]}),
+        "threshold": 0.75,
+        "OPENAI_API_KEY": SECRET,
+        "db_password": PASSWORD,
+        "note": SECRET,  # an innocent name, but the value looks like a key
+    }
+
+
+@pytest.fixture
+def stub_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment of a user with a local server: a model name, no key."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("CHATKIT_JUPYTER_MODEL", raising=False)
+    monkeypatch.setenv("OPENAI_MODEL", "stub-model")
+
+
+def message(text: str, thread_id: str | None = None) -> str:
+    content = {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": [],
+        "inference_options": {},
+    }
+    if thread_id is None:
+        return json.dumps({"type": "threads.create", "params": {"input": content}})
+    return json.dumps(
+        {"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": content}}
+    )
+
+
+async def turn(server: NotebookServer, body: str) -> list[dict[str, Any]]:
+    result = await server.process(body, {})
+    assert isinstance(result, StreamingResult)
+    events = []
+    async for frame in result:
+        assert frame.startswith(b"data: ")
+        assert frame.endswith(b"\n\n")
+        events.append(json.loads(frame[len(b"data: ") :]))
+    return events
+
+
+def assistant_text(events: list[dict[str, Any]]) -> str:
+    return "".join(
+        e["update"]["delta"]
+        for e in events
+        if e["type"] == "thread.item.updated"
+        and e["update"]["type"] == "assistant_message.content_part.text_delta"
+    )
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """A chat message's text; content is a string or a list of text parts."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(part["text"] for part in content if part["type"] == "text")
+
+
+def tool_messages(request: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in request["body"]["messages"] if m["role"] == "tool"]
+
+
+async def test_list_variables_round_trip(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    final = "You have `sales` (2 rows) and `threshold`."
+    with OpenAIStub([tool_call_reply("list_variables", {}), text_reply(final)]) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        server = NotebookServer(store=store, namespace=notebook)
+        assert server.model_description == f"stub-model at {stub.base_url}"
+
+        events = await turn(server, message("What data do I have?"))
+
+    assert [e["type"] for e in events if e["type"] == "error"] == []
+    assert assistant_text(events) == final
+    done = [e["item"] for e in events if e["type"] == "thread.item.done"]
+    assert done[-1]["type"] == "assistant_message"
+    assert done[-1]["content"][0]["text"] == final
+
+    first, second = stub.requests
+    assert first["body"]["model"] == "stub-model"
+    assert first["body"]["stream"] is True
+    # No key configured: the placeholder goes out, never a real key.
+    assert first["headers"]["authorization"] == "Bearer not-needed"
+    offered = {t["function"]["name"] for t in first["body"]["tools"]}
+    assert {"list_variables", "inspect_variable", "show_variables", "show_variable"} <= offered
+    last = first["body"]["messages"][-1]
+    assert last["role"] == "user"
+    assert text_of(last) == "What data do I have?"
+
+    (tool_result,) = tool_messages(second)
+    assert tool_result["tool_call_id"] == "call_1"
+    listing = json.loads(tool_result["content"])
+    names = {v["name"] for v in listing["variables"]}
+    assert names == {"sales", "threshold", "OPENAI_API_KEY", "db_password", "note"}
+    sales = next(v for v in listing["variables"] if v["name"] == "sales")
+    assert sales["shape"] == [2, 2]
+    secret_rows = [v for v in listing["variables"] if v.get("redacted")]
+    assert {v["name"] for v in secret_rows} == {"OPENAI_API_KEY", "db_password", "note"}
+
+    everything = json.dumps(stub.requests)
+    assert SECRET not in everything
+    assert PASSWORD not in everything
+    assert "<redacted>" in everything
+
+
+async def test_inspect_variable_round_trip(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replies = [
+        tool_call_reply("inspect_variable", {"name": "sales"}, call_id="call_a"),
+        tool_call_reply("inspect_variable", {"name": "db_password"}, call_id="call_b"),
+        text_reply("Revenue is a float column; the password stays hidden."),
+    ]
+    with OpenAIStub(replies) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        server = NotebookServer(store=store, namespace=notebook)
+        events = await turn(server, message("Tell me about sales and db_password"))
+
+    assert assistant_text(events) == "Revenue is a float column; the password stays hidden."
+    assert len(stub.requests) == 3
+    sales = json.loads(tool_messages(stub.requests[1])[0]["content"])
+    assert sales["dtypes"] == {"region": "str", "revenue": "float64"} or sales["dtypes"] == {
+        "region": "object",
+        "revenue": "float64",
+    }
+    assert "north" in sales["head"]
+    password = json.loads(tool_messages(stub.requests[2])[1]["content"])
+    assert password == {
+        "name": "db_password",
+        "type": "str",
+        "repr": "<redacted>",
+        "redacted": True,
+        "reason": "the name looks like a secret",
+    }
+    assert PASSWORD not in json.dumps(stub.requests)
+
+
+async def test_each_reply_keeps_its_own_item(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chat Completions replies all carry one placeholder id; each must still be its own item."""
+    with OpenAIStub([text_reply("First answer."), text_reply("Second answer.")]) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        server = NotebookServer(store=store, namespace=notebook)
+        first = await turn(server, message("one"))
+        thread_id = first[0]["thread"]["id"]
+        await turn(server, message("two", thread_id))
+
+    # The second request carries the first exchange as history.
+    history = stub.requests[1]["body"]["messages"]
+    assert [m["role"] for m in history if m["role"] != "system"] == ["user", "assistant", "user"]
+    assert text_of(history[-2]) == "First answer."
+
+    items = await store.load_thread_items(thread_id, None, 20, "asc", {})
+    replies = [i for i in items.data if i.type == "assistant_message"]
+    assert [r.content[0].text for r in replies] == ["First answer.", "Second answer."]
+    assert len({r.id for r in replies}) == 2
+    assert all(not r.id.startswith("__fake_id__") for r in replies)
+
+
+async def test_server_down_gives_a_clear_error(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub = OpenAIStub([])
+    url = stub.base_url
+    stub._server.server_close()  # nothing listens on that port any more
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    server = NotebookServer(store=store, namespace=notebook)
+
+    events = await turn(server, message("hello?"))
+
+    (error,) = [e for e in events if e["type"] == "error"]
+    assert "Could not connect to the model server" in error["message"]
+    assert server.events[-1]["type"] == "turn.error"

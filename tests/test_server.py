@@ -1,0 +1,635 @@
+"""NotebookServer end to end: ChatKit requests in, SSE events out, items in the store.
+
+The model is either the offline assistant or a ``ScriptedModel`` (openai-agents' own scripted
+``agents.Model``), so the real Runner, tools and ``stream_agent_response`` run every time.
+Model resolution (``_model.py``) is tested at the end with a monkeypatched environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import openai
+import pandas as pd
+import pytest
+from agents import Agent, ModelBehaviorError, OpenAIChatCompletionsModel, function_tool
+from agents.models.fake_id import FAKE_RESPONSES_ID
+from agents.testing import ScriptedModel, assistant_message, function_call
+from chatkit.server import NonStreamingResult, StreamingResult
+
+from chatkit_jupyter._model import DEFAULT_OPENAI_MODEL, resolve_model, tracing_allowed
+from chatkit_jupyter._namespace import notebook_tools
+from chatkit_jupyter._offline import OfflineModel
+from chatkit_jupyter._server import DEFAULT_INSTRUCTIONS, NotebookServer
+
+SECRET = "sk-test-0123456789abcdefSECRET"
+NOTEBOOK_TOOLS = ["list_variables", "inspect_variable", "show_variables", "show_variable"]
+
+
+@pytest.fixture(autouse=True)
+def no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHATKIT_JUPYTER_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def notebook() -> dict[str, Any]:
+    return {
+        "sales": pd.DataFrame({"region": ["north", "south"], "revenue": [120.5, 98.0]}),
+        "threshold": 0.75,
+        "api_key": SECRET,
+    }
+
+
+def message(text: str, thread_id: str | None = None, attachments: list[str] | None = None) -> str:
+    content = {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": attachments or [],
+        "inference_options": {},
+    }
+    if thread_id is None:
+        return json.dumps({"type": "threads.create", "params": {"input": content}})
+    return json.dumps(
+        {"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": content}}
+    )
+
+
+async def turn(server: NotebookServer, body: str, context: Any = None) -> list[dict[str, Any]]:
+    result = await server.process(body, {} if context is None else context)
+    assert isinstance(result, StreamingResult)
+    events = []
+    async for frame in result:
+        assert frame.startswith(b"data: ")
+        events.append(json.loads(frame[len(b"data: ") :]))
+    return events
+
+
+def text_of(events: list[dict[str, Any]]) -> str:
+    return "".join(
+        e["update"]["delta"]
+        for e in events
+        if e["type"] == "thread.item.updated"
+        and e["update"]["type"] == "assistant_message.content_part.text_delta"
+    )
+
+
+def done_items(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [
+        e["item"] for e in events if e["type"] == "thread.item.done" and e["item"]["type"] == kind
+    ]
+
+
+def errors(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] == "error"]
+
+
+async def stored(store: Any, thread_id: str) -> list[Any]:
+    return (await store.load_thread_items(thread_id, None, 100, "asc", {})).data
+
+
+# -- the offline assistant --------------------------------------------------------------------
+
+
+async def test_offline_reply_says_how_to_configure_a_model(store: Any, notebook: Any) -> None:
+    server = NotebookServer(store=store, namespace=notebook)
+    assert server.model_description == "offline assistant (no model configured)"
+
+    events = await turn(server, message("What is in my data?"))
+
+    types = [e["type"] for e in events]
+    assert types[0] == "thread.created"
+    assert types[1] == "thread.item.done"
+    assert events[1]["item"]["type"] == "user_message"
+    assert "thread.item.added" in types
+    assert errors(events) == []
+    text = text_of(events)
+    assert text.startswith("No language model is configured")
+    for hint in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "model=", "%chatkit --model"):
+        assert hint in text
+    (reply,) = done_items(events, "assistant_message")
+    assert reply["content"][0]["text"] == text
+
+    thread_id = events[0]["thread"]["id"]
+    items = await stored(store, thread_id)
+    assert [i.type for i in items] == ["user_message", "assistant_message"]
+    assert items[1].content[0].text == text
+    # The first message names the thread.
+    updated = [e for e in events if e["type"] == "thread.updated"]
+    assert updated[-1]["thread"]["title"] == "What is in my data?"
+    assert (await store.load_thread(thread_id, {})).title == "What is in my data?"
+
+
+async def test_offline_vars_shows_a_list_of_variables(store: Any, notebook: Any) -> None:
+    server = NotebookServer(store=store, namespace=notebook)
+
+    events = await turn(server, message("/vars"))
+
+    assert errors(events) == []
+    (widget,) = done_items(events, "widget")
+    assert widget["widget"]["type"] == "ListView"
+    assert [c["key"] for c in widget["widget"]["children"]] == ["api_key", "sales", "threshold"]
+    assert widget["widget"]["status"]["text"] == "3 variables in the notebook"
+    assert text_of(events) == (
+        "Those are the 3 variables in your notebook. Use `/inspect NAME` to look at one more closely."
+    )
+    # The widget comes before the reply that follows the tool's output.
+    order = [e["item"]["type"] for e in events if e["type"] == "thread.item.done"]
+    assert order == ["user_message", "widget", "assistant_message"]
+    assert SECRET not in json.dumps(events)
+
+    items = await stored(store, events[0]["thread"]["id"])
+    assert [i.type for i in items] == ["user_message", "widget", "assistant_message"]
+
+
+async def test_offline_inspect_shows_a_card(store: Any, notebook: Any) -> None:
+    server = NotebookServer(store=store, namespace=notebook)
+    first = await turn(server, message("/inspect sales"))
+    thread_id = first[0]["thread"]["id"]
+
+    (card,) = done_items(first, "widget")
+    assert card["widget"]["type"] == "Card"
+    dumped = json.dumps(card["widget"])
+    assert "sales" in dumped
+    assert "north" in dumped  # the head
+    assert "shape (2, 2)" in dumped
+    assert text_of(first) == "That's `sales`, a `pandas.DataFrame`."
+
+    secret = await turn(server, message("/inspect api_key", thread_id))
+    (card,) = done_items(secret, "widget")
+    assert "Value hidden" in json.dumps(card["widget"])
+    assert SECRET not in json.dumps(secret)
+    assert text_of(secret) == "`api_key` looks like a secret, so its value stays hidden."
+
+    missing = await turn(server, message("/inspect sale", thread_id))
+    assert done_items(missing, "widget") == []
+    assert text_of(missing) == "No variable named 'sale' in the notebook. Close matches: sales."
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/help", "`/inspect NAME`"),
+        ("/inspect", "Which variable?"),
+        ("/plot", "I don't know the command `/plot`"),
+    ],
+)
+async def test_offline_other_commands(
+    store: Any, notebook: Any, command: str, expected: str
+) -> None:
+    server = NotebookServer(store=store, namespace=notebook)
+    events = await turn(server, message(command))
+    assert expected in text_of(events)
+    assert done_items(events, "widget") == []
+
+
+async def test_offline_reason_is_said_when_a_named_model_cannot_be_reached(
+    store: Any, notebook: Any
+) -> None:
+    server = NotebookServer(store=store, namespace=notebook, model="gpt-4o")
+    events = await turn(server, message("hi"))
+    assert text_of(events).startswith("You asked for the model 'gpt-4o', but OPENAI_API_KEY")
+
+
+async def test_setting_a_key_later_takes_effect_at_the_next_message(
+    store: Any, notebook: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = NotebookServer(store=store, namespace=notebook)
+    assert server.model_description == "offline assistant (no model configured)"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-set-in-a-cell-later-123456")
+    assert server.model_description == f"{DEFAULT_OPENAI_MODEL} via OpenAI"
+    agent, tracing = server.agent_for_turn()
+    assert agent.model == DEFAULT_OPENAI_MODEL
+    assert tracing is True
+
+
+# -- a scripted model -------------------------------------------------------------------------
+
+
+def scripted_agent(*steps: Any, **kwargs: Any) -> tuple[Agent[Any], ScriptedModel]:
+    model = ScriptedModel(list(steps))
+    return Agent(name="scripted", instructions="Be brief.", model=model, **kwargs), model
+
+
+async def test_scripted_model_calls_a_tool_then_answers(store: Any, notebook: Any) -> None:
+    agent, model = scripted_agent(
+        [function_call("show_variables", {}, call_id="call_1")],
+        [assistant_message("You have sales and threshold.", item_id="msg_final")],
+    )
+    server = NotebookServer(agent, store=store, namespace=notebook)
+
+    events = await turn(server, message("show me my data"))
+
+    assert errors(events) == []
+    (widget,) = done_items(events, "widget")
+    assert widget["widget"]["type"] == "ListView"
+    assert text_of(events) == "You have sales and threshold."
+    added = [e["item"]["id"] for e in events if e["type"] == "thread.item.added"]
+    assert added == ["msg_final"]
+
+    first, second = model.calls
+    assert first.system_instructions == "Be brief."
+    assert [t.name for t in first.tools] == NOTEBOOK_TOOLS
+    assert first.input[-1]["role"] == "user"
+    assert first.input[-1]["content"][0]["text"] == "show me my data"
+    output = second.input[-1]
+    assert output["type"] == "function_call_output"
+    assert output["call_id"] == "call_1"
+    listing = json.loads(output["output"])
+    assert listing["shown_to_user"] is True
+    assert [v["name"] for v in listing["variables"]] == ["api_key", "sales", "threshold"]
+    assert SECRET not in output["output"]
+    model.assert_complete()
+
+
+async def test_history_goes_to_the_model(store: Any, notebook: Any) -> None:
+    agent, model = scripted_agent(
+        [assistant_message("Hello!", item_id="msg_1")],
+        [assistant_message("Still here.", item_id="msg_2")],
+    )
+    server = NotebookServer(agent, store=store, namespace=notebook)
+    first = await turn(server, message("hi"))
+    await turn(server, message("are you there?", first[0]["thread"]["id"]))
+
+    history = model.calls[1].input
+    roles_and_text = [
+        (m["role"], m["content"] if isinstance(m["content"], str) else m["content"][0]["text"])
+        for m in history
+    ]
+    assert roles_and_text == [
+        ("user", "hi"),
+        ("assistant", "Hello!"),
+        ("user", "are you there?"),
+    ]
+
+
+async def test_history_is_limited_to_recent_items(store: Any, notebook: Any) -> None:
+    agent, model = scripted_agent(
+        *[[assistant_message(f"reply {i}", item_id=f"msg_{i}")] for i in range(3)]
+    )
+    server = NotebookServer(agent, store=store, namespace=notebook, history_items=3)
+    thread_id = (await turn(server, message("one")))[0]["thread"]["id"]
+    await turn(server, message("two", thread_id))
+    await turn(server, message("three", thread_id))
+
+    last = model.calls[2].input
+    assert len(last) == 3
+    assert last[-1]["content"][0]["text"] == "three"
+
+
+async def test_placeholder_item_ids_become_unique(store: Any, notebook: Any) -> None:
+    """Chat Completions models report every message as ``__fake_id__``."""
+    agent, _ = scripted_agent(
+        [assistant_message("First.", item_id=FAKE_RESPONSES_ID)],
+        [assistant_message("Second.", item_id=FAKE_RESPONSES_ID)],
+    )
+    server = NotebookServer(agent, store=store, namespace=notebook)
+    first = await turn(server, message("1"))
+    thread_id = first[0]["thread"]["id"]
+    second = await turn(server, message("2", thread_id))
+
+    for events in (first, second):
+        ids = {
+            e.get("item_id") or e["item"]["id"]
+            for e in events
+            if e["type"] in {"thread.item.added", "thread.item.updated", "thread.item.done"}
+            and (e.get("item") or {}).get("type") != "user_message"
+        }
+        assert len(ids) == 1
+        assert not next(iter(ids)).startswith(FAKE_RESPONSES_ID)
+
+    replies = [i for i in await stored(store, thread_id) if i.type == "assistant_message"]
+    assert [r.content[0].text for r in replies] == ["First.", "Second."]
+    assert replies[0].id != replies[1].id
+
+
+async def test_agent_by_name_is_looked_up_at_every_message(store: Any, notebook: Any) -> None:
+    old, old_model = scripted_agent([assistant_message("old agent", item_id="m1")])
+    new, new_model = scripted_agent([assistant_message("new agent", item_id="m2")])
+    notebook["my_agent"] = old
+    server = NotebookServer("my_agent", store=store, namespace=notebook)
+
+    first = await turn(server, message("hi"))
+    assert text_of(first) == "old agent"
+    notebook["my_agent"] = new  # the user re-ran the cell that defines the agent
+    second = await turn(server, message("hi again", first[0]["thread"]["id"]))
+    assert text_of(second) == "new agent"
+    assert len(old_model.calls) == 1
+    assert len(new_model.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "There is no variable 'my_agent' in the notebook"),
+        ("not an agent", "'my_agent' is a str, not an agents.Agent."),
+    ],
+)
+async def test_agent_name_problems_are_clear_errors(
+    store: Any, notebook: Any, value: Any, expected: str
+) -> None:
+    if value is not None:
+        notebook["my_agent"] = value
+    server = NotebookServer("my_agent", store=store, namespace=notebook)
+    events = await turn(server, message("hi"))
+    (error,) = errors(events)
+    assert error["message"].startswith(expected)
+    assert error["allow_retry"] is True
+    assert expected in server.model_description
+
+
+async def test_tools_are_added_once(store: Any, notebook: Any) -> None:
+    @function_tool
+    async def lookup(term: str) -> str:
+        """Look a term up."""
+        return term
+
+    own_list = notebook_tools(notebook)[0]  # the user already gave the agent list_variables
+    agent, model = scripted_agent([assistant_message("ok", item_id="m")], tools=[lookup, own_list])
+    server = NotebookServer(agent, store=store, namespace=notebook)
+    await turn(server, message("hi"))
+
+    names = [t.name for t in model.calls[0].tools]
+    assert names == [
+        "lookup",
+        "list_variables",
+        "inspect_variable",
+        "show_variables",
+        "show_variable",
+    ]
+    assert [t.name for t in agent.tools] == ["lookup", "list_variables"]  # not modified
+
+
+async def test_default_agent(store: Any, notebook: Any) -> None:
+    model = ScriptedModel([[assistant_message("hi", item_id="m")]])
+    server = NotebookServer(store=store, namespace=notebook, model=model)
+    await turn(server, message("hello"))
+    assert model.calls[0].system_instructions == DEFAULT_INSTRUCTIONS
+    assert [t.name for t in model.calls[0].tools] == NOTEBOOK_TOOLS
+
+
+async def test_model_argument_overrides_the_agents_model(store: Any, notebook: Any) -> None:
+    agent, agents_own = scripted_agent()
+    override = ScriptedModel([[assistant_message("from override", item_id="m")]])
+    server = NotebookServer(agent, store=store, namespace=notebook, model=override)
+    events = await turn(server, message("hi"))
+    assert text_of(events) == "from override"
+    assert agents_own.calls == ()
+    assert server.model_description == "ScriptedModel (custom model)"
+
+
+async def test_agents_own_model_is_kept(store: Any, notebook: Any) -> None:
+    agent = Agent(name="mine", model="gpt-4o")
+    server = NotebookServer(agent, store=store, namespace=notebook)
+    assert server.model_description == "gpt-4o (the agent's own model)"
+    resolved, tracing = server.agent_for_turn()
+    assert resolved.model == "gpt-4o"
+    assert tracing is False  # no OpenAI key
+
+
+async def test_model_errors_are_clear_and_never_show_keys(store: Any, notebook: Any) -> None:
+    request = httpx2.Request("POST", "https://api.openai.com/v1/responses")
+    rejected = openai.AuthenticationError(
+        f"Incorrect API key provided: {SECRET}",
+        response=httpx2.Response(401, request=request),
+        body=None,
+    )
+    agent, _ = scripted_agent(rejected, ModelBehaviorError(f"bad output near {SECRET}"))
+    server = NotebookServer(agent, store=store, namespace=notebook)
+
+    first = await turn(server, message("hi"))
+    (error,) = errors(first)
+    assert error["message"] == "The model server rejected the API key (401). Check OPENAI_API_KEY."
+    second = await turn(server, message("again", first[0]["thread"]["id"]))
+    (error,) = errors(second)
+    assert error["message"] == "The agent stopped: ModelBehaviorError: bad output near <redacted>"
+    assert SECRET not in json.dumps([first, second])
+
+    logged = [e for e in server.events if e["type"] == "turn.error"]
+    assert len(logged) == 2
+    assert isinstance(logged[0]["error"], openai.AuthenticationError)
+    assert SECRET not in logged[1]["summary"]
+    assert SECRET not in logged[1]["traceback"]
+
+
+async def test_cancelling_a_turn_stops_the_run(store: Any, notebook: Any) -> None:
+    tool_started = asyncio.Event()
+    tool_cancelled = asyncio.Event()
+
+    @function_tool
+    async def slow() -> str:
+        """Takes forever."""
+        tool_started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            tool_cancelled.set()
+            raise
+        return "never"
+
+    agent, model = scripted_agent(
+        [function_call("slow", {}, call_id="call_slow")],
+        [assistant_message("should not happen", item_id="m")],
+        tools=[slow],
+    )
+    server = NotebookServer(agent, store=store, namespace=notebook)
+    consumer = asyncio.create_task(turn(server, message("go")))
+    await asyncio.wait_for(tool_started.wait(), 10)
+
+    consumer.cancel()  # what the bridge does when the user presses stop
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+
+    await asyncio.wait_for(tool_cancelled.wait(), 10)
+    assert len(model.calls) == 1
+    assert server.events[-1]["type"] == "turn.cancelled"
+
+
+# -- the event log ----------------------------------------------------------------------------
+
+
+async def test_events_can_be_inspected_after_a_turn(store: Any, notebook: Any) -> None:
+    server = NotebookServer(store=store, namespace=notebook)
+    events = await turn(server, message("/vars"))
+    thread_id = events[0]["thread"]["id"]
+
+    log = server.events_of(thread_id)
+    assert log == server.events_of()
+    kinds = [e["type"] for e in log]
+    assert kinds[0] == "turn.started"
+    assert kinds[-1] == "turn.done"
+    assert "thread.item.done" in kinds
+    assert log[0]["user_text"] == "/vars"
+    assert log[-1]["seconds"] >= 0
+    widget_done = next(
+        e for e in log if e["type"] == "thread.item.done" and e["event"].item.type == "widget"
+    )
+    assert widget_done["summary"].startswith("widget ")
+    assert all(e["time"].tzinfo is not None for e in log)
+    deltas = [e["summary"] for e in log if e["type"] == "thread.item.updated"]
+    assert any("'Those are the 3 '" in d for d in deltas)
+
+
+async def test_event_log_is_bounded(store: Any, notebook: Any) -> None:
+    server = NotebookServer(store=store, namespace=notebook, max_events=5)
+    await turn(server, message("/help"))
+    assert len(server.events) == 5
+    assert server.events[-1]["type"] == "turn.done"
+
+
+# -- store and attachments --------------------------------------------------------------------
+
+
+async def test_default_store_is_used_without_one(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, notebook: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    server = NotebookServer(namespace=notebook)
+    try:
+        events = await turn(server, message("hi"))
+        assert errors(events) == []
+        assert (tmp_path / ".chatkit" / "chatkit.db").exists()
+    finally:
+        server.store.close()  # type: ignore[attr-defined]
+
+
+async def test_attachments_reach_the_model(tmp_path: Any, store: Any, notebook: Any) -> None:
+    from chatkit_jupyter._attachments import FileAttachmentStore
+
+    files = FileAttachmentStore(tmp_path / "files", store=store)
+    agent, model = scripted_agent([assistant_message("Got it.", item_id="m")])
+    server = NotebookServer(agent, store=store, namespace=notebook, attachment_store=files)
+    content = b"region,revenue\nnorth,120.5\n"
+
+    created = await server.process(
+        json.dumps(
+            {
+                "type": "attachments.create",
+                "params": {"name": "sales.csv", "size": len(content), "mime_type": "text/csv"},
+            }
+        ),
+        {},
+    )
+    assert isinstance(created, NonStreamingResult)
+    attachment_id = json.loads(created.json)["id"]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield content
+
+    await files.write_upload(attachment_id, chunks(), {})
+    events = await turn(server, message("summarize this", attachments=[attachment_id]))
+
+    assert errors(events) == []
+    user_parts = model.calls[0].input[-1]["content"]
+    assert user_parts[0] == {"type": "input_text", "text": "summarize this"}
+    assert "north,120.5" in json.dumps(user_parts[1:])
+
+
+# -- model resolution -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "offline assistant (no model configured)"),
+        ({"OPENAI_API_KEY": "sk-x-1234567890"}, f"{DEFAULT_OPENAI_MODEL} via OpenAI"),
+        (
+            {"OPENAI_API_KEY": "sk-x-1234567890", "CHATKIT_JUPYTER_MODEL": "gpt-4o"},
+            "gpt-4o via OpenAI",
+        ),
+        (
+            {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "OPENAI_MODEL": "llama3"},
+            "llama3 at http://127.0.0.1:11434/v1",
+        ),
+        # A base URL wins over the key: the OpenAI client would send requests there anyway.
+        (
+            {
+                "OPENAI_API_KEY": "sk-x-1234567890",
+                "OPENAI_BASE_URL": "http://gpu:8000/v1",
+                "OPENAI_MODEL": "qwen",
+            },
+            "qwen at http://gpu:8000/v1",
+        ),
+        (
+            {"OPENAI_API_KEY": "sk-x-1234567890", "OPENAI_BASE_URL": "http://gateway/v1"},
+            f"{DEFAULT_OPENAI_MODEL} at http://gateway/v1",
+        ),
+        (
+            {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"},
+            "offline assistant (no model configured)",
+        ),
+        ({"OPENAI_MODEL": "llama3"}, "offline assistant (no model configured)"),
+    ],
+)
+def test_resolution_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    resolved = resolve_model()
+    assert resolved.description == expected
+    assert resolve_model(environ=env).description == expected
+
+
+def test_compatible_server_gets_a_chat_completions_client() -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "OPENAI_MODEL": "llama3"}
+    resolved = resolve_model(environ=env)
+    assert isinstance(resolved.model, OpenAIChatCompletionsModel)
+    assert resolved.model.model == "llama3"
+    client = resolved.model._client
+    assert str(client.base_url) == "http://127.0.0.1:11434/v1/"
+    assert client.api_key == "not-needed"
+    assert resolved.tracing is False
+    with_key = resolve_model(environ={**env, "OPENAI_API_KEY": "sk-local-123456789"})
+    assert with_key.model._client.api_key == "sk-local-123456789"  # type: ignore[union-attr]
+
+
+def test_model_argument_comes_first() -> None:
+    key = {"OPENAI_API_KEY": "sk-x-1234567890"}
+    local = {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "OPENAI_MODEL": "llama3"}
+    assert resolve_model("gpt-4o", environ=key).model == "gpt-4o"
+    named = resolve_model("mistral", environ=local)
+    assert named.description == "mistral at http://127.0.0.1:11434/v1"
+    assert isinstance(named.model, OpenAIChatCompletionsModel)
+    custom = ScriptedModel([])
+    assert resolve_model(custom, environ=local).model is custom
+    offline = OfflineModel()
+    assert resolve_model(offline, environ=key).offline
+
+
+def test_named_model_without_a_way_to_reach_it_is_explained() -> None:
+    resolved = resolve_model("gpt-4o", environ={})
+    assert resolved.offline
+    assert isinstance(resolved.model, OfflineModel)
+    assert resolved.model.reason is not None
+    assert "gpt-4o" in resolved.model.reason
+
+
+def test_credentials_in_the_base_url_are_not_displayed() -> None:
+    env = {"OPENAI_BASE_URL": "https://user:s3cret@llm.example:8443/v1", "OPENAI_MODEL": "m"}
+    assert resolve_model(environ=env).description == "m at https://llm.example:8443/v1"
+
+
+def test_clients_are_reused_for_the_same_settings() -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "OPENAI_MODEL": "llama3"}
+    cache: dict[tuple[str, ...], Any] = {}
+    first = resolve_model(environ=env, cache=cache).model
+    assert resolve_model(environ=env, cache=cache).model is first
+    assert resolve_model(environ={**env, "OPENAI_MODEL": "qwen"}, cache=cache).model is not first
+
+
+@pytest.mark.parametrize(
+    ("env", "allowed"),
+    [
+        ({}, False),
+        ({"OPENAI_API_KEY": "sk-x-1234567890"}, True),
+        ({"OPENAI_API_KEY": "sk-x-1234567890", "OPENAI_BASE_URL": "http://h/v1"}, False),
+        ({"OPENAI_BASE_URL": "http://h/v1", "OPENAI_MODEL": "m"}, False),
+    ],
+)
+def test_tracing_only_goes_to_openai(env: dict[str, str], allowed: bool) -> None:
+    assert tracing_allowed(env) is allowed
+    assert resolve_model(environ=env).tracing is (allowed and "OPENAI_BASE_URL" not in env)
