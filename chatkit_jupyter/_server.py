@@ -8,6 +8,7 @@ A turn goes: ChatKit request -> ``ChatKitServer.process`` -> ``NotebookServer.re
 from __future__ import annotations
 
 import asyncio
+import pathlib
 import time
 import traceback
 from collections import deque
@@ -201,6 +202,8 @@ class NotebookServer(ChatKitServer[Any]):
             from ._store import default_store
 
             store = default_store()
+        if attachment_store is None:
+            attachment_store = _default_attachment_store(store)
         super().__init__(store, attachment_store)
         self.agent: Agent[Any] | str | None = agent
         """The agent, the name of the variable that holds it, or ``None`` for the default."""
@@ -407,3 +410,23 @@ def _user_facing(error: Exception) -> Exception:
 
 def _short(message: str) -> str:
     return scrub(" ".join(message.split()))[:300]
+
+
+def _default_attachment_store(store: Store[Any]) -> AttachmentStore[Any] | None:
+    """Files beside the database (``.chatkit/attachments``), or a temporary folder for an
+    in-memory database; ``None`` for stores that are not ours (they bring their own)."""
+    from ._attachments import FileAttachmentStore
+    from ._store import SQLiteStore
+
+    if not isinstance(store, SQLiteStore):
+        return None
+    if store.in_memory:
+        import tempfile
+
+        directory = tempfile.mkdtemp(prefix="chatkit-attachments-")
+    else:
+        directory = str(
+            pathlib.Path(store.path.removeprefix("file:").split("?")[0]).absolute().parent
+            / "attachments"
+        )
+    return FileAttachmentStore(directory, store=store)

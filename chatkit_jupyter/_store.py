@@ -844,8 +844,13 @@ class SQLiteStore(Store[Any]):
 
     # -- opening and migrating ------------------------------------------------------------------
 
+    @property
+    def in_memory(self) -> bool:
+        """Whether the database lives in memory only (``:memory:`` or a ``mode=memory`` URI)."""
+        return self.path == ":memory:" or bool(self._uri and "mode=memory" in self.path)
+
     def _is_memory(self) -> bool:
-        return self.path == ":memory:" or (self._uri and "mode=memory" in self.path)
+        return self.in_memory
 
     def _open(self) -> None:
         """Connect on the worker thread, check the file is ours, set pragmas and migrate."""
