@@ -161,3 +161,46 @@ def test_server_exceptions_are_shown_and_the_chat_keeps_working(test_chat: Any) 
     )
     send(page, "Talk to the test server", "hello again")
     expect(log).to_contain_text("w0002", timeout=30_000)
+
+
+def test_two_views_of_one_widget_and_closing_one_cancels_its_requests(lab: Lab, page: Any) -> None:
+    shown_again = "w  # a second view of the same widget"
+    name = lab.write_notebook(
+        f"views_{uuid.uuid4().hex[:8]}.ipynb", [SERVER_CELL, shown_again, STATUS_CELL]
+    )
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    composers = page.get_by_role("textbox", name="Talk to the test server")
+    expect(composers).to_have_count(2, timeout=60_000)
+    logs = page.get_by_role("log")
+
+    composers.nth(0).fill("hello")
+    composers.nth(0).press("Enter")
+    expect(logs.nth(0)).to_contain_text("w0002", timeout=30_000)
+
+    # A slow reply in the second view, then its output is cleared: the view goes away.
+    composers.nth(1).fill("slow")
+    composers.nth(1).press("Enter")
+    expect(logs.nth(1)).to_contain_text("w0010", timeout=30_000)
+    second = notebook(page).locator(".jp-CodeCell").nth(1)
+    second.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")
+    page.get_by_role("menuitem", name="Edit", exact=True).click()
+    page.get_by_role("menuitem", name="Clear Cell Output").click()
+    expect(composers).to_have_count(1, timeout=10_000)
+
+    status_cell = notebook(page).locator(".jp-CodeCell").nth(2)
+    out = status_cell.locator(".jp-OutputArea-output")
+    for _ in range(20):
+        status_cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        expect(out).to_contain_text("cancelled=", timeout=20_000)
+        if "cancelled=1 pending=0" in out.inner_text():
+            break
+        page.wait_for_timeout(250)
+    expect(out).to_contain_text("cancelled=1 pending=0")
+
+    # The first view still works.
+    composers.nth(0).fill("again")
+    composers.nth(0).press("Enter")
+    expect(logs.nth(0).get_by_text(re.compile("w0002")).nth(1)).to_be_visible(timeout=30_000)
