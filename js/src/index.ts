@@ -36,12 +36,13 @@ export function hostColorScheme(): "light" | "dark" {
 }
 
 /** The options our renderers get: the user's, plus the parts the widget owns. */
-function buildOptions(model: Model, bridge: Bridge): ChatKitOptions {
+function buildOptions(model: Model, bridge: Bridge, forHosted: boolean): ChatKitOptions {
   const user = (model.get("options") ?? {}) as Record<string, unknown>;
   const widgets = (user.widgets ?? {}) as Record<string, unknown>;
   let theme = user.theme as ChatKitOptions["theme"];
-  if (theme === undefined) theme = { colorScheme: hostColorScheme() };
-  else if (typeof theme === "object" && !theme.colorScheme) theme = { ...theme, colorScheme: hostColorScheme() };
+  // The hosted component needs a concrete scheme; the lite renderer follows Jupyter by itself.
+  if (forHosted && theme === undefined) theme = { colorScheme: hostColorScheme() };
+  else if (forHosted && typeof theme === "object" && !theme.colorScheme) theme = { ...theme, colorScheme: hostColorScheme() };
   return {
     ...(user as Partial<ChatKitOptions>),
     theme,
@@ -103,7 +104,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
 
   const forwardEvents = (target: HTMLElement) => {
     target.addEventListener("chatkit.effect", (e) => bridge.notify(p.HOOK_EFFECT, (e as CustomEvent).detail));
-    target.addEventListener("chatkit.log", (e) => bridge.notify(p.HOOK_LOG, (e as CustomEvent).detail));
+    // chatkit.log fires for every request; only effects and errors are worth a comm message.
     target.addEventListener("chatkit.error", (e) => {
       const detail = (e as CustomEvent<{ error: Error }>).detail;
       bridge.notify(p.HOOK_LOG, { name: "error", data: { message: String(detail?.error?.message ?? detail?.error) } });
@@ -114,7 +115,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   };
 
   const mountLiteRenderer = () => {
-    const { api: _api, ...options } = buildOptions(model, bridge);
+    const { api: _api, ...options } = buildOptions(model, bridge, false);
     lite = mountLite(stage, options as LiteOptions, { fetch: bridge.fetch, apiUrl: p.API_URL, colorScheme: hostColorScheme });
     forwardEvents(lite.element);
   };
@@ -124,7 +125,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     hosted.classList.add("ckj-hosted");
     stage.appendChild(hosted);
     forwardEvents(hosted);
-    hosted.setOptions(buildOptions(model, bridge));
+    hosted.setOptions(buildOptions(model, bridge, true));
   };
 
   const start = async () => {
@@ -170,10 +171,10 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
 
   const refreshOptions = () => {
     if (lite) {
-      const { api: _api, ...options } = buildOptions(model, bridge);
+      const { api: _api, ...options } = buildOptions(model, bridge, false);
       lite.setOptions(options as LiteOptions);
     } else if (hosted) {
-      hosted.setOptions(buildOptions(model, bridge));
+      hosted.setOptions(buildOptions(model, bridge, true));
     }
   };
   model.on("change:options", refreshOptions);
@@ -182,7 +183,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   // Follow JupyterLab's theme switch when the user set no colour scheme of their own.
   let scheme = hostColorScheme();
   const themeObserver = new MutationObserver(() => {
-    if (hostColorScheme() === scheme) return;
+    if (hostColorScheme() === scheme || !hosted) return;
     scheme = hostColorScheme();
     refreshOptions();
   });
