@@ -169,7 +169,9 @@ class ChatKitWidget(anywidget.AnyWidget):
         # The composer's attachment limits are enforced in the kernel too, not only in the page.
         composer = self.options.get("composer") or {}
         limits = composer.get("attachments") if isinstance(composer, Mapping) else None
-        apply = getattr(getattr(self.server, "attachment_store", None), "apply_composer_options", None)
+        apply = getattr(
+            getattr(self.server, "attachment_store", None), "apply_composer_options", None
+        )
         if apply is not None and isinstance(limits, Mapping):
             apply(limits)
 
