@@ -250,14 +250,23 @@ class NotebookServer(ChatKitServer[Any]):
             )
         return agent
 
-    def _resolved_model(self, agent: Agent[Any]) -> ResolvedModel | None:
-        """The model this server picks, or ``None`` when the agent keeps its own."""
+    def _resolved_model(self, agent: Agent[Any], chosen: str | None = None) -> ResolvedModel | None:
+        """The model this server picks, or ``None`` when the agent keeps its own.
+
+        ``chosen`` is the model the user picked in the composer (``composer.models``); it wins
+        over the server's and the agent's own.
+        """
+        if chosen:
+            return resolve_model(chosen, cache=self._clients)
         if self.model is None and agent.model is not None:
             return None
         return resolve_model(self.model, cache=self._clients)
 
-    def agent_for_turn(self) -> tuple[Agent[Any], bool]:
+    def agent_for_turn(self, model: str | None = None) -> tuple[Agent[Any], bool]:
         """The agent that answers the next message, and whether tracing may be on.
+
+        Args:
+            model: A model the user picked for this message in the composer, if any.
 
         Raises:
             chatkit.errors.CustomStreamError: ``agent`` names a variable that is missing or is
@@ -269,7 +278,7 @@ class NotebookServer(ChatKitServer[Any]):
         missing = [tool for tool in self.tools if getattr(tool, "name", None) not in present]
         if missing:
             updates["tools"] = [*agent.tools, *missing]
-        resolved = self._resolved_model(agent)
+        resolved = self._resolved_model(agent, model)
         if resolved is not None:
             updates["model"] = resolved.model
             tracing = resolved.tracing
@@ -308,7 +317,12 @@ class NotebookServer(ChatKitServer[Any]):
             thread.title = " ".join(text.split())[:60]
         result: RunResultStreaming | None = None
         try:
-            agent, tracing = self.agent_for_turn()
+            chosen = (
+                input_user_message.inference_options.model
+                if input_user_message is not None and input_user_message.inference_options
+                else None
+            )
+            agent, tracing = self.agent_for_turn(chosen)
             agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
             converter = NotebookThreadItemConverter(self.attachment_store, context)
             history = await self._history(thread, context)

@@ -41,11 +41,11 @@ def stub_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_MODEL", "stub-model")
 
 
-def message(text: str, thread_id: str | None = None) -> str:
+def message(text: str, thread_id: str | None = None, model: str | None = None) -> str:
     content = {
         "content": [{"type": "input_text", "text": text}],
         "attachments": [],
-        "inference_options": {},
+        "inference_options": {"model": model} if model else {},
     }
     if thread_id is None:
         return json.dumps({"type": "threads.create", "params": {"input": content}})
@@ -128,6 +128,18 @@ async def test_list_variables_round_trip(
     assert SECRET not in everything
     assert PASSWORD not in everything
     assert "<redacted>" in everything
+
+
+async def test_the_model_picked_in_the_composer_answers(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OpenAIStub([text_reply("from the picked model")]) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        server = NotebookServer(store=store, namespace=notebook)
+        events = await turn(server, message("hi", model="picked-model"))
+    assert assistant_text(events) == "from the picked model"
+    (request,) = stub.requests
+    assert request["body"]["model"] == "picked-model"
 
 
 async def test_inspect_variable_round_trip(
