@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 REPO = pathlib.Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -133,8 +134,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it
+    # is open, which would break the asyncio tests that run after the browser tests.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -192,3 +195,14 @@ def run_all_cells(page: Any) -> None:
     """Run > Run All Cells, through the menu bar as a person would."""
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def send(page: Any, composer_name: str, text: str) -> None:
+    """Type a message and press Enter once the chat can take it, as a person would."""
+    composer = page.get_by_role("textbox", name=composer_name)
+    composer.click()
+    composer.fill(text)
+    chat = composer.locator("xpath=ancestor::*[contains(@class, 'ckl-root')][1]")
+    # While a reply is still streaming the Stop button stands where Send will be.
+    expect(chat.get_by_role("button", name="Send message")).to_be_enabled(timeout=30_000)
+    composer.press("Enter")

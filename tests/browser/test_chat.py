@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Lab, notebook, open_notebook, run_all_cells
+from .conftest import Lab, notebook, open_notebook, run_all_cells, send
 
 pytestmark = pytest.mark.browser
 
@@ -86,13 +86,6 @@ def test_chat(lab: Lab, page: Any) -> Any:
     composer = page.get_by_role("textbox", name="Talk to the test server")
     expect(composer).to_be_visible(timeout=60_000)
     return page
-
-
-def send(page: Any, composer_name: str, text: str) -> None:
-    composer = page.get_by_role("textbox", name=composer_name)
-    composer.click()
-    composer.fill(text)
-    composer.press("Enter")
 
 
 def test_quickstart_chat_offline(lab: Lab, page: Any) -> None:

@@ -13,16 +13,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Lab, notebook, open_notebook, run_all_cells
+from .conftest import Lab, notebook, open_notebook, run_all_cells, send
 
 pytestmark = pytest.mark.browser
-
-
-def send(page: Any, composer: str, text: str) -> None:
-    box = page.get_by_role("textbox", name=composer)
-    box.click()
-    box.fill(text)
-    box.press("Enter")
 
 
 def run_cell(page: Any, index: int) -> Any:
