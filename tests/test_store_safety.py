@@ -7,6 +7,7 @@ import gc
 import os
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -279,7 +280,11 @@ async def test_the_event_loop_keeps_running_during_a_10000_item_load(opened: SQL
     # Had SQLite run on the loop, these awaits would never yield and the ticker would see one
     # gap as long as the whole load. Off the loop, the longest gap is a garbage-collection pause.
     assert len(gaps) > 100, (total, len(gaps))
-    assert max(gaps) < total / 5, (max(gaps), total)
+    # The loop ticks on normally almost all the time ...
+    assert statistics.median(gaps) < 0.01, statistics.median(gaps)
+    # ... and even its longest pause (a GC pass, or the GIL held by a busy neighbour process on
+    # this 2-core machine) is a small part of the load, not the whole of it.
+    assert max(gaps) < total / 3, (max(gaps), total)
 
 
 # -- schema versions ----------------------------------------------------------------------------

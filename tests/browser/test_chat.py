@@ -197,3 +197,25 @@ def test_two_views_of_one_widget_and_closing_one_cancels_its_requests(lab: Lab, 
     composers.nth(0).fill("again")
     composers.nth(0).press("Enter")
     expect(logs.nth(0).get_by_text(re.compile("w0002")).nth(1)).to_be_visible(timeout=30_000)
+
+
+def test_options_change_on_a_live_widget(lab: Lab, page: Any) -> None:
+    change = 'w.options = {"composer": {"placeholder": "Frag mich"}, "locale": "de"}'
+    name = lab.write_notebook(f"options_{uuid.uuid4().hex[:8]}.ipynb", [SERVER_CELL, change])
+    open_notebook(page, lab, name)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run Selected Cell", exact=False).first.click()
+    expect(page.get_by_role("textbox", name="Talk to the test server")).to_be_visible(
+        timeout=60_000
+    )
+
+    second = notebook(page).locator(".jp-CodeCell").nth(1)
+    second.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    # The same chat, now German and with the new placeholder; it still talks to the kernel.
+    expect(page.get_by_role("textbox", name="Frag mich")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("textbox", name="Talk to the test server")).to_have_count(0)
+    page.get_by_role("textbox", name="Frag mich").fill("hallo")
+    expect(page.get_by_role("button", name="Nachricht senden")).to_be_enabled()
+    page.get_by_role("button", name="Nachricht senden").click()
+    expect(page.get_by_role("log").first).to_contain_text("w0002", timeout=30_000)
