@@ -98,10 +98,15 @@ class _Batcher:
         self._buf = bytearray()
         self._timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
+        self._started = 0.0
 
     def add(self, data: bytes) -> None:
+        if not self._buf:
+            self._started = self._loop.time()
         self._buf += data
-        if len(self._buf) >= BATCH_MAX_BYTES:
+        # The timer only fires when the loop gets a turn; a producer that never awaits would
+        # hold the first bytes until the size cap, so also close a batch that is old enough.
+        if len(self._buf) >= BATCH_MAX_BYTES or self._loop.time() - self._started >= BATCH_WINDOW_S:
             self.flush()
         elif self._timer is None:
             self._timer = self._loop.call_later(BATCH_WINDOW_S, self.flush)
@@ -147,6 +152,15 @@ class Bridge:
         self._context = context
         self._hooks = hooks
         self._upload = upload
+        # The loop of the thread that made the widget: the kernel's main loop in a notebook.
+        # JupyterLab 4.6 + ipykernel 7 deliver comm messages on a *subshell* thread with a loop
+        # of its own (and the first ones on the main thread). All bridge work is moved to the
+        # main loop so that one loop owns every task, cancel is safe, and the notebook tools
+        # read variables between cells, never while a cell runs on another thread.
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._views: dict[str, str] = {}
         self._uploads: dict[str, asyncio.Queue[bytes | None]] = {}
@@ -156,7 +170,19 @@ class Bridge:
     # -- dispatch -------------------------------------------------------------------------------
 
     def handle(self, content: Mapping[str, Any], buffers: list[Any] | None) -> None:
-        """Handle one message from the front end (the widget's ``on_msg`` callback)."""
+        """Handle one message from the front end (the widget's ``on_msg`` callback).
+
+        Safe to call from any thread: the work runs on the loop the bridge belongs to.
+        """
+        loop = self._loop
+        if loop is not None and not loop.is_closed() and _running_loop() is not loop:
+            # Copy the buffers: the caller may reuse them once we return.
+            copied = [bytes(b) for b in buffers or []]
+            loop.call_soon_threadsafe(self._handle, content, copied)
+            return
+        self._handle(content, buffers)
+
+    def _handle(self, content: Mapping[str, Any], buffers: list[Any] | None) -> None:
         kind = content.get("kind")
         rid = content.get("id")
         try:
@@ -186,7 +212,8 @@ class Bridge:
         if rid in self._tasks:
             self._send_error(rid, 409, f"Request id {rid!r} is already in use.")
             return
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(_as_coroutine(coro))
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        task: asyncio.Task[None] = loop.create_task(_as_coroutine(coro))
         self._tasks[rid] = task
         self._views[rid] = str(content.get("view", ""))
         task.add_done_callback(functools.partial(self._forget, rid))
@@ -381,6 +408,13 @@ class Bridge:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 async def _as_coroutine(aw: Awaitable[None]) -> None:

@@ -85,10 +85,12 @@ class ScriptedServer(ChatKitServer[Any]):
         self.started = asyncio.Event()
         self.cancelled: list[list[Any]] = []
         self.fail_with: Exception | None = None
+        self.loops: list[asyncio.AbstractEventLoop] = []
 
     async def respond(
         self, thread: ThreadMetadata, input_user_message: UserMessageItem | None, context: Any
     ) -> AsyncIterator[ThreadStreamEvent]:
+        self.loops.append(asyncio.get_running_loop())
         if self.fail_with is not None:
             raise self.fail_with
         item = AssistantMessageItem(

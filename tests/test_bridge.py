@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -146,6 +147,20 @@ async def test_cancel_stops_the_task_and_keeps_the_thread_consistent(make: Any, 
     assert any(isinstance(i, SDKHiddenContextItem) for i in items.data)
     # The partial assistant text was kept, as ChatKit's default cancellation does.
     assert any(getattr(i, "type", "") == "assistant_message" for i in items.data)
+
+
+async def test_messages_from_another_thread_are_served_on_the_widgets_loop(make: Any) -> None:
+    # JupyterLab 4.6 + ipykernel 7 deliver comm messages on a subshell thread with its own
+    # loop; the work must still run on the kernel's main loop, where the widget was made.
+    widget, client, server = make()
+    box: list[str] = []
+    sender = threading.Thread(target=lambda: box.append(client.request(user_message("hi"))))
+    sender.start()
+    sender.join()
+    await asyncio.wait_for(server.started.wait(), 5)
+    await widget.wait_idle()
+    assert server.loops == [asyncio.get_running_loop()]
+    assert client.body(box[0])[0]["status"] == 200
 
 
 @pytest.mark.parametrize(
