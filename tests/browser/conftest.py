@@ -6,6 +6,7 @@ JupyterLab server on a free port with throwaway config/data/runtime dirs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -24,6 +25,17 @@ from playwright.sync_api import expect
 
 REPO = pathlib.Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    # Without the background-networking flags Chromium keeps dialling hosts this closed
+    # network refuses (shared/notes/bridge-facts.md).
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 pytestmark = pytest.mark.browser
@@ -82,12 +94,9 @@ class Lab:
         return name
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    root = tmp_path_factory.mktemp("lab-root")
-    for nb in (REPO / "notebooks").glob("*.ipynb"):
-        shutil.copy(nb, root / nb.name)
-    home = tmp_path_factory.mktemp("lab-home")
+@contextlib.contextmanager
+def running_lab(root: pathlib.Path, home: pathlib.Path) -> Iterator[Lab]:
+    """JupyterLab as the `lab` fixture in conftest.py starts it, for scripts outside pytest."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env.update(
         JUPYTER_CONFIG_DIR=str(home / "config"),
@@ -115,23 +124,36 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         stderr=subprocess.STDOUT,
         cwd=root,
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"JupyterLab did not start:\n{log.read_text()[-3000:]}"
-                ) from None
-            time.sleep(0.2)
-    yield Lab(root, port, token, proc, log)
-    proc.terminate()
     try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2
+                )
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"JupyterLab did not start:\n{log.read_text()[-3000:]}"
+                    ) from None
+                time.sleep(0.2)
+        yield Lab(root, port, token, proc, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    root = tmp_path_factory.mktemp("lab-root")
+    for nb in (REPO / "notebooks").glob("*.ipynb"):
+        shutil.copy(nb, root / nb.name)
+    with running_lab(root, tmp_path_factory.mktemp("lab-home")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -141,18 +163,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -184,6 +195,14 @@ def open_notebook(page: Any, lab: Lab, name: str) -> None:
         dialog.get_by_role("button", name="Select Kernel").click(timeout=1500)
     except Exception:  # no dialog: nothing to answer
         pass
+    wait_for_kernel(page)
+
+
+def wait_for_kernel(page: Any) -> None:
+    """Wait until the notebook's kernel is connected and idle (cells run at once, then)."""
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+        state="attached", timeout=60_000
+    )
 
 
 def notebook(page: Any) -> Any:

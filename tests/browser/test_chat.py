@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Lab, notebook, open_notebook, run_all_cells, send
+from .conftest import Lab, notebook, open_notebook, run_all_cells, send, wait_for_kernel
 
 pytestmark = pytest.mark.browser
 
@@ -219,3 +219,16 @@ def test_options_change_on_a_live_widget(lab: Lab, page: Any) -> None:
     expect(page.get_by_role("button", name="Nachricht senden")).to_be_enabled()
     page.get_by_role("button", name="Nachricht senden").click()
     expect(page.get_by_role("log").first).to_contain_text("w0002", timeout=30_000)
+
+
+def test_quickstart_in_notebook_7(lab: Lab, page: Any) -> None:
+    # Notebook 7 is served by the same Jupyter server, at /notebooks/.
+    page.goto(lab.url("notebooks/quickstart.ipynb"))
+    notebook(page).wait_for(timeout=60_000)
+    wait_for_kernel(page)
+    run_all_cells(page)
+    expect(page.get_by_role("textbox", name="Ask about your data")).to_be_visible(timeout=60_000)
+    send(page, "Ask about your data", "/inspect sales")
+    log = page.get_by_role("log").first
+    expect(log).to_contain_text("region", timeout=30_000)
+    expect(log).to_contain_text("revenue")

@@ -17,6 +17,15 @@ const marked = new Marked({
     html({ text }: Tokens.HTML | Tokens.Tag): string {
       return escapeHtml(text);
     },
+    // After an inline <pre>, <code>, <kbd> or <script> tag, marked hands the text that follows
+    // (up to the closing tag) through unescaped, flagged `escaped`. So `<code><img/src=x
+    // onerror=...></code>` came out as a real <img> (left to the sanitizer) and
+    // `<script>a</scr</script>` swallowed text. That text is text like any other: escape it.
+    // Returning false leaves every other text token to marked's own renderer.
+    text(token: Tokens.Text | Tokens.Escape): string | false {
+      const raw = !("tokens" in token && token.tokens) && "escaped" in token && token.escaped === true;
+      return raw ? escapeHtml(token.text) : false;
+    },
     code({ text, lang }: Tokens.Code): string {
       const language = (lang ?? "").trim().split(/\s+/)[0]?.replace(/[^\w+#.-]/g, "") ?? "";
       const cls = language ? ` class="language-${language}"` : "";

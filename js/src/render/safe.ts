@@ -277,6 +277,11 @@ function enforceAllowlist(parent: ParentNode): void {
       continue;
     }
     cleanAttributes(el, tag);
+    if (tag === "a" && !el.hasAttribute("href")) {
+      // A link whose URL was unsafe goes nowhere: show its text as text, not as a dead link.
+      el.replaceWith(...Array.from(el.childNodes));
+      continue;
+    }
     if (tag === "img" && !el.hasAttribute("src")) {
       // An image we will not load: keep its description.
       el.replaceWith(el.ownerDocument.createTextNode(el.getAttribute("alt") ?? ""));

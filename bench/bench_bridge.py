@@ -1,0 +1,884 @@
+"""Benchmark the comm bridge against plain HTTP SSE, side by side, in real JupyterLab.
+
+Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants stock,nodelay,nosubshell]``
+(about 2 minutes; ``--quick`` about 1.5; ``--variants stock`` alone about 45 s).
+
+One kernel, one scripted ``ChatKitServer`` (the pattern of ``tests/browser/test_chat.py``), two
+ways for the page to reach it:
+
+- **HTTP SSE, the baseline.** A minimal HTTP/1.1 server started *inside the same kernel*, on the
+  very asyncio loop that serves the widget's comm messages (started from a client-tool hook, so
+  it lands where the bridge runs; see "subshells" below). It is ``asyncio.start_server`` on
+  127.0.0.1 with a hand-written handler, not the stdlib in a thread, so both transports share one
+  loop and one thread. It calls ``server.process(body, context)`` and writes each SSE event as it
+  comes as one chunk of ``Transfer-Encoding: chunked`` (one ``write`` + ``drain`` per event, as
+  uvicorn/Starlette do), with keep-alive and CORS headers (the page ``fetch()``es it
+  cross-origin, with ``content-type: application/json`` as ChatKit sends it; the preflight is
+  cached during the warm-up). It listens twice: with ``TCP_NODELAY`` (asyncio sets it on every TCP
+  socket; the "HTTP SSE" column) and with ``TCP_NODELAY`` switched off ("Nagle on"), because
+  jupyter_server's kernel websocket has Nagle on.
+- **Comm bridge.** The real ``ChatKitWidget`` in the kernel (its ``Bridge``, batching, numbered
+  chunks) and, in the page, the real ``Bridge`` class of ``js/src/bridge.ts``. The page cannot
+  reach the ``Bridge`` of a displayed ``ChatKitWidget`` (``js/src/index.ts`` exposes nothing), so
+  the cell displays ``BenchWidget``, a ``ChatKitWidget`` subclass whose only change is ``_esm``:
+  a harness bundled at run time by the repo's esbuild from ``js/src`` (nothing is written to the
+  tree) that does what ``index.ts`` does, ``new Bridge(model)``, and puts ``bridge.fetch`` on
+  ``window``. Everything the kernel runs is the shipping code.
+
+Both paths are driven by the same page JavaScript: ``t0 = performance.now()``, ``fetch`` (the
+bridge's or the browser's), read the body to the end (counting bytes and SSE events), ``t1``.
+The paths take turns request by request, so drift of a noisy machine hits all alike.
+
+Workloads:
+
+1. ``threads.list`` (tiny, plain JSON): round trip, median and p95.
+2. ``threads.create`` answered by one message of 5,000 small text deltas: time to last byte
+   (and to first byte), events/s.
+3. ``threads.create`` answered by about 10 MB of SSE: 100 assistant messages of 10 deltas of
+   10 KB. Not one message of 1,000 deltas: ChatKitServer keeps the pending message up to date with
+   ``text += delta``, which is quadratic (see the note it prints), and would measure that instead
+   of the transport.
+4. Memory during the 10 MB stream (separate runs): peak RSS minus RSS before, of the kernel (after
+   ``gc.collect()`` + ``malloc_trim(0)`` in the kernel) and of the jupyter_server process, which
+   relays every comm message. Peaks are sampled from outside every 0.5 ms via ``/proc/<pid>/statm``
+   and combined with VmHWM (reset through ``/proc/<pid>/clear_refs``): VmHWM alone misses peaks
+   that glibc hands back with ``madvise``, as it does for a thread's arena.
+5. End to end in the lite renderer: from the Enter key in the composer to the 5,000th delta on
+   screen, the lite renderer's ``fetch`` being the bridge's or the browser's (two lite instances
+   mounted by the harness from ``js/src/lite``; skipped if that source does not build).
+
+"kernel floor" is the same request drained inside the kernel with no transport at all (the cost of
+the ChatKitServer and its SQLite store): the part of every number no transport can remove.
+
+Variants (one JupyterLab each): ``stock``; ``nodelay``, the kernel websocket patched to
+``TCP_NODELAY`` (a monkeypatch in that server's throwaway config) to test directly whether the
+bridge's latency is Nagle's algorithm meeting delayed ACKs; ``nosubshell``, JupyterLab's setting
+``commsOverSubshells`` = ``"disabled"``. JupyterLab 4.6 with ipykernel 7 sends comm messages to a
+kernel *subshell* by default, so the bridge runs on a subshell thread with its own asyncio loop,
+not on the kernel's main thread; the bench reports which thread served each path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.browser.conftest import (  # noqa: E402  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _free_port,
+    notebook,
+    open_notebook,
+    run_all_cells,
+    running_lab,
+)
+
+DELTAS = 5000
+BULK_MESSAGES, BULK_DELTAS, BULK_DELTA = 100, 10, 10_000
+BIG_DELTAS = 1000  # one message of BIG_DELTAS x BULK_DELTA, for the quadratic note (floor only)
+PATHS = ("http", "http_nagle", "comm")
+ALL = (*PATHS, "floor")
+COMPOSER = {"comm": "Bench over the comm", "http": "Bench over HTTP"}
+VARIANTS = {
+    "stock": "Stock JupyterLab 4.6 (kernel websocket without TCP_NODELAY, comms over subshells)",
+    "nodelay": "Kernel websocket patched to TCP_NODELAY (else stock)",
+    "nosubshell": 'JupyterLab setting commsOverSubshells = "disabled" (else stock)',
+}
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+# The page side of the comm path: the real Bridge from js/src, as js/src/index.ts makes it.
+HARNESS_TS = """
+import { Bridge } from "./bridge";
+import * as p from "./protocol";
+
+export default {
+  render({ model, el }: { model: any; el: HTMLElement }) {
+    const errors: string[] = [];
+    const bridge = new Bridge(model, { onError: (e) => errors.push(String(e)) });
+    const stages: Record<string, HTMLElement> = {};
+    for (const kind of ["comm", "http"]) {
+      const stage = document.createElement("div");
+      stage.style.height = "420px";
+      stage.style.position = "relative";
+      el.appendChild(stage);
+      stages[kind] = stage;
+    }
+    const call = (hook: string, payload: unknown) => bridge.call(hook, payload);
+    (window as any).__ckjBench = { fetch: bridge.fetch, call, apiUrl: p.API_URL, errors, stages };
+    return () => bridge.close();
+  },
+};
+"""
+
+HARNESS_LITE_TS = """
+import { mountLite } from "./lite";
+(window as any).__ckjBenchMountLite = mountLite;
+"""
+
+KERNEL_CELL = r'''
+import asyncio, ctypes, gc, json, os, socket, threading, time
+from datetime import datetime
+
+from chatkit.server import ChatKitServer, StreamingResult
+from chatkit.types import (
+    AssistantMessageContent, AssistantMessageContentPartTextDelta, AssistantMessageItem,
+    ThreadItemAddedEvent, ThreadItemDoneEvent, ThreadItemUpdatedEvent,
+)
+from chatkit_jupyter import ChatKitWidget
+from chatkit_jupyter._store import SQLiteStore
+
+DELTAS, BIG_DELTAS = __DELTAS__, __BIG_DELTAS__
+BULK_MESSAGES, BULK_DELTAS, BULK_DELTA = __BULK_MESSAGES__, __BULK_DELTAS__, __BULK_DELTA__
+
+
+class BenchServer(ChatKitServer):
+    """'deltas': one message of 5,000 deltas 'w0000 '...; 'bulk': 100 messages of 10 deltas of
+    10 KB; 'big': one message of 1,000 deltas of 10 KB; anything else: a 3-word reply."""
+
+    def __init__(self):
+        super().__init__(SQLiteStore(":memory:"))
+        self.last_thread = None
+
+    def _message(self, thread, context):
+        return AssistantMessageItem(
+            id=self.store.generate_item_id("message", thread, context), thread_id=thread.id,
+            created_at=datetime.now(), content=[AssistantMessageContent(text="")],
+        )
+
+    async def respond(self, thread, item, context):
+        text = item.content[0].text if item else ""
+        self.last_thread = threading.current_thread().name
+        if text in ("bulk", "big"):
+            messages, deltas = (BULK_MESSAGES, BULK_DELTAS) if text == "bulk" else (1, BIG_DELTAS)
+            pad = "x" * (BULK_DELTA - 6)
+            for m in range(messages):
+                msg = self._message(thread, context)
+                yield ThreadItemAddedEvent(item=msg)
+                for i in range(deltas):
+                    yield ThreadItemUpdatedEvent(item_id=msg.id, update=AssistantMessageContentPartTextDelta(
+                        content_index=0, delta=f"b{i:04d}" + pad))
+                # Keep 10 MB per run out of the store: the bench measures transport, not SQLite.
+                msg.content = [AssistantMessageContent(text=f"({deltas} deltas of {BULK_DELTA} B)")]
+                yield ThreadItemDoneEvent(item=msg)
+            return
+        msg = self._message(thread, context)
+        yield ThreadItemAddedEvent(item=msg)
+        parts = []
+        for i in range(DELTAS if text == "deltas" else 3):
+            delta = f"w{i:04d} "
+            parts.append(delta)
+            yield ThreadItemUpdatedEvent(item_id=msg.id, update=AssistantMessageContentPartTextDelta(
+                content_index=0, delta=delta))
+        msg.content = [AssistantMessageContent(text="".join(parts))]
+        yield ThreadItemDoneEvent(item=msg)
+
+
+class BenchWidget(ChatKitWidget):
+    """The shipping ChatKitWidget; only its front end is the bench harness."""
+
+    _esm = __HARNESS__
+
+
+server = BenchServer()
+w = BenchWidget(server, renderer="lite")
+_libc = ctypes.CDLL("libc.so.6")
+
+
+def _mem(reset):
+    if reset:
+        gc.collect()
+        _libc.malloc_trim(0)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS
+    out = {"pid": os.getpid(), "last_thread": server.last_thread}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line[:5]] = int(line.split()[1]) * 1024
+    return out
+
+
+async def _floor(body):
+    t0 = time.perf_counter()
+    result = await server.process(body, w.context)
+    n = 0
+    if isinstance(result, StreamingResult):
+        async for data in result:
+            n += len(data)
+    else:
+        n = len(result.json)
+    return {"s": time.perf_counter() - t0, "bytes": n}
+
+
+CORS = (b"Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
+        b"Access-Control-Allow-Headers: content-type\r\nAccess-Control-Max-Age: 7200\r\n")
+
+
+def _json(writer, payload):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    writer.write(b"HTTP/1.1 200 OK\r\n%bContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%b"
+                 % (CORS, len(body), body))
+
+
+def _handler(nodelay):
+    async def handle(reader, writer):
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if nodelay else 0)
+        try:
+            while True:  # keep-alive: one request after another on this connection
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, target = lines[0].split(" ")[:2]
+                length = 0
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                body = await reader.readexactly(length) if length else b""
+                if method == "OPTIONS":
+                    writer.write(b"HTTP/1.1 204 No Content\r\n%bContent-Length: 0\r\n\r\n" % CORS)
+                elif target.startswith("/mem"):
+                    _json(writer, _mem("reset" in target))
+                elif target == "/floor":
+                    _json(writer, await _floor(body))
+                else:
+                    result = await server.process(body, w.context)
+                    if isinstance(result, StreamingResult):
+                        writer.write(b"HTTP/1.1 200 OK\r\n%bContent-Type: text/event-stream\r\n"
+                                     b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n" % CORS)
+                        async for data in result:
+                            writer.write(b"%x\r\n%b\r\n" % (len(data), data))
+                            await writer.drain()
+                        writer.write(b"0\r\n\r\n")
+                    else:
+                        _json(writer, result.json)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+    return handle
+
+
+http_servers = []
+
+
+@w.client_tool("bench_where")
+def _where(params):
+    return {"thread": threading.current_thread().name}
+
+
+@w.client_tool("bench_start_http")
+async def _start_http(params):
+    # Runs on the loop (and thread) that serves the widget's comm messages, so both transports
+    # share one loop: with JupyterLab's default "comms over subshells" that is not the main one.
+    if not http_servers:
+        http_servers.append(await asyncio.start_server(_handler(True), "127.0.0.1", __PORT_NODELAY__))
+        http_servers.append(await asyncio.start_server(_handler(False), "127.0.0.1", __PORT_NAGLE__))
+    return {"thread": threading.current_thread().name}
+
+
+w
+'''
+
+# Installed into the page once; every measurement is one call of these functions.
+PAGE_JS = """
+() => {
+  const B = window.__ckjBench;
+  const endpoint = (path, ports) => {
+    if (path === "comm") return [B.fetch, B.apiUrl];
+    const port = path === "http" ? ports.nodelay : ports.nagle;
+    return [window.fetch.bind(window), `http://127.0.0.1:${port}/chatkit`];
+  };
+  const body = (type, text) =>
+    type === "threads.list"
+      ? JSON.stringify({ type, params: { limit: 20, order: "desc" }, metadata: {} })
+      : JSON.stringify({
+          type,
+          params: { input: { content: [{ type: "input_text", text }], attachments: [], inference_options: {} } },
+          metadata: {},
+        });
+  async function one(path, ports, type, text, countEvents) {
+    const [f, url] = endpoint(path, ports);
+    const init = { method: "POST", headers: { "content-type": "application/json" }, body: body(type, text) };
+    const t0 = performance.now();
+    const res = await f(url, init);
+    if (type === "threads.list") {
+      const data = await res.json();
+      return { ms: performance.now() - t0, status: res.status, threads: (data.data || []).length };
+    }
+    const reader = res.body.getReader();
+    let bytes = 0, events = 0, prev = 0, tFirst = 0, firstBytes = 0, reads = 0, last = null;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!tFirst) { tFirst = performance.now(); firstBytes = value.length; }
+      reads++;
+      bytes += value.length;
+      if (countEvents) {
+        for (let i = 0; i < value.length; i++) {
+          const b = value[i];
+          if (b === 10 && prev === 10) events++;
+          prev = b;
+        }
+      }
+      // The last 64 KB of the body, whatever the chunking, to check how the stream ended.
+      if (value.length >= 65536) last = value.slice(-65536);
+      else if (last) {
+        const joined = new Uint8Array(last.length + value.length);
+        joined.set(last);
+        joined.set(value, last.length);
+        last = joined.slice(-65536);
+      } else last = value;
+    }
+    const ms = performance.now() - t0;
+    const tail = last ? new TextDecoder().decode(last) : "";
+    return { ms, firstMs: tFirst - t0, firstBytes, reads, bytes, events, status: res.status,
+             complete: tail.includes("thread.item.done") && tail.endsWith("\\n\\n") };
+  }
+  async function kernel(port, target, body) {
+    const r = await fetch(`http://127.0.0.1:${port}${target}`, body ? { method: "POST", body } : {});
+    return await r.json();
+  }
+  window.__ckjRun = { one, kernel, body };
+  window.__ckjMountLite = (kind, ports) => {
+    const [f, url] = endpoint(kind, ports);
+    const placeholder = kind === "comm" ? "Bench over the comm" : "Bench over HTTP";
+    const lite = window.__ckjBenchMountLite(B.stages[kind], { composer: { placeholder } },
+      { fetch: f, apiUrl: url, colorScheme: () => "light" });
+    (window.__ckjLite ||= {})[kind] = lite;
+    return true;
+  };
+  // Arms a timer: it starts at the next Enter keydown in `kind`'s lite instance and stops when
+  // `needle` is in that instance's log (checked every animation frame).
+  window.__ckjArm = (kind, needle) => {
+    const lite = window.__ckjLite[kind];
+    window.__ckjUi = new Promise((resolve) => {
+      let t0 = 0;
+      const onKey = (e) => { if (e.key === "Enter" && !t0) t0 = performance.now(); };
+      lite.element.addEventListener("keydown", onKey, { capture: true });
+      const armed = performance.now();
+      const tick = () => {
+        const log = lite.element.querySelector("[role=log]");
+        if (t0 && log && log.textContent.includes(needle)) {
+          lite.element.removeEventListener("keydown", onKey, { capture: true });
+          resolve({ ms: performance.now() - t0 });
+        } else if (performance.now() - armed > 60000) {
+          resolve({ ms: NaN });
+        } else requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    return true;
+  };
+  return true;
+}
+"""
+
+NODELAY_CONFIG = """
+# Written by bench/bench_bridge.py: set TCP_NODELAY on every kernel websocket.
+from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
+
+_open = KernelWebsocketHandler.open
+
+
+async def _open_nodelay(self, *args, **kwargs):
+    self.set_nodelay(True)
+    return await _open(self, *args, **kwargs)
+
+
+KernelWebsocketHandler.open = _open_nodelay
+"""
+
+
+def build_harness(with_lite: bool) -> str:
+    """Bundle the harness from js/src with the repo's esbuild; returns the ESM source."""
+    esbuild = REPO / "js" / "node_modules" / ".bin" / "esbuild"
+    proc = subprocess.run(
+        [
+            str(esbuild),
+            "--bundle",
+            "--format=esm",
+            "--target=es2020",
+            "--loader=ts",
+            "--loader:.css=empty",  # the styles come with ChatKitWidget's own _css
+            "--log-level=error",
+        ],
+        input=(HARNESS_TS + (HARNESS_LITE_TS if with_lite else "")).encode(),
+        cwd=REPO / "js" / "src",
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.decode() or "esbuild failed")
+    return proc.stdout.decode()
+
+
+def kernel_cell(harness: str, ports: dict[str, int]) -> str:
+    values = {
+        "__DELTAS__": DELTAS,
+        "__BIG_DELTAS__": BIG_DELTAS,
+        "__BULK_MESSAGES__": BULK_MESSAGES,
+        "__BULK_DELTAS__": BULK_DELTAS,
+        "__BULK_DELTA__": BULK_DELTA,
+        "__PORT_NODELAY__": ports["nodelay"],
+        "__PORT_NAGLE__": ports["nagle"],
+    }
+    cell = KERNEL_CELL
+    for name, value in values.items():
+        cell = cell.replace(name, str(value))
+    return cell.replace("__HARNESS__", repr(harness))
+
+
+def chatkit_body(type_: str, text: str = "") -> str:
+    if type_ == "threads.list":
+        return json.dumps({"type": type_, "params": {"limit": 20, "order": "desc"}, "metadata": {}})
+    content = [{"type": "input_text", "text": text}]
+    params = {"input": {"content": content, "attachments": [], "inference_options": {}}}
+    return json.dumps({"type": type_, "params": params, "metadata": {}})
+
+
+# -- memory ---------------------------------------------------------------------------------------
+
+
+def vm(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process, in bytes."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line[:5]] = int(line.split()[1]) * 1024
+    return out
+
+
+@contextmanager
+def peak_rss(pids: list[int], interval: float = 0.0005) -> Iterator[dict[int, int]]:
+    """Samples the RSS of `pids` from a thread; yields {pid: highest RSS seen} (filled at exit)."""
+    peaks = dict.fromkeys(pids, 0)
+    files = {pid: open(f"/proc/{pid}/statm", "rb") for pid in pids}  # noqa: SIM115
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            for pid, f in files.items():
+                f.seek(0)
+                rss = int(f.read().split()[1]) * PAGE_SIZE
+                if rss > peaks[pid]:
+                    peaks[pid] = rss
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peaks
+    finally:
+        stop.set()
+        sampler.join()
+        for f in files.values():
+            f.close()
+
+
+# -- one JupyterLab -------------------------------------------------------------------------------
+
+
+class Session:
+    """The bench notebook running in one JupyterLab, seen through one page."""
+
+    def __init__(self, page: Any, lab: Any, ports: dict[str, int]) -> None:
+        self.page = page
+        self.lab = lab
+        self.ports = ports
+
+    def one(self, path: str, type_: str, text: str = "", count_events: bool = False) -> dict:
+        """One request over `path`, timed in the page; "floor": no transport, timed in the kernel."""
+        if path == "floor":
+            floor = self.kernel("/floor", chatkit_body(type_, text))
+            return {"ms": floor["s"] * 1000, "bytes": floor["bytes"]}
+        result = self.page.evaluate(
+            "([path, ports, type, text, ce]) => window.__ckjRun.one(path, ports, type, text, ce)",
+            [path, self.ports, type_, text, count_events],
+        )
+        if result.get("status") != 200:
+            raise RuntimeError(f"{path} {type_} answered {result}")
+        if type_ != "threads.list" and not result["complete"]:
+            raise RuntimeError(f"{path} {type_} {text}: the stream ended early: {result}")
+        return dict(result)
+
+    def kernel(self, target: str, body: str | None = None) -> dict:
+        return dict(
+            self.page.evaluate(
+                "([port, target, body]) => window.__ckjRun.kernel(port, target, body)",
+                [self.ports["nodelay"], target, body],
+            )
+        )
+
+    def hook(self, name: str) -> dict:
+        return dict(
+            self.page.evaluate(
+                "(name) => window.__ckjBench.call('client_tool', { name, params: {} })", name
+            )
+        )
+
+    def ui_run(self, kind: str) -> float:
+        page = self.page
+        page.evaluate("(kind) => window.__ckjLite[kind].setThreadId(null)", kind)
+        composer = page.get_by_role("textbox", name=COMPOSER[kind])
+        composer.fill("deltas")
+        page.evaluate("([kind, n]) => window.__ckjArm(kind, n)", [kind, f"w{DELTAS - 1:04d}"])
+        composer.press("Enter")
+        elapsed = float(page.evaluate("() => window.__ckjUi")["ms"])
+        if elapsed != elapsed:  # NaN: the last delta never showed up
+            raise RuntimeError(f"the lite renderer ({kind}) did not show the whole reply")
+        return elapsed
+
+    def memory(self, run: Any) -> dict[str, int]:
+        """RSS growth of the kernel and of jupyter_server while `run()` streams."""
+        before = self.kernel("/mem?reset")  # gc + malloc_trim + VmHWM reset in the kernel
+        kernel_pid, server_pid = before["pid"], self.lab.proc.pid
+        with open(f"/proc/{server_pid}/clear_refs", "w") as f:
+            f.write("5")
+        server_before = vm(server_pid)
+        with peak_rss([kernel_pid, server_pid]) as peaks:
+            run()
+        kernel_after, server_after = vm(kernel_pid), vm(server_pid)
+        return {
+            "kernel": max(peaks[kernel_pid], kernel_after["VmHWM"]) - before["VmRSS"],
+            "server": max(peaks[server_pid], server_after["VmHWM"]) - server_before["VmRSS"],
+        }
+
+
+def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
+    """All workloads on one page; returns the raw samples per workload and path."""
+    # Warm up every path (connections, CORS preflight cache, JIT, imports) and give the store
+    # more than 20 threads, so that threads.list answers the same 20 every time.
+    for _ in range(8):
+        for path in PATHS:
+            s.one(path, "threads.create", "hi", True)
+    for path in PATHS:
+        s.one(path, "threads.create", "deltas", True)
+        s.one(path, "threads.create", "bulk")
+
+    def rounds(n: int, type_: str, text: str = "", count_events: bool = False) -> dict:
+        """`n` rounds of one request per path (and the floor), in a rotating order."""
+        out: dict[str, list[Any]] = {path: [] for path in ALL}
+        for i in range(n):
+            for path in ALL[i % len(ALL) :] + ALL[: i % len(ALL)]:
+                out[path].append(s.one(path, type_, text, count_events))
+        return out
+
+    r: dict[str, Any] = {
+        "list": rounds(args.list_runs, "threads.list"),
+        "deltas": rounds(args.stream_runs, "threads.create", "deltas", True),
+        "bulk": rounds(args.bulk_runs, "threads.create", "bulk"),
+        "big": s.one("floor", "threads.create", "big")["ms"],
+        "mem": {path: [] for path in ALL},
+        "ui": {},
+    }
+    for i in range(args.mem_runs):
+        for path in ALL if i % 2 == 0 else ALL[::-1]:
+            r["mem"][path].append(s.memory(lambda path=path: s.one(path, "threads.create", "bulk")))
+
+    if lite and args.ui_runs:
+        for kind in ("comm", "http"):
+            s.ui_run(kind)  # warm-up
+        r["ui"] = {"comm": [], "http": []}
+        for _ in range(args.ui_runs):
+            for kind in ("comm", "http"):
+                r["ui"][kind].append(s.ui_run(kind))
+
+    # Which kernel thread served each path.
+    r["threads"] = {}
+    for path in PATHS:
+        s.one(path, "threads.create", "hi", True)
+        r["threads"][path] = s.kernel("/mem")["last_thread"]
+    errors = s.page.evaluate("() => window.__ckjBench.errors")
+    if errors:
+        raise RuntimeError(f"bridge errors in the page: {errors}")
+    return r
+
+
+def wait_ready(page: Any, timeout: float = 90) -> None:
+    """Wait for the harness to render, or fail with the cell's error output."""
+    deadline = time.monotonic() + timeout
+    errors = notebook(page).locator("[data-mime-type='application/vnd.jupyter.stderr']")
+    while time.monotonic() < deadline:
+        if page.evaluate("() => window.__ckjBench !== undefined"):
+            return
+        if errors.count():
+            raise RuntimeError(f"the bench cell failed:\n{errors.first.inner_text()}")
+        page.wait_for_timeout(200)
+    raise RuntimeError("the bench harness did not render")
+
+
+def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
+        root, home = Path(tmp) / "root", Path(tmp) / "home"
+        root.mkdir()
+        (home / "config").mkdir(parents=True)
+        if variant == "nodelay":
+            (home / "config" / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
+        if variant == "nosubshell":
+            settings = home / "config" / "lab" / "user-settings" / "@jupyterlab"
+            settings = settings / "apputils-extension"
+            settings.mkdir(parents=True)
+            (settings / "kernels-settings.jupyterlab-settings").write_text(
+                json.dumps({"commsOverSubshells": "disabled"})
+            )
+        ports = {"nodelay": _free_port(), "nagle": _free_port()}
+        with running_lab(root, home) as lab, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+                name = lab.write_notebook(
+                    f"bench_{uuid.uuid4().hex[:8]}.ipynb", [kernel_cell(harness, ports)]
+                )
+                open_notebook(page, lab, name)
+                run_all_cells(page)
+                wait_ready(page)
+                page.evaluate(PAGE_JS)
+                s = Session(page, lab, ports)
+                # The first comm messages of a new widget reach the kernel's main thread; later
+                # ones the comm target's subshell, once JupyterLab has made it. Start the HTTP
+                # servers only when the serving thread has settled.
+                where = [s.hook("bench_where")["thread"]]
+                while len(where) < 20 and (len(where) < 2 or where[-1] != where[-2]):
+                    page.wait_for_timeout(250)
+                    where.append(s.hook("bench_where")["thread"])
+                started = s.hook("bench_start_http")["thread"]
+                if lite:
+                    for kind in ("comm", "http"):
+                        page.evaluate(
+                            "([k, ports]) => window.__ckjMountLite(k, ports)", [kind, ports]
+                        )
+                result = measure(s, args, lite)
+                result["threads"]["first comm messages"] = where[0]
+                result["threads"]["HTTP servers started on"] = started
+                return result
+            finally:
+                browser.close()
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+Row = tuple[str, str, float | None, dict[str, float | None]]
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+
+
+def rows(r: dict[str, Any]) -> list[Row]:
+    """(workload, unit, kernel floor, {path: value}) for the table."""
+    mb = 1e6
+    lst, d, b, m = r["list"], r["deltas"], r["bulk"], r["mem"]
+    size = med([x["bytes"] for p in PATHS for x in b[p]]) / mb
+    events = med([x["events"] for x in d["http"]])  # the floor counts bytes, not events
+
+    def each(samples: dict[str, list[Any]], f: Any, agg: Any = med) -> dict[str, float | None]:
+        values = {p: [f(x) for x in samples[p]] for p in samples}
+        return {p: None if None in v else agg(v) for p, v in values.items()}
+
+    def floor(v: dict[str, float | None]) -> float | None:
+        return v.pop("floor", None)
+
+    out: list[Row] = []
+    for name, unit, values in [
+        ("threads.list round trip", "ms", each(lst, lambda x: x["ms"])),
+        ("threads.list round trip, p95", "ms", each(lst, lambda x: x["ms"], p95)),
+        (f"{DELTAS:,} deltas: time to last byte", "ms", each(d, lambda x: x["ms"])),
+        (f"{DELTAS:,} deltas: time to first byte", "ms", each(d, lambda x: x.get("firstMs"))),
+        (
+            f"{DELTAS:,} deltas: events/s (higher = better)",
+            "ev/s",
+            each(d, lambda x: x.get("events", events) / x["ms"] * 1000),
+        ),
+        (f"{size:.1f} MB stream: time to last byte", "ms", each(b, lambda x: x["ms"])),
+        (
+            f"{size:.1f} MB stream: MB/s (higher = better)",
+            "MB/s",
+            each(b, lambda x: x["bytes"] / mb / x["ms"] * 1000),
+        ),
+        (
+            f"{size:.1f} MB stream: kernel RSS growth (max)",
+            "MB",
+            each(m, lambda x: x["kernel"] / mb, max),
+        ),
+        (
+            f"{size:.1f} MB stream: jupyter_server RSS growth (max)",
+            "MB",
+            each(m, lambda x: x["server"] / mb, max),
+        ),
+    ]:
+        out.append((name, unit, floor(values), values))
+    if r["ui"]:
+        u = r["ui"]
+        out.append(
+            (
+                f"lite renderer: Enter -> delta {DELTAS:,} on screen",
+                "ms",
+                None,
+                {"http": med(u["http"]), "http_nagle": None, "comm": med(u["comm"])},
+            )
+        )
+    return out
+
+
+def fmt(x: float | None, unit: str) -> str:
+    if x is None:
+        return "-"
+    if unit == "ev/s":
+        return f"{x:,.0f}"
+    if unit == "MB":
+        return f"{x:.1f}"
+    return f"{x:.1f}" if x < 100 else f"{x:,.0f}"
+
+
+def table(r: dict[str, Any], title: str) -> str:
+    head = ["workload (median unless said)", "unit", "kernel floor", "HTTP SSE"]
+    head += ["HTTP SSE, Nagle on", "comm bridge", "comm/HTTP"]
+    body = []
+    for name, unit, floor, v in rows(r):
+        h, c = v.get("http"), v.get("comm")
+        if unit == "MB" and h is not None and c is not None and h < 1:
+            ratio = f"+{c - h:.1f} MB"  # a ratio to a near-zero baseline says nothing
+        else:
+            ratio = f"{c / h:.2f}x" if h and c is not None else "-"
+        values = [fmt(floor, unit), fmt(h, unit), fmt(v.get("http_nagle"), unit), fmt(c, unit)]
+        body.append([name, unit, *values, ratio])
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+
+    def line(row: list[str]) -> str:
+        return "| " + " | ".join(x.ljust(widths[i]) for i, x in enumerate(row)) + " |"
+
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    threads = ", ".join(f"{k}: {v}" for k, v in r["threads"].items())
+    return "\n".join(
+        [f"### {title}", "", line(head), sep, *map(line, body), "", f"(threads: {threads})"]
+    )
+
+
+def ms(samples: list[dict[str, Any]]) -> float:
+    return med([x["ms"] for x in samples])
+
+
+def notes(results: dict[str, Any]) -> str:
+    first = next(iter(results))
+    base = results[first]
+    comm, http, nagle = (ms(base["list"][p]) for p in ("comm", "http", "http_nagle"))
+    d = base["deltas"]
+    bulk = ms(base["bulk"]["floor"])
+    lines = [
+        "Notes:",
+        "- comm/HTTP = comm bridge / HTTP SSE (TCP_NODELAY): above 1x the bridge takes longer or"
+        " uses more; for ev/s and MB/s below 1x means it delivers less. 'kernel floor' = the same"
+        " request drained in the kernel without transport.",
+        f"- threads.list ({first}): the bridge adds {comm - http:.1f} ms to HTTP's {http:.1f} ms;"
+        f" HTTP with Nagle on takes {nagle:.1f} ms (a one-write reply never waits for an ACK).",
+        f"- 5,000 deltas: the page read HTTP's body in {med([x['reads'] for x in d['http']]):.0f}"
+        f" pieces (the server wrote one chunk per event) and the bridge's in {med([x['reads'] for x in d['comm']]):.0f}"
+        f" (batches); the bridge's first piece held"
+        f" {med([x['firstBytes'] for x in d['comm']]) / 1024:.0f} KB. The scripted stream never"
+        " awaits, so the bridge's 5 ms timer cannot fire before the 256 KB cap closes a batch:"
+        " hence its late first byte.",
+        f"- One message of {BIG_DELTAS:,} deltas of {BULK_DELTA // 1000} KB costs the kernel"
+        f" {base['big']:.0f} ms before any transport, {base['big'] / bulk:.0f}x the same bytes"
+        f" split over {BULK_MESSAGES} messages ({bulk:.0f} ms): ChatKitServer updates its pending"
+        " copy of the message with `text += delta`, quadratic in the message's length.",
+    ]
+    if "nodelay" in results:
+        nd, nd_http = (ms(results["nodelay"]["list"][p]) for p in ("comm", "http"))
+        stock = ms(results["stock"]["list"]["comm"]) if "stock" in results else comm
+        verdict = (
+            "consistent with Nagle + delayed ACK on the kernel websocket"
+            if stock - nd > 15
+            else "NOT explained by Nagle on the kernel websocket"
+        )
+        lines.append(
+            f"- With TCP_NODELAY on the kernel websocket, threads.list over the comm takes"
+            f" {nd:.1f} ms (HTTP {nd_http:.1f} ms) instead of {stock:.1f} ms: {verdict}."
+        )
+    if "nosubshell" in results:
+        ns = results["nosubshell"]
+        lines.append(
+            f"- Comms on the kernel's main thread (nosubshell): threads.list over the comm"
+            f" {ms(ns['list']['comm']):.1f} ms, 5,000 deltas {ms(ns['deltas']['comm']):.0f} ms."
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--list-runs", type=int, default=50)
+    ap.add_argument("--stream-runs", type=int, default=5)
+    ap.add_argument("--bulk-runs", type=int, default=5)
+    ap.add_argument("--mem-runs", type=int, default=2)
+    ap.add_argument("--ui-runs", type=int, default=5)
+    ap.add_argument(
+        "--variants",
+        default="stock,nodelay,nosubshell",
+        help=f"JupyterLab set-ups to run, comma-separated, from: {', '.join(VARIANTS)}",
+    )
+    ap.add_argument("--quick", action="store_true", help="fewer runs, to check the script works")
+    ap.add_argument("--json", type=Path, help="also write the raw samples to this file")
+    args = ap.parse_args()
+    if args.quick:
+        args.list_runs, args.stream_runs, args.bulk_runs, args.mem_runs, args.ui_runs = (
+            10,
+            2,
+            1,
+            1,
+            1,
+        )
+    variants = args.variants.split(",")
+    if unknown := set(variants) - set(VARIANTS):
+        ap.error(f"unknown variant(s) {', '.join(sorted(unknown))}; known: {', '.join(VARIANTS)}")
+
+    started = time.monotonic()
+    try:
+        harness, lite = build_harness(with_lite=True), True
+    except RuntimeError as e:
+        print(f"(js/src/lite does not build, so no lite renderer row: {str(e).splitlines()[0]})")
+        harness, lite = build_harness(with_lite=False), False
+
+    print(
+        f"bench_bridge: Python {platform.python_version()}, {os.cpu_count()} cores; per path:"
+        f" {args.list_runs} threads.list, {args.stream_runs} x {DELTAS:,} deltas,"
+        f" {args.bulk_runs} x {BULK_MESSAGES * BULK_DELTAS:,} deltas of {BULK_DELTA:,} B"
+    )
+    results: dict[str, Any] = {}
+    for i, variant in enumerate(variants):
+        results[variant] = run_lab(harness, args, variant, lite=lite and i == 0)
+        print()
+        print(table(results[variant], VARIANTS[variant]))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    print()
+    print(notes(results))
+    print(f"\n(total {time.monotonic() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
