@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
@@ -141,8 +142,8 @@ class ChatKitWidget(anywidget.AnyWidget):
         self._effect_handlers: list[Callable[..., Any]] = []
         self._secret_provider: Callable[..., Any] | None = None
         self._displayed_in: int | None = None
-        self.events: list[dict[str, Any]] = []
-        """Front-end events reported to the kernel (effects, logs), newest last."""
+        self.events: deque[dict[str, Any]] = deque(maxlen=500)
+        """Front-end events reported to the kernel (effects, errors), newest last."""
         super().__init__(
             options=validate_options(options or {}),
             height=height,
@@ -159,7 +160,6 @@ class ChatKitWidget(anywidget.AnyWidget):
             upload=self._store_upload,
         )
         self.on_msg(self._on_message)
-        self._apply_attachment_limits()
 
     @traitlets.observe("options")
     def _options_changed(self, change: dict[str, Any]) -> None:
@@ -370,7 +370,6 @@ class ChatKitWidget(anywidget.AnyWidget):
             return None
         if hook == p.HOOK_LOG:
             self.events.append({"kind": "log", **payload})
-            del self.events[:-500]
             return None
         if hook == p.HOOK_CLIENT_SECRET:
             if self._secret_provider is None:

@@ -330,3 +330,16 @@ def test_options_change_reaches_the_front_end(fake_comm: Any, store: Any) -> Non
         u["state"].get("options") == {"composer": {"placeholder": "Ask the notebook"}}
         for u in updates
     )
+
+
+def test_composer_attachment_limits_are_enforced_in_the_kernel(fake_comm: Any) -> None:
+    from chatkit_jupyter import NotebookServer
+    from chatkit_jupyter._store import SQLiteStore
+
+    server = NotebookServer(store=SQLiteStore(":memory:"), namespace={})
+    limits = {"enabled": True, "maxSize": 1000, "maxCount": 2, "accept": {"image/png": [".png"]}}
+    widget = ChatKitWidget(server, options={"composer": {"attachments": limits}})
+    files = server.attachment_store
+    assert (files.max_size, files.max_count) == (1000, 2)  # type: ignore[union-attr]
+    widget.options = {"composer": {"attachments": {**limits, "maxSize": 5}}}
+    assert files.max_size == 5  # type: ignore[union-attr]
