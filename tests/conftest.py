@@ -128,18 +128,38 @@ def store() -> Any:
     return SQLiteStore(":memory:")
 
 
-def user_message(text: str, thread_id: str | None = None) -> bytes:
+def user_message(
+    text: str,
+    thread_id: str | None = None,
+    *,
+    attachments: list[str] | None = None,
+    model: str | None = None,
+) -> str:
     """The JSON body ChatKit sends for a new message (a new thread when no id)."""
     content = {
         "content": [{"type": "input_text", "text": text}],
-        "attachments": [],
-        "inference_options": {},
+        "attachments": attachments or [],
+        "inference_options": {"model": model} if model else {},
     }
     if thread_id is None:
-        return json.dumps({"type": "threads.create", "params": {"input": content}}).encode()
+        return json.dumps({"type": "threads.create", "params": {"input": content}})
     return json.dumps(
         {"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": content}}
-    ).encode()
+    )
+
+
+async def turn(server: ChatKitServer[Any], body: str, context: Any = None) -> list[dict[str, Any]]:
+    """Run one streamed request through ``server.process`` and parse the SSE frames."""
+    from chatkit.server import StreamingResult
+
+    result = await server.process(body, {} if context is None else context)
+    assert isinstance(result, StreamingResult)
+    events = []
+    async for frame in result:
+        assert frame.startswith(b"data: ")
+        assert frame.endswith(b"\n\n")
+        events.append(json.loads(frame[len(b"data: ") :]))
+    return events
 
 
 def sse_events(data: bytes) -> list[dict[str, Any]]:

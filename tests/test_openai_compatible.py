@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from chatkit.server import StreamingResult
 
 from chatkit_jupyter._server import NotebookServer
 
+from .conftest import turn, user_message
 from .openai_stub import OpenAIStub, text_reply, tool_call_reply
 
 SECRET = "sk-test-DO-NOT-LEAK-0123456789abcdef"
@@ -39,30 +39,6 @@ def stub_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("CHATKIT_JUPYTER_MODEL", raising=False)
     monkeypatch.setenv("OPENAI_MODEL", "stub-model")
-
-
-def message(text: str, thread_id: str | None = None, model: str | None = None) -> str:
-    content = {
-        "content": [{"type": "input_text", "text": text}],
-        "attachments": [],
-        "inference_options": {"model": model} if model else {},
-    }
-    if thread_id is None:
-        return json.dumps({"type": "threads.create", "params": {"input": content}})
-    return json.dumps(
-        {"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": content}}
-    )
-
-
-async def turn(server: NotebookServer, body: str) -> list[dict[str, Any]]:
-    result = await server.process(body, {})
-    assert isinstance(result, StreamingResult)
-    events = []
-    async for frame in result:
-        assert frame.startswith(b"data: ")
-        assert frame.endswith(b"\n\n")
-        events.append(json.loads(frame[len(b"data: ") :]))
-    return events
 
 
 def assistant_text(events: list[dict[str, Any]]) -> str:
@@ -95,7 +71,7 @@ async def test_list_variables_round_trip(
         server = NotebookServer(store=store, namespace=notebook)
         assert server.model_description == f"stub-model at {stub.base_url}"
 
-        events = await turn(server, message("What data do I have?"))
+        events = await turn(server, user_message("What data do I have?"))
 
     assert [e["type"] for e in events if e["type"] == "error"] == []
     assert assistant_text(events) == final
@@ -136,7 +112,7 @@ async def test_the_model_picked_in_the_composer_answers(
     with OpenAIStub([text_reply("from the picked model")]) as stub:
         monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
         server = NotebookServer(store=store, namespace=notebook)
-        events = await turn(server, message("hi", model="picked-model"))
+        events = await turn(server, user_message("hi", model="picked-model"))
     assert assistant_text(events) == "from the picked model"
     (request,) = stub.requests
     assert request["body"]["model"] == "picked-model"
@@ -153,7 +129,7 @@ async def test_inspect_variable_round_trip(
     with OpenAIStub(replies) as stub:
         monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
         server = NotebookServer(store=store, namespace=notebook)
-        events = await turn(server, message("Tell me about sales and db_password"))
+        events = await turn(server, user_message("Tell me about sales and db_password"))
 
     assert assistant_text(events) == "Revenue is a float column; the password stays hidden."
     assert len(stub.requests) == 3
@@ -181,9 +157,9 @@ async def test_each_reply_keeps_its_own_item(
     with OpenAIStub([text_reply("First answer."), text_reply("Second answer.")]) as stub:
         monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
         server = NotebookServer(store=store, namespace=notebook)
-        first = await turn(server, message("one"))
+        first = await turn(server, user_message("one"))
         thread_id = first[0]["thread"]["id"]
-        await turn(server, message("two", thread_id))
+        await turn(server, user_message("two", thread_id))
 
     # The second request carries the first exchange as history.
     history = stub.requests[1]["body"]["messages"]
@@ -206,7 +182,7 @@ async def test_server_down_gives_a_clear_error(
     monkeypatch.setenv("OPENAI_BASE_URL", url)
     server = NotebookServer(store=store, namespace=notebook)
 
-    events = await turn(server, message("hello?"))
+    events = await turn(server, user_message("hello?"))
 
     (error,) = [e for e in events if e["type"] == "error"]
     assert "Could not connect to the model server" in error["message"]

@@ -19,12 +19,14 @@ import pytest
 from agents import Agent, ModelBehaviorError, OpenAIChatCompletionsModel, function_tool
 from agents.models.fake_id import FAKE_RESPONSES_ID
 from agents.testing import ScriptedModel, assistant_message, function_call
-from chatkit.server import NonStreamingResult, StreamingResult
+from chatkit.server import NonStreamingResult
 
 from chatkit_jupyter._model import DEFAULT_OPENAI_MODEL, resolve_model, tracing_allowed
 from chatkit_jupyter._namespace import notebook_tools
 from chatkit_jupyter._offline import OfflineModel
 from chatkit_jupyter._server import DEFAULT_INSTRUCTIONS, NotebookServer
+
+from .conftest import turn, user_message
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 NOTEBOOK_TOOLS = ["list_variables", "inspect_variable", "show_variables", "show_variable"]
@@ -43,29 +45,6 @@ def notebook() -> dict[str, Any]:
         "threshold": 0.75,
         "api_key": SECRET,
     }
-
-
-def message(text: str, thread_id: str | None = None, attachments: list[str] | None = None) -> str:
-    content = {
-        "content": [{"type": "input_text", "text": text}],
-        "attachments": attachments or [],
-        "inference_options": {},
-    }
-    if thread_id is None:
-        return json.dumps({"type": "threads.create", "params": {"input": content}})
-    return json.dumps(
-        {"type": "threads.add_user_message", "params": {"thread_id": thread_id, "input": content}}
-    )
-
-
-async def turn(server: NotebookServer, body: str, context: Any = None) -> list[dict[str, Any]]:
-    result = await server.process(body, {} if context is None else context)
-    assert isinstance(result, StreamingResult)
-    events = []
-    async for frame in result:
-        assert frame.startswith(b"data: ")
-        events.append(json.loads(frame[len(b"data: ") :]))
-    return events
 
 
 def text_of(events: list[dict[str, Any]]) -> str:
@@ -98,7 +77,7 @@ async def test_offline_reply_says_how_to_configure_a_model(store: Any, notebook:
     server = NotebookServer(store=store, namespace=notebook)
     assert server.model_description == "offline assistant (no model configured)"
 
-    events = await turn(server, message("What is in my data?"))
+    events = await turn(server, user_message("What is in my data?"))
 
     types = [e["type"] for e in events]
     assert types[0] == "thread.created"
@@ -126,7 +105,7 @@ async def test_offline_reply_says_how_to_configure_a_model(store: Any, notebook:
 async def test_offline_vars_shows_a_list_of_variables(store: Any, notebook: Any) -> None:
     server = NotebookServer(store=store, namespace=notebook)
 
-    events = await turn(server, message("/vars"))
+    events = await turn(server, user_message("/vars"))
 
     assert errors(events) == []
     (widget,) = done_items(events, "widget")
@@ -147,7 +126,7 @@ async def test_offline_vars_shows_a_list_of_variables(store: Any, notebook: Any)
 
 async def test_offline_inspect_shows_a_card(store: Any, notebook: Any) -> None:
     server = NotebookServer(store=store, namespace=notebook)
-    first = await turn(server, message("/inspect sales"))
+    first = await turn(server, user_message("/inspect sales"))
     thread_id = first[0]["thread"]["id"]
 
     (card,) = done_items(first, "widget")
@@ -158,13 +137,13 @@ async def test_offline_inspect_shows_a_card(store: Any, notebook: Any) -> None:
     assert "shape (2, 2)" in dumped
     assert text_of(first) == "That's `sales`, a `pandas.DataFrame`."
 
-    secret = await turn(server, message("/inspect api_key", thread_id))
+    secret = await turn(server, user_message("/inspect api_key", thread_id))
     (card,) = done_items(secret, "widget")
     assert "Value hidden" in json.dumps(card["widget"])
     assert SECRET not in json.dumps(secret)
     assert text_of(secret) == "`api_key` looks like a secret, so its value stays hidden."
 
-    missing = await turn(server, message("/inspect sale", thread_id))
+    missing = await turn(server, user_message("/inspect sale", thread_id))
     assert done_items(missing, "widget") == []
     assert text_of(missing) == "No variable named 'sale' in the notebook. Close matches: sales."
 
@@ -181,7 +160,7 @@ async def test_offline_other_commands(
     store: Any, notebook: Any, command: str, expected: str
 ) -> None:
     server = NotebookServer(store=store, namespace=notebook)
-    events = await turn(server, message(command))
+    events = await turn(server, user_message(command))
     assert expected in text_of(events)
     assert done_items(events, "widget") == []
 
@@ -190,7 +169,7 @@ async def test_offline_reason_is_said_when_a_named_model_cannot_be_reached(
     store: Any, notebook: Any
 ) -> None:
     server = NotebookServer(store=store, namespace=notebook, model="gpt-4o")
-    events = await turn(server, message("hi"))
+    events = await turn(server, user_message("hi"))
     assert text_of(events).startswith("You asked for the model 'gpt-4o', but OPENAI_API_KEY")
 
 
@@ -221,7 +200,7 @@ async def test_scripted_model_calls_a_tool_then_answers(store: Any, notebook: An
     )
     server = NotebookServer(agent, store=store, namespace=notebook)
 
-    events = await turn(server, message("show me my data"))
+    events = await turn(server, user_message("show me my data"))
 
     assert errors(events) == []
     (widget,) = done_items(events, "widget")
@@ -251,8 +230,8 @@ async def test_history_goes_to_the_model(store: Any, notebook: Any) -> None:
         [assistant_message("Still here.", item_id="msg_2")],
     )
     server = NotebookServer(agent, store=store, namespace=notebook)
-    first = await turn(server, message("hi"))
-    await turn(server, message("are you there?", first[0]["thread"]["id"]))
+    first = await turn(server, user_message("hi"))
+    await turn(server, user_message("are you there?", first[0]["thread"]["id"]))
 
     history = model.calls[1].input
     roles_and_text = [
@@ -271,9 +250,9 @@ async def test_history_is_limited_to_recent_items(store: Any, notebook: Any) -> 
         *[[assistant_message(f"reply {i}", item_id=f"msg_{i}")] for i in range(3)]
     )
     server = NotebookServer(agent, store=store, namespace=notebook, history_items=3)
-    thread_id = (await turn(server, message("one")))[0]["thread"]["id"]
-    await turn(server, message("two", thread_id))
-    await turn(server, message("three", thread_id))
+    thread_id = (await turn(server, user_message("one")))[0]["thread"]["id"]
+    await turn(server, user_message("two", thread_id))
+    await turn(server, user_message("three", thread_id))
 
     last = model.calls[2].input
     assert len(last) == 3
@@ -287,9 +266,9 @@ async def test_placeholder_item_ids_become_unique(store: Any, notebook: Any) -> 
         [assistant_message("Second.", item_id=FAKE_RESPONSES_ID)],
     )
     server = NotebookServer(agent, store=store, namespace=notebook)
-    first = await turn(server, message("1"))
+    first = await turn(server, user_message("1"))
     thread_id = first[0]["thread"]["id"]
-    second = await turn(server, message("2", thread_id))
+    second = await turn(server, user_message("2", thread_id))
 
     for events in (first, second):
         ids = {
@@ -312,10 +291,10 @@ async def test_agent_by_name_is_looked_up_at_every_message(store: Any, notebook:
     notebook["my_agent"] = old
     server = NotebookServer("my_agent", store=store, namespace=notebook)
 
-    first = await turn(server, message("hi"))
+    first = await turn(server, user_message("hi"))
     assert text_of(first) == "old agent"
     notebook["my_agent"] = new  # the user re-ran the cell that defines the agent
-    second = await turn(server, message("hi again", first[0]["thread"]["id"]))
+    second = await turn(server, user_message("hi again", first[0]["thread"]["id"]))
     assert text_of(second) == "new agent"
     assert len(old_model.calls) == 1
     assert len(new_model.calls) == 1
@@ -334,7 +313,7 @@ async def test_agent_name_problems_are_clear_errors(
     if value is not None:
         notebook["my_agent"] = value
     server = NotebookServer("my_agent", store=store, namespace=notebook)
-    events = await turn(server, message("hi"))
+    events = await turn(server, user_message("hi"))
     (error,) = errors(events)
     assert error["message"].startswith(expected)
     assert error["allow_retry"] is True
@@ -350,7 +329,7 @@ async def test_tools_are_added_once(store: Any, notebook: Any) -> None:
     own_list = notebook_tools(notebook)[0]  # the user already gave the agent list_variables
     agent, model = scripted_agent([assistant_message("ok", item_id="m")], tools=[lookup, own_list])
     server = NotebookServer(agent, store=store, namespace=notebook)
-    await turn(server, message("hi"))
+    await turn(server, user_message("hi"))
 
     names = [t.name for t in model.calls[0].tools]
     assert names == [
@@ -366,7 +345,7 @@ async def test_tools_are_added_once(store: Any, notebook: Any) -> None:
 async def test_default_agent(store: Any, notebook: Any) -> None:
     model = ScriptedModel([[assistant_message("hi", item_id="m")]])
     server = NotebookServer(store=store, namespace=notebook, model=model)
-    await turn(server, message("hello"))
+    await turn(server, user_message("hello"))
     assert model.calls[0].system_instructions == DEFAULT_INSTRUCTIONS
     assert [t.name for t in model.calls[0].tools] == NOTEBOOK_TOOLS
 
@@ -375,7 +354,7 @@ async def test_model_argument_overrides_the_agents_model(store: Any, notebook: A
     agent, agents_own = scripted_agent()
     override = ScriptedModel([[assistant_message("from override", item_id="m")]])
     server = NotebookServer(agent, store=store, namespace=notebook, model=override)
-    events = await turn(server, message("hi"))
+    events = await turn(server, user_message("hi"))
     assert text_of(events) == "from override"
     assert agents_own.calls == ()
     assert server.model_description == "ScriptedModel (custom model)"
@@ -400,10 +379,10 @@ async def test_model_errors_are_clear_and_never_show_keys(store: Any, notebook: 
     agent, _ = scripted_agent(rejected, ModelBehaviorError(f"bad output near {SECRET}"))
     server = NotebookServer(agent, store=store, namespace=notebook)
 
-    first = await turn(server, message("hi"))
+    first = await turn(server, user_message("hi"))
     (error,) = errors(first)
     assert error["message"] == "The model server rejected the API key (401). Check OPENAI_API_KEY."
-    second = await turn(server, message("again", first[0]["thread"]["id"]))
+    second = await turn(server, user_message("again", first[0]["thread"]["id"]))
     (error,) = errors(second)
     assert error["message"] == "The agent stopped: ModelBehaviorError: bad output near <redacted>"
     assert SECRET not in json.dumps([first, second])
@@ -436,7 +415,7 @@ async def test_cancelling_a_turn_stops_the_run(store: Any, notebook: Any) -> Non
         tools=[slow],
     )
     server = NotebookServer(agent, store=store, namespace=notebook)
-    consumer = asyncio.create_task(turn(server, message("go")))
+    consumer = asyncio.create_task(turn(server, user_message("go")))
     await asyncio.wait_for(tool_started.wait(), 10)
 
     consumer.cancel()  # what the bridge does when the user presses stop
@@ -453,7 +432,7 @@ async def test_cancelling_a_turn_stops_the_run(store: Any, notebook: Any) -> Non
 
 async def test_events_can_be_inspected_after_a_turn(store: Any, notebook: Any) -> None:
     server = NotebookServer(store=store, namespace=notebook)
-    events = await turn(server, message("/vars"))
+    events = await turn(server, user_message("/vars"))
     thread_id = events[0]["thread"]["id"]
 
     log = server.events_of(thread_id)
@@ -475,7 +454,7 @@ async def test_events_can_be_inspected_after_a_turn(store: Any, notebook: Any) -
 
 async def test_event_log_is_bounded(store: Any, notebook: Any) -> None:
     server = NotebookServer(store=store, namespace=notebook, max_events=5)
-    await turn(server, message("/help"))
+    await turn(server, user_message("/help"))
     assert len(server.events) == 5
     assert server.events[-1]["type"] == "turn.done"
 
@@ -489,7 +468,7 @@ async def test_default_store_is_used_without_one(
     monkeypatch.chdir(tmp_path)
     server = NotebookServer(namespace=notebook)
     try:
-        events = await turn(server, message("hi"))
+        events = await turn(server, user_message("hi"))
         assert errors(events) == []
         assert (tmp_path / ".chatkit" / "chatkit.db").exists()
     finally:
@@ -520,7 +499,7 @@ async def test_attachments_reach_the_model(tmp_path: Any, store: Any, notebook: 
         yield content
 
     await files.write_upload(attachment_id, chunks(), {})
-    events = await turn(server, message("summarize this", attachments=[attachment_id]))
+    events = await turn(server, user_message("summarize this", attachments=[attachment_id]))
 
     assert errors(events) == []
     user_parts = model.calls[0].input[-1]["content"]
