@@ -444,7 +444,6 @@ describe("scrolling", () => {
     await waitFor(() => top === 1300, "followed the stream");
 
     // The user scrolls up: the view stops following and offers a way back.
-    scroller.dispatchEvent(new Event("wheel"));
     top = 100;
     scroller.dispatchEvent(new Event("scroll"));
     const back = byRole(el, "button", "Scroll to bottom");
@@ -456,10 +455,57 @@ describe("scrolling", () => {
 
     back.click();
     expect(top).toBe(1800);
-    // A scroll the user did not make (content above changed size) does not unstick the view.
-    top = 1500;
+    height = 2500;
+    stream.push(delta("three"));
+    await waitFor(() => top === 2300, "following again");
+    stream.close();
+  });
+
+  test("a scroll away from the bottom stops following whatever made it (find-in-page, scrollIntoView, a screen reader)", async () => {
+    const server = new FakeServer();
+    const stream = controlledStream();
+    server.on("threads.create", () => stream.response);
+    const { el, lite } = start({}, server);
+    const scroller = el.querySelector<HTMLElement>(".ckl-scroll")!;
+    let height = 1000;
+    let top = 0;
+    Object.defineProperty(scroller, "scrollHeight", { get: () => height, configurable: true });
+    Object.defineProperty(scroller, "clientHeight", { get: () => 200, configurable: true });
+    Object.defineProperty(scroller, "scrollTop", {
+      get: () => top,
+      set: (v: number) => (top = Math.max(0, Math.min(v, height - 200))),
+      configurable: true,
+    });
+    const delta = (text: string) => ({
+      type: "thread.item.updated",
+      item_id: "a1",
+      update: { type: "assistant_message.content_part.text_delta", content_index: 0, delta: text },
+    });
+    type(composer(el), "Long answer please");
+    press(composer(el), "Enter");
+    stream.push({ type: "thread.created", thread: thread("thr_1") }, { type: "thread.item.done", item: userItem("u1", "x") });
+    stream.push({ type: "thread.item.added", item: assistantItem("a1", "") });
+    height = 1500;
+    stream.push(delta("one "));
+    await waitFor(() => top === 1300, "followed the stream");
+
+    // No wheel, key, touch or pointer: the page itself scrolls an earlier message into view
+    // (find-in-page, `scrollIntoView`, a screen reader's virtual cursor). It stays in view.
+    top = 400;
     scroller.dispatchEvent(new Event("scroll"));
-    expect(top).toBe(1800);
+    expect(top).toBe(400);
+    const back = byRole(el, "button", "Scroll to bottom");
+    expect(back.hidden).toBe(false);
+    height = 2000;
+    stream.push(delta("two "));
+    await waitFor(() => el.querySelector("[data-item-id=a1]")?.textContent?.includes("two"), "second delta");
+    await lite.settle();
+    expect(top).toBe(400);
+
+    // Scrolling back near the bottom (any way) follows again.
+    top = 1790;
+    scroller.dispatchEvent(new Event("scroll"));
+    expect(back.hidden).toBe(true);
     height = 2500;
     stream.push(delta("three"));
     await waitFor(() => top === 2300, "following again");

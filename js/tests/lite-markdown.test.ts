@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { setMarkdown } from "../src/render/markdown";
 import { MarkdownStream } from "../src/lite/stream-md";
 
 function stream(text: string, steps: number): MarkdownStream {
@@ -69,6 +70,52 @@ describe("MarkdownStream", () => {
     expect(md.pending(text)).toBe(false);
     expect(md.el.textContent).toContain("Paragraph 99");
     expect((md.el.textContent ?? "").split("Paragraph 42 ").length - 1).toBe(1);
+  });
+
+  test("a long paragraph grows by appending plain words, and still reads as a full render", () => {
+    const md = new MarkdownStream("ckl-md", false);
+    let text = "Intro with **bold** and `code`: ";
+    for (let i = 0; i < 200; i++) text += `w${i} `;
+    md.update(text, false);
+    const p = md.el.querySelector("p")!;
+    const textNode = p.lastChild;
+    for (let i = 200; i < 400; i++) {
+      text += `w${i}, `;
+      md.update(text, false);
+    }
+    // Same paragraph, same text node: nothing was re-rendered.
+    expect(md.el.querySelector("p")).toBe(p);
+    expect(p.lastChild).toBe(textNode);
+    const full = document.createElement("div");
+    setMarkdown(full, text);
+    expect(md.el.querySelector(".ckl-md-block")!.innerHTML).toBe(full.innerHTML);
+  });
+
+  // Each delta either keeps the paragraph plain or needs a full render; either way the DOM must
+  // equal a single render of the text so far.
+  test.each([
+    ["emphasis that closes later", ["a *b", " c", " d*", " e"]],
+    ["a bare URL", [" see www", ".example", ".com", " now"]],
+    ["a URL with a scheme", [" see https", "://example", ".com/x", " now"]],
+    ["an e-mail address", [" mail me", "@example", ".org", " now"]],
+    ["an entity", [" AT", "&amp", ";T", " co"]],
+    ["a trailing backslash", [" a\\", "*b*", " c"]],
+    ["trailing spaces", [" a   ", "b  ", " ", "c"]],
+    ["a soft line break", [" a", "\nb", " c"]],
+    ["a code span", [" `a", " b", "` c"]],
+    ["a link", [" [a", "](https://example.com)", " c"]],
+    ["quotes and punctuation", [` "a" 'b' (c) 1.5% +2 = $3 - x/y? !`, " z"]],
+  ])("appending stays equal to a full render: %s", (_name, deltas) => {
+    const md = new MarkdownStream("ckl-md", false);
+    let text = `Start ${"word ".repeat(80)}`;
+    md.update(text, false);
+    for (const delta of deltas) {
+      text += delta;
+      md.update(text, false);
+      const full = document.createElement("div");
+      setMarkdown(full, text);
+      expect(md.el.querySelector(".ckl-md-block")!.innerHTML, JSON.stringify(text.slice(-40))).toBe(full.innerHTML);
+    }
   });
 
   test("a text that changes (not an append) is re-rendered from scratch", () => {

@@ -1,6 +1,6 @@
 // XSS and sanitizing tests for render/safe.ts and render/markdown.ts, and for the widget renderer
 // fed the same payloads through every place a widget puts untrusted text or URLs.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { renderMarkdown, setMarkdown } from "../src/render/markdown";
 import { createHtmlSanitizer, safeColor, safeCssLength, safeUrl, sanitizeHtml } from "../src/render/safe";
 import { renderWidget, type WidgetHost, type WidgetRoot } from "../src/widgets";
@@ -222,6 +222,18 @@ describe("sanitizeHtml", () => {
     await expectNothingRan(host);
   });
 
+  it.each([
+    `<a href="javascript:window.__xss=1">click <b>me</b></a>`,
+    `<a href="data:text/html,<script>window.__xss=1</script>">click <b>me</b></a>`,
+    `<a href=" jav&#x09;ascript:window.__xss=1">click <b>me</b></a>`,
+  ])("makes the text of a link whose URL is unsafe plain text: %s", (payload) => {
+    const host = document.createElement("div");
+    host.innerHTML = sanitizeHtml(`<p>see ${payload} here</p>`);
+    expect(host.querySelector("a")).toBeNull();
+    expect(host.querySelector("p > b")?.textContent).toBe("me");
+    expect(host.textContent).toBe("see click me here");
+  });
+
   it("keeps harmless markup and opens links safely", () => {
     const host = document.createElement("div");
     host.innerHTML = sanitizeHtml(`<p><b>bold</b> <a href="https://example.com">x</a> <img src="https://example.com/a.png" alt="a"></p>`);
@@ -274,6 +286,37 @@ describe("renderMarkdown", () => {
     const a = host.querySelector("a");
     expect(a?.hasAttribute("href") ?? false).toBe(false);
     expect(host.textContent).toContain("click me");
+  });
+
+  it("turns a link with an unsafe URL into plain text, keeping safe links next to it", () => {
+    const host = document.createElement("div");
+    setMarkdown(host, "[click **me**](javascript:window.__xss=1) and [ok](https://example.com)");
+    const links = host.querySelectorAll("a");
+    expect(links).toHaveLength(1);
+    expect(links[0].getAttribute("href")).toBe("https://example.com");
+    expect(links[0].textContent).toBe("ok");
+    // The dead link's text (and formatting) stays, in place, outside any <a>.
+    expect(host.querySelector("p > strong")?.textContent).toBe("me");
+    expect(host.textContent?.trim()).toBe("click me and ok");
+  });
+
+  // marked passes the text after an inline <code>, <kbd>, <pre> or <script> tag through raw
+  // (flagged `escaped`); markdown.ts escapes it like any other text.
+  it.each([
+    ["<code><img/src=x onerror=window.__xss=1></code>", "<img/src=x onerror=window.__xss=1>"],
+    ["a <kbd><img src=x onerror=window.__xss=1></kbd> b", "<img src=x onerror=window.__xss=1>"],
+    ["a <pre><img src=x onerror=window.__xss=1></pre> b", "<img src=x onerror=window.__xss=1>"],
+    ["a <script><img src=x onerror=window.__xss=1></script> b", "<img src=x onerror=window.__xss=1>"],
+  ])("escapes the text after an inline tag: %s", async (source, shown) => {
+    const host = document.createElement("div");
+    setMarkdown(host, source);
+    expect(host.querySelector("img, code, kbd, pre, script")).toBeNull();
+    expect(host.textContent).toContain(shown);
+    const viaString = document.createElement("div");
+    viaString.innerHTML = renderMarkdown(source);
+    expect(viaString.querySelector("img")).toBeNull();
+    expect(viaString.textContent).toBe(host.textContent);
+    await expectNothingRan(host);
   });
 });
 
@@ -369,6 +412,27 @@ describe("sanitizer layers", () => {
       const holder = win.document.createElement("div");
       holder.innerHTML = s.toHtml(payload);
       expectInert(holder);
+    });
+
+    // jsdom parses like a browser (happy-dom is lenient about malformed end tags like `</scr<`),
+    // so the markdown pipeline runs here once more with the page's window being jsdom's.
+    it.each([
+      ["before <script>a</scr</script> after", "before <script>a</scr</script> after"],
+      ["<code><img/src=x onerror=window.__xss=1></code> after", "<code><img/src=x onerror=window.__xss=1></code> after"],
+      ["a <kbd>x</b y</kbd> z", "a <kbd>x</b y</kbd> z"],
+    ])("renders markdown %j as its text, swallowing nothing", async (source, shown) => {
+      vi.resetModules();
+      vi.stubGlobal("window", win);
+      try {
+        const md = await import("../src/render/markdown");
+        const holder = win.document.createElement("div");
+        md.setMarkdown(holder, source);
+        expect(holder.querySelector("img, script, code, kbd")).toBeNull();
+        expect(holder.textContent?.trim()).toBe(shown);
+      } finally {
+        vi.unstubAllGlobals();
+        vi.resetModules();
+      }
     });
 
     it("keeps harmless markup", () => {

@@ -13,6 +13,25 @@ export function yieldToMain(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/**
+ * Resolves in a task after the next frame has painted, so work cut into slices gets one slice per
+ * frame (continuations of `yieldToMain` can run several slices before the browser paints). Where
+ * frames do not come (a hidden tab), it resolves after a short timer instead.
+ */
+export function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(fallback);
+      resolve();
+    };
+    const fallback = setTimeout(finish, 100);
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => setTimeout(finish, 0));
+  });
+}
+
 export function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
 }

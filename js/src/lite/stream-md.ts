@@ -16,6 +16,10 @@ const BLOCK_CHARS = 8_000;
 const BUDGET_MS = 8;
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+/** Below this size the open tail is always re-rendered in full (cheap, and its block type is still open). */
+const APPEND_MIN = 256;
+/** Characters that mean nothing to markdown in the middle of a line (no `*_`[]<>&\\~|#:@;`, no newline). */
+const PLAIN = /^[\p{L}\p{M}\p{N} ,.!?'"()/%+=$-]*$/u;
 
 export class MarkdownStream {
   readonly el: HTMLElement;
@@ -30,6 +34,8 @@ export class MarkdownStream {
   private lastRender = -Infinity;
   private final = false;
   private backlog = false;
+  /** The source the tail's DOM shows, while that DOM is one paragraph that text can be appended to. */
+  private tailSource: string | null = null;
   /** Called after the DOM changed (to add code-copy buttons, ...). */
   onRender?: (el: HTMLElement) => void;
 
@@ -67,6 +73,7 @@ export class MarkdownStream {
       this.text = text;
       this.final = true;
       setMarkdown(this.tail, text);
+      this.tailSource = null;
       this.tail.hidden = false;
     } else {
       this.scan(final);
@@ -74,12 +81,57 @@ export class MarkdownStream {
       this.backlog = this.boundaries.length > 0;
       // While frozen blocks are catching up, the tail would repeat their text: hide it.
       this.tail.hidden = this.backlog;
-      if (!this.backlog) setMarkdown(this.tail, text.slice(this.frozenEnd));
+      if (!this.backlog) this.renderTail(text.slice(this.frozenEnd));
     }
     this.lastRender = now();
     this.lastCost = this.lastRender - start;
     this.onRender?.(this.el);
     return true;
+  }
+
+  /**
+   * Renders the open tail. Streamed text mostly grows one paragraph by plain words; when it
+   * does, the words are appended to the paragraph's last text node instead of re-rendering (and
+   * re-laying out) the whole paragraph, which for a long paragraph cost tens of ms per frame.
+   * The result is what a full render gives (tests compare them); anything else renders in full.
+   */
+  private renderTail(source: string): void {
+    const shown = this.tailSource;
+    if (shown !== null && source.length > shown.length && source.startsWith(shown) && this.appendPlain(shown, source)) {
+      this.tailSource = source;
+      return;
+    }
+    setMarkdown(this.tail, source);
+    this.tailSource = source;
+  }
+
+  private appendPlain(shown: string, source: string): boolean {
+    if (shown.length < APPEND_MIN || source.includes("\n")) return false;
+    const delta = source.slice(shown.length);
+    // The character before the new text is plain too, so no delimiter run changes its meaning.
+    if (!PLAIN.test(delta) || !PLAIN.test(shown[shown.length - 1])) return false;
+    // GFM links bare URLs and addresses: a word that may become one is rendered in full.
+    const lastWord = source.slice(source.lastIndexOf(" ") + 1);
+    if (/www\./i.test(lastWord) || /[:@]/.test(lastWord)) return false;
+    const p = this.onlyParagraph();
+    const last = p?.lastChild;
+    if (!last || last.nodeType !== Node.TEXT_NODE) return false;
+    // marked keeps a single line's text as it is, trailing spaces included.
+    const text = last as Text;
+    if (!text.data.endsWith(shown[shown.length - 1])) return false;
+    text.appendData(delta);
+    return true;
+  }
+
+  /** The tail's <p> if it holds exactly one paragraph (and white space). */
+  private onlyParagraph(): HTMLElement | null {
+    let p: HTMLElement | null = null;
+    for (const node of Array.from(this.tail.childNodes)) {
+      if (node.nodeType === Node.TEXT_NODE && !node.textContent?.trim()) continue;
+      if (p || node.nodeName !== "P") return null;
+      p = node as HTMLElement;
+    }
+    return p;
   }
 
   /** Renders frozen blocks up to the boundaries found, within the time budget. */
@@ -102,6 +154,7 @@ export class MarkdownStream {
   private reset(): void {
     this.el.replaceChildren(this.tail);
     this.tail.replaceChildren();
+    this.tailSource = null;
     this.tail.hidden = false;
     this.frozenEnd = 0;
     this.scanPos = 0;

@@ -6,15 +6,25 @@ import { copyText, h, iconButton } from "./dom";
 import { icon } from "./icons";
 import { createItemView, isAssistantView, type ItemContext, type ItemView } from "./items";
 import { setMarkdown } from "../render/markdown";
-import { FrameTask, Slice, now } from "./schedule";
+import { FrameTask, Slice, afterNextPaint } from "./schedule";
 import type { ThreadItem } from "./types";
 
 /** Distance from the bottom (px) within which the view keeps following new content. */
 const STICK_THRESHOLD = 48;
-/** A scroll this soon (ms) after wheel / touch / key / pointer input is the user's. */
-const USER_SCROLL_MS = 800;
-/** Items rendered per slice when a whole thread is opened. */
-const BATCH = 40;
+/**
+ * Work (ms) per slice when a whole thread is opened; each slice gets its own frame, which with
+ * style, layout and paint stays well under 50 ms and keeps up with pages arriving.
+ */
+const SLICE_MS = 12;
+
+/** A page of items waiting to be painted, from `next` down, before `cursor`. */
+interface Batch {
+  items: ThreadItem[];
+  next: number;
+  cursor: Node;
+  marker: Comment;
+  token: number;
+}
 
 export interface ThreadViewOptions {
   ctx: ItemContext;
@@ -41,11 +51,16 @@ export class ThreadView {
   private actionsToken = 0;
   private actionsDone: Promise<void> = Promise.resolve();
   private stick = true;
-  private userScrollAt = -Infinity;
+  /** scrollTop at the last scroll event. */
+  private lastTop = 0;
   private resize: ResizeObserver | null = null;
-  private readonly follow = new FrameTask(() => this.followBottom());
-  /** Batches of a thread being opened are in progress (they scroll by themselves). */
-  private batching = 0;
+  /**
+   * True once the ResizeObserver has reported: from then on it alone keeps the bottom in view.
+   * Its callbacks run right after layout, so reading scrollHeight there costs nothing, where a
+   * read right after painting new markdown (in the frame callback) forces a layout of its own.
+   * (Engines without layout, like the test DOM, never report: the paint follows instead.)
+   */
+  private resizeReports = false;
   private renderToken = 0;
   private progressText: { icon?: string | null; text: string } | null = null;
   private busy = false;
@@ -69,16 +84,15 @@ export class ThreadView {
     this.el = h("div", { class: "ckl-thread" }, this.scroller, this.toBottom);
     this.frame = new FrameTask(() => this.paint());
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
-    for (const type of ["wheel", "touchmove", "pointerdown", "keydown"]) {
-      this.scroller.addEventListener(type, this.markUserScroll, { passive: true });
-    }
     if (typeof ResizeObserver !== "undefined") {
-      // Anything that grows the log (a widget, an image, a late-measured message) while we
-      // follow the bottom keeps the bottom in view.
+      // Anything that changes the size of the log or the status line (streamed text, a widget,
+      // an image, a thread being opened) while we follow the bottom keeps the bottom in view.
       this.resize = new ResizeObserver(() => {
-        if (!this.batching) this.follow.schedule();
+        this.resizeReports = true;
+        this.followBottom();
       });
       this.resize.observe(this.log);
+      this.resize.observe(this.status);
     }
     this.listen();
   }
@@ -184,7 +198,7 @@ export class ThreadView {
         this.loading = false;
         this.renderStatus();
         // Actions go on once every page is painted.
-        void this.appendChain.then(() => {
+        void this.idle().then(() => {
           this.refreshActions();
           this.scrollToBottom(true);
         });
@@ -211,7 +225,8 @@ export class ThreadView {
     this.dirty.clear();
     for (const view of again) this.dirty.add(view);
     if (again.length) this.frame.schedule();
-    this.followBottom();
+    // Where the ResizeObserver works it follows, after layout; scrolling here would force it.
+    this.followAfterLayout();
   }
 
   /** Paints now (tests, and before measuring). */
@@ -231,57 +246,80 @@ export class ThreadView {
     this.actionBars.clear();
     this.actionsToken++;
     this.log.replaceChildren();
+    this.batches = [];
     this.stick = true;
+    this.lastTop = 0;
     await this.appendBatch(items, token);
   }
 
-  private appendChain: Promise<void> = Promise.resolve();
+  /** Pages of a thread being opened that are not (fully) painted yet, oldest first. */
+  private batches: Batch[] = [];
+  private working = false;
+  private workDone: Promise<void> = Promise.resolve();
 
-  /** Queues items for batched rendering, after any batch already queued. */
+  /**
+   * Queues items for rendering. Their place in the log is taken now (a marker at the end), so
+   * pages can be painted in any order: the newest page first, because its last items are what
+   * the user sees; older pages then fill in above it.
+   */
   private appendBatch(items: ThreadItem[], token: number): Promise<void> {
-    const run = async () => {
-      this.batching++;
-      try {
-        await this.renderBatch(items, token);
-      } finally {
-        this.batching--;
-      }
-    };
-    this.appendChain = this.appendChain.then(run, run);
-    return this.appendChain;
+    const marker = document.createComment("");
+    this.log.append(marker);
+    this.batches.push({ items, next: items.length - 1, cursor: marker, marker, token });
+    if (!this.working) {
+      this.working = true;
+      this.workDone = this.work();
+    }
+    return this.workDone;
   }
 
-  /** Renders items in slices (a DocumentFragment per slice) so the page stays responsive. */
-  private async renderBatch(items: ThreadItem[], token: number): Promise<void> {
-    const slice = new Slice(8);
-    let fragment = document.createDocumentFragment();
-    let pending = 0;
-    const commit = () => {
-      if (!pending) return;
-      this.log.append(fragment);
-      fragment = document.createDocumentFragment();
-      pending = 0;
-      if (this.stick) this.scrollToBottom(false);
-    };
-    for (const item of items) {
-      if (token !== this.renderToken) return;
+  /**
+   * Paints queued pages in slices of about SLICE_MS, one slice per frame, so the page stays
+   * responsive and every frame paints. Within a page the newest items come first; older ones are
+   * inserted above them. Nothing here reads layout: the ResizeObserver keeps the bottom in view.
+   */
+  private async work(): Promise<void> {
+    try {
+      while (this.batches.length) {
+        const batch = this.batches[this.batches.length - 1];
+        if (batch.token === this.renderToken) this.renderSlice(batch);
+        if (batch.next < 0 || batch.token !== this.renderToken) {
+          batch.marker.remove();
+          this.batches.splice(this.batches.indexOf(batch), 1);
+        }
+        if (this.batches.length) await afterNextPaint();
+      }
+    } finally {
+      this.working = false;
+    }
+  }
+
+  private renderSlice(batch: Batch): void {
+    const slice = new Slice(SLICE_MS);
+    const els: HTMLElement[] = [];
+    for (; batch.next >= 0 && !slice.spent(); batch.next--) {
+      const item = batch.items[batch.next];
       if (isHidden(item) || this.views.has(item.id)) continue;
-      const view = createItemView(item, this.ctx, false);
-      this.views.set(item.id, view);
-      fragment.append(view.el);
-      pending++;
-      if (pending >= BATCH || slice.spent()) {
-        commit();
-        await slice.maybeYield();
+      try {
+        const view = createItemView(item, this.ctx, false);
+        this.views.set(item.id, view);
+        els.push(view.el);
+      } catch (err) {
+        console.error("chatkit-jupyter lite: item render failed", err);
       }
     }
-    if (token !== this.renderToken) return;
-    commit();
+    if (!els.length) return;
+    els.reverse();
+    const fragment = document.createDocumentFragment();
+    fragment.append(...els);
+    batch.cursor.parentNode?.insertBefore(fragment, batch.cursor);
+    batch.cursor = els[0];
+    if (!this.resizeReports && this.stick) this.scrollToBottom(false);
   }
 
   /** Resolves when pending batch rendering is done (tests). */
   idle(): Promise<void> {
-    return this.appendChain;
+    return this.workDone;
   }
 
   // ---------------------------------------------------------------- per-response actions
@@ -430,7 +468,7 @@ export class ThreadView {
     }
     status.hidden = false;
     status.append(icon(iconName ?? "spinner", 14), h("span", { class: "ckl-shimmer", text }));
-    this.followBottom();
+    this.followAfterLayout();
   }
 
   /** True until something of the response shows (the last item is still the user's). */
@@ -458,7 +496,7 @@ export class ThreadView {
     body.append(md);
     el.append(body);
     this.log.append(el);
-    this.followBottom();
+    this.followAfterLayout();
   }
 
   private showError(error: LiteError): void {
@@ -479,7 +517,7 @@ export class ThreadView {
     this.log.append(el);
     this.errorEls.push(el);
     this.stick = true;
-    this.followBottom();
+    this.followAfterLayout();
   }
 
   private clearErrors(): void {
@@ -490,28 +528,27 @@ export class ThreadView {
   // ---------------------------------------------------------------- scrolling
 
   /**
-   * Only the user unsticks the view. Content that changes size above the viewport (images,
-   * widgets, off-screen messages measured late) also fires scroll events; those keep following.
+   * Where the scroll goes decides, not what moved it: any scroll up and away from the bottom (the
+   * wheel, a key, find-in-page, `scrollIntoView`, a screen reader moving to a message) stops
+   * following, and coming back near the bottom follows again. Our own scrolls go down. A scroll
+   * event can arrive after more content was added below (a slice of a thread being opened, the
+   * next streamed words): that is not the user leaving, hence "up", not just "far".
    */
   private onScroll(): void {
     const s = this.scroller;
-    const distance = s.scrollHeight - s.scrollTop - s.clientHeight;
+    const top = s.scrollTop;
+    const up = top < this.lastTop - 1;
+    this.lastTop = top;
+    const distance = s.scrollHeight - top - s.clientHeight;
     if (distance <= STICK_THRESHOLD) this.stick = true;
-    else if (now() - this.userScrollAt < USER_SCROLL_MS) this.stick = false;
-    else if (this.stick) {
-      this.followBottom();
-      return;
-    }
+    else if (up) this.stick = false;
     this.toBottom.hidden = this.stick;
   }
 
-  private markUserScroll = (ev: Event): void => {
-    if (ev.type === "keydown") {
-      const key = (ev as KeyboardEvent).key;
-      if (!["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "].includes(key)) return;
-    }
-    this.userScrollAt = now();
-  };
+  /** Follows once the content changed: the ResizeObserver does it after layout where it works. */
+  private followAfterLayout(): void {
+    if (!this.resizeReports) this.followBottom();
+  }
 
   private followBottom(): void {
     if (!this.stick) return;
@@ -521,12 +558,10 @@ export class ThreadView {
 
   /** `force`: follow from now on (sending a message, the Scroll to bottom button). */
   scrollToBottom(force: boolean): void {
-    if (force) {
-      this.stick = true;
-      this.userScrollAt = -Infinity;
-    }
+    if (force) this.stick = true;
     const s = this.scroller;
     s.scrollTop = s.scrollHeight;
+    this.lastTop = s.scrollTop;
     this.toBottom.hidden = true;
   }
 
@@ -547,7 +582,6 @@ export class ThreadView {
 
   destroy(): void {
     this.frame.stop();
-    this.follow.stop();
     this.resize?.disconnect();
     this.renderToken++;
     for (const off of this.unsubscribe) off();
