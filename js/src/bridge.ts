@@ -24,6 +24,12 @@ export interface BridgeOptions {
   onError?: (error: Error) => void;
   /** Upload chunk size in bytes. */
   uploadChunkBytes?: number;
+  /**
+   * Give up on a request after this long without a word from the kernel (ms). The kernel sends
+   * a heartbeat every 2 s while it streams, so silence means it is blocked (a long synchronous
+   * cell), restarted or dead: say so instead of spinning forever.
+   */
+  silenceMs?: number;
 }
 
 interface Pending {
@@ -33,6 +39,7 @@ interface Pending {
   received: number;
   settled: boolean;
   done: boolean;
+  heard: number;
 }
 
 interface PendingCall {
@@ -48,6 +55,7 @@ export class Bridge {
   private pending = new Map<string, Pending>();
   private calls = new Map<string, PendingCall>();
   private closed = false;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
   private readonly listener: (msg: unknown, buffers: DataView[]) => void;
 
   constructor(
@@ -74,8 +82,9 @@ export class Bridge {
     const id = this.nextId();
     const { body, file } = await readBody(init.body ?? (input instanceof Request ? await input.arrayBuffer() : null));
     return new Promise<Response>((resolve, reject) => {
-      const entry: Pending = { resolve, reject, received: 0, settled: false, done: false };
+      const entry: Pending = { resolve, reject, received: 0, settled: false, done: false, heard: Date.now() };
       this.pending.set(id, entry);
+      this.watch();
       const onAbort = () => {
         if (entry.done) return;
         this.model.send({ kind: p.CANCEL, id });
@@ -118,10 +127,33 @@ export class Bridge {
     this.call(hook, payload).catch(() => undefined);
   }
 
+  private watch(): void {
+    if (this.watchdog !== undefined) return;
+    const limit = this.options.silenceMs ?? 60_000;
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const [id, entry] of this.pending) {
+        if (now - entry.heard < limit) continue;
+        const error = new BridgeError(
+          `No word from the kernel for ${Math.round(limit / 1000)} s: it may be busy running a cell, ` +
+            "or it was restarted or stopped. The reply was given up; send the message again when the kernel is idle.",
+        );
+        this.model.send({ kind: p.CANCEL, id });
+        this.finish(id, error);
+        this.options.onError?.(error);
+      }
+      if (this.pending.size === 0) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+      }
+    }, Math.min(5_000, limit / 2));
+  }
+
   /** The view went away: cancel everything it still runs in the kernel. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watchdog);
     this.model.send({ kind: p.VIEW_CLOSED, view: this.view });
     for (const id of [...this.pending.keys()]) this.finish(id, new BridgeError("This chat view was closed."));
     for (const [id, call] of this.calls) {
@@ -147,6 +179,7 @@ export class Bridge {
     }
     const entry = this.pending.get(msg.id);
     if (!entry) return; // another view's request, or one we gave up on
+    entry.heard = Date.now();
     switch (msg.kind) {
       case p.RESPONSE: {
         const data = buffers[0] ? toBytes(buffers[0]) : new Uint8Array();

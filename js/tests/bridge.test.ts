@@ -166,4 +166,27 @@ describe("Bridge.fetch", () => {
     expect(await ok).toEqual({ x: 1 });
     await expect(bad).rejects.toThrow("No Python handler");
   });
+
+  it("gives up with a clear error when the kernel goes silent, but not while it beats", async () => {
+    const kernel = new FakeKernel();
+    const errors: Error[] = [];
+    const bridge = new Bridge(kernel, { silenceMs: 120, onError: (e) => errors.push(e) });
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
+    const response = await pending;
+    const reading = readAll(response);
+    // Heartbeats keep a slow stream alive past the limit ...
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      kernel.reply({ kind: p.BEAT, id, sent: 0 });
+    }
+    expect(errors).toEqual([]);
+    // ... silence does not.
+    await expect(reading).rejects.toThrow(/No word from the kernel/);
+    expect(errors[0].message).toMatch(/busy running a cell/);
+    expect(kernel.last(p.CANCEL)).toEqual({ kind: p.CANCEL, id });
+    expect(bridge.inFlight).toBe(0);
+  });
 });
