@@ -232,3 +232,16 @@ def test_quickstart_in_notebook_7(lab: Lab, page: Any) -> None:
     log = page.get_by_role("log").first
     expect(log).to_contain_text("region", timeout=30_000)
     expect(log).to_contain_text("revenue")
+
+
+def test_custom_server_notebook_widget_actions_call_back_into_python(lab: Lab, page: Any) -> None:
+    open_notebook(page, lab, "custom_server.ipynb")
+    run_all_cells(page)
+    send(page, "Say something", "hi there")
+    log = page.get_by_role("log").first
+    expect(log).to_contain_text("You said: hi there", timeout=30_000)
+    expect(log.get_by_role("heading", name="Count: 0")).to_be_visible()
+    log.get_by_role("button", name="Add one").last.click()
+    expect(log.get_by_role("heading", name="Count: 1")).to_be_visible(timeout=30_000)
+    log.get_by_role("button", name="Add one").last.click()
+    expect(log.get_by_role("heading", name="Count: 2")).to_be_visible(timeout=30_000)
