@@ -19,6 +19,7 @@ namespace is shown as redacted).
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import inspect
 import json
@@ -61,7 +62,19 @@ IPYTHON_NAMES: Final = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 # -- what counts as a secret ------------------------------------------------------------------
 
 _EXACT_SECRET_WORDS: Final = frozenset(
-    {"key", "keys", "token", "tokens", "pwd", "passphrase", "cookie", "cookies", "bearer", "jwt"}
+    {
+        "key",
+        "keys",
+        "token",
+        "tokens",
+        "pwd",
+        "passphrase",
+        "cookie",
+        "cookies",
+        "bearer",
+        "jwt",
+        "dsn",
+    }
 )
 _SECRET_WORD_ENDINGS: Final = ("key", "keys", "token", "tokens", "secret", "secrets")
 _SECRET_WORD_PARTS: Final = ("secret", "passw", "credential", "cred", "auth")
@@ -82,6 +95,8 @@ _SECRET_VALUE_RE: Final = re.compile(
     | \beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*   # JWTs
     | -----BEGIN[A-Z ]*PRIVATE\ KEY-----
     | \bBearer\s+[A-Za-z0-9._~+/\-]{16,}
+    | \bBasic\s+[A-Za-z0-9+/=]{8,}                        # HTTP Basic credentials
+    | \b[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^@\s/]+@          # user:password@ in a URL
     """,
     re.VERBOSE,
 )
@@ -124,7 +139,9 @@ def looks_like_secret_value(value: object) -> bool:
 
 # ``api_key='...'``, ``"token": "..."``, ``password=hunter2``: how objects print their fields.
 _ASSIGNMENT_RE: Final = re.compile(
-    r"""(?P<key>['"]?[A-Za-z_][A-Za-z0-9_\-]*['"]?)(?P<sep>\s*[:=]\s*)"""
+    # The lookbehind starts a key only at a word's start: without it a long run of letters is
+    # tried from every position (quadratic time on a big repr).
+    r"""(?<![A-Za-z0-9_\-])(?P<key>['"]?[A-Za-z_][A-Za-z0-9_\-]*['"]?)(?P<sep>\s*[:=]\s*)"""
     r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s,;)}\]]+)"""
 )
 
@@ -141,6 +158,28 @@ def scrub(text: str) -> str:
     This is for the repr of arbitrary objects, such as ``Config(api_key='...')``.
     """
     return _ASSIGNMENT_RE.sub(_mask_assignment, _SECRET_VALUE_RE.sub(REDACTED, text))
+
+
+def _cut(text: str, limit: int) -> str:
+    """Shorten like reprlib does: keep the start and the end."""
+    if len(text) <= limit:
+        return text
+    head = max(0, (limit - 3) // 2)
+    tail = max(0, limit - 3 - head)
+    return text[:head] + "..." + (text[len(text) - tail :] if tail else "")
+
+
+def _scrub_cut(text: str, limit: int) -> str:
+    """Scrub, then shorten; for a huge text only the kept ends (with some context) are scrubbed,
+    so a multi-megabyte repr costs no more than a short one."""
+    margin = 512  # context so a field name or key prefix just outside a kept end is still seen
+    if len(text) <= 2 * (limit + margin):
+        return _cut(scrub(text), limit)
+    head = max(0, (limit - 3) // 2)
+    tail = max(0, limit - 3 - head)
+    start = scrub(text[: head + margin])[:head]
+    end = scrub(text[len(text) - tail - margin :]) if tail else ""
+    return start + "..." + (end[len(end) - tail :] if tail else "")
 
 
 def _is_environ(value: object) -> bool:
@@ -202,6 +241,18 @@ class _SafeRepr(reprlib.Repr):
         self.maxstring = chars
         self.maxlong = chars
         self.maxother = chars
+
+    def repr_str(self, x: str, level: int) -> str:
+        return _scrub_cut(builtins.repr(x), self.maxstring)
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        # reprlib cuts first; a field name or key prefix cut away would let the rest of a
+        # secret through (`...0123456789AbCd')`), so scrub the whole repr, then cut.
+        try:
+            text = builtins.repr(x)
+        except Exception:
+            return f"<{type(x).__name__} instance at {id(x):#x}>"  # as reprlib says it
+        return _scrub_cut(text, self.maxother)
 
     def repr1(self, x: Any, level: int) -> str:
         if _is_environ(x):

@@ -470,3 +470,34 @@ def test_widgets_follow_chatkits_schema(widget: Any) -> None:
     sent = json.loads(widget.model_dump_json(exclude_none=True))
     strict = TypeAdapter(StrictWidgetRoot).validate_python(sent)
     assert json.loads(strict.model_dump_json(exclude_none=True)) == sent
+
+
+# -- secrets behind long fields, in URLs and in Basic auth (found in review) ---------------------
+
+_LONG_KEY = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOp"
+
+
+@dataclasses.dataclass
+class _Settings:
+    base_url: str
+    api_key: str
+
+
+class _Conn:
+    def __repr__(self) -> str:
+        return f"Conn(host='db.example.com', port=5432, user='admin', token='{_LONG_KEY[3:]}')"
+
+
+def test_a_secret_after_a_long_field_is_not_shown_in_the_short_preview() -> None:
+    ns = {
+        "settings": _Settings("https://api.example.com/v1/some/long/path", _LONG_KEY),
+        "conn": _Conn(),
+        "db_url": "postgresql://admin:hunter2-Sup3rSecret@db.example.com:5432/prod",
+        "headers": [("Authorization", "Basic YWRtaW46aHVudGVyMg==")],
+    }
+    shown = json.dumps(collect_variables(ns)) + json.dumps(
+        [describe_variable(ns, name) for name in ns]
+    )
+    for secret in ("0123456789AbCdEfGh", "hunter2", "YWRtaW46aHVudGVyMg", "sk-proj"):
+        assert secret not in shown
+    assert "db.example.com" in shown  # the harmless parts are still there
