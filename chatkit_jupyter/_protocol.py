@@ -54,7 +54,39 @@ HOOK_CLIENT_SECRET: Final = "client_secret"
 HOOK_LOG: Final = "log"
 """A front-end event worth keeping in the kernel's event log: payload ``{name, data}``."""
 
-HOOKS: Final = (HOOK_CLIENT_TOOL, HOOK_ACTION, HOOK_EFFECT, HOOK_CLIENT_SECRET, HOOK_LOG)
+HOOK_ENTITY_SEARCH: Final = "entity_search"
+"""ChatKit's ``entities.onTagSearch``: payload ``{query}``; value is a list of entities."""
+HOOK_ENTITY_CLICK: Final = "entity_click"
+"""ChatKit's ``entities.onClick``: payload ``{entity}``."""
+HOOK_ENTITY_PREVIEW: Final = "entity_preview"
+"""ChatKit's ``entities.onRequestPreview``: payload ``{entity}``; value is ``{preview}``."""
+HOOK_COMMAND_SEARCH: Final = "command_search"
+"""ChatKit's ``commands.onSearch``: payload ``{query}``; value is a list of commands."""
+HOOK_COMMAND_SELECT: Final = "command_select"
+"""ChatKit's ``commands.onSelect``: payload ``{command}``; value is ``null`` or a selection."""
+
+HOOKS: Final = (
+    HOOK_CLIENT_TOOL,
+    HOOK_ACTION,
+    HOOK_EFFECT,
+    HOOK_CLIENT_SECRET,
+    HOOK_LOG,
+    HOOK_ENTITY_SEARCH,
+    HOOK_ENTITY_CLICK,
+    HOOK_ENTITY_PREVIEW,
+    HOOK_COMMAND_SEARCH,
+    HOOK_COMMAND_SELECT,
+)
+"""Every hook the front end may call."""
+
+HANDLER_HOOKS: Final = (
+    HOOK_ENTITY_SEARCH,
+    HOOK_ENTITY_CLICK,
+    HOOK_ENTITY_PREVIEW,
+    HOOK_COMMAND_SEARCH,
+    HOOK_COMMAND_SELECT,
+)
+"""Hooks the front end wires only when Python has a handler (the widget's ``handlers`` trait)."""
 
 API_URL: Final = "https://chatkit-jupyter.invalid/chatkit"
 """Placeholder ``api.url`` given to ChatKit; every request goes through our ``fetch`` instead."""

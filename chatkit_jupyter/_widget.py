@@ -11,6 +11,7 @@ import anywidget
 import traitlets
 from chatkit.server import ChatKitServer
 
+from . import _hooks
 from . import _protocol as p
 from ._bridge import Bridge, RequestError, RequestRecord, call_handler
 
@@ -45,6 +46,17 @@ OWNED_OPTIONS: dict[str, str] = {
     "onClientTool": "register Python handlers with `@widget.client_tool(name)`",
 }
 
+OWNED_CALLBACKS: dict[str, dict[str, str]] = {
+    "widgets": {"onAction": "@widget.on_action"},
+    "entities": {
+        "onTagSearch": "@widget.entity_search",
+        "onClick": "@widget.on_entity_click",
+        "onRequestPreview": "@widget.entity_preview",
+    },
+    "commands": {"onSearch": "@widget.command_search", "onSelect": "@widget.on_command"},
+}
+"""ChatKit options that take JavaScript functions, and the decorator that supplies each."""
+
 Renderer = Literal["auto", "chatkit", "lite"]
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,11 +82,12 @@ def validate_options(options: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(
                 f"Unknown ChatKit option {key!r}. Valid options: {', '.join(CHATKIT_OPTIONS)}."
             )
-        if key == "widgets" and isinstance(value, Mapping) and "onAction" in value:
-            raise ValueError(
-                "The 'widgets.onAction' option is owned by ChatKitWidget: register a Python "
-                "handler with `@widget.on_action`."
-            )
+        for callback, decorator in OWNED_CALLBACKS.get(key, {}).items():
+            if isinstance(value, Mapping) and callback in value:
+                raise ValueError(
+                    f"The '{key}.{callback}' option is owned by ChatKitWidget (it takes a "
+                    f"JavaScript function): register a Python handler with `{decorator}`."
+                )
     return dict(options)
 
 
@@ -111,6 +124,10 @@ class ChatKitWidget(anywidget.AnyWidget):
     Agent Builder workflow, for which the kernel only mints client secrets (see ``for_workflow``)."""
     client_tools = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """Names of the client tools with a Python handler (read-only; use ``client_tool``)."""
+    handlers = traitlets.List(traitlets.Unicode(), read_only=True).tag(sync=True)
+    """The entity and command hooks with a Python handler, by hook name (read-only; use
+    ``entity_search``, ``on_entity_click``, ``entity_preview``, ``command_search``,
+    ``on_command``). The front end supplies ChatKit's matching callbacks only for these."""
 
     def __init__(
         self,
@@ -140,6 +157,7 @@ class ChatKitWidget(anywidget.AnyWidget):
         self._client_tool_handlers: dict[str, Callable[..., Any]] = {}
         self._action_handlers: list[Callable[..., Any]] = []
         self._effect_handlers: list[Callable[..., Any]] = []
+        self._hook_handlers: dict[str, Callable[..., Any]] = {}
         self._secret_provider: Callable[..., Any] | None = None
         self._displayed_in: int | None = None
         self.events: deque[dict[str, Any]] = deque(maxlen=500)
@@ -338,7 +356,58 @@ class ChatKitWidget(anywidget.AnyWidget):
         self._effect_handlers.append(fn)
         return fn
 
+    def _set_handler(self, hook: str, fn: F) -> F:
+        if not callable(fn):
+            raise TypeError(f"Expected a function to handle {hook!r}, got {type(fn).__name__}.")
+        self._hook_handlers[hook] = fn
+        self.set_trait("handlers", [h for h in p.HANDLER_HOOKS if h in self._hook_handlers])
+        return fn
+
+    def entity_search(self, fn: F) -> F:
+        """Register ``fn(query) -> list of entities`` for ``@``-mentions in the composer.
+
+        Each entity is a dict ``{"id", "title", "icon"?, "group"?, "interactive"?, "data"?}``
+        (ChatKit's ``Entity``; ``data`` maps strings to strings and reaches the server with the
+        tag). The handler may be async. Replaces an earlier one. Example::
+
+            @w.entity_search
+            def search(query):
+                return [{"id": n, "title": n, "group": "Variables"} for n in names if query in n]
+        """
+        return self._set_handler(p.HOOK_ENTITY_SEARCH, fn)
+
+    def on_entity_click(self, fn: F) -> F:
+        """Register ``fn(entity)``, called when the user clicks an interactive entity."""
+        return self._set_handler(p.HOOK_ENTITY_CLICK, fn)
+
+    def entity_preview(self, fn: F) -> F:
+        """Register ``fn(entity) -> {"preview": widget or None}`` for entity previews.
+
+        ``widget`` is a ChatKit widget root (``{"type": "Basic", ...}``, a dict or a
+        ``chatkit.widgets`` model); returning the widget itself or ``None`` works too.
+        """
+        return self._set_handler(p.HOOK_ENTITY_PREVIEW, fn)
+
+    def command_search(self, fn: F) -> F:
+        """Register ``fn(query) -> list of commands`` for the composer's ``/`` menu.
+
+        Each command is a dict ``{"id", "label", "description"?, "icon"?, "group"?}``. Having
+        a handler turns the menu on unless ``options["commands"]["enabled"]`` is ``False``.
+        """
+        return self._set_handler(p.HOOK_COMMAND_SEARCH, fn)
+
+    def on_command(self, fn: F) -> F:
+        """Register ``fn(command)``, run when the user picks a command from the ``/`` menu.
+
+        Return ``None`` when the command only has an effect, ``{"type": "entity", "entity":
+        {...}}`` to insert a tag into the composer, or ``{"type": "menu", "commands": [...]}``
+        to show a further menu.
+        """
+        return self._set_handler(p.HOOK_COMMAND_SELECT, fn)
+
     async def _dispatch_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
+        if hook in p.HANDLER_HOOKS:
+            return await self._dispatch_handler_hook(hook, payload)
         if hook == p.HOOK_CLIENT_TOOL:
             name = str(payload.get("name"))
             handler = self._client_tool_handlers.get(name)
@@ -376,3 +445,36 @@ class ChatKitWidget(anywidget.AnyWidget):
                 raise LookupError("This widget is not connected to a hosted ChatKit workflow.")
             return await call_handler(self._secret_provider, payload.get("current"))
         raise LookupError(f"Unknown hook {hook!r}; expected one of {', '.join(p.HOOKS)}.")
+
+    async def _dispatch_handler_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
+        handler = self._hook_handlers.get(hook)
+        decorator = _DECORATORS[hook]
+        if handler is None:
+            raise LookupError(
+                f"The chat asked for {hook!r} but no Python handler is registered; "
+                f"add one with @widget.{decorator}."
+            )
+        name = repr(getattr(handler, "__qualname__", handler))
+        if hook == p.HOOK_ENTITY_SEARCH:
+            value = await call_handler(handler, str(payload.get("query") or ""))
+            return _hooks.entity_list(value, name)
+        if hook == p.HOOK_COMMAND_SEARCH:
+            value = await call_handler(handler, str(payload.get("query") or ""))
+            return _hooks.command_list(value, name)
+        if hook == p.HOOK_COMMAND_SELECT:
+            value = await call_handler(handler, dict(payload.get("command") or {}))
+            return _hooks.command_selection(value, name)
+        entity = dict(payload.get("entity") or {})
+        if hook == p.HOOK_ENTITY_PREVIEW:
+            return _hooks.preview(await call_handler(handler, entity), name)
+        await call_handler(handler, entity)  # HOOK_ENTITY_CLICK: only the effect matters
+        return None
+
+
+_DECORATORS: dict[str, str] = {
+    p.HOOK_ENTITY_SEARCH: "entity_search",
+    p.HOOK_ENTITY_CLICK: "on_entity_click",
+    p.HOOK_ENTITY_PREVIEW: "entity_preview",
+    p.HOOK_COMMAND_SEARCH: "command_search",
+    p.HOOK_COMMAND_SELECT: "on_command",
+}

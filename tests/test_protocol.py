@@ -29,7 +29,7 @@ def test_every_python_constant_is_mirrored_in_typescript() -> None:
 
 def test_kind_lists_match() -> None:
     source = (JS / "src" / "protocol.ts").read_text()
-    for name in ("FROM_FRONTEND", "FROM_KERNEL", "HOOKS"):
+    for name in ("FROM_FRONTEND", "FROM_KERNEL", "HOOKS", "HANDLER_HOOKS"):
         listed = re.search(rf"export const {name} = \[([^\]]*)\]", source).group(1)  # type: ignore[union-attr]
         names = [x.strip() for x in listed.split(",") if x.strip()]
         assert tuple(getattr(p, n) for n in names) == getattr(p, name)

@@ -2,7 +2,7 @@
 // the comm bridge), bridges client tools, widget actions and effects to Python, and picks the
 // renderer: OpenAI's hosted <openai-chatkit> or our lite renderer.
 
-import type { ChatKitOptions, OpenAIChatKit } from "@openai/chatkit";
+import type { ChatKitOptions, Command, CommandSelection, CommandsOption, EntitiesOption, Entity, OpenAIChatKit } from "@openai/chatkit";
 import type { AnyModel, Render } from "@anywidget/types";
 
 import { Bridge, type CommModel } from "./bridge";
@@ -20,6 +20,7 @@ interface WidgetModel {
   load_timeout: number;
   api_mode: "custom" | "hosted";
   client_tools: string[];
+  handlers: string[];
 }
 
 type Model = AnyModel<WidgetModel>;
@@ -35,8 +36,57 @@ export function hostColorScheme(): "light" | "dark" {
   return window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
 }
 
+/**
+ * ChatKit's `entities` and `commands` callbacks for the hooks Python has handlers for (the
+ * `handlers` trait), merged over the user's JSON settings for them (e.g. showComposerMenu).
+ */
+function hookOptions(
+  user: Record<string, unknown>,
+  handlers: readonly string[],
+  bridge: Pick<Bridge, "call">,
+  report: (error: unknown) => void,
+): Pick<ChatKitOptions, "entities" | "commands"> {
+  const has = (hook: string) => handlers.includes(hook);
+  const out: Pick<ChatKitOptions, "entities" | "commands"> = {};
+  const entities: EntitiesOption = { ...(user.entities as EntitiesOption | undefined) };
+  if (has(p.HOOK_ENTITY_SEARCH)) {
+    entities.onTagSearch = async (query) => (await bridge.call(p.HOOK_ENTITY_SEARCH, { query })) as Entity[];
+  }
+  if (has(p.HOOK_ENTITY_CLICK)) {
+    // ChatKit does not wait for onClick; a failing handler is shown in the cell instead.
+    entities.onClick = (entity) => {
+      bridge.call(p.HOOK_ENTITY_CLICK, { entity }).catch(report);
+    };
+  }
+  if (has(p.HOOK_ENTITY_PREVIEW)) {
+    entities.onRequestPreview = async (entity) =>
+      (await bridge.call(p.HOOK_ENTITY_PREVIEW, { entity })) as Awaited<ReturnType<NonNullable<EntitiesOption["onRequestPreview"]>>>;
+  }
+  if (user.entities !== undefined || Object.keys(entities).length) out.entities = entities;
+  const userCommands = user.commands as Partial<CommandsOption> | undefined;
+  const commandHandler = has(p.HOOK_COMMAND_SEARCH) || has(p.HOOK_COMMAND_SELECT);
+  if (userCommands !== undefined || commandHandler) {
+    // A Python command handler turns the "/" menu on unless the user switched it off.
+    const commands: CommandsOption = { ...userCommands, enabled: userCommands?.enabled ?? commandHandler };
+    if (has(p.HOOK_COMMAND_SEARCH)) {
+      commands.onSearch = async (query) => (await bridge.call(p.HOOK_COMMAND_SEARCH, { query })) as Command[];
+    }
+    if (has(p.HOOK_COMMAND_SELECT)) {
+      commands.onSelect = async (command) =>
+        ((await bridge.call(p.HOOK_COMMAND_SELECT, { command })) ?? undefined) as CommandSelection | undefined;
+    }
+    out.commands = commands;
+  }
+  return out;
+}
+
 /** The options our renderers get: the user's, plus the parts the widget owns. */
-function buildOptions(model: Model, bridge: Bridge, forHosted: boolean): ChatKitOptions {
+export function buildOptions(
+  model: Pick<Model, "get">,
+  bridge: Bridge,
+  forHosted: boolean,
+  report: (error: unknown) => void = () => undefined,
+): ChatKitOptions {
   const user = (model.get("options") ?? {}) as Record<string, unknown>;
   const widgets = (user.widgets ?? {}) as Record<string, unknown>;
   let theme = user.theme as ChatKitOptions["theme"];
@@ -45,6 +95,7 @@ function buildOptions(model: Model, bridge: Bridge, forHosted: boolean): ChatKit
   else if (forHosted && typeof theme === "object" && !theme.colorScheme) theme = { ...theme, colorScheme: hostColorScheme() };
   return {
     ...(user as Partial<ChatKitOptions>),
+    ...hookOptions(user, model.get("handlers") ?? [], bridge, report),
     theme,
     api:
       model.get("api_mode") === "hosted"
@@ -115,7 +166,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   };
 
   const mountLiteRenderer = () => {
-    const { api: _api, ...options } = buildOptions(model, bridge, false);
+    const { api: _api, ...options } = buildOptions(model, bridge, false, showError);
     lite = mountLite(stage, options as LiteOptions, { fetch: bridge.fetch, apiUrl: p.API_URL, colorScheme: hostColorScheme });
     forwardEvents(lite.element);
   };
@@ -125,7 +176,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     hosted.classList.add("ckj-hosted");
     stage.appendChild(hosted);
     forwardEvents(hosted);
-    hosted.setOptions(buildOptions(model, bridge, true));
+    hosted.setOptions(buildOptions(model, bridge, true, showError));
   };
 
   const start = async () => {
@@ -171,13 +222,14 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
 
   const refreshOptions = () => {
     if (lite) {
-      const { api: _api, ...options } = buildOptions(model, bridge, false);
+      const { api: _api, ...options } = buildOptions(model, bridge, false, showError);
       lite.setOptions(options as LiteOptions);
     } else if (hosted) {
-      hosted.setOptions(buildOptions(model, bridge, true));
+      hosted.setOptions(buildOptions(model, bridge, true, showError));
     }
   };
   model.on("change:options", refreshOptions);
+  model.on("change:handlers", refreshOptions);
   model.on("change:height", applyHeight);
 
   // Follow JupyterLab's theme switch when the user set no colour scheme of their own.
@@ -193,6 +245,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     disposed = true;
     themeObserver.disconnect();
     model.off("change:options", refreshOptions);
+    model.off("change:handlers", refreshOptions);
     model.off("change:height", applyHeight);
     lite?.destroy();
     bridge.close();

@@ -1,3 +1,4 @@
+import type { Command } from "@openai/chatkit";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { acceptsFile, sizeLimit } from "../src/lite/composer";
 import {
@@ -297,5 +298,123 @@ describe("chrome", () => {
     mounted.lite.destroy();
     expect(server.sent[0].signal?.aborted).toBe(true);
     expect(mounted.el.querySelector(".ckl-root")).toBeNull();
+  });
+});
+
+describe("command menu", () => {
+  const commands: Command[] = [
+    { id: "describe", label: "Describe a variable", description: "Pick one to describe", group: "Notebook" },
+    { id: "clear", label: "Clear the chat", icon: "bolt" },
+  ];
+
+  test('"/" at the start opens a menu filled by onSearch; arrows + Enter walk a submenu to a tag', async () => {
+    const onSearch = vi.fn(async (q: string) => commands.filter((c) => c.label.toLowerCase().includes(q)));
+    const onSelect = vi.fn(async (c: { id: string }) => {
+      if (c.id === "describe") return { type: "menu" as const, commands: [{ id: "v:sales", label: "sales" }, { id: "v:temps", label: "temps" }] };
+      return { type: "entity" as const, entity: { id: c.id, title: c.id.slice(2), data: { kind: "var" } } };
+    });
+    mounted = mount({ commands: { enabled: true, onSearch, onSelect } }, echoServer());
+    const { el, server } = mounted;
+    const box = composer(el);
+    expect(box.getAttribute("aria-haspopup")).toBe("listbox");
+    type(box, "/");
+    const menu = await waitFor(() => queryByRole(el, "listbox", undefined), "menu");
+    expect(menu.getAttribute("aria-label")).toBe("Commands");
+    await waitFor(() => allByRole(el, "option").length === 2, "both commands");
+    expect(onSearch).toHaveBeenLastCalledWith("");
+    type(box, "/c");
+    await waitFor(() => allByRole(el, "option").length === 2 && onSearch.mock.calls.at(-1)?.[0] === "c", "search for c");
+    type(box, "/cl");
+    await waitFor(() => allByRole(el, "option").length === 1, "one command");
+    expect(byRole(el, "option", "Clear the chat").getAttribute("aria-selected")).toBe("true");
+    type(box, "/");
+    await waitFor(() => allByRole(el, "option").length === 2, "both again");
+    const describe = byRole(el, "option", "Describe a variable");
+    expect(describe.getAttribute("aria-description")).toBe("Pick one to describe");
+    expect(box.getAttribute("aria-activedescendant")).toBe(describe.id);
+    press(box, "ArrowDown");
+    expect(byRole(el, "option", "Clear the chat").getAttribute("aria-selected")).toBe("true");
+    press(box, "ArrowUp");
+    press(box, "Enter");
+    await waitFor(() => queryByRole(el, "option", "temps"), "submenu");
+    expect(onSelect).toHaveBeenCalledWith(commands[0]);
+    expect(box.value).toBe("/");
+    type(box, "/te"); // typing narrows a submenu down without asking onSearch again
+    await waitFor(() => allByRole(el, "option").length === 1, "filtered submenu");
+    const searches = onSearch.mock.calls.length;
+    press(box, "Enter");
+    await waitFor(() => box.value === "@temps ", "tag inserted");
+    expect(queryByRole(el, "listbox")).toBeNull();
+    expect(onSearch.mock.calls.length).toBe(searches);
+    expect(document.activeElement).toBe(box);
+    box.value += "now";
+    box.dispatchEvent(new Event("input"));
+    press(box, "Enter");
+    await waitFor(() => server.ofType("threads.create").length === 1, "create");
+    expect(input(server.ofType("threads.create")[0]).content).toEqual([
+      { type: "input_tag", id: "v:temps", text: "temps", data: { kind: "var" }, group: null, interactive: false },
+      { type: "input_text", text: " now" },
+    ]);
+  });
+
+  test("a click selects; an effect-only command closes the menu and removes the /query", async () => {
+    const onSelect = vi.fn(async () => undefined);
+    mounted = mount({ commands: { enabled: true, onSearch: async () => commands, onSelect } });
+    const { el } = mounted;
+    const box = composer(el);
+    type(box, "/cle");
+    byRole(el, "listbox");
+    (await waitFor(() => queryByRole(el, "option", "Clear the chat"), "option")).click();
+    await waitFor(() => queryByRole(el, "listbox") === null, "menu closed");
+    expect(onSelect).toHaveBeenCalledWith(commands[1]);
+    expect(box.value).toBe("");
+  });
+
+  test("a failing onSelect says why in the menu; Escape closes it", async () => {
+    mounted = mount({
+      commands: { enabled: true, onSearch: async () => commands, onSelect: async () => Promise.reject(new Error("HandlerResultError: bad shape")) },
+    });
+    const { el } = mounted;
+    const box = composer(el);
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    type(box, "/");
+    await waitFor(() => queryByRole(el, "option", "Clear the chat"), "option");
+    press(box, "Enter");
+    const menu = await waitFor(() => (queryByRole(el, "listbox")?.textContent?.includes("bad shape") ? queryByRole(el, "listbox") : null), "error");
+    expect(menu!.textContent).toContain("HandlerResultError: bad shape");
+    press(box, "Escape");
+    expect(queryByRole(el, "listbox")).toBeNull();
+    vi.restoreAllMocks();
+  });
+
+  test('no menu when disabled or "/" is not at the start; Enter with no results sends the text', async () => {
+    const onSearch = vi.fn(async () => []);
+    mounted = mount({ commands: { enabled: false, onSearch } }, echoServer());
+    const { el, server, lite } = mounted;
+    const box = composer(el);
+    type(box, "/vars");
+    expect(queryByRole(el, "listbox")).toBeNull();
+    lite.setOptions({ commands: { enabled: true, onSearch } });
+    type(box, "see /vars");
+    expect(queryByRole(el, "listbox")).toBeNull();
+    type(box, "/vars");
+    await waitFor(() => queryByRole(el, "listbox")?.textContent === "No results", "no results");
+    press(box, "Enter");
+    await waitFor(() => server.ofType("threads.create").length === 1, "sent");
+    expect(input(server.ofType("threads.create")[0]).content).toEqual([{ type: "input_text", text: "/vars" }]);
+    expect(onSearch).toHaveBeenCalledTimes(1);
+  });
+
+  test("@ tags and / commands share one menu without mixing results", async () => {
+    const onTagSearch = vi.fn(async () => [{ id: "e1", title: "sales" }]);
+    mounted = mount({ entities: { onTagSearch }, commands: { enabled: true, onSearch: async () => commands } });
+    const { el } = mounted;
+    const box = composer(el);
+    type(box, "/");
+    await waitFor(() => queryByRole(el, "option", "Clear the chat"), "commands");
+    type(box, "/x @");
+    await waitFor(() => queryByRole(el, "option", "sales"), "tags");
+    expect(queryByRole(el, "listbox")!.getAttribute("aria-label")).toBe("Mentions");
+    expect(queryByRole(el, "option", "Clear the chat")).toBeNull();
   });
 });

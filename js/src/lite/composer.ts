@@ -1,6 +1,7 @@
 // The composer: a textarea named by its placeholder, Send / Stop, attachments (two-phase upload
-// through the client), composer tools and the model picker, and `@` entity tags.
-import type { ChatKitOptions, Entity, ModelOption, ToolOption } from "@openai/chatkit";
+// through the client), composer tools and the model picker, `@` entity tags and the "/" command
+// menu.
+import type { ChatKitOptions, Command, CommandSelection, Entity, ModelOption, ToolOption } from "@openai/chatkit";
 import type { ChatClient } from "./client";
 import { errorMessage } from "./client";
 import { h, iconButton } from "./dom";
@@ -40,6 +41,20 @@ interface TagRef {
   label: string; // "@Title" as it appears in the text
 }
 
+/** One row of the composer's menu (an entity to tag or a command to run). */
+interface MenuOption {
+  label: string;
+  icon: string | null;
+  group?: string;
+  description?: string;
+  pick(): void;
+}
+
+type MenuState =
+  | { kind: "tag"; start: number; query: string }
+  // `level`: the commands of a menu returned by onSelect, shown instead of searching.
+  | { kind: "command"; start: number; query: string; level: Command[] | null };
+
 const DEFAULT_MAX_COUNT = 10;
 const DEFAULT_MAX_SIZE = 100 * 1024 * 1024;
 let composerCounter = 0;
@@ -67,11 +82,12 @@ export class Composer {
   private toolId: string | null = null;
   private modelId: string | null = null;
   private modelSelect: HTMLSelectElement | null = null;
-  private tagQuery: { start: number; query: string } | null = null;
-  private tagResults: Entity[] = [];
-  private tagActive = 0;
-  private tagSearchId = 0;
-  private tagTimer: ReturnType<typeof setTimeout> | undefined;
+  private menuState: MenuState | null = null;
+  private menuOptions: MenuOption[] = [];
+  private menuActive = 0;
+  private menuSearchId = 0;
+  private menuTimer: ReturnType<typeof setTimeout> | undefined;
+  private menuPending = false; // a command's onSelect is running
 
   constructor(private readonly host: ComposerHost) {
     const t = host.t();
@@ -95,7 +111,7 @@ export class Composer {
     this.toolsSlot = h("div", { class: "ckl-tools" });
     this.modelSlot = h("div", { class: "ckl-model" });
     this.message = h("div", { class: "ckl-composer-message", role: "alert", hidden: true });
-    this.menu = h("div", { class: "ckl-tag-menu", role: "listbox", id: `${this.uid}-tags`, hidden: true });
+    this.menu = h("div", { class: "ckl-tag-menu", role: "listbox", id: `${this.uid}-menu`, hidden: true });
     this.toolbar = h(
       "div",
       { class: "ckl-composer-bar" },
@@ -135,13 +151,13 @@ export class Composer {
     this.textarea.addEventListener("input", () => {
       this.autosize();
       this.updateSendState();
-      this.updateTagQuery();
+      this.updateMenu();
     });
-    this.textarea.addEventListener("click", () => this.updateTagQuery());
+    this.textarea.addEventListener("click", () => this.updateMenu());
     this.textarea.addEventListener("blur", () => {
       // Let a click on a menu option land first.
       setTimeout(() => {
-        if (!this.el.contains(document.activeElement)) this.closeTagMenu();
+        if (!this.el.contains(document.activeElement)) this.closeMenu();
       }, 150);
     });
     this.textarea.addEventListener("paste", (ev) => {
@@ -198,7 +214,8 @@ export class Composer {
 
     const entities = options.entities;
     this.mentionBtn.hidden = !(entities?.onTagSearch && entities.showComposerMenu);
-    this.textarea.setAttribute("aria-haspopup", entities?.onTagSearch ? "listbox" : "false");
+    const menus = Boolean(entities?.onTagSearch || options.commands?.enabled);
+    this.textarea.setAttribute("aria-haspopup", menus ? "listbox" : "false");
 
     const tools = options.composer?.tools ?? [];
     if (this.toolId && !tools.some((tool) => tool.id === this.toolId)) this.toolId = null;
@@ -393,23 +410,27 @@ export class Composer {
   // ---------------------------------------------------------------- submit
 
   private onKeyDown(ev: KeyboardEvent): void {
-    if (!this.menu.hidden && this.tagResults.length) {
+    if (!this.menu.hidden && this.menuPending && (ev.key === "Enter" || ev.key === "Tab")) {
+      ev.preventDefault(); // a command is still choosing what comes next
+      return;
+    }
+    if (!this.menu.hidden && this.menuOptions.length) {
       if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
         ev.preventDefault();
-        const n = this.tagResults.length;
-        this.tagActive = (this.tagActive + (ev.key === "ArrowDown" ? 1 : -1) + n) % n;
-        this.renderTagMenu();
+        const n = this.menuOptions.length;
+        this.menuActive = (this.menuActive + (ev.key === "ArrowDown" ? 1 : -1) + n) % n;
+        this.renderMenu();
         return;
       }
-      if (ev.key === "Enter" || ev.key === "Tab") {
+      if ((ev.key === "Enter" && !ev.isComposing) || ev.key === "Tab") {
         ev.preventDefault();
-        this.chooseTag(this.tagResults[this.tagActive]);
+        this.menuOptions[this.menuActive]?.pick();
         return;
       }
     }
     if (ev.key === "Escape" && !this.menu.hidden) {
       ev.preventDefault();
-      this.closeTagMenu();
+      this.closeMenu();
       return;
     }
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
@@ -433,7 +454,7 @@ export class Composer {
     this.files = [];
     this.fileList.hidden = true;
     this.showMessage(null);
-    this.closeTagMenu();
+    this.closeMenu();
     if (tool && !tool.persistent) this.setTool(null);
     this.autosize();
     this.updateSendState();
@@ -617,7 +638,7 @@ export class Composer {
     this.textarea.focus();
   }
 
-  // ---------------------------------------------------------------- @ tags
+  // ---------------------------------------------------------------- @ tags and the "/" command menu
 
   private insertAt(): void {
     const ta = this.textarea;
@@ -629,108 +650,239 @@ export class Composer {
     const caret = pos + insert.length;
     ta.setSelectionRange(caret, caret);
     ta.focus();
-    this.updateTagQuery();
+    this.updateMenu();
   }
 
-  private updateTagQuery(): void {
-    const search = this.host.options().entities?.onTagSearch;
-    if (!search) return;
+  /** Opens, updates or closes the menu for the text before the caret: "/cmd" at the very start
+   * of the composer (commands.enabled), or "@name" after a space (entities.onTagSearch). */
+  private updateMenu(): void {
+    if (this.menuPending) return;
+    const options = this.host.options();
     const ta = this.textarea;
     const caret = ta.selectionStart ?? ta.value.length;
     const before = ta.value.slice(0, caret);
-    const match = /(^|\s)@([^\s@]*)$/.exec(before);
-    if (!match) {
-      this.closeTagMenu();
+    const slash = options.commands?.enabled ? /^\/(\S*)$/.exec(before) : null;
+    if (slash) {
+      this.searchCommands(slash[1]);
       return;
     }
-    const query = match[2];
-    this.tagQuery = { start: caret - query.length - 1, query };
-    clearTimeout(this.tagTimer);
-    const id = ++this.tagSearchId;
-    this.openTagMenu(true);
-    this.tagTimer = setTimeout(async () => {
-      try {
-        const results = await search(query);
-        if (id !== this.tagSearchId) return;
-        this.tagResults = Array.isArray(results) ? results : [];
-        this.tagActive = 0;
-        this.renderTagMenu();
-      } catch (err) {
-        if (id !== this.tagSearchId) return;
-        this.tagResults = [];
-        this.renderTagMenu();
-        console.error("chatkit-jupyter lite: onTagSearch failed", err);
-      }
-    }, 120);
+    const search = options.entities?.onTagSearch;
+    const at = search ? /(^|\s)@([^\s@]*)$/.exec(before) : null;
+    if (search && at) {
+      const query = at[2];
+      if (this.menuState?.kind !== "tag") this.menuOptions = [];
+      this.menuState = { kind: "tag", start: caret - query.length - 1, query };
+      this.runSearch("onTagSearch", 120, async () => {
+        const found = await search(query);
+        return (Array.isArray(found) ? found : []).map((entity) => this.tagOption(entity));
+      });
+      return;
+    }
+    this.closeMenu();
   }
 
-  private openTagMenu(searching: boolean): void {
+  private searchCommands(query: string): void {
+    const previous = this.menuState?.kind === "command" ? this.menuState : null;
+    const level = previous?.level ?? null;
+    if (!previous) this.menuOptions = [];
+    this.menuState = { kind: "command", start: 0, query, level };
+    if (level) {
+      // A menu returned by onSelect: typing narrows it down here, as there is nothing to ask.
+      const q = query.toLowerCase();
+      const found = level.filter((c) => c.label.toLowerCase().includes(q) || c.id.toLowerCase().includes(q));
+      this.runSearch("onSelect", 0, async () => found.map((c) => this.commandOption(c)));
+      return;
+    }
+    const onSearch = this.host.options().commands?.onSearch;
+    if (!onSearch) {
+      this.closeMenu();
+      return;
+    }
+    this.runSearch("onSearch", 120, async () => {
+      const found = await onSearch(query);
+      return (Array.isArray(found) ? found : []).map((c) => this.commandOption(c));
+    });
+  }
+
+  /** Shows the menu at once ("Searching…") and fills it when the (debounced) search answers;
+   * answers to an earlier query are dropped. */
+  private runSearch(what: string, delay: number, search: () => Promise<MenuOption[]>): void {
+    clearTimeout(this.menuTimer);
+    const id = ++this.menuSearchId;
+    this.openMenu();
+    this.menuTimer = setTimeout(async () => {
+      try {
+        const found = await search();
+        if (id !== this.menuSearchId) return;
+        this.menuOptions = found;
+        this.menuActive = 0;
+        this.renderMenu();
+      } catch (err) {
+        if (id !== this.menuSearchId) return;
+        this.menuOptions = [];
+        this.renderMenu(errorMessage(err));
+        console.error(`chatkit-jupyter lite: ${what} failed`, err);
+      }
+    }, delay);
+  }
+
+  private tagOption(entity: Entity): MenuOption {
+    return { label: entity.title, icon: entity.icon ?? "dot", group: entity.group, pick: () => this.chooseTag(entity) };
+  }
+
+  private commandOption(command: Command): MenuOption {
+    return {
+      label: command.label,
+      icon: command.icon ?? null,
+      group: command.group,
+      description: command.description,
+      pick: () => void this.chooseCommand(command),
+    };
+  }
+
+  private openMenu(): void {
+    const t = this.host.t();
     this.menu.hidden = false;
+    this.menu.setAttribute("aria-label", this.menuState?.kind === "command" ? t("commands") : t("mentionMenu"));
     this.textarea.setAttribute("aria-expanded", "true");
     this.textarea.setAttribute("aria-controls", this.menu.id);
-    if (searching && !this.tagResults.length) {
-      this.menu.replaceChildren(h("div", { class: "ckl-menu-note", text: this.host.t()("searching") }));
+    if (!this.menuOptions.length) {
+      this.menu.replaceChildren(h("div", { class: "ckl-menu-note", text: t("searching") }));
+      this.textarea.removeAttribute("aria-activedescendant");
     }
   }
 
-  private closeTagMenu(): void {
-    clearTimeout(this.tagTimer);
-    this.tagSearchId++;
-    this.tagQuery = null;
-    this.tagResults = [];
+  private closeMenu(): void {
+    clearTimeout(this.menuTimer);
+    this.menuSearchId++;
+    this.menuState = null;
+    this.menuOptions = [];
     this.menu.hidden = true;
+    this.menu.removeAttribute("aria-busy");
     this.menu.replaceChildren();
     this.textarea.setAttribute("aria-expanded", "false");
     this.textarea.removeAttribute("aria-activedescendant");
   }
 
-  private renderTagMenu(): void {
+  private renderMenu(error?: string): void {
     this.menu.replaceChildren();
-    if (!this.tagQuery) return;
-    if (!this.tagResults.length) {
-      this.menu.append(h("div", { class: "ckl-menu-note", text: this.host.t()("noResults") }));
+    this.menu.removeAttribute("aria-busy");
+    if (!this.menuState) return;
+    if (!this.menuOptions.length) {
+      this.menu.append(h("div", { class: "ckl-menu-note", text: error ?? this.host.t()("noResults") }));
       this.textarea.removeAttribute("aria-activedescendant");
       return;
     }
     let group: string | undefined;
-    this.tagResults.forEach((entity, i) => {
-      if (entity.group && entity.group !== group) {
-        group = entity.group;
+    this.menuOptions.forEach((opt, i) => {
+      if (opt.group && opt.group !== group) {
+        group = opt.group;
         this.menu.append(h("div", { class: "ckl-menu-group", role: "presentation", text: group }));
       }
-      const id = `${this.uid}-tag-${i}`;
+      const id = `${this.uid}-option-${i}`;
+      const active = i === this.menuActive;
+      // Named by its label alone; the description is read as a description.
       const option = h("div", {
         class: "ckl-menu-item",
         role: "option",
         id,
-        "aria-selected": String(i === this.tagActive),
+        "aria-selected": String(active),
+        "aria-label": opt.label,
+        "aria-description": opt.description,
       });
-      option.append(icon(entity.icon ?? "dot", 14), h("span", { text: entity.title }));
+      if (opt.icon) option.append(icon(opt.icon, 14));
+      const text = h("span", { class: "ckl-menu-text" }, h("span", { text: opt.label }));
+      if (opt.description) text.append(h("span", { class: "ckl-menu-desc", text: opt.description }));
+      option.append(text);
+      // Keep focus (and the caret) in the composer while clicking an option.
       option.addEventListener("mousedown", (ev) => ev.preventDefault());
-      option.addEventListener("click", () => this.chooseTag(entity));
+      option.addEventListener("click", () => opt.pick());
       this.menu.append(option);
-      if (i === this.tagActive) this.textarea.setAttribute("aria-activedescendant", id);
+      if (active) {
+        this.textarea.setAttribute("aria-activedescendant", id);
+        option.scrollIntoView?.({ block: "nearest" });
+      }
     });
   }
 
-  private chooseTag(entity: Entity | undefined): void {
-    if (!entity || !this.tagQuery) return;
+  /** Replaces text[start, end) with the entity's "@Title " tag. */
+  private insertTag(entity: Entity, start: number, end: number): void {
     const ta = this.textarea;
     const label = `@${entity.title}`;
-    const { start, query } = this.tagQuery;
-    const end = start + 1 + query.length;
     ta.value = `${ta.value.slice(0, start)}${label} ${ta.value.slice(end)}`;
     const caret = start + label.length + 1;
     ta.setSelectionRange(caret, caret);
     this.tags.push({ entity, label });
-    this.closeTagMenu();
-    ta.focus();
+  }
+
+  private afterEdit(): void {
+    this.textarea.focus();
     this.autosize();
     this.updateSendState();
   }
 
+  private chooseTag(entity: Entity): void {
+    const state = this.menuState;
+    if (state?.kind !== "tag") return;
+    this.insertTag(entity, state.start, state.start + 1 + state.query.length);
+    this.closeMenu();
+    this.afterEdit();
+  }
+
+  /**
+   * Runs commands.onSelect. The "/query" typed to find the command goes away; then, as ChatKit
+   * documents: an `entity` is inserted as a tag, a `menu` is shown as the next level, and
+   * nothing (an effect only) closes the menu.
+   */
+  private async chooseCommand(command: Command): Promise<void> {
+    const state = this.menuState;
+    if (state?.kind !== "command" || this.menuPending) return;
+    const ta = this.textarea;
+    const start = state.start;
+    ta.value = ta.value.slice(0, start) + ta.value.slice(start + 1 + state.query.length);
+    ta.setSelectionRange(start, start);
+    this.afterEdit();
+    const onSelect = this.host.options().commands?.onSelect;
+    if (!onSelect) {
+      this.closeMenu();
+      return;
+    }
+    clearTimeout(this.menuTimer);
+    const id = ++this.menuSearchId;
+    this.menuPending = true;
+    this.menuOptions = [];
+    this.openMenu();
+    this.menu.setAttribute("aria-busy", "true");
+    let selection: CommandSelection | void;
+    try {
+      selection = await onSelect(command);
+    } catch (err) {
+      if (id !== this.menuSearchId) return;
+      console.error("chatkit-jupyter lite: onSelect failed", err);
+      this.menuState = { kind: "command", start, query: "", level: [] };
+      this.renderMenu(errorMessage(err));
+      return;
+    } finally {
+      this.menuPending = false;
+    }
+    if (id !== this.menuSearchId) return; // closed meanwhile (Escape, sent, focus left)
+    const at = Math.min(start, ta.value.length);
+    if (selection?.type === "menu") {
+      ta.value = `${ta.value.slice(0, at)}/${ta.value.slice(at)}`;
+      ta.setSelectionRange(at + 1, at + 1);
+      this.menuState = { kind: "command", start: at, query: "", level: selection.commands ?? [] };
+      this.menuOptions = (selection.commands ?? []).map((c) => this.commandOption(c));
+      this.menuActive = 0;
+      this.renderMenu();
+    } else {
+      if (selection?.type === "entity") this.insertTag(selection.entity, at, at);
+      this.closeMenu();
+    }
+    this.afterEdit();
+  }
+
   destroy(): void {
-    clearTimeout(this.tagTimer);
+    clearTimeout(this.menuTimer);
     for (const f of this.files) f.abort?.abort();
   }
 }
