@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from . import _protocol as p
 from ._attachments import AttachmentError
+from ._namespace import scrub
 from ._store import StoreError
 
 logger = logging.getLogger("chatkit_jupyter")
@@ -51,8 +52,6 @@ BATCH_MAX_BYTES = 256 * 1024
 """Send at once when this many bytes are waiting, so one message never grows without bound."""
 HEARTBEAT_S = 2.0
 """While a stream is open, tell the front end how many chunks were sent this often."""
-MAX_UPLOAD_QUEUE = 64
-"""Upload chunks buffered in memory before the sender has to wait (backpressure)."""
 
 
 class RequestError(Exception):
@@ -164,6 +163,8 @@ class Bridge:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._views: dict[str, str] = {}
         self._uploads: dict[str, asyncio.Queue[bytes | None]] = {}
+        self._live: dict[str, RequestRecord] = {}
+        self._beat: asyncio.Task[None] | None = None
         self.records: deque[RequestRecord] = deque(maxlen=history)
         """Recent requests, newest last."""
 
@@ -217,9 +218,12 @@ class Bridge:
         self._tasks[rid] = task
         self._views[rid] = str(content.get("view", ""))
         task.add_done_callback(functools.partial(self._forget, rid))
+        if self._beat is None or self._beat.done():
+            self._beat = loop.create_task(self._heartbeat())
 
     def _forget(self, rid: str, _task: object = None) -> None:
         self._tasks.pop(rid, None)
+        self._live.pop(rid, None)
         self._views.pop(rid, None)
         self._uploads.pop(rid, None)
 
@@ -261,6 +265,7 @@ class Bridge:
             id=rid, type=_request_type(body) if not content.get("chunked") else "upload"
         )
         self.records.append(record)
+        self._live[rid] = record
         try:
             if url.startswith(p.UPLOAD_URL):
                 payload = await self._receive_upload(rid, url, content, body)
@@ -291,7 +296,7 @@ class Bridge:
             self._fail(
                 record,
                 500,
-                f"The ChatKit server raised {type(e).__name__}: {e}. The kernel is still running; "
+                f"The ChatKit server raised {type(e).__name__}: {scrub(str(e))}. The kernel is still running; "
                 "see `widget.errors` for the traceback.",
                 detail=traceback.format_exc(),
             )
@@ -309,24 +314,29 @@ class Bridge:
             record.bytes += len(data)
 
         batcher = _Batcher(send_chunk)
-        beat = asyncio.get_running_loop().create_task(self._heartbeat(record))
         try:
             async for data in result:
                 batcher.add(data)
-            batcher.flush()
-        except BaseException:
-            batcher.discard()
+        except asyncio.CancelledError:
+            batcher.discard()  # nobody is reading any more
             raise
         finally:
-            beat.cancel()
+            # Events the server produced before an exception still go out, before the error.
+            batcher.flush()
         record.status = 200
         record.duration = time.monotonic() - record.started
         self._send({"kind": p.END, "id": rid, "total": record.chunks}, None)
 
-    async def _heartbeat(self, record: RequestRecord) -> None:
-        while True:
+    async def _heartbeat(self) -> None:
+        # One beat per running request every few seconds (streams, plain requests, uploads and
+        # hook calls alike): the front end gives up on a request only after a long silence.
+        while self._tasks:
             await asyncio.sleep(HEARTBEAT_S)
-            self._send({"kind": p.BEAT, "id": record.id, "sent": record.chunks}, None)
+            for rid in list(self._tasks):
+                record = self._live.get(rid)
+                self._send(
+                    {"kind": p.BEAT, "id": rid, "sent": record.chunks if record else 0}, None
+                )
 
     def _respond(self, record: RequestRecord, status: int, content_type: str, body: bytes) -> None:
         record.status = status
@@ -363,7 +373,7 @@ class Bridge:
         if not attachment_id:
             raise RequestError(400, f"Upload URL {url!r} names no attachment.")
         if content.get("chunked"):
-            queue = self._uploads.setdefault(rid, asyncio.Queue(MAX_UPLOAD_QUEUE))
+            queue = self._uploads.setdefault(rid, asyncio.Queue())
             chunks: AsyncIterator[bytes] = _drain(queue)
         else:
             chunks = _once(body)
@@ -373,20 +383,14 @@ class Bridge:
         rid = str(content.get("id"))
         if rid not in self._tasks:
             return  # cancelled or failed already; the rest of the file is dropped
-        queue = self._uploads.setdefault(rid, asyncio.Queue(MAX_UPLOAD_QUEUE))
+        # Unbounded: the chunks are in the kernel's memory already (queued on the loop), and
+        # the attachment store stops the upload at its size limit.
+        queue = self._uploads.setdefault(rid, asyncio.Queue())
         data = _first_buffer(buffers)
-        # put_nowait: the kernel handles comm messages one at a time, so the reader runs between
-        # them; a full queue means the reader stalled, which is an error, not a reason to block.
-        try:
-            if data:
-                queue.put_nowait(data)
-            if content.get("last"):
-                queue.put_nowait(None)
-        except asyncio.QueueFull:
-            self.cancel(rid)
-            self._send_error(
-                rid, 503, "The kernel fell behind while receiving the upload; try again."
-            )
+        if data:
+            queue.put_nowait(data)
+        if content.get("last"):
+            queue.put_nowait(None)
 
     # -- hooks ----------------------------------------------------------------------------------
 
@@ -403,6 +407,15 @@ class Bridge:
                 {"kind": p.RESULT, "id": rid, "ok": False, "message": f"{type(e).__name__}: {e}"},
                 None,
             )
+            return
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            message = (
+                f"The {hook} handler returned a value that is not JSON ({e}); return dicts, "
+                "lists, strings, numbers, booleans or None."
+            )
+            self._send({"kind": p.RESULT, "id": rid, "ok": False, "message": message}, None)
             return
         self._send({"kind": p.RESULT, "id": rid, "ok": True, "value": value}, None)
 

@@ -343,3 +343,117 @@ def test_composer_attachment_limits_are_enforced_in_the_kernel(fake_comm: Any) -
     assert (files.max_size, files.max_count) == (1000, 2)  # type: ignore[union-attr]
     widget.options = {"composer": {"attachments": {**limits, "maxSize": 5}}}
     assert files.max_size == 5  # type: ignore[union-attr]
+
+
+async def test_a_hook_value_that_is_not_json_gets_a_clear_error(make: Any) -> None:
+    widget, client, _ = make()
+
+    @widget.client_tool("when")
+    def when(params: dict[str, Any]) -> dict[str, Any]:
+        return {"at": object()}
+
+    widget._handle_custom_msg(
+        {
+            "kind": p.CALL,
+            "id": "v1:j",
+            "hook": p.HOOK_CLIENT_TOOL,
+            "payload": {"name": "when", "params": {}},
+        },
+        [],
+    )
+    await widget.wait_idle()
+    ((answer, _),) = client.messages("v1:j")
+    assert answer["ok"] is False
+    assert "not JSON" in answer["message"]
+
+
+async def test_running_requests_and_calls_send_heartbeats(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chatkit_jupyter._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
+    widget, client, _ = make()
+    gate = asyncio.Event()
+
+    @widget.client_tool("slow")
+    async def slow(params: dict[str, Any]) -> dict[str, Any]:
+        await gate.wait()
+        return {"done": True}
+
+    widget._handle_custom_msg(
+        {
+            "kind": p.CALL,
+            "id": "v1:s",
+            "hook": p.HOOK_CLIENT_TOOL,
+            "payload": {"name": "slow", "params": {}},
+        },
+        [],
+    )
+    while not [c for c, _ in client.messages("v1:s") if c["kind"] == p.BEAT]:
+        await asyncio.sleep(0.01)
+    gate.set()
+    await widget.wait_idle()
+    assert client.messages("v1:s")[-1][0]["ok"] is True
+
+
+async def test_a_large_upload_from_another_thread_is_not_refused(
+    fake_comm: Any, tmp_path: Any
+) -> None:
+    # Comm messages may arrive on a subshell thread faster than the main loop drains them.
+    import hashlib
+
+    from chatkit_jupyter import NotebookServer
+    from chatkit_jupyter._attachments import FileAttachmentStore
+    from chatkit_jupyter._store import SQLiteStore
+
+    store = SQLiteStore(":memory:")
+    server = NotebookServer(
+        store=store, namespace={}, attachment_store=FileAttachmentStore(tmp_path, store=store)
+    )
+    widget = ChatKitWidget(server)
+    client = Client(widget, fake_comm())
+    piece = bytes(range(256)) * 64  # 16 KB
+    chunks = 100
+    create = client.request(
+        json.dumps(
+            {
+                "type": "attachments.create",
+                "params": {
+                    "name": "data.bin",
+                    "size": len(piece) * chunks,
+                    "mime_type": "application/octet-stream",
+                },
+            }
+        )
+    )
+    await widget.wait_idle()
+    attachment_id = json.loads(client.body(create)[1])["id"]
+    rid = "v1:upload"
+
+    def send_all() -> None:
+        widget._handle_custom_msg(
+            {
+                "kind": p.REQUEST,
+                "id": rid,
+                "view": "v1",
+                "url": f"{p.UPLOAD_URL}/{attachment_id}",
+                "chunked": True,
+            },
+            [b""],
+        )
+        for seq in range(chunks):
+            widget._handle_custom_msg(
+                {"kind": p.UPLOAD_CHUNK, "id": rid, "seq": seq, "last": seq == chunks - 1}, [piece]
+            )
+
+    sender = threading.Thread(target=send_all)
+    sender.start()
+    sender.join()
+    while not client.messages(rid):
+        await asyncio.sleep(0.01)
+    await widget.wait_idle()
+    head, _ = client.body(rid)
+    assert (head["kind"], head["status"]) == (p.RESPONSE, 200)
+    stored = await server.attachment_store.read_bytes(attachment_id, {})  # type: ignore[union-attr]
+    assert hashlib.sha256(stored).digest() == hashlib.sha256(piece * chunks).digest()

@@ -45,6 +45,7 @@ interface Pending {
 interface PendingCall {
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  heard: number;
 }
 
 let viewCounter = 0;
@@ -81,6 +82,7 @@ export class Bridge {
     if (signal?.aborted) throw abortError();
     const id = this.nextId();
     const { body, file } = await readBody(init.body ?? (input instanceof Request ? await input.arrayBuffer() : null));
+    if (signal?.aborted) throw abortError(); // stopped while the body was being read
     return new Promise<Response>((resolve, reject) => {
       const entry: Pending = { resolve, reject, received: 0, settled: false, done: false, heard: Date.now() };
       this.pending.set(id, entry);
@@ -108,6 +110,8 @@ export class Bridge {
       const piece = await file.slice(start, start + size).arrayBuffer();
       const last = start + size >= file.size;
       this.model.send({ kind: p.UPLOAD_CHUNK, id, seq: seq++, last }, undefined, [piece]);
+      const entry = this.pending.get(id);
+      if (entry) entry.heard = Date.now(); // sending is progress too: a slow uplink is not silence
       if (last) return;
     }
   }
@@ -117,7 +121,8 @@ export class Bridge {
     if (this.closed) return Promise.reject(new BridgeError("This chat view was closed."));
     const id = this.nextId();
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
+      this.calls.set(id, { resolve, reject, heard: Date.now() });
+      this.watch();
       this.model.send({ kind: p.CALL, id, view: this.view, hook, payload });
     });
   }
@@ -142,7 +147,17 @@ export class Bridge {
         this.finish(id, error);
         this.options.onError?.(error);
       }
-      if (this.pending.size === 0) {
+      for (const [id, call] of this.calls) {
+        if (now - call.heard < limit) continue;
+        this.calls.delete(id);
+        const error = new BridgeError(
+          `No word from the kernel for ${Math.round(limit / 1000)} s about a Python handler call: it may be busy ` +
+            "running a cell, or it was restarted or stopped.",
+        );
+        call.reject(error);
+        this.options.onError?.(error);
+      }
+      if (this.pending.size === 0 && this.calls.size === 0) {
         clearInterval(this.watchdog);
         this.watchdog = undefined;
       }
@@ -169,6 +184,10 @@ export class Bridge {
 
   private onMessage(msg: p.KernelMessage, buffers: DataView[]): void {
     if (!msg || typeof msg !== "object" || typeof msg.id !== "string") return;
+    if (msg.kind === p.BEAT && this.calls.has(msg.id)) {
+      this.calls.get(msg.id)!.heard = Date.now();
+      return;
+    }
     if (msg.kind === p.RESULT) {
       const call = this.calls.get(msg.id);
       if (!call) return;

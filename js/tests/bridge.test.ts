@@ -189,4 +189,19 @@ describe("Bridge.fetch", () => {
     expect(kernel.last(p.CANCEL)).toEqual({ kind: p.CANCEL, id });
     expect(bridge.inFlight).toBe(0);
   });
+
+  it("gives up on a hook call the kernel never answers, unless it beats", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel, { silenceMs: 120 });
+    const beating = bridge.call(p.HOOK_CLIENT_TOOL, { name: "slow", params: {} });
+    const beatingId = kernel.last(p.CALL).id;
+    const silent = bridge.call(p.HOOK_CLIENT_TOOL, { name: "lost", params: {} });
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      kernel.reply({ kind: p.BEAT, id: beatingId, sent: 0 });
+    }
+    await expect(silent).rejects.toThrow(/No word from the kernel/);
+    kernel.reply({ kind: p.RESULT, id: beatingId, ok: true, value: { done: true } });
+    expect(await beating).toEqual({ done: true });
+  });
 });
