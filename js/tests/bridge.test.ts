@@ -170,21 +170,25 @@ describe("Bridge.fetch", () => {
   it("gives up with a clear error when the kernel goes silent, but not while it beats", async () => {
     const kernel = new FakeKernel();
     const errors: Error[] = [];
-    const bridge = new Bridge(kernel, { silenceMs: 120, onError: (e) => errors.push(e) });
+    const bridge = new Bridge(kernel, { silenceMs: 400, onError: (e) => errors.push(e) });
     const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
     await Promise.resolve();
     const { id } = kernel.last(p.REQUEST);
     kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
     const response = await pending;
     const reading = readAll(response);
+    const outcome = reading.then(
+      () => "finished",
+      (e: Error) => e.message,
+    );
     // Heartbeats keep a slow stream alive past the limit ...
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 12; i++) {
       await new Promise((r) => setTimeout(r, 50));
       kernel.reply({ kind: p.BEAT, id, sent: 0 });
     }
     expect(errors).toEqual([]);
     // ... silence does not.
-    await expect(reading).rejects.toThrow(/No word from the kernel/);
+    expect(await outcome).toMatch(/No word from the kernel/);
     expect(errors[0].message).toMatch(/busy running a cell/);
     expect(kernel.last(p.CANCEL)).toEqual({ kind: p.CANCEL, id });
     expect(bridge.inFlight).toBe(0);
@@ -192,15 +196,21 @@ describe("Bridge.fetch", () => {
 
   it("gives up on a hook call the kernel never answers, unless it beats", async () => {
     const kernel = new FakeKernel();
-    const bridge = new Bridge(kernel, { silenceMs: 120 });
-    const beating = bridge.call(p.HOOK_CLIENT_TOOL, { name: "slow", params: {} });
+    const bridge = new Bridge(kernel, { silenceMs: 400 });
+    const beating = bridge.call(p.HOOK_CLIENT_TOOL, { name: "slow", params: {} }).then(
+      (v) => v,
+      (e: Error) => e.message,
+    );
     const beatingId = kernel.last(p.CALL).id;
-    const silent = bridge.call(p.HOOK_CLIENT_TOOL, { name: "lost", params: {} });
-    for (let i = 0; i < 4; i++) {
+    const silent = bridge.call(p.HOOK_CLIENT_TOOL, { name: "lost", params: {} }).then(
+      () => "answered",
+      (e: Error) => e.message,
+    );
+    for (let i = 0; i < 12; i++) {
       await new Promise((r) => setTimeout(r, 50));
       kernel.reply({ kind: p.BEAT, id: beatingId, sent: 0 });
     }
-    await expect(silent).rejects.toThrow(/No word from the kernel/);
+    expect(await silent).toMatch(/No word from the kernel/);
     kernel.reply({ kind: p.RESULT, id: beatingId, ok: true, value: { done: true } });
     expect(await beating).toEqual({ done: true });
   });
