@@ -32,12 +32,13 @@ import functools
 import json
 import logging
 import os
+import queue
 import sqlite3
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -219,18 +220,68 @@ class _Handle:
         self.conn: sqlite3.Connection | None = None
 
 
-def _release(executor: ThreadPoolExecutor, handle: _Handle) -> None:
+class _Worker:
+    """One thread that runs a store's SQLite work, in order.
+
+    Not a ``ThreadPoolExecutor``: its ``submit`` and ``shutdown`` take a lock shared by every
+    executor in the process, and a finalizer may run inside any allocation, including inside
+    another executor's ``submit``; a finalizer that called them deadlocked the whole test run.
+    Stopping this worker only puts a message on a ``SimpleQueue``, which is safe anywhere.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._queue: queue.SimpleQueue[
+            tuple[Future[Any] | None, Callable[..., Any] | None, tuple[Any, ...]]
+        ] = queue.SimpleQueue()
+        self._stopped = False
+        # Daemon: a store nobody closed must not keep the interpreter from exiting; SQLite
+        # rolls back a transaction cut short, and nothing committed is lost.
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        if self._stopped:
+            raise RuntimeError("the store's worker has stopped")
+        future: Future[T] = Future()
+        self._queue.put((future, fn, args))
+        return future
+
+    def stop(self, last: Callable[[], Any] | None = None, *, wait: bool = False) -> None:
+        """Run ``last`` (if any) after the queued work, then end the thread; takes no lock."""
+        self._stopped = True
+        self._queue.put((None, last, ()))
+        if wait and threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    def _serve(self) -> None:
+        while self._handle_next(*self._queue.get()):
+            pass
+
+    @staticmethod
+    def _handle_next(
+        future: Future[Any] | None, fn: Callable[..., Any] | None, args: tuple[Any, ...]
+    ) -> bool:
+        # A method of its own so nothing of the finished item (e.g. a bound method of the
+        # store) stays referenced while the thread waits: the store must be collectable.
+        if future is None:
+            if fn is not None:
+                try:
+                    fn()
+                except Exception:  # closing a connection at the very end: nothing to tell
+                    pass
+            return False
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn(*args))  # type: ignore[misc]
+            except BaseException as error:
+                future.set_exception(error)
+        return True
+
+
+def _release(worker: _Worker, handle: _Handle) -> None:
     """Close a dropped store's connection on its own thread, then let the thread end."""
     conn, handle.conn = handle.conn, None
-    try:
-        if conn is not None:
-            executor.submit(conn.close)
-        # No waiting: a finalizer may run on any thread, the worker's own included.
-        executor.shutdown(wait=False)
-    except RuntimeError:
-        # The interpreter is shutting down and the worker is gone.
-        if conn is not None:
-            conn.close()
+    worker.stop(conn.close if conn is not None else None)
 
 
 class SQLiteStore(Store[Any]):
@@ -281,15 +332,15 @@ class SQLiteStore(Store[Any]):
         self._listeners: list[Callable[[str, list[str]], None]] = []
         # One thread per store: the connection is made and used on it alone, and it runs one
         # operation at a time, which is what SQLite wants from a connection anyway.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatkit-sqlite")
+        self._worker = _Worker("chatkit-sqlite")
         try:
-            self._executor.submit(self._open).result()
+            self._worker.submit(self._open).result()
         except BaseException:
-            self._executor.shutdown(wait=False)
+            self._worker.stop()
             self._closed = True
             raise
         # A store dropped without close() (a notebook cell run again) must not leak its thread.
-        self._finalizer = weakref.finalize(self, _release, self._executor, self._handle)
+        self._finalizer = weakref.finalize(self, _release, self._worker, self._handle)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -308,9 +359,9 @@ class SQLiteStore(Store[Any]):
             self._closed = True
         self._finalizer.detach()
         try:
-            self._executor.submit(self._close_connection).result()
+            self._worker.submit(self._close_connection).result()
         finally:
-            self._executor.shutdown(wait=True)
+            self._worker.stop(wait=True)
 
     async def aclose(self) -> None:
         """Like ``close``, without blocking the event loop while the last operation finishes."""
@@ -755,11 +806,10 @@ class SQLiteStore(Store[Any]):
         """
         if self._closed:
             raise self._closed_error()
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, self._call, fn, write, after)
+            return await asyncio.wrap_future(self._worker.submit(self._call, fn, write, after))
         except RuntimeError as error:
-            # The executor refuses work once close() has shut it down.
+            # The worker refuses work once close() has stopped it.
             if self._closed:
                 raise self._closed_error() from error
             raise

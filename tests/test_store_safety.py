@@ -10,6 +10,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -402,7 +403,7 @@ def test_an_unopenable_path_names_the_path(tmp_path: Path) -> None:
 
 def test_a_store_dropped_without_close_releases_its_thread_and_file(db_path: Path) -> None:
     store = SQLiteStore(db_path)
-    [worker] = store._executor._threads  # the store's one thread
+    worker = store._worker._thread  # the store's one thread
     asyncio.run(store.save_thread(thread("thr_a"), None))
     wal = db_path.with_name(db_path.name + "-wal")
     assert wal.exists()
@@ -412,6 +413,27 @@ def test_a_store_dropped_without_close_releases_its_thread_and_file(db_path: Pat
     assert not worker.is_alive()
     # The last connection to close checkpoints the log and removes it.
     assert not wal.exists()
+
+
+def test_a_finalizer_that_runs_inside_an_executor_submit_does_not_deadlock(db_path: Path) -> None:
+    # GC can run a dropped store's finalizer in the middle of any allocation, e.g. inside
+    # ThreadPoolExecutor.submit, which holds a lock shared by every executor; the finalizer must
+    # not need that lock (it did once, and the whole test run hung).
+    import concurrent.futures.thread as executor_module
+
+    store = SQLiteStore(db_path)
+    worker = store._worker._thread
+    finished = threading.Event()
+
+    def finalize_while_submitting() -> None:
+        with executor_module._global_shutdown_lock:
+            store._finalizer()
+        finished.set()
+
+    threading.Thread(target=finalize_while_submitting, daemon=True).start()
+    assert finished.wait(10), "the finalizer deadlocked"
+    worker.join(timeout=10)
+    assert not worker.is_alive()
 
 
 # -- where the database goes --------------------------------------------------------------------
