@@ -16,12 +16,12 @@ import {
   type,
   waitFor,
   type Mounted,
+  unmountAll,
 } from "./lite-harness";
 
 let mounted: Mounted | null = null;
 afterEach(() => {
-  mounted?.lite.destroy();
-  mounted?.el.remove();
+  unmountAll();
   mounted = null;
 });
 

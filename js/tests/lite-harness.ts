@@ -167,6 +167,16 @@ const EVENT_NAMES = [
   "chatkit.tool.change",
 ];
 
+const live: Mounted[] = [];
+
+/** Destroys every chat `mount` made; call it from `afterEach`. */
+export function unmountAll(): void {
+  for (const m of live.splice(0)) {
+    m.lite.destroy();
+    m.el.remove();
+  }
+}
+
 export function mount(options: LiteOptions = {}, server = new FakeServer(), scheme: "light" | "dark" = "light"): Mounted {
   const el = document.createElement("div");
   document.body.append(el);
@@ -174,7 +184,9 @@ export function mount(options: LiteOptions = {}, server = new FakeServer(), sche
   // Listen on the container: the events bubble out of the lite root.
   for (const name of EVENT_NAMES) el.addEventListener(name, (e) => events.push({ type: name, detail: (e as CustomEvent).detail }));
   const lite = mountLite(el, options, { fetch: server.fetch, apiUrl: API_URL, colorScheme: () => scheme }) as Mounted["lite"];
-  return { lite, server, el, events };
+  const mounted = { lite, server, el, events };
+  live.push(mounted);
+  return mounted;
 }
 
 /** Waits (by polling the DOM, not the clock) until `check` returns a truthy value. */

@@ -12,12 +12,12 @@ import {
   userItem,
   waitFor,
   type Mounted,
+  unmountAll,
 } from "./lite-harness";
 
 let mounted: Mounted | null = null;
 afterEach(() => {
-  mounted?.lite.destroy();
-  mounted?.el.remove();
+  unmountAll();
   mounted = null;
 });
 

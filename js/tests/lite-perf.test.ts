@@ -16,6 +16,7 @@ import {
   waitFor,
   longestBlock,
   type Mounted,
+  unmountAll,
 } from "./lite-harness";
 
 vi.mock("../src/render/markdown", async (importOriginal) => {
@@ -25,8 +26,7 @@ vi.mock("../src/render/markdown", async (importOriginal) => {
 
 let mounted: Mounted | null = null;
 afterEach(() => {
-  mounted?.lite.destroy();
-  mounted?.el.remove();
+  unmountAll();
   mounted = null;
 });
 
