@@ -1,6 +1,6 @@
 import type { Command } from "@openai/chatkit";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { acceptsFile, sizeLimit } from "../src/lite/composer";
+import { acceptsFile, sizeLimit } from "../../src/lite/view/composer";
 import {
   FakeServer,
   allByRole,
@@ -17,7 +17,7 @@ import {
   waitFor,
   type Mounted,
   unmountAll,
-} from "./lite-harness";
+} from "./harness";
 
 let mounted: Mounted | null = null;
 afterEach(() => {

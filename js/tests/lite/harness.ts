@@ -1,7 +1,7 @@
 // Test harness for the lite renderer: a fake ChatKit backend behind a fetch function that
 // answers exactly as ChatKitServer does (SSE `data: <json>\n\n` for streaming requests, JSON for
 // the rest), and small DOM helpers that find things by role and accessible name.
-import { mountLite, type LiteInstance, type LiteOptions } from "../src/lite";
+import { mountLite, type LiteInstance, type LiteOptions } from "../../src/lite";
 
 export interface Sent {
   type: string;

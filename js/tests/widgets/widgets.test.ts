@@ -5,8 +5,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { iconNode } from "../src/widgets/icons";
-import { PALETTE, radius, resolveColor, spacing } from "../src/widgets/tokens";
+import { iconNode } from "../../src/widgets/icons";
+import { PALETTE, radius, resolveColor, spacing } from "../../src/widgets/tokens";
 import {
   CHATKIT_ICONS,
   appendStreamingText,
@@ -18,7 +18,7 @@ import {
   type WidgetComponent,
   type WidgetHost,
   type WidgetRoot,
-} from "../src/widgets";
+} from "../../src/widgets";
 
 // --- a small accessibility query kit ---------------------------------------------------------
 
@@ -254,7 +254,7 @@ describe("text components", () => {
 describe("icons", () => {
   it("maps every ChatKit icon name (from @openai/chatkit's types) to a lucide icon", () => {
     const here = path.dirname(fileURLToPath(import.meta.url));
-    const dts = readFileSync(path.join(here, "../node_modules/@openai/chatkit/types/widgets.d.ts"), "utf8");
+    const dts = readFileSync(path.join(here, "../../node_modules/@openai/chatkit/types/widgets.d.ts"), "utf8");
     const block = dts.slice(dts.indexOf("export type WidgetIcon"));
     const names = [...block.matchAll(/\|\s*'([a-z0-9-]+)'/g)].map((m) => m[1]!);
     expect(names.length).toBeGreaterThan(50);

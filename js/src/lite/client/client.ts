@@ -3,7 +3,7 @@
 // others with JSON (chatkit/server.py). The client applies stream events to its item list and
 // tells listeners what changed; the view decides when to paint.
 import { SseParser, abortError, isAbortError, readSse } from "./sse";
-import { Slice } from "./schedule";
+import { Slice } from "../schedule";
 import type {
   Action,
   Annotation,

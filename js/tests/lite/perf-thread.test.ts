@@ -13,7 +13,7 @@ import {
   userItem,
   type Mounted,
   unmountAll,
-} from "./lite-harness";
+} from "./harness";
 
 let mounted: Mounted | null = null;
 afterEach(() => {

@@ -8,11 +8,11 @@ import {
   updateComponent,
   updateWidget,
   type WidgetHost,
-} from "../widgets";
-import type { ActionConfig as WidgetActionConfig } from "../widgets/types";
-import { setMarkdown } from "../render/markdown";
-import { safeUrl } from "../render/safe";
-import { h } from "./dom";
+} from "../../widgets";
+import type { ActionConfig as WidgetActionConfig } from "../../widgets/types";
+import { setMarkdown } from "../../render/markdown";
+import { safeUrl } from "../../render/safe";
+import { h } from "../../render/dom";
 import { icon } from "./icons";
 import type { Translate } from "./i18n";
 import { MarkdownStream } from "./stream-md";
@@ -32,7 +32,7 @@ import type {
   UserMessageItem,
   WidgetItem,
   WorkflowItem,
-} from "./types";
+} from "../client/types";
 
 export interface ItemContext {
   t: Translate;

@@ -2,11 +2,12 @@
 // `threads.get_by_id`, renamed with `threads.update` and deleted with `threads.delete` when
 // options.history allows it.
 import type { ChatKitOptions } from "@openai/chatkit";
-import type { ChatClient } from "./client";
-import { errorMessage } from "./client";
-import { h, iconButton } from "./dom";
+import type { ChatClient } from "../client/client";
+import { errorMessage } from "../client/client";
+import { h } from "../../render/dom";
+import { iconButton } from "./buttons";
 import type { Translate } from "./i18n";
-import type { ThreadMetadata } from "./types";
+import type { ThreadMetadata } from "../client/types";
 
 export interface HistoryHost {
   t(): Translate;

@@ -1,13 +1,14 @@
 // The thread view: the `role="log"` region with one view per item, progress, notices, errors,
 // per-response actions and scrolling. It listens to the client and paints once per frame.
-import type { ChatClient, LiteError, Notice } from "./client";
-import { OPTIMISTIC_PREFIX, isHidden } from "./client";
-import { copyText, h, iconButton } from "./dom";
+import type { ChatClient, LiteError, Notice } from "../client/client";
+import { OPTIMISTIC_PREFIX, isHidden } from "../client/client";
+import { copyText, h } from "../../render/dom";
+import { iconButton } from "./buttons";
 import { icon } from "./icons";
 import { createItemView, isAssistantView, type ItemContext, type ItemView } from "./items";
-import { setMarkdown } from "../render/markdown";
-import { FrameTask, Slice, afterNextPaint } from "./schedule";
-import type { ThreadItem } from "./types";
+import { setMarkdown } from "../../render/markdown";
+import { FrameTask, Slice, afterNextPaint } from "../schedule";
+import type { ThreadItem } from "../client/types";
 
 /** Distance from the bottom (px) within which the view keeps following new content. */
 const STICK_THRESHOLD = 48;

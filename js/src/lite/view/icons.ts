@@ -101,7 +101,7 @@ import {
   createElement,
   type IconNode,
 } from "lucide";
-import { createIcon } from "../widgets";
+import { createIcon } from "../../widgets";
 
 /** ChatKit's icon names (ChatKitIcon, HeaderIcon, IconName) and our own UI icons. */
 const ICONS: Record<string, IconNode> = {

@@ -1,17 +1,23 @@
-// Small DOM helpers. Text always goes in through textContent; HTML only ever comes from the
-// sanitizing markdown renderer.
-import { icon } from "./icons";
+// The one DOM helper every renderer builds with. Text always goes in through textContent; HTML
+// only ever comes from the sanitizing markdown renderer (render/markdown.ts).
 
-type Attrs = Record<string, string | number | boolean | null | undefined>;
-type Child = Node | string | null | undefined | false;
+export type Attrs = Record<string, string | number | boolean | null | undefined>;
+export type Child = Node | string | null | undefined | false;
 
+/**
+ * Creates `<tag>`. `attrs` is either a class name or attributes, where `class`, `text` and
+ * `hidden` set the property of that name and `null` / `undefined` / `false` leave an attribute
+ * out (`true` sets it empty). Children that are not nodes are appended as text.
+ */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  attrs?: Attrs | null,
+  attrs?: Attrs | string | null,
   ...children: Child[]
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
-  if (attrs) {
+  if (typeof attrs === "string") {
+    if (attrs) el.className = attrs;
+  } else if (attrs) {
     for (const [name, value] of Object.entries(attrs)) {
       if (value === null || value === undefined || value === false) continue;
       if (name === "class") el.className = String(value);
@@ -27,32 +33,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** A <button type="button"> with an icon and an accessible name; `label` shows text next to the icon. */
-export function iconButton(
-  iconName: string,
-  ariaLabel: string,
-  onClick: (ev: MouseEvent) => void,
-  opts: { className?: string; label?: string; size?: number } = {},
-): HTMLButtonElement {
-  const btn = h("button", {
-    type: "button",
-    class: `ckl-btn ckl-icon-btn ${opts.className ?? ""}`.trim(),
-    "aria-label": ariaLabel,
-    title: ariaLabel,
-  });
-  btn.append(icon(iconName, opts.size ?? 16));
-  if (opts.label) {
-    btn.classList.remove("ckl-icon-btn");
-    btn.append(h("span", { text: opts.label }));
-  }
-  btn.addEventListener("click", onClick);
-  return btn;
-}
-
-export function clear(el: Element): void {
-  el.replaceChildren();
-}
-
+/** Fires a bubbling, composed CustomEvent (ChatKit's `chatkit.*` events cross shadow roots). */
 export function dispatch(target: EventTarget, name: string, detail?: unknown): void {
   target.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
 }

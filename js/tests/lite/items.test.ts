@@ -18,7 +18,7 @@ import {
   waitFor,
   type Mounted,
   unmountAll,
-} from "./lite-harness";
+} from "./harness";
 
 let mounted: Mounted | null = null;
 afterEach(() => {

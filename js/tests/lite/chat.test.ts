@@ -19,7 +19,7 @@ import {
   waitFor,
   type Mounted,
   unmountAll,
-} from "./lite-harness";
+} from "./harness";
 
 let mounted: Mounted | null = null;
 afterEach(() => {

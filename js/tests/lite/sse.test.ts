@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { SseParser, readSse } from "../src/lite/sse";
-import { sseStream } from "./lite-harness";
+import { SseParser, readSse } from "../../src/lite/client/sse";
+import { sseStream } from "./harness";
 
 async function collect(stream: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<string[]> {
   const out: string[] = [];

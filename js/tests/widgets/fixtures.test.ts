@@ -6,12 +6,12 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { renderWidget, SUPPORTED_TYPES, type ActionConfig, type WidgetRoot } from "../src/widgets";
+import { renderWidget, SUPPORTED_TYPES, type ActionConfig, type WidgetRoot } from "../../src/widgets";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const candidates = [
   process.env.CHATKIT_WIDGET_FIXTURES,
-  path.join(here, "../../../shared/fixtures/widgets"), // shared/ beside the repository
+  path.join(here, "../../../../shared/fixtures/widgets"), // shared/ beside the repository
   "/work/shared/fixtures/widgets",
 ].filter((p): p is string => !!p);
 const dir = candidates.find((p) => existsSync(p));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { Bridge, type CommModel } from "../src/bridge";
-import * as p from "../src/protocol";
+import { Bridge, type CommModel } from "../../src/transport/bridge";
+import * as p from "../../src/transport/protocol";
 
 type Listener = (msg: unknown, buffers: DataView[]) => void;
 

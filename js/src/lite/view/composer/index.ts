@@ -2,12 +2,13 @@
 // through the client), composer tools and the model picker, `@` entity tags and the "/" command
 // menu.
 import type { ChatKitOptions, Command, CommandSelection, Entity, ModelOption, ToolOption } from "@openai/chatkit";
-import type { ChatClient } from "./client";
-import { errorMessage } from "./client";
-import { h, iconButton } from "./dom";
-import { formatBytes, type Translate } from "./i18n";
-import { icon } from "./icons";
-import type { Attachment, UserMessageContent } from "./types";
+import type { ChatClient } from "../../client/client";
+import { errorMessage } from "../../client/client";
+import { h } from "../../../render/dom";
+import { iconButton } from "../buttons";
+import { formatBytes, type Translate } from "../i18n";
+import { icon } from "../icons";
+import type { Attachment, UserMessageContent } from "../../client/types";
 
 type LiteOptions = Omit<ChatKitOptions, "api">;
 

@@ -1,9 +1,9 @@
 // XSS and sanitizing tests for render/safe.ts and render/markdown.ts, and for the widget renderer
 // fed the same payloads through every place a widget puts untrusted text or URLs.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { renderMarkdown, setMarkdown } from "../src/render/markdown";
-import { createHtmlSanitizer, safeColor, safeCssLength, safeUrl, sanitizeHtml } from "../src/render/safe";
-import { renderWidget, type WidgetHost, type WidgetRoot } from "../src/widgets";
+import { renderMarkdown, setMarkdown } from "../../src/render/markdown";
+import { createHtmlSanitizer, safeColor, safeCssLength, safeUrl, sanitizeHtml } from "../../src/render/safe";
+import { renderWidget, type WidgetHost, type WidgetRoot } from "../../src/widgets";
 
 declare global {
   interface Window {
@@ -424,7 +424,7 @@ describe("sanitizer layers", () => {
       vi.resetModules();
       vi.stubGlobal("window", win);
       try {
-        const md = await import("../src/render/markdown");
+        const md = await import("../../src/render/markdown");
         const holder = win.document.createElement("div");
         md.setMarkdown(holder, source);
         expect(holder.querySelector("img, script, code, kbd")).toBeNull();
