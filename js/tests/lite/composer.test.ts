@@ -1,6 +1,6 @@
 import type { Command } from "@openai/chatkit";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { acceptsFile, sizeLimit } from "../../src/lite/view/composer";
+import { acceptsFile, sizeLimit } from "../../src/lite/view/composer/files";
 import {
   FakeServer,
   allByRole,
