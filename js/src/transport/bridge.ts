@@ -70,6 +70,11 @@ export class Bridge {
     model.on("msg:custom", this.listener);
   }
 
+  /** Sends one message to the kernel; the body or file bytes go as buffers. */
+  private post(msg: p.FrontendMessage, buffers?: ArrayBuffer[]): void {
+    this.model.send(msg, undefined, buffers);
+  }
+
   private nextId(): string {
     return `${this.view}:${++this.counter}`;
   }
@@ -89,15 +94,15 @@ export class Bridge {
       this.watch();
       const onAbort = () => {
         if (entry.done) return;
-        this.model.send({ kind: p.CANCEL, id });
+        this.post({ kind: p.CANCEL, id });
         this.finish(id, abortError());
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       if (file) {
-        this.model.send({ kind: p.REQUEST, id, view: this.view, url, method: init.method ?? "POST", chunked: true, content_type: file.type }, undefined, []);
+        this.post({ kind: p.REQUEST, id, view: this.view, url, chunked: true }, []);
         void this.sendFile(id, file);
       } else {
-        this.model.send({ kind: p.REQUEST, id, view: this.view, url, method: init.method ?? "POST" }, undefined, [body]);
+        this.post({ kind: p.REQUEST, id, view: this.view, url }, [body]);
       }
     });
   };
@@ -109,7 +114,7 @@ export class Bridge {
       if (!this.pending.has(id)) return; // aborted or failed
       const piece = await file.slice(start, start + size).arrayBuffer();
       const last = start + size >= file.size;
-      this.model.send({ kind: p.UPLOAD_CHUNK, id, seq: seq++, last }, undefined, [piece]);
+      this.post({ kind: p.UPLOAD_CHUNK, id, seq: seq++, last }, [piece]);
       const entry = this.pending.get(id);
       if (entry) entry.heard = Date.now(); // sending is progress too: a slow uplink is not silence
       if (last) return;
@@ -123,7 +128,7 @@ export class Bridge {
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject, heard: Date.now() });
       this.watch();
-      this.model.send({ kind: p.CALL, id, view: this.view, hook, payload });
+      this.post({ kind: p.CALL, id, view: this.view, hook, payload });
     });
   }
 
@@ -143,7 +148,7 @@ export class Bridge {
           `No word from the kernel for ${Math.round(limit / 1000)} s: it may be busy running a cell, ` +
             "or it was restarted or stopped. The reply was given up; send the message again when the kernel is idle.",
         );
-        this.model.send({ kind: p.CANCEL, id });
+        this.post({ kind: p.CANCEL, id });
         this.finish(id, error);
         this.options.onError?.(error);
       }
@@ -169,7 +174,7 @@ export class Bridge {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
-    this.model.send({ kind: p.VIEW_CLOSED, view: this.view });
+    this.post({ kind: p.VIEW_CLOSED, view: this.view });
     for (const id of [...this.pending.keys()]) this.finish(id, new BridgeError("This chat view was closed."));
     for (const [id, call] of this.calls) {
       call.reject(new BridgeError("This chat view was closed."));
@@ -214,7 +219,7 @@ export class Bridge {
           },
           cancel: () => {
             // The reader gave up on the body: stop the kernel's work too.
-            if (!entry.done) this.model.send({ kind: p.CANCEL, id: msg.id });
+            if (!entry.done) this.post({ kind: p.CANCEL, id: msg.id });
             entry.done = true;
             this.pending.delete(msg.id);
           },
@@ -271,7 +276,7 @@ export class Bridge {
       `Lost ${count} message(s) of this response between the kernel and the browser ` +
         "(Jupyter's iopub rate limit?). The reply is incomplete; send the message again.",
     );
-    this.model.send({ kind: p.CANCEL, id });
+    this.post({ kind: p.CANCEL, id });
     this.finish(id, error);
     this.options.onError?.(error);
   }
