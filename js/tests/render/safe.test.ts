@@ -1,5 +1,6 @@
 // XSS and sanitizing tests for render/safe.ts and render/markdown.ts, and for the widget renderer
 // fed the same payloads through every place a widget puts untrusted text or URLs.
+import { JSDOM } from "jsdom";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { renderMarkdown, setMarkdown } from "../../src/render/markdown";
 import { createHtmlSanitizer, safeColor, safeCssLength, safeUrl, sanitizeHtml } from "../../src/render/safe";
@@ -390,18 +391,17 @@ describe("widgets with hostile values", () => {
 });
 
 // happy-dom (this suite's DOM) makes DOMPurify misbehave, so there the allowlist walk alone does
-// the work. With jsdom installed, the same payloads also go through the DOMPurify layer.
-const jsdomModule = "jsdom";
-const jsdom: { JSDOM: new (html: string) => { window: Window } } | null = await import(/* @vite-ignore */ jsdomModule).catch(() => null);
+// the work. In jsdom (a devDependency: without it this file fails to load) the same payloads also
+// go through the DOMPurify layer.
 
 describe("sanitizer layers", () => {
   it("uses only the allowlist walk where DOMPurify fails its self-check (happy-dom)", () => {
     expect(createHtmlSanitizer(window).usesDOMPurify).toBe(false);
   });
 
-  describe.skipIf(jsdom === null)("with DOMPurify in jsdom", () => {
-    const win = jsdom ? new jsdom.JSDOM("<!doctype html><body></body>").window : (null as unknown as Window);
-    const s = jsdom ? createHtmlSanitizer(win) : (null as unknown as ReturnType<typeof createHtmlSanitizer>);
+  describe("with DOMPurify in jsdom", () => {
+    const win = new JSDOM("<!doctype html><body></body>").window as unknown as Window;
+    const s = createHtmlSanitizer(win);
 
     it("passes its self-check", () => {
       expect(s.usesDOMPurify).toBe(true);

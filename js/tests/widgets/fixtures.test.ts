@@ -1,5 +1,5 @@
 /// <reference types="node" />
-// Renders every real widget fixture (shared/fixtures/widgets: Widget Builder `.widget` files and the
+// Renders every real widget fixture (tests/fixtures/widgets: Widget Builder `.widget` files and the
 // JSON their templates produce) and checks that each component came out, with no placeholder and
 // nothing logged as an error.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -11,7 +11,9 @@ import { renderWidget, SUPPORTED_TYPES, type ActionConfig, type WidgetRoot } fro
 const here = path.dirname(fileURLToPath(import.meta.url));
 const candidates = [
   process.env.CHATKIT_WIDGET_FIXTURES,
-  path.join(here, "../../../../shared/fixtures/widgets"), // shared/ beside the repository
+  path.join(here, "../../../tests/fixtures/widgets"), // vendored into the repository's tests/
+  // Until the fixtures are vendored (issue 7): shared/ beside the repository.
+  path.join(here, "../../../../shared/fixtures/widgets"),
   "/work/shared/fixtures/widgets",
 ].filter((p): p is string => !!p);
 const dir = candidates.find((p) => existsSync(p));
