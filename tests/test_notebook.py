@@ -16,17 +16,21 @@ from agents.tool_context import ToolContext
 from chatkit.widgets import StrictWidgetRoot
 from pydantic import TypeAdapter
 
-from chatkit_jupyter import _namespace as ns
-from chatkit_jupyter._namespace import (
+from chatkit_jupyter import notebook_tools
+from chatkit_jupyter.notebook import (
     REDACTED,
     VariableNotFound,
     collect_variables,
     describe_variable,
     looks_like_secret_name,
     looks_like_secret_value,
-    notebook_tools,
+    resolve_namespace,
     scrub,
+    variable_widget,
+    variables_widget,
 )
+from chatkit_jupyter.notebook._inspect import DETAIL_REPR_CHARS, HEAD_ROWS, SUMMARY_REPR_CHARS
+from chatkit_jupyter.notebook._tools import MAX_VARIABLES, _listing
 
 SECRET = "sk-proj-abcdefghijklmnop0123456789"
 
@@ -85,7 +89,7 @@ def test_rows_are_sorted_case_insensitively() -> None:
 
 def test_preview_is_one_short_line() -> None:
     (row,) = collect_variables({"big": list(range(10_000)), "z": None})[:1]
-    assert len(row["repr"]) <= ns.SUMMARY_REPR_CHARS
+    assert len(row["repr"]) <= SUMMARY_REPR_CHARS
     assert "\n" not in row["repr"]
 
 
@@ -255,7 +259,7 @@ def test_dataframe_details() -> None:
     assert detail["dtypes"]["n"] == "int64"
     head_lines = detail["head"].splitlines()
     assert head_lines[0].split() == ["city", "temp", "n"]
-    assert len(head_lines) == 1 + ns.HEAD_ROWS
+    assert len(head_lines) == 1 + HEAD_ROWS
     assert "c4" in detail["head"]
     assert "c5" not in detail["head"]
     assert "repr" not in detail
@@ -279,11 +283,11 @@ def test_series_and_ndarray_details() -> None:
     series = describe_variable(namespace, "s")
     assert series["shape"] == [100]
     assert series["dtype"] == "int64"
-    assert len(series["head"].splitlines()) == ns.HEAD_ROWS
+    assert len(series["head"].splitlines()) == HEAD_ROWS
     array = describe_variable(namespace, "a")
     assert array["shape"] == [20, 3]
     assert array["dtype"] == "float32"
-    assert array["head"].count("[") == 1 + ns.HEAD_ROWS
+    assert array["head"].count("[") == 1 + HEAD_ROWS
     row = by_name(collect_variables(namespace))["a"]
     assert row == {"name": "a", "type": "numpy.ndarray", "repr": "dtype=float32", "shape": [20, 3]}
 
@@ -303,17 +307,17 @@ def test_pandas_is_not_imported_for_plain_values(monkeypatch: pytest.MonkeyPatch
 
 def test_repr_is_capped() -> None:
     detail = describe_variable({"text": "x" * 100_000, "items": list(range(100_000))}, "text")
-    assert len(detail["repr"]) <= ns.DETAIL_REPR_CHARS + 50
+    assert len(detail["repr"]) <= DETAIL_REPR_CHARS + 50
     items = describe_variable({"items": list(range(100_000))}, "items")
-    assert len(items["repr"]) <= ns.DETAIL_REPR_CHARS + 50
+    assert len(items["repr"]) <= DETAIL_REPR_CHARS + 50
     assert items["length"] == 100_000
 
 
 def test_list_is_capped() -> None:
-    namespace = {f"v{i:04}": i for i in range(ns.MAX_VARIABLES + 7)}
-    listing = ns._listing(namespace)
-    assert listing["count"] == ns.MAX_VARIABLES + 7
-    assert len(listing["variables"]) == ns.MAX_VARIABLES
+    namespace = {f"v{i:04}": i for i in range(MAX_VARIABLES + 7)}
+    listing = _listing(namespace)
+    assert listing["count"] == MAX_VARIABLES + 7
+    assert len(listing["variables"]) == MAX_VARIABLES
     assert listing["not_listed"] == 7
 
 
@@ -442,7 +446,7 @@ async def test_show_tools_work_outside_chatkit() -> None:
 def test_without_ipython_the_error_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("IPython.core.getipython.get_ipython", lambda: None)
     with pytest.raises(RuntimeError, match="pass namespace="):
-        ns.resolve_namespace(None)
+        resolve_namespace(None)
 
 
 def test_default_namespace_is_ipythons(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -450,19 +454,17 @@ def test_default_namespace_is_ipythons(monkeypatch: pytest.MonkeyPatch) -> None:
         user_ns: ClassVar[dict[str, Any]] = {"from_ipython": 1}
 
     monkeypatch.setattr("IPython.core.getipython.get_ipython", Shell)
-    assert [row["name"] for row in collect_variables(ns.resolve_namespace(None))] == [
-        "from_ipython"
-    ]
+    assert [row["name"] for row in collect_variables(resolve_namespace(None))] == ["from_ipython"]
 
 
 @pytest.mark.parametrize(
     "widget",
     [
-        ns.variables_widget(collect_variables({"df": pd.DataFrame({"a": [1]}), "token": "x"})),
-        ns.variables_widget([]),
-        ns.variables_widget(collect_variables({f"v{i}": i for i in range(60)})),
-        ns.variable_widget(describe_variable({"df": pd.DataFrame({"a": [1]})}, "df")),
-        ns.variable_widget(describe_variable({"token": "x"}, "token")),
+        variables_widget(collect_variables({"df": pd.DataFrame({"a": [1]}), "token": "x"})),
+        variables_widget([]),
+        variables_widget(collect_variables({f"v{i}": i for i in range(60)})),
+        variable_widget(describe_variable({"df": pd.DataFrame({"a": [1]})}, "df")),
+        variable_widget(describe_variable({"token": "x"}, "token")),
     ],
 )
 def test_widgets_follow_chatkits_schema(widget: Any) -> None:

@@ -1,9 +1,11 @@
-"""The comm bridge: ChatKit requests from the front end, served by a ChatKitServer in this kernel.
+"""The comm bridge: requests from the front end, served by an endpoint in this kernel.
 
-A request travels as one ``request`` message (its body in ``buffers[0]``). The bridge runs
-``server.process(body, context)`` as an asyncio task on the kernel's own loop and answers with
-either one ``response`` message (plain JSON) or a stream: ``head``, numbered ``chunk`` messages
-and an ``end`` marker that carries the number of chunks sent.
+A request travels as one ``request`` message (its body in ``buffers[0]``). The bridge runs the
+endpoint (for ChatKit, ``widget.ChatKitEndpoint`` calls ``server.process(body, context)``) as an
+asyncio task on the kernel's own loop and answers with either one ``response`` message (plain
+JSON) or a stream: ``head``, numbered ``chunk`` messages and an ``end`` marker that carries the
+number of chunks sent. The bridge knows nothing of ChatKit: it carries bytes, and ``explain``
+turns the endpoint's exceptions into statuses and messages.
 
 Why batch: jupyter_server drops iopub messages (comm messages included) above 1000 msgs/s, with
 no error anywhere (see ``shared/notes/bridge-facts.md``). Sending one message per SSE event loses
@@ -22,29 +24,31 @@ import logging
 import time
 import traceback
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit.server import ChatKitServer, StreamingResult
-from chatkit.store import NotFoundError
-from pydantic import ValidationError
+from chatkit_jupyter.notebook._redact import scrub
 
 from . import _protocol as p
-from ._attachments import AttachmentError
-from ._namespace import scrub
-from ._store import StoreError
 
 logger = logging.getLogger("chatkit_jupyter")
 
-Send = Callable[[dict[str, Any], "list[bytes] | None"], None]
+Send = Callable[[p.KernelMessage, "list[bytes] | None"], None]
 """How the bridge talks to the front end: ``widget.send(content, buffers)``."""
+
+Endpoint = Callable[[bytes], Awaitable["bytes | AsyncIterable[bytes]"]]
+"""Answers a request body: the JSON of a complete response, or the bytes of an SSE stream."""
+
+Explain = Callable[[Exception], "RequestError | None"]
+"""Turns an exception of the endpoint (or its stream, or an upload) into the error the user
+sees; ``None`` for an unexpected one, answered with a 500 and its traceback kept."""
 
 HookHandler = Callable[[str, Mapping[str, Any]], Awaitable[Any]]
 """Answers a front-end ``call``: ``(hook, payload) -> value``."""
 
-UploadHandler = Callable[[str, AsyncIterator[bytes], Any], Awaitable[bytes]]
-"""Stores an upload: ``(attachment_id, chunks, context) -> JSON of the attachment``."""
+UploadHandler = Callable[[str, AsyncIterator[bytes]], Awaitable[bytes]]
+"""Stores an upload: ``(attachment_id, chunks) -> JSON of the attachment``."""
 
 BATCH_WINDOW_S = 0.005
 """How long SSE bytes are collected before they are sent (measured: 5 ms loses nothing)."""
@@ -65,12 +69,13 @@ class RequestError(Exception):
 
 @dataclass
 class RequestRecord:
-    """What happened to one request; kept in ``ChatKitWidget.requests`` for inspection."""
+    """What happened to one request; ``ChatKitWidget.requests`` lists the recent ones."""
 
     id: str
     """The request id (unique across views)."""
     type: str
-    """ChatKit request type, e.g. ``threads.add_user_message``; ``upload`` for attachment bytes."""
+    """The body's JSON ``type`` (ChatKit's request type, e.g. ``threads.add_user_message``);
+    ``upload`` for attachment bytes."""
     started: float = field(default_factory=time.monotonic)
     """``time.monotonic()`` when the request arrived."""
     status: int | None = None
@@ -127,30 +132,31 @@ class _Batcher:
 
 
 class Bridge:
-    """Serves the ChatKit requests of one widget (all of its views).
+    """Serves the requests of one widget (all of its views).
 
     Args:
         send: Sends a message and its buffers to the front end.
-        server: Returns the ChatKitServer to use (read per request, so it can be swapped).
-        context: Returns the context object passed to ``server.process``.
+        endpoint: Answers a request body (for ChatKit: ``widget.ChatKitEndpoint``).
         hooks: Answers front-end ``call`` messages (client tools, actions, effects, secrets).
         upload: Stores attachment bytes; ``None`` refuses uploads with a clear error.
+        explain: Turns the endpoint's known exceptions into statuses and messages.
+        history: How many finished requests ``records`` keeps.
     """
 
     def __init__(
         self,
         send: Send,
-        server: Callable[[], ChatKitServer[Any]],
-        context: Callable[[], Any],
+        endpoint: Endpoint,
         hooks: HookHandler,
         upload: UploadHandler | None = None,
+        explain: Explain | None = None,
         history: int = 200,
     ) -> None:
         self._send = send
-        self._server = server
-        self._context = context
+        self._endpoint = endpoint
         self._hooks = hooks
         self._upload = upload
+        self._explain = explain
         # The loop of the thread that made the widget: the kernel's main loop in a notebook.
         # JupyterLab 4.6 + ipykernel 7 deliver comm messages on a *subshell* thread with a loop
         # of its own (and the first ones on the main thread). All bridge work is moved to the
@@ -162,7 +168,8 @@ class Bridge:
             self._loop = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._views: dict[str, str] = {}
-        self._uploads: dict[str, asyncio.Queue[bytes | None]] = {}
+        self._uploads: dict[str, asyncio.Queue[bytes | Exception | None]] = {}
+        self._upload_seq: dict[str, int] = {}
         self._live: dict[str, RequestRecord] = {}
         self._beat: asyncio.Task[None] | None = None
         self.records: deque[RequestRecord] = deque(maxlen=history)
@@ -226,6 +233,7 @@ class Bridge:
         self._live.pop(rid, None)
         self._views.pop(rid, None)
         self._uploads.pop(rid, None)
+        self._upload_seq.pop(rid, None)
 
     @property
     def pending(self) -> int:
@@ -271,37 +279,32 @@ class Bridge:
                 payload = await self._receive_upload(rid, url, content, body)
                 self._respond(record, 200, "application/json", payload)
                 return
-            server = self._server()
-            try:
-                result = await server.process(body, self._context())
-            except ValidationError as e:
-                raise RequestError(400, _describe_validation_error(body, e)) from e
-            if isinstance(result, StreamingResult):
-                await self._stream(record, result)
+            result = await self._endpoint(body)
+            if isinstance(result, bytes):
+                self._respond(record, 200, "application/json", result)
             else:
-                self._respond(record, 200, "application/json", result.json)
+                await self._stream(record, result)
         except asyncio.CancelledError:
             record.cancelled = True
             record.duration = time.monotonic() - record.started
             raise
         except RequestError as e:
             self._fail(record, e.status, e.message)
-        except NotFoundError as e:
-            self._fail(record, 404, f"Not found: {e}")
-        except (AttachmentError, StoreError) as e:
-            # Written for the user already: what was wrong and what to do.
-            self._fail(record, 400 if isinstance(e, AttachmentError) else 503, str(e))
         except Exception as e:
-            logger.exception("chatkit-jupyter: the ChatKit server failed on %s", record.type)
+            known = self._explain(e) if self._explain is not None else None
+            if known is not None:
+                self._fail(record, known.status, known.message)
+                return
+            logger.exception("chatkit-jupyter: the server failed on %s", record.type)
             self._fail(
                 record,
                 500,
-                f"The ChatKit server raised {type(e).__name__}: {scrub(str(e))}. The kernel is still running; "
+                f"The server raised {type(e).__name__}: {scrub(str(e))}. The kernel is still running; "
                 "see `widget.errors` for the traceback.",
                 detail=traceback.format_exc(),
             )
 
-    async def _stream(self, record: RequestRecord, result: StreamingResult) -> None:
+    async def _stream(self, record: RequestRecord, result: AsyncIterable[bytes]) -> None:
         rid = record.id
         record.streaming = True
         self._send(
@@ -377,7 +380,7 @@ class Bridge:
             chunks: AsyncIterator[bytes] = _drain(queue)
         else:
             chunks = _once(body)
-        return await self._upload(attachment_id, chunks, self._context())
+        return await self._upload(attachment_id, chunks)
 
     def _on_upload_chunk(self, content: Mapping[str, Any], buffers: list[Any] | None) -> None:
         rid = str(content.get("id"))
@@ -386,6 +389,22 @@ class Bridge:
         # Unbounded: the chunks are in the kernel's memory already (queued on the loop), and
         # the attachment store stops the upload at its size limit.
         queue = self._uploads.setdefault(rid, asyncio.Queue())
+        expected = self._upload_seq.get(rid, 0)
+        if expected < 0:
+            return  # a piece went missing already; the upload is failing
+        if content.get("seq") != expected:
+            # The comm keeps order, so a gap means a lost piece: store nothing rather than a
+            # file with a hole in it.
+            self._upload_seq[rid] = -1
+            queue.put_nowait(
+                RequestError(
+                    400,
+                    f"Upload piece {content.get('seq')!r} arrived where piece {expected} was "
+                    "expected, so the file would be incomplete. Attach it again.",
+                )
+            )
+            return
+        self._upload_seq[rid] = expected + 1
         data = _first_buffer(buffers)
         if data:
             queue.put_nowait(data)
@@ -434,8 +453,10 @@ async def _as_coroutine(aw: Awaitable[None]) -> None:
     await aw
 
 
-async def _drain(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
+async def _drain(queue: asyncio.Queue[bytes | Exception | None]) -> AsyncIterator[bytes]:
     while (data := await queue.get()) is not None:
+        if isinstance(data, Exception):
+            raise data
         yield data
 
 
@@ -456,39 +477,6 @@ def _request_type(body: bytes) -> str:
     except ValueError:
         return "(malformed)"
     return str(parsed.get("type")) if isinstance(parsed, dict) else "(malformed)"
-
-
-def _describe_validation_error(body: bytes, error: ValidationError) -> str:
-    """A one-paragraph message for a request ChatKit could not parse."""
-    try:
-        parsed = json.loads(body)
-    except ValueError as e:
-        return f"Malformed ChatKit request: the body is not valid JSON ({e})."
-    if not isinstance(parsed, dict) or "type" not in parsed:
-        return "Malformed ChatKit request: expected a JSON object with a 'type' field."
-    known = _known_request_types()
-    if parsed["type"] not in known:
-        return f"Unknown ChatKit request type {parsed['type']!r}; expected one of: {', '.join(sorted(known))}."
-    problems = "; ".join(
-        f"{'.'.join(str(x) for x in err['loc'][1:]) or '(body)'}: {err['msg']}"
-        for err in error.errors()[:5]
-    )
-    return f"Invalid {parsed['type']!r} request: {problems}."
-
-
-def _known_request_types() -> set[str]:
-    from typing import get_args
-
-    from chatkit import types
-
-    found: set[str] = set()
-    for name in ("StreamingReq", "NonStreamingReq"):
-        union = getattr(types, name)
-        for member in get_args(get_args(union)[0]) or get_args(union):
-            field_ = getattr(member, "model_fields", {}).get("type")
-            if field_ is not None and isinstance(field_.default, str):
-                found.add(field_.default)
-    return found
 
 
 async def call_handler(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -47,8 +47,11 @@ from chatkit.types import (
 )
 from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
 
+from chatkit_jupyter.notebook._inspect import NamespaceSource, resolve_namespace
+from chatkit_jupyter.notebook._redact import scrub
+from chatkit_jupyter.notebook._tools import notebook_tools
+
 from ._model import ResolvedModel, resolve_model, tracing_allowed
-from ._namespace import NamespaceSource, notebook_tools, resolve_namespace, scrub
 
 DEFAULT_INSTRUCTIONS: Final = """\
 You are a friendly assistant inside the user's Jupyter notebook, running in the notebook's own \
@@ -71,7 +74,7 @@ DEFAULT_MAX_EVENTS: Final = 2000
 
 
 class NotebookThreadItemConverter(ThreadItemConverter):
-    """Converts thread items to model input; attachments go through ``_attachments``.
+    """Converts thread items to model input; attachments through ``attachment_to_input``.
 
     Args:
         attachment_store: The server's attachment store (may be ``None``).
@@ -86,7 +89,7 @@ class NotebookThreadItemConverter(ThreadItemConverter):
         self, attachment: Attachment
     ) -> ResponseInputContentParam:
         """Turn an attachment into an input part (image or file) via ``attachment_to_input``."""
-        from ._attachments import attachment_to_input
+        from chatkit_jupyter.store._attachments import attachment_to_input
 
         return await attachment_to_input(attachment, self.attachment_store, self.context)
 
@@ -178,7 +181,7 @@ class NotebookServer(ChatKitServer[Any]):
             one, else picks one from the environment (``OPENAI_API_KEY``; ``OPENAI_BASE_URL`` and
             ``OPENAI_MODEL``) at every message, or the offline assistant.
         namespace: The variables the tools see; ``None`` for IPython's user namespace.
-        attachment_store: Enables attachments (see ``chatkit_jupyter._attachments``).
+        attachment_store: Enables attachments (see ``chatkit_jupyter.FileAttachmentStore``).
         history_items: How many recent thread items are sent to the model.
         max_events: How many entries ``events`` keeps.
     """
@@ -199,7 +202,7 @@ class NotebookServer(ChatKitServer[Any]):
                 f"agent must be an agents.Agent, a variable name or None, not {type(agent).__name__}."
             )
         if store is None:
-            from ._store import default_store
+            from chatkit_jupyter.store import default_store
 
             store = default_store()
         if attachment_store is None:
@@ -429,8 +432,7 @@ def _short(message: str) -> str:
 def _default_attachment_store(store: Store[Any]) -> AttachmentStore[Any] | None:
     """Files beside the database (``.chatkit/attachments``), or a temporary folder for an
     in-memory database; ``None`` for stores that are not ours (they bring their own)."""
-    from ._attachments import FileAttachmentStore
-    from ._store import SQLiteStore
+    from chatkit_jupyter.store import FileAttachmentStore, SQLiteStore
 
     if not isinstance(store, SQLiteStore):
         return None

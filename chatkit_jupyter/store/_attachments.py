@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import AsyncIterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 from urllib.parse import quote, unquote
 
 from chatkit.store import AttachmentStore, NotFoundError
@@ -38,11 +38,15 @@ from chatkit.types import (
     FileAttachment,
     ImageAttachment,
 )
-from openai.types.responses import ResponseInputContentParam
 from pydantic import AnyUrl
 
-from ._protocol import UPLOAD_URL
-from ._store import DEFAULT_USER, SQLiteStore, user_id_of
+from chatkit_jupyter.bridge._protocol import UPLOAD_URL
+
+from ._sqlite import DEFAULT_USER, SQLiteStore, user_id_of
+
+if TYPE_CHECKING:
+    # Half a second to import; only the server, which has it loaded already, needs the type.
+    from openai.types.responses import ResponseInputContentParam
 
 __all__ = [
     "AttachmentError",

@@ -49,6 +49,8 @@ from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata, WidgetIt
 from chatkit.widgets import DynamicWidgetRoot
 from pydantic import TypeAdapter
 
+from ._migrations import MIGRATIONS, SCHEMA_VERSION
+
 __all__ = [
     "APPLICATION_ID",
     "DEFAULT_USER",
@@ -78,48 +80,6 @@ _ONE_US: Final = timedelta(microseconds=1)
 _ITEM: TypeAdapter[Any] = TypeAdapter(ThreadItem)
 _ATTACHMENT: TypeAdapter[Any] = TypeAdapter(Attachment)
 _THREAD_FIELDS: Final = frozenset(ThreadMetadata.model_fields)
-
-# Each entry upgrades the schema by one version: entry ``n`` turns version ``n`` into ``n + 1``.
-# Never edit an entry that has shipped; append a new one. A tuple of single statements rather
-# than one script, because ``executescript`` commits first and a migration must be atomic.
-_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
-    (
-        """CREATE TABLE threads (
-            seq INTEGER PRIMARY KEY,
-            user_id TEXT NOT NULL,
-            id TEXT NOT NULL,
-            created_us INTEGER NOT NULL,
-            data TEXT NOT NULL,
-            UNIQUE (user_id, id)
-        )""",
-        "CREATE INDEX threads_by_time ON threads (user_id, created_us, seq)",
-        """CREATE TABLE items (
-            seq INTEGER PRIMARY KEY,
-            user_id TEXT NOT NULL,
-            thread_id TEXT NOT NULL,
-            id TEXT NOT NULL,
-            type TEXT NOT NULL,
-            variant TEXT,
-            created_us INTEGER NOT NULL,
-            data TEXT NOT NULL,
-            UNIQUE (user_id, thread_id, id)
-        )""",
-        "CREATE INDEX items_by_time ON items (user_id, thread_id, created_us, seq)",
-        """CREATE TABLE attachments (
-            seq INTEGER PRIMARY KEY,
-            user_id TEXT NOT NULL,
-            id TEXT NOT NULL,
-            thread_id TEXT,
-            created_us INTEGER NOT NULL,
-            data TEXT NOT NULL,
-            UNIQUE (user_id, id)
-        )""",
-        "CREATE INDEX attachments_by_thread ON attachments (user_id, thread_id)",
-    ),
-)
-
-SCHEMA_VERSION: Final = len(_MIGRATIONS)
-"""The schema version this release writes; older files are migrated forward when opened."""
 
 
 class StoreError(ValueError):
@@ -303,7 +263,7 @@ class SQLiteStore(Store[Any]):
         >>> server = MyServer(store=store)  # doctest: +SKIP
     """
 
-    migrations: ClassVar[Sequence[Sequence[str]]] = _MIGRATIONS
+    migrations: ClassVar[Sequence[Sequence[str]]] = MIGRATIONS
     """Schema steps; entry ``n`` upgrades version ``n`` to ``n + 1``. Append, never edit."""
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = DEFAULT_TIMEOUT) -> None:

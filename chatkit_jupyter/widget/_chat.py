@@ -5,57 +5,22 @@ from __future__ import annotations
 import pathlib
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anywidget
 import traitlets
-from chatkit.server import ChatKitServer
 
-from . import _hooks
-from . import _protocol as p
-from ._bridge import Bridge, RequestError, RequestRecord, call_handler
+from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
+from chatkit_jupyter.bridge import _protocol as p
 
-STATIC = pathlib.Path(__file__).parent / "static"
+from ._hooks import HookRegistry
+from ._options import DEFAULT_CDN_URL, validate_options
+from ._serve import ChatKitEndpoint
 
-DEFAULT_CDN_URL = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js"
-"""Where OpenAI serves the ``<openai-chatkit>`` web component (unversioned)."""
+if TYPE_CHECKING:
+    from chatkit.server import ChatKitServer
 
-CHATKIT_OPTIONS: tuple[str, ...] = (
-    "locale",
-    "theme",
-    "frameTitle",
-    "initialThread",
-    "header",
-    "history",
-    "startScreen",
-    "threadItemActions",
-    "composer",
-    "disclaimer",
-    "entities",
-    "commands",
-    "widgets",
-    "thread",
-)
-"""Every ChatKit option a notebook may set (``@openai/chatkit``'s ``ChatKitOptions``).
-
-``api`` and ``onClientTool`` are not here: the widget owns them and bridges them to the kernel.
-"""
-
-OWNED_OPTIONS: dict[str, str] = {
-    "api": "the widget routes ChatKit's API through the kernel; pass a ChatKitServer as `server=`",
-    "onClientTool": "register Python handlers with `@widget.client_tool(name)`",
-}
-
-OWNED_CALLBACKS: dict[str, dict[str, str]] = {
-    "widgets": {"onAction": "@widget.on_action"},
-    "entities": {
-        "onTagSearch": "@widget.entity_search",
-        "onClick": "@widget.on_entity_click",
-        "onRequestPreview": "@widget.entity_preview",
-    },
-    "commands": {"onSearch": "@widget.command_search", "onSelect": "@widget.on_command"},
-}
-"""ChatKit options that take JavaScript functions, and the decorator that supplies each."""
+STATIC = pathlib.Path(__file__).parent.parent / "static"
 
 Renderer = Literal["auto", "chatkit", "lite"]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,26 +34,6 @@ def _bundle(name: str) -> pathlib.Path:
             "`npm install && npm run build` in the js/ folder, or reinstall the package."
         )
     return path
-
-
-def validate_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Check ChatKit option keys; raise a ``ValueError`` naming a wrong key and the valid ones."""
-    if not isinstance(options, Mapping):
-        raise TypeError(f"ChatKit options must be a dict, not {type(options).__name__}.")
-    for key, value in options.items():
-        if key in OWNED_OPTIONS:
-            raise ValueError(f"The {key!r} option is owned by ChatKitWidget: {OWNED_OPTIONS[key]}.")
-        if key not in CHATKIT_OPTIONS:
-            raise ValueError(
-                f"Unknown ChatKit option {key!r}. Valid options: {', '.join(CHATKIT_OPTIONS)}."
-            )
-        for callback, decorator in OWNED_CALLBACKS.get(key, {}).items():
-            if isinstance(value, Mapping) and callback in value:
-                raise ValueError(
-                    f"The '{key}.{callback}' option is owned by ChatKitWidget (it takes a "
-                    f"JavaScript function): register a Python handler with `{decorator}`."
-                )
-    return dict(options)
 
 
 class ChatKitWidget(anywidget.AnyWidget):
@@ -143,22 +88,23 @@ class ChatKitWidget(anywidget.AnyWidget):
     ) -> None:
         hosted = kwargs.get("api_mode") == "hosted"
         if server is None and not hosted:
-            from ._server import NotebookServer
+            from chatkit_jupyter.server import NotebookServer
 
             server = NotebookServer()
-        if server is not None and not isinstance(server, ChatKitServer):
-            raise TypeError(
-                f"server must be a chatkit.server.ChatKitServer, not {type(server).__name__}."
-            )
+        if server is not None:
+            # Imported here: chatkit.server loads the agents SDK, which a widget given its own
+            # server has loaded already, and `import chatkit_jupyter` must not.
+            from chatkit.server import ChatKitServer
+
+            if not isinstance(server, ChatKitServer):
+                raise TypeError(
+                    f"server must be a chatkit.server.ChatKitServer, not {type(server).__name__}."
+                )
         self.server: ChatKitServer[Any] | None = server
         """The ChatKitServer that answers this widget's requests; may be replaced."""
         self.context: Any = {} if context is None else context
         """Passed to ``server.process`` as the request context (e.g. ``{"user_id": ...}``)."""
-        self._client_tool_handlers: dict[str, Callable[..., Any]] = {}
-        self._action_handlers: list[Callable[..., Any]] = []
-        self._effect_handlers: list[Callable[..., Any]] = []
-        self._hook_handlers: dict[str, Callable[..., Any]] = {}
-        self._secret_provider: Callable[..., Any] | None = None
+        self._hooks = HookRegistry()
         self._displayed_in: int | None = None
         self.events: deque[dict[str, Any]] = deque(maxlen=500)
         """Front-end events reported to the kernel (effects, errors), newest last."""
@@ -170,12 +116,13 @@ class ChatKitWidget(anywidget.AnyWidget):
             domain_key=domain_key,
             **kwargs,
         )
+        endpoint = ChatKitEndpoint(self._current_server, lambda: self.context)
         self._bridge = Bridge(
             send=self._send_message,
-            server=self._current_server,
-            context=lambda: self.context,
+            endpoint=endpoint,
             hooks=self._dispatch_hook,
-            upload=self._store_upload,
+            upload=endpoint.upload,
+            explain=endpoint.explain,
         )
         self.on_msg(self._on_message)
 
@@ -241,7 +188,7 @@ class ChatKitWidget(anywidget.AnyWidget):
             )
             return str(session.client_secret)
 
-        widget._secret_provider = client_secret
+        widget._hooks.set(p.HOOK_CLIENT_SECRET, client_secret)
         return widget
 
     # -- the bridge -----------------------------------------------------------------------------
@@ -254,8 +201,8 @@ class ChatKitWidget(anywidget.AnyWidget):
             )
         return self.server
 
-    def _send_message(self, content: dict[str, Any], buffers: list[bytes] | None) -> None:
-        self.send(content, buffers)
+    def _send_message(self, content: p.KernelMessage, buffers: list[bytes] | None) -> None:
+        self.send(dict(content), buffers)
 
     def _on_message(self, _widget: Any, content: Any, buffers: list[Any] | None) -> None:
         if isinstance(content, Mapping) and content.get("kind") in p.FROM_FRONTEND:
@@ -312,20 +259,6 @@ class ChatKitWidget(anywidget.AnyWidget):
             bridge.cancel_all()
         super().close()
 
-    async def _store_upload(self, attachment_id: str, chunks: Any, context: Any) -> bytes:
-        store = getattr(self.server, "attachment_store", None)
-        write = getattr(store, "write_upload", None)
-        if write is None:
-            raise RequestError(
-                501,
-                "Uploads need an attachment store with `write_upload` (chatkit_jupyter."
-                "FileAttachmentStore); this server has none.",
-            )
-        attachment = await write(attachment_id, chunks, context)
-        return attachment.model_dump_json(
-            by_alias=True, exclude_none=True, context={"exclude_metadata": True}
-        ).encode()
-
     # -- hooks ----------------------------------------------------------------------------------
 
     def client_tool(self, name: str) -> Callable[[F], F]:
@@ -340,27 +273,25 @@ class ChatKitWidget(anywidget.AnyWidget):
         """
 
         def register(fn: F) -> F:
-            self._client_tool_handlers[name] = fn
-            self.client_tools = sorted(self._client_tool_handlers)
+            self._hooks.set_named(name, fn)
+            self.client_tools = self._hooks.names
             return fn
 
         return register
 
     def on_action(self, fn: F) -> F:
         """Register a handler for widget actions with ``handler: "client"``: ``fn(action, item)``."""
-        self._action_handlers.append(fn)
+        self._hooks.add(p.HOOK_ACTION, fn)
         return fn
 
     def on_effect(self, fn: F) -> F:
         """Register a handler for ``client_effect`` events: ``fn(name, data)``."""
-        self._effect_handlers.append(fn)
+        self._hooks.add(p.HOOK_EFFECT, fn)
         return fn
 
     def _set_handler(self, hook: str, fn: F) -> F:
-        if not callable(fn):
-            raise TypeError(f"Expected a function to handle {hook!r}, got {type(fn).__name__}.")
-        self._hook_handlers[hook] = fn
-        self.set_trait("handlers", [h for h in p.HANDLER_HOOKS if h in self._hook_handlers])
+        self._hooks.set(hook, fn)
+        self.set_trait("handlers", [h for h in p.HANDLER_HOOKS if self._hooks.has(h)])
         return fn
 
     def entity_search(self, fn: F) -> F:
@@ -406,75 +337,6 @@ class ChatKitWidget(anywidget.AnyWidget):
         return self._set_handler(p.HOOK_COMMAND_SELECT, fn)
 
     async def _dispatch_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
-        if hook in p.HANDLER_HOOKS:
-            return await self._dispatch_handler_hook(hook, payload)
-        if hook == p.HOOK_CLIENT_TOOL:
-            name = str(payload.get("name"))
-            handler = self._client_tool_handlers.get(name)
-            if handler is None:
-                known = ", ".join(sorted(self._client_tool_handlers)) or "none"
-                raise LookupError(
-                    f"No Python handler for client tool {name!r} (registered: {known}). "
-                    f"Add one with @widget.client_tool({name!r})."
-                )
-            result = await call_handler(handler, dict(payload.get("params") or {}))
-            if not isinstance(result, Mapping):
-                raise TypeError(
-                    f"Client tool {name!r} must return a dict, not {type(result).__name__}."
-                )
-            return dict(result)
-        if hook == p.HOOK_ACTION:
-            if not self._action_handlers:
-                raise LookupError(
-                    "A widget action with handler 'client' arrived but no Python handler is "
-                    "registered; add one with @widget.on_action."
-                )
-            for handler in self._action_handlers:
-                await call_handler(handler, payload.get("action"), payload.get("item"))
-            return None
-        if hook == p.HOOK_EFFECT:
-            self.events.append({"kind": "effect", **payload})
-            for handler in self._effect_handlers:
-                await call_handler(handler, payload.get("name"), payload.get("data"))
-            return None
-        if hook == p.HOOK_LOG:
-            self.events.append({"kind": "log", **payload})
-            return None
-        if hook == p.HOOK_CLIENT_SECRET:
-            if self._secret_provider is None:
-                raise LookupError("This widget is not connected to a hosted ChatKit workflow.")
-            return await call_handler(self._secret_provider, payload.get("current"))
-        raise LookupError(f"Unknown hook {hook!r}; expected one of {', '.join(p.HOOKS)}.")
-
-    async def _dispatch_handler_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
-        handler = self._hook_handlers.get(hook)
-        decorator = _DECORATORS[hook]
-        if handler is None:
-            raise LookupError(
-                f"The chat asked for {hook!r} but no Python handler is registered; "
-                f"add one with @widget.{decorator}."
-            )
-        name = repr(getattr(handler, "__qualname__", handler))
-        if hook == p.HOOK_ENTITY_SEARCH:
-            value = await call_handler(handler, str(payload.get("query") or ""))
-            return _hooks.entity_list(value, name)
-        if hook == p.HOOK_COMMAND_SEARCH:
-            value = await call_handler(handler, str(payload.get("query") or ""))
-            return _hooks.command_list(value, name)
-        if hook == p.HOOK_COMMAND_SELECT:
-            value = await call_handler(handler, dict(payload.get("command") or {}))
-            return _hooks.command_selection(value, name)
-        entity = dict(payload.get("entity") or {})
-        if hook == p.HOOK_ENTITY_PREVIEW:
-            return _hooks.preview(await call_handler(handler, entity), name)
-        await call_handler(handler, entity)  # HOOK_ENTITY_CLICK: only the effect matters
-        return None
-
-
-_DECORATORS: dict[str, str] = {
-    p.HOOK_ENTITY_SEARCH: "entity_search",
-    p.HOOK_ENTITY_CLICK: "on_entity_click",
-    p.HOOK_ENTITY_PREVIEW: "entity_preview",
-    p.HOOK_COMMAND_SEARCH: "command_search",
-    p.HOOK_COMMAND_SELECT: "on_command",
-}
+        if hook in (p.HOOK_EFFECT, p.HOOK_LOG):
+            self.events.append({"kind": hook, **payload})
+        return await self._hooks.dispatch(hook, payload)

@@ -1,4 +1,8 @@
-"""Shapes that Python handlers return to ChatKit's front-end hooks, checked before they travel.
+"""The front-end hooks Python answers: a dispatch table and the shapes handlers must return.
+
+``DISPATCH`` maps each hook the front end may ``call`` to where its handlers live (one, many, one
+per client tool name, or none), how the payload becomes the handler's arguments, and how the
+result is checked. ``HookRegistry`` holds one widget's handlers and dispatches by that table.
 
 ChatKit (``@openai/chatkit``'s ``Entity``, ``Command``, ``CommandSelection`` and
 ``onRequestPreview``) silently ignores or breaks on a wrong shape in the page, where a notebook
@@ -8,8 +12,12 @@ what was wrong and what to return instead.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from chatkit_jupyter.bridge import _protocol as p
+from chatkit_jupyter.bridge import call_handler
 
 ENTITY_KEYS: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -162,3 +170,163 @@ def preview(value: Any, handler: str) -> dict[str, Any]:
             "Widget Studio or chatkit.widgets), or {'preview': None} for no preview."
         )
     return {"preview": dict(value)}
+
+
+def tool_output(value: Any, name: str) -> dict[str, Any]:
+    """What a client tool handler returned: ChatKit wants the tool's output as a dict."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"Client tool {name!r} must return a dict, not {type(value).__name__}.")
+    return dict(value)
+
+
+def _as_is(value: Any, _handler: str) -> Any:
+    return value
+
+
+def _query(payload: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (str(payload.get("query") or ""),)
+
+
+def _entity(payload: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (dict(payload.get("entity") or {}),)
+
+
+# -- the dispatch table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hook:
+    """How one front-end hook reaches Python."""
+
+    slot: Literal["one", "many", "named", "none"]
+    """``one``: a single handler (a later one replaces it); ``many``: every handler, in order;
+    ``named``: one handler per client tool name; ``none``: nothing to call."""
+    decorator: str = ""
+    """The widget method that registers a handler, named in errors."""
+    args: Callable[[Mapping[str, Any]], tuple[Any, ...]] = lambda payload: ()
+    """The handler's arguments, taken from the ``call`` payload."""
+    check: Callable[[Any, str], Any] | None = None
+    """Checks a handler's result (given the handler's name) and returns what travels back;
+    ``None``: the result is dropped and the front end gets ``null``."""
+    missing: str | None = None
+    """The error when no handler is registered; ``None``: having none is fine."""
+
+
+_NO_HANDLER: Final = (
+    "The chat asked for {hook!r} but no Python handler is registered; "
+    "add one with @widget.{decorator}."
+)
+
+DISPATCH: Final[Mapping[str, Hook]] = {
+    p.HOOK_CLIENT_TOOL: Hook(
+        "named",
+        "client_tool",
+        args=lambda payload: (dict(payload.get("params") or {}),),
+        check=tool_output,
+        missing=(
+            "No Python handler for client tool {name!r} (registered: {known}). "
+            "Add one with @widget.client_tool({name!r})."
+        ),
+    ),
+    p.HOOK_ACTION: Hook(
+        "many",
+        "on_action",
+        args=lambda payload: (payload.get("action"), payload.get("item")),
+        missing=(
+            "A widget action with handler 'client' arrived but no Python handler is "
+            "registered; add one with @widget.on_action."
+        ),
+    ),
+    p.HOOK_EFFECT: Hook(
+        "many", "on_effect", args=lambda payload: (payload.get("name"), payload.get("data"))
+    ),
+    p.HOOK_LOG: Hook("none"),
+    p.HOOK_CLIENT_SECRET: Hook(
+        "one",
+        "for_workflow",
+        args=lambda payload: (payload.get("current"),),
+        check=_as_is,
+        missing="This widget is not connected to a hosted ChatKit workflow.",
+    ),
+    p.HOOK_ENTITY_SEARCH: Hook(
+        "one", "entity_search", args=_query, check=entity_list, missing=_NO_HANDLER
+    ),
+    p.HOOK_ENTITY_CLICK: Hook("one", "on_entity_click", args=_entity, missing=_NO_HANDLER),
+    p.HOOK_ENTITY_PREVIEW: Hook(
+        "one", "entity_preview", args=_entity, check=preview, missing=_NO_HANDLER
+    ),
+    p.HOOK_COMMAND_SEARCH: Hook(
+        "one", "command_search", args=_query, check=command_list, missing=_NO_HANDLER
+    ),
+    p.HOOK_COMMAND_SELECT: Hook(
+        "one",
+        "on_command",
+        args=lambda payload: (dict(payload.get("command") or {}),),
+        check=command_selection,
+        missing=_NO_HANDLER,
+    ),
+}
+"""Every hook the front end may call (``bridge`` protocol's ``HOOKS``), and how it is served."""
+
+
+class HookRegistry:
+    """One widget's hook handlers, dispatched by ``DISPATCH``."""
+
+    def __init__(self) -> None:
+        self._one: dict[str, Callable[..., Any]] = {}
+        self._many: dict[str, list[Callable[..., Any]]] = {}
+        self._named: dict[str, Callable[..., Any]] = {}
+
+    def set(self, hook: str, fn: Callable[..., Any]) -> None:
+        """Make ``fn`` the handler of a ``one`` hook, replacing an earlier one."""
+        if not callable(fn):
+            raise TypeError(f"Expected a function to handle {hook!r}, got {type(fn).__name__}.")
+        self._one[hook] = fn
+
+    def add(self, hook: str, fn: Callable[..., Any]) -> None:
+        """Add ``fn`` to the handlers of a ``many`` hook."""
+        self._many.setdefault(hook, []).append(fn)
+
+    def set_named(self, name: str, fn: Callable[..., Any]) -> None:
+        """Make ``fn`` the handler of client tool ``name``."""
+        self._named[name] = fn
+
+    def has(self, hook: str) -> bool:
+        """Whether a ``one`` hook has a handler."""
+        return hook in self._one
+
+    @property
+    def names(self) -> list[str]:
+        """The client tools with a handler, sorted."""
+        return sorted(self._named)
+
+    async def dispatch(self, hook: str, payload: Mapping[str, Any]) -> Any:
+        """Run the handler(s) of ``hook`` and return the checked result."""
+        spec = DISPATCH.get(hook)
+        if spec is None:
+            raise LookupError(f"Unknown hook {hook!r}; expected one of {', '.join(p.HOOKS)}.")
+        if spec.slot == "none":
+            return None
+        args = spec.args(payload)
+        if spec.slot == "many":
+            handlers = self._many.get(hook, [])
+            if not handlers and spec.missing is not None:
+                raise LookupError(spec.missing)
+            for fn in handlers:
+                await call_handler(fn, *args)
+            return None
+        if spec.slot == "named":
+            name = str(payload.get("name"))
+            handler = self._named.get(name)
+            label = name
+        else:
+            handler = self._one.get(hook)
+            label = repr(getattr(handler, "__qualname__", handler))
+        if handler is None:
+            message = spec.missing or f"No handler for {hook!r}."
+            known = ", ".join(self.names) or "none"
+            raise LookupError(
+                message.format(hook=hook, decorator=spec.decorator, name=label, known=known)
+            )
+        value = await call_handler(handler, *args)
+        return None if spec.check is None else spec.check(value, label)
