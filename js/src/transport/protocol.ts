@@ -56,7 +56,8 @@ export const HANDLER_HOOKS = [
 ] as const;
 
 export const API_URL = "https://chatkit-jupyter.invalid/chatkit";
-export const UPLOAD_URL = `${API_URL}/upload`;
+// biome-ignore lint/style/useTemplate: tests/test_protocol.py reads this line in this form
+export const UPLOAD_URL = API_URL + "/upload";
 
 // ---------------------------------------------------------------- front end -> kernel
 
