@@ -436,7 +436,8 @@ function imageFallback(alt: string, className: string): HTMLElement {
 }
 
 function swapForFallback(img: HTMLImageElement, alt: string): void {
-  if (!img.isConnected) return;
+  // The error can come before the widget is in the document; swap wherever the image sits.
+  if (!img.parentNode) return;
   const box = imageFallback(alt, "ckw-image--failed");
   box.style.cssText = img.style.cssText;
   for (const cls of ["ckw-image--frame", "ckw-flush"]) if (img.classList.contains(cls)) box.classList.add(cls);

@@ -267,6 +267,14 @@ describe("Image", () => {
     expect(box.getAttribute("data-ckw-type")).toBe("Image");
   });
 
+  it("falls back also when the load fails before the widget is in the document", () => {
+    const el = renderWidget(basic({ type: "Image", src, alt: "Early" }) as WidgetRoot, host());
+    at(el, "/0").dispatchEvent(new Event("error"));
+    document.body.append(el);
+    expect(el.querySelector("img")).toBeNull();
+    expect(at(el, "/0").textContent).toBe("Early");
+  });
+
   it("shows the alt text as text, never as markup", () => {
     const el = mount(basic({ type: "Image", src, alt: "<img src=x onerror=alert(1)>" }));
     at(el, "/0").dispatchEvent(new Event("error"));
