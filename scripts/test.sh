@@ -17,6 +17,8 @@ echo "== mypy"
 .venv/bin/mypy
 echo "== tsc"
 (cd js && npx tsc --noEmit -p .)
+echo "== biome"
+(cd js && npx biome ci src tests)
 echo "== vitest"
 (cd js && npx vitest run)
 echo "== pytest (unit, server, notebooks, browser)"

@@ -29,7 +29,10 @@ def _ts_constants() -> dict[str, str]:
     source = _ts_source()
     found = dict(re.findall(r'export const (\w+) = "([^"]*)";', source))
     api = found["API_URL"]
-    found["UPLOAD_URL"] = api + re.search(r'UPLOAD_URL = API_URL \+ "([^"]*)"', source).group(1)  # type: ignore[union-attr]
+    # `API_URL + "/upload"` or `${API_URL}/upload`, whichever the formatter prefers.
+    suffix = re.search(r'UPLOAD_URL = (?:API_URL \+ "([^"]*)"|`\$\{API_URL\}([^`]*)`)', source)
+    assert suffix, f"UPLOAD_URL is not built from API_URL in {PROTOCOL_TS}"
+    found["UPLOAD_URL"] = api + (suffix.group(1) or suffix.group(2))
     return found
 
 

@@ -3,12 +3,12 @@
 // class names only from fixed lists. A node that cannot be rendered becomes a small placeholder
 // naming its type; nothing here throws on bad input.
 import { h } from "../render/dom";
-import { oneOf, safeUrl } from "../render/safe";
 import { setMarkdown } from "../render/markdown";
-import { bindAction, boundAction, fireAction, FIELD_ATTR, FORM_ATTR, fieldValue, sameForm, type LoadingTarget } from "./actions";
+import { oneOf, safeUrl } from "../render/safe";
+import { bindAction, boundAction, FIELD_ATTR, FORM_ATTR, fieldValue, fireAction, type LoadingTarget, sameForm } from "./actions";
 import { renderChart } from "./chart";
 import { createIcon } from "./icons";
-import { dimension, radius, resolveColor, spacing, spacingSides, type ColorRole } from "./tokens";
+import { type ColorRole, dimension, radius, resolveColor, spacing, spacingSides } from "./tokens";
 import type { AnyNode, ColorScheme } from "./types";
 
 export interface RenderContext {
@@ -54,7 +54,11 @@ function positiveInt(v: unknown, max = 1000): number | undefined {
 
 /** `"first_name"` / `"todo.title"` -> `"first name"` / `"todo title"`, for fallback labels. */
 function humanize(name: string): string {
-  return name.replace(/[._-]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").trim().toLowerCase();
+  return name
+    .replace(/[._-]+/g, " ")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .trim()
+    .toLowerCase();
 }
 
 function color(v: unknown, role: ColorRole, ctx: RenderContext): string | null {
@@ -63,8 +67,13 @@ function color(v: unknown, role: ColorRole, ctx: RenderContext): string | null {
 
 const ALIGN: Record<string, string> = { start: "flex-start", center: "center", end: "flex-end", baseline: "baseline", stretch: "stretch" };
 const JUSTIFY: Record<string, string> = {
-  start: "flex-start", center: "center", end: "flex-end", between: "space-between",
-  around: "space-around", evenly: "space-evenly", stretch: "stretch",
+  start: "flex-start",
+  center: "center",
+  end: "flex-end",
+  between: "space-between",
+  around: "space-around",
+  evenly: "space-evenly",
+  stretch: "stretch",
 };
 const TEXT_ALIGN = ["start", "center", "end"] as const;
 const WEIGHTS = ["normal", "medium", "semibold", "bold"] as const;
@@ -201,7 +210,7 @@ function scheduleAutoFocus(control: HTMLElement, select: boolean): void {
     if (!control.isConnected) return;
     const active = document.activeElement;
     const root = control.closest(".ckw-root");
-    if (active && active !== document.body && !(root && root.contains(active))) return;
+    if (active && active !== document.body && !root?.contains(active)) return;
     control.focus({ preventScroll: true });
     if (select && "select" in control) (control as HTMLInputElement).select();
   };
@@ -211,9 +220,11 @@ function scheduleAutoFocus(control: HTMLElement, select: boolean): void {
 
 // Form properties that code (ours, the host's, the browser's extensions') reads from a form.
 const FORM_PROPERTIES_IN_USE = new Set(
-  ("inert classList style children childNodes parentElement parentNode isConnected ownerDocument tagName " +
+  (
+    "inert classList style children childNodes parentElement parentNode isConnected ownerDocument tagName " +
     "localName nodeName nodeType namespaceURI attributes elements id className dataset hidden " +
-    "firstElementChild lastElementChild textContent innerHTML outerHTML length").split(" "),
+    "firstElementChild lastElementChild textContent innerHTML outerHTML length"
+  ).split(" "),
 );
 let formMethods: Set<string> | null = null;
 
@@ -787,7 +798,10 @@ const renderCard: Renderer = (n, ctx) => {
   card.append(body);
 
   const footer = h("div", "ckw-card__footer");
-  for (const [which, auto] of [["cancel", "container"], ["confirm", "container"]] as const) {
+  for (const [which, auto] of [
+    ["cancel", "container"],
+    ["confirm", "container"],
+  ] as const) {
     const spec = n[which];
     if (!isObj(spec)) continue;
     const submit = asForm && which === "confirm";
@@ -894,7 +908,8 @@ const renderListView: Renderer = (n, ctx) => {
       outer.setAttribute("data-ckw-expanded", "");
       more.remove();
       // The button is gone: put focus on the first item it revealed.
-      if (moveFocus) hidden[0]?.querySelector<HTMLElement>("[tabindex='0'], button, input, select, textarea")?.focus({ preventScroll: true });
+      if (moveFocus)
+        hidden[0]?.querySelector<HTMLElement>("[tabindex='0'], button, input, select, textarea")?.focus({ preventScroll: true });
     };
     more.addEventListener("click", () => expand(true));
     listExpanders.set(outer, () => expand(false));
@@ -958,7 +973,7 @@ export const SUPPORTED_TYPES: readonly string[] = Object.keys(RENDERERS);
 export function renderNode(node: unknown, ctx: RenderContext): Rendered {
   if (!isObj(node)) return placeholder(typeof node, "Invalid widget component");
   const type = typeof node.type === "string" ? node.type : "";
-  const renderer = Object.prototype.hasOwnProperty.call(RENDERERS, type) ? RENDERERS[type] : undefined;
+  const renderer = Object.hasOwn(RENDERERS, type) ? RENDERERS[type] : undefined;
   let out: Rendered;
   try {
     out = renderer ? renderer(node, ctx) : placeholder(type || "(no type)");
@@ -980,7 +995,9 @@ export function linkLabels(scope: Element): void {
   for (const label of Array.from(scope.querySelectorAll<HTMLLabelElement>("label.ckw-label[data-ckw-for-field]"))) {
     const name = label.getAttribute("data-ckw-for-field")!;
     const within = label.closest("form") ?? label.closest(".ckw-root") ?? scope;
-    const group = Array.from(within.querySelectorAll<HTMLElement>("[data-ckw-group]")).find((g) => g.getAttribute("data-ckw-group") === name);
+    const group = Array.from(within.querySelectorAll<HTMLElement>("[data-ckw-group]")).find(
+      (g) => g.getAttribute("data-ckw-group") === name,
+    );
     const field = Array.from(within.querySelectorAll<HTMLElement>(`[${FIELD_ATTR}]`)).find(
       (f) => f.getAttribute(FIELD_ATTR) === name && !(f instanceof HTMLInputElement && f.type === "radio"),
     );

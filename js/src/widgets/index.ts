@@ -8,11 +8,14 @@
 import "./widgets.css";
 import { h } from "../render/dom";
 import { setMarkdown } from "../render/markdown";
-import { ROOT_CLASS, hostOf, setHost, type WidgetHost } from "./actions";
+import { hostOf, ROOT_CLASS, setHost, type WidgetHost } from "./actions";
 import { linkLabels, listExpanders, markdownSource, renderNode } from "./components";
-import type { AnyNode, ColorScheme, WidgetRoot, WidgetComponent } from "./types";
+import type { AnyNode, ColorScheme, WidgetComponent, WidgetRoot } from "./types";
 
 export type { WidgetHost } from "./actions";
+export { SUPPORTED_TYPES } from "./components";
+export { CHATKIT_ICONS, createIcon } from "./icons";
+export { resolveColor } from "./tokens";
 export type {
   ActionConfig,
   AnyNode,
@@ -27,9 +30,6 @@ export type {
   WidgetIcon,
   WidgetRoot,
 } from "./types";
-export { SUPPORTED_TYPES } from "./components";
-export { CHATKIT_ICONS, createIcon } from "./icons";
-export { resolveColor } from "./tokens";
 
 /** The widget tree each rendered element shows now, with component updates and streamed text applied. */
 const trees = new WeakMap<HTMLElement, AnyNode>();
@@ -78,7 +78,11 @@ function findById(el: HTMLElement, id: string): HTMLElement | undefined {
 }
 
 /** Calls `fn` on the node with `id` in `tree` (depth first). */
-function withNode(tree: AnyNode, id: string, fn: (node: AnyNode, parent: unknown[] | AnyNode | null, key: number | string) => void): boolean {
+function withNode(
+  tree: AnyNode,
+  id: string,
+  fn: (node: AnyNode, parent: unknown[] | AnyNode | null, key: number | string) => void,
+): boolean {
   const visit = (node: unknown, parent: unknown[] | AnyNode | null, key: number | string): boolean => {
     if (typeof node !== "object" || node === null) return false;
     if (Array.isArray(node)) return node.some((child, i) => visit(child, node, i));
@@ -192,14 +196,11 @@ function preservingState(scope: HTMLElement, rerender: () => void): void {
   }
   const scrolls = new Map<string, [number, number]>();
   for (const node of [scope, ...Array.from(scope.querySelectorAll<HTMLElement>("[data-ckw-path]"))]) {
-    if (node.scrollTop || node.scrollLeft) scrolls.set(node === scope ? "" : (node.getAttribute("data-ckw-path") ?? ""), [node.scrollTop, node.scrollLeft]);
+    if (node.scrollTop || node.scrollLeft)
+      scrolls.set(node === scope ? "" : (node.getAttribute("data-ckw-path") ?? ""), [node.scrollTop, node.scrollLeft]);
   }
-  const expandedLists = new Set(
-    Array.from(scope.querySelectorAll(".ckw-listview[data-ckw-expanded]")).map((n) => pathOf(n)),
-  );
-  const openCards = new Set(
-    Array.from(scope.querySelectorAll(".ckw-card__toggle[aria-expanded=true]")).map((n) => pathOf(n)),
-  );
+  const expandedLists = new Set(Array.from(scope.querySelectorAll(".ckw-listview[data-ckw-expanded]")).map((n) => pathOf(n)));
+  const openCards = new Set(Array.from(scope.querySelectorAll(".ckw-card__toggle[aria-expanded=true]")).map((n) => pathOf(n)));
 
   rerender();
 
@@ -218,7 +219,10 @@ function preservingState(scope: HTMLElement, rerender: () => void): void {
     else c.value = old.value;
   }
   for (const [path, [top, left]] of scrolls) {
-    const node = path === "" ? scope : Array.from(scope.querySelectorAll<HTMLElement>("[data-ckw-path]")).find((n) => n.getAttribute("data-ckw-path") === path);
+    const node =
+      path === ""
+        ? scope
+        : Array.from(scope.querySelectorAll<HTMLElement>("[data-ckw-path]")).find((n) => n.getAttribute("data-ckw-path") === path);
     if (node) {
       node.scrollTop = top;
       node.scrollLeft = left;

@@ -31,8 +31,7 @@ export function spacingSides(v: unknown): SideValues | null {
   if (v === null || v === undefined) return null;
   if (typeof v === "object" && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
-    const pick = (side: string, axis: string): string | undefined =>
-      spacing(o[side] ?? o[axis]) ?? undefined;
+    const pick = (side: string, axis: string): string | undefined => spacing(o[side] ?? o[axis]) ?? undefined;
     return { top: pick("top", "y"), right: pick("right", "x"), bottom: pick("bottom", "y"), left: pick("left", "x") };
   }
   const all = spacing(v);
@@ -64,7 +63,19 @@ export function radius(v: unknown): string | null {
 /** Where a colour is used, which decides the meaning of semantic names like `secondary`. */
 export type ColorRole = "text" | "background" | "border" | "chart";
 
-const TEXT_TOKENS = new Set(["prose", "primary", "emphasis", "secondary", "tertiary", "success", "warning", "danger", "info", "discovery", "caution"]);
+const TEXT_TOKENS = new Set([
+  "prose",
+  "primary",
+  "emphasis",
+  "secondary",
+  "tertiary",
+  "success",
+  "warning",
+  "danger",
+  "info",
+  "discovery",
+  "caution",
+]);
 const SURFACE_TOKENS = new Set(["surface", "surface-secondary", "surface-tertiary", "surface-elevated", "surface-elevated-secondary"]);
 const BORDER_TOKENS = new Set(["default", "subtle", "strong"]);
 export const CHART_TOKENS = ["blue", "purple", "orange", "green", "red", "yellow", "pink"] as const;

@@ -5,8 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { renderWidget, SUPPORTED_TYPES, type ActionConfig, type WidgetRoot } from "../../src/widgets";
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { type ActionConfig, renderWidget, SUPPORTED_TYPES, type WidgetRoot } from "../../src/widgets";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const candidates = [
