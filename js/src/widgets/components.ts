@@ -469,7 +469,9 @@ const renderImage: Renderer = (n, ctx) => {
     i.loading = "lazy";
     i.decoding = "async";
     i.referrerPolicy = "no-referrer";
-    i.addEventListener("load", () => i.classList.remove("ckw-image--loading", "ckw-image--auto-width", "ckw-image--auto-height"), { once: true });
+    i.addEventListener("load", () => i.classList.remove("ckw-image--loading", "ckw-image--auto-width", "ckw-image--auto-height"), {
+      once: true,
+    });
     i.addEventListener("error", () => swapForFallback(i, alt), { once: true });
     i.src = src;
     img = i;

@@ -198,9 +198,7 @@ export function paletteColor(token: string, role: ColorRole, scheme: ColorScheme
 // (quotes, `;`, braces, backslashes, `:`, `!`) or function (`url()`, `image()`, `expression()`,
 // `attr()`, `element()`) rejects the whole value.
 
-const GRADIENTS = new Set(
-  ["linear", "radial", "conic"].flatMap((g) => [`${g}-gradient`, `repeating-${g}-gradient`]),
-);
+const GRADIENTS = new Set(["linear", "radial", "conic"].flatMap((g) => [`${g}-gradient`, `repeating-${g}-gradient`]));
 const GRADIENT_WORDS = new Set(
   (
     "to top bottom left right center at circle ellipse closest-side closest-corner farthest-side " +
@@ -210,7 +208,26 @@ const GRADIENT_WORDS = new Set(
 );
 const COLOR_FUNCTIONS = new Set(["rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch"]);
 const MATH = new Set(["calc", "min", "max", "clamp"]);
-const NUMBER_UNITS = new Set(["deg", "rad", "grad", "turn", "%", "px", "em", "rem", "vh", "vw", "vmin", "vmax", "ch", "ex", "pt", "cm", "mm", "in"]);
+const NUMBER_UNITS = new Set([
+  "deg",
+  "rad",
+  "grad",
+  "turn",
+  "%",
+  "px",
+  "em",
+  "rem",
+  "vh",
+  "vw",
+  "vmin",
+  "vmax",
+  "ch",
+  "ex",
+  "pt",
+  "cm",
+  "mm",
+  "in",
+]);
 const MAX_BACKGROUND = 2000;
 
 /** Index just past the `)` that closes the `(` at `open`, or -1. */
@@ -223,45 +240,43 @@ function closing(s: string, open: number): number {
   return -1;
 }
 
+// One token inside a gradient; the order of the alternatives matters (numbers before words,
+// function names before bare words).
+const GRADIENT_TOKEN =
+  /(?<space>\s+)|(?<punct>[,/])|(?<hash>#[0-9a-f]+)|(?<num>[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?(?<unit>%|[a-z]+)?)|(?<fn>-{0,2}[a-z_][a-z0-9_-]*)\(|(?<word>[a-z][a-z0-9-]*)/iy;
+
+/** A call inside a gradient (`rgb(...)`, `calc(...)`, `var(--x)`), as written if safe, else null. */
+function innerCall(name: string, call: string): string | null {
+  if (COLOR_FUNCTIONS.has(name)) return safeColor(call);
+  if (MATH.has(name)) return safeCssLength(call);
+  if (name === "var") return /^var\(\s*--[a-z0-9_-]+\s*\)$/i.test(call) ? call : null;
+  return null;
+}
+
 /** The inside of one gradient function, rebuilt, or null. */
 function gradientArgs(body: string, scheme: ColorScheme, literal: boolean): string | null {
   const out: string[] = [];
   let i = 0;
   while (i < body.length) {
-    const rest = body.slice(i);
-    let m: RegExpExecArray | null;
-    if ((m = /^[\s]+/.exec(rest))) {
-      out.push(" ");
-    } else if ((m = /^[,/]/.exec(rest))) {
-      out.push(m[0]);
-    } else if ((m = /^#[0-9a-f]+/i.exec(rest))) {
-      if (!safeColor(m[0])) return null;
-      out.push(m[0]);
-    } else if ((m = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?(%|[a-z]+)?/i.exec(rest))) {
-      if (m[1] !== undefined && !NUMBER_UNITS.has(m[1].toLowerCase())) return null;
-      out.push(m[0]);
-    } else if ((m = /^(-{0,2}[a-z_][a-z0-9_-]*)\(/i.exec(rest))) {
-      const end = closing(body, i + m[1]!.length);
-      if (end < 0) return null;
-      const call = body.slice(i, end);
-      const name = m[1]!.toLowerCase();
-      let safe: string | null = null;
-      if (COLOR_FUNCTIONS.has(name)) safe = safeColor(call);
-      else if (MATH.has(name)) safe = safeCssLength(call);
-      else if (name === "var") safe = /^var\(\s*--[a-z0-9_-]+\s*\)$/i.test(call) ? call : null;
-      if (safe === null) return null;
-      out.push(safe);
-      i = end;
-      continue;
-    } else if ((m = /^[a-z][a-z0-9-]*/i.exec(rest))) {
-      const word = m[0].toLowerCase();
-      const resolved = GRADIENT_WORDS.has(word) ? word : resolve(m[0], "background", scheme, literal);
-      if (resolved === null) return null;
-      out.push(resolved);
-    } else {
-      return null;
+    GRADIENT_TOKEN.lastIndex = i;
+    const m = GRADIENT_TOKEN.exec(body);
+    if (!m?.groups) return null;
+    const g = m.groups;
+    let next = i + m[0].length;
+    let piece: string | null = m[0];
+    if (g.space) piece = " ";
+    else if (g.hash) piece = safeColor(g.hash);
+    else if (g.num) piece = g.unit === undefined || NUMBER_UNITS.has(g.unit.toLowerCase()) ? g.num : null;
+    else if (g.fn) {
+      next = closing(body, i + g.fn.length);
+      piece = next < 0 ? null : innerCall(g.fn.toLowerCase(), body.slice(i, next));
+    } else if (g.word) {
+      const word = g.word.toLowerCase();
+      piece = GRADIENT_WORDS.has(word) ? word : resolve(g.word, "background", scheme, literal);
     }
-    i += m[0].length;
+    if (piece === null) return null;
+    out.push(piece);
+    i = next;
   }
   return out.join("").trim();
 }

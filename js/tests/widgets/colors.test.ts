@@ -5,17 +5,17 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { renderWidget, setWidgetColorScheme, type WidgetHost, type WidgetRoot } from "../../src/widgets";
 import {
   AA,
-  DARK_PALETTE,
-  PALETTE,
-  SCHEME_REFERENCE,
   contrastRatio,
+  DARK_PALETTE,
   luminance,
+  PALETTE,
   resolveColor,
+  SCHEME_REFERENCE,
   safeGradient,
 } from "../../src/widgets/tokens";
-import { renderWidget, setWidgetColorScheme, type WidgetHost, type WidgetRoot } from "../../src/widgets";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CSS = readFileSync(path.join(here, "../../src/widgets/widgets.css"), "utf8");
@@ -93,12 +93,24 @@ describe("{light, dark} colours", () => {
 describe("gradients in background", () => {
   it.each([
     ["linear-gradient(135deg, #667eea 0%, #764ba2 100%)", "linear-gradient(135deg, #667eea 0%, #764ba2 100%)"],
-    ["radial-gradient(circle at top left, rgb(255 0 0 / 0.5), transparent 70%)", "radial-gradient(circle at top left, rgb(255 0 0 / 0.5), transparent 70%)"],
+    [
+      "radial-gradient(circle at top left, rgb(255 0 0 / 0.5), transparent 70%)",
+      "radial-gradient(circle at top left, rgb(255 0 0 / 0.5), transparent 70%)",
+    ],
     ["conic-gradient(from 90deg at 50% 50%, red, blue)", "conic-gradient(from 90deg at 50% 50%, red, blue)"],
-    ["Linear-Gradient(to right in oklch, oklch(70% 0.1 200), surface-secondary)", "linear-gradient(to right in oklch, oklch(70% 0.1 200), var(--ckw-surface-secondary))"],
-    ["repeating-linear-gradient(45deg, blue-100 0 10px, blue-200 10px 20px)", "repeating-linear-gradient(45deg, #dbeafe 0 10px, #bfdbfe 10px 20px)"],
+    [
+      "Linear-Gradient(to right in oklch, oklch(70% 0.1 200), surface-secondary)",
+      "linear-gradient(to right in oklch, oklch(70% 0.1 200), var(--ckw-surface-secondary))",
+    ],
+    [
+      "repeating-linear-gradient(45deg, blue-100 0 10px, blue-200 10px 20px)",
+      "repeating-linear-gradient(45deg, #dbeafe 0 10px, #bfdbfe 10px 20px)",
+    ],
     ["linear-gradient(90deg, red calc(50% - 10px), blue)", "linear-gradient(90deg, red calc(50% - 10px), blue)"],
-    ["linear-gradient(red, blue), radial-gradient(white, alpha-10)", "linear-gradient(red, blue), radial-gradient(white, rgb(var(--ckw-alpha-rgb) / 0.1))"],
+    [
+      "linear-gradient(red, blue), radial-gradient(white, alpha-10)",
+      "linear-gradient(red, blue), radial-gradient(white, rgb(var(--ckw-alpha-rgb) / 0.1))",
+    ],
     ["linear-gradient(red, blue), #ffffff", "linear-gradient(red, blue), #ffffff"],
   ])("accepts %s", (input, expected) => {
     expect(resolveColor(input, "background", "light")).toBe(expected);
@@ -144,7 +156,14 @@ describe("gradients in background", () => {
 
   it("paints a Box, a Card and an Image", () => {
     const g = "linear-gradient(135deg, #667eea 0%, #764ba2 100%)";
-    const el = mount({ type: "Card", background: g, children: [{ type: "Box", background: g, children: [] }, { type: "Image", src: "https://example.com/a.png", alt: "a", background: g }] });
+    const el = mount({
+      type: "Card",
+      background: g,
+      children: [
+        { type: "Box", background: g, children: [] },
+        { type: "Image", src: "https://example.com/a.png", alt: "a", background: g },
+      ],
+    });
     for (const node of [el.querySelector<HTMLElement>(".ckw-card")!, at(el, "/0"), at(el, "/1")]) {
       expect(node.getAttribute("style")).toContain("linear-gradient(135deg, #667eea 0%, #764ba2 100%)");
     }
@@ -166,7 +185,19 @@ describe("palette contrast", () => {
   it("keeps every semantic text token readable on the surface in both schemes", () => {
     for (const scheme of ["light", "dark"] as const) {
       const vars = schemeVars(scheme);
-      for (const token of ["prose", "primary", "emphasis", "secondary", "tertiary", "success", "warning", "danger", "info", "discovery", "caution"]) {
+      for (const token of [
+        "prose",
+        "primary",
+        "emphasis",
+        "secondary",
+        "tertiary",
+        "success",
+        "warning",
+        "danger",
+        "info",
+        "discovery",
+        "caution",
+      ]) {
         const ratio = contrastRatio(vars[`--ckw-text-${token}`]!, vars["--ckw-surface"]!);
         // Tertiary is for de-emphasised text; ChatKit's own tertiary sits near 3:1 too.
         expect(ratio, `${token} in ${scheme}: ${ratio.toFixed(2)}`).toBeGreaterThanOrEqual(token === "tertiary" ? 3 : AA);
@@ -206,7 +237,16 @@ describe("palette contrast", () => {
   it("keeps tinted panels with dark text, and dark panels with light text, readable in both schemes", () => {
     const hues = new Set(Array.from(PALETTE.keys(), (k) => k.replace(/-\d+$/, "")));
     for (const hue of hues) {
-      const pairs = [["50", "900"], ["100", "800"], ["100", "900"], ["50", "700"], ["900", "50"], ["800", "100"], ["950", "200"], ["700", "50"]];
+      const pairs = [
+        ["50", "900"],
+        ["100", "800"],
+        ["100", "900"],
+        ["50", "700"],
+        ["900", "50"],
+        ["800", "100"],
+        ["950", "200"],
+        ["700", "50"],
+      ];
       for (const [bg, fg] of pairs) {
         for (const scheme of ["light", "dark"] as const) {
           const b = resolveColor(`${hue}-${bg}`, "background", scheme)!;
@@ -224,11 +264,13 @@ describe("Image", () => {
   const src = "https://example.com/photo.png";
 
   it("is a placeholder box of the declared size until it loads", () => {
-    const el = mount(basic(
-      { type: "Image", src, alt: "Sized", size: 120 },
-      { type: "Image", src, alt: "Wide", width: 320, aspectRatio: "16 / 9" },
-      { type: "Image", src, alt: "Free" },
-    ));
+    const el = mount(
+      basic(
+        { type: "Image", src, alt: "Sized", size: 120 },
+        { type: "Image", src, alt: "Wide", width: 320, aspectRatio: "16 / 9" },
+        { type: "Image", src, alt: "Free" },
+      ),
+    );
     const sized = at(el, "/0") as HTMLImageElement;
     expect(sized.tagName).toBe("IMG");
     expect(sized.classList.contains("ckw-image--loading")).toBe(true);
