@@ -56,8 +56,7 @@ export const HANDLER_HOOKS = [
 ] as const;
 
 export const API_URL = "https://chatkit-jupyter.invalid/chatkit";
-// biome-ignore lint/style/useTemplate: tests/test_protocol.py reads this line in this form
-export const UPLOAD_URL = API_URL + "/upload";
+export const UPLOAD_URL = `${API_URL}/upload`;
 
 // ---------------------------------------------------------------- front end -> kernel
 
