@@ -28,6 +28,8 @@ from chatkit.types import (
     UserMessageItem,
 )
 
+from chatkit_jupyter.bridge import _protocol as p
+
 
 class FakeComm:
     """Stands in for the kernel's comm, as anywidget's ``MockComm`` does: records every message
@@ -139,6 +141,64 @@ def fake_comm(comms: list[FakeComm]) -> Callable[[], FakeComm]:
     return lambda: comms[-1]
 
 
+class Client:
+    """Plays the front end's part of the protocol against one widget."""
+
+    def __init__(self, widget: Any, comm: FakeComm | None = None, view: str = "v1") -> None:
+        self.widget = widget
+        self.comm: FakeComm = widget.comm if comm is None else comm
+        self.view = view
+        self.n = 0
+
+    def request(self, body: bytes | str, url: str | None = None) -> str:
+        self.n += 1
+        rid = f"{self.view}:{self.n}"
+        data = body.encode() if isinstance(body, str) else body
+        self.comm.receive(
+            {"kind": p.REQUEST, "id": rid, "view": self.view, "url": url or p.API_URL}, [data]
+        )
+        return rid
+
+    def cancel(self, rid: str) -> None:
+        self.comm.receive({"kind": p.CANCEL, "id": rid}, [])
+
+    def messages(self, rid: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+        return [(c, b) for c, b in self.comm.custom() if c.get("id") == rid]
+
+    def body(self, rid: str) -> tuple[dict[str, Any], bytes]:
+        """Reassemble a response as the JS bridge does, checking numbering."""
+        msgs = self.messages(rid)
+        assert msgs, f"no answer for {rid}"
+        first, buffers = msgs[0]
+        if first["kind"] == p.RESPONSE:
+            return first, buffers[0]
+        if first["kind"] == p.ERROR:
+            return first, b""
+        assert first["kind"] == p.HEAD
+        data = b""
+        seq = 0
+        end = None
+        for content, bufs in msgs[1:]:
+            if content["kind"] == p.CHUNK:
+                assert content["seq"] == seq
+                seq += 1
+                data += bufs[0]
+            elif content["kind"] == p.END:
+                end = content
+        assert end is not None, "stream never ended"
+        assert end["total"] == seq
+        return first, data
+
+    async def text(self, body: str) -> tuple[str, list[dict[str, Any]]]:
+        """Send a ChatKit request, wait for its answer; the assistant's text and the events."""
+        rid = self.request(body)
+        await self.widget.wait_idle()
+        head, data = self.body(rid)
+        assert head.get("status") == 200, head
+        events = sse_events(data)
+        return text_of(events), events
+
+
 class ScriptedServer(ChatKitServer[Any]):
     """A ChatKitServer whose reply is a scripted list of text deltas.
 
@@ -245,8 +305,6 @@ _call_ids = itertools.count()
 
 async def call(widget: Any, hook: str, payload: Any) -> dict[str, Any]:
     """Send one ``call`` over the widget's comm as the front end would; the kernel's ``result``."""
-    from chatkit_jupyter.bridge import _protocol as p
-
     rid = f"v1:call{next(_call_ids)}"
     widget.comm.receive({"kind": p.CALL, "id": rid, "hook": hook, "payload": payload})
     await widget.wait_idle()

@@ -14,54 +14,7 @@ from chatkit_jupyter import ChatKitWidget
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
 
-from .conftest import FakeComm, ScriptedServer, call, sse_events, user_message
-
-
-class Client:
-    """Plays the front end's part of the protocol against one widget."""
-
-    def __init__(self, widget: ChatKitWidget, comm: FakeComm, view: str = "v1") -> None:
-        self.widget = widget
-        self.comm = comm
-        self.view = view
-        self.n = 0
-
-    def request(self, body: bytes | str, url: str = p.API_URL) -> str:
-        self.n += 1
-        rid = f"{self.view}:{self.n}"
-        data = body.encode() if isinstance(body, str) else body
-        self.comm.receive({"kind": p.REQUEST, "id": rid, "view": self.view, "url": url}, [data])
-        return rid
-
-    def cancel(self, rid: str) -> None:
-        self.comm.receive({"kind": p.CANCEL, "id": rid}, [])
-
-    def messages(self, rid: str) -> list[tuple[dict[str, Any], list[bytes]]]:
-        return [(c, b) for c, b in self.comm.custom() if c.get("id") == rid]
-
-    def body(self, rid: str) -> tuple[dict[str, Any], bytes]:
-        """Reassemble a response as the JS bridge does, checking numbering."""
-        msgs = self.messages(rid)
-        assert msgs, f"no answer for {rid}"
-        first, buffers = msgs[0]
-        if first["kind"] == p.RESPONSE:
-            return first, buffers[0]
-        if first["kind"] == p.ERROR:
-            return first, b""
-        assert first["kind"] == p.HEAD
-        data = b""
-        seq = 0
-        end = None
-        for content, bufs in msgs[1:]:
-            if content["kind"] == p.CHUNK:
-                assert content["seq"] == seq
-                seq += 1
-                data += bufs[0]
-            elif content["kind"] == p.END:
-                end = content
-        assert end is not None, "stream never ended"
-        assert end["total"] == seq
-        return first, data
+from .conftest import Client, ScriptedServer, call, sse_events, user_message
 
 
 @pytest.fixture
