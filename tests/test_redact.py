@@ -80,7 +80,10 @@ def test_a_whole_value_starting_like_a_key_is_a_secret_however_short(prefix: str
 
 
 def test_only_the_first_4096_bytes_of_bytes_are_read() -> None:
-    assert looks_like_secret_value(b"x" * 4000 + b" hf_" + b"e" * 20)
+    # A Hugging Face token needs 20 characters after "hf_": all of them within 4096 bytes ...
+    assert looks_like_secret_value(b"x" * 4052 + b" hf_" + b"e" * 20 + b"e" * 10)
+    # ... or one of them beyond, where nothing is read.
+    assert not looks_like_secret_value(b"x" * 4073 + b" hf_" + b"e" * 19 + b"e" * 10)
     assert not looks_like_secret_value(b"x" * 4096 + b" hf_" + b"e" * 20)
     assert looks_like_secret_value(bytearray(b"sk-bytearray-key"))
     assert not looks_like_secret_value(b"\xff\xfe plain")
@@ -131,6 +134,9 @@ def test_only_strings_and_bytes_are_values_that_look_like_secrets(value: object)
         "apiKey",
         "APIKey",
         "HTTPToken",
+        # an acronym before a word is a word of its own
+        "JWTHeader",
+        "DSNString",
         "x2Token",
         "data-key",
         "Authorization",
@@ -154,6 +160,7 @@ def test_secret_names(name: str) -> None:
         "keyword",
         "keyboard",
         "monkeybars",
+        "AUTHORName",
         "cookiecutter",
         "dsnx",
         "jwtish",
@@ -213,6 +220,21 @@ def test_scrub_cut_of_a_huge_text_scrubs_the_kept_ends() -> None:
     edge = "x" * (2 * (limit + 512)) + " " + key
     assert scrub_cut(edge, limit) == _cut(scrub(edge), limit)
     assert scrub_cut(edge[:-1], limit) == _cut(scrub(edge[:-1]), limit)
+
+
+def test_scrub_cut_of_a_huge_text_keeps_exactly_limit_characters() -> None:
+    for limit in (200, 201, 5):
+        shown = scrub_cut("q" * 100_000, limit)
+        assert len(shown) == limit
+        assert shown.count("...") == 1
+
+
+def test_a_secret_field_whose_value_is_longer_than_the_kept_end_is_masked() -> None:
+    # The field's name is far outside the 99 characters kept at the end; its value is not.
+    text = "h" * 100_000 + " api_key='" + "v" * 450 + "' end"
+    shown = scrub_cut(text, 200)
+    assert "v" not in shown
+    assert shown.endswith(f"api_key={REDACTED} end")
 
 
 def test_scrub_cut_with_room_for_only_the_dots() -> None:
