@@ -106,6 +106,7 @@ describe("commands on the lite renderer", () => {
     // The items already on screen were kept, not redrawn, and the thread was not reopened.
     expect(log(m.el).querySelector("article")).toBe(before);
     expect(m.events.filter((e) => e.type === "chatkit.thread.change")).toHaveLength(changes);
+    expect(m.server.ofType("threads.get_by_id")).toHaveLength(1);
     const lists = m.server.ofType("items.list");
     expect(lists.at(-1)?.params).toMatchObject({ thread_id: "thr_1", after: "msg_2", order: "asc" });
   });

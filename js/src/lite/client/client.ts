@@ -615,11 +615,6 @@ export class ChatClient {
       if (!page.has_more || !page.after) break;
       after = page.after;
     }
-    // The title may have changed too (e.g. a thread created from Python).
-    const thread = await this.request<Thread>("threads.get_by_id", { thread_id: threadId });
-    if (token !== this.loadToken || this.threadId !== threadId) return;
-    this.setThread(thread);
-    this.emit("threadUpdate", { thread: this.thread });
   }
 
   /** Resolves at the next `name` event that `test` accepts. */
