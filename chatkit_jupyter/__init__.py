@@ -11,7 +11,7 @@ import time), so they load on first use: a notebook that only shows widgets neve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .bridge import CommandError, RequestError, RequestRecord
@@ -19,6 +19,8 @@ from .store import AttachmentError, FileAttachmentStore, SQLiteStore, StoreError
 from .widget import ChatKitWidget, HandlerResultError
 
 if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
     from .notebook import notebook_tools
     from .server import NotebookServer
 
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # Loaded on first use: both import the agents SDK.
     if name == "NotebookServer":
         from .server import NotebookServer
@@ -59,14 +61,14 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def load_ipython_extension(ipython: InteractiveShell) -> None:
     """``%load_ext chatkit_jupyter``: register ``%chatkit``."""
     from ._magic import load
 
     load(ipython)
 
 
-def unload_ipython_extension(ipython: Any) -> None:
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """``%unload_ext chatkit_jupyter``: remove ``%chatkit``."""
     from ._magic import unload
 

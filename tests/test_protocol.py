@@ -125,7 +125,7 @@ async def test_every_kernel_message_has_its_documented_fields(
         return {"fine": True}
 
     def send(content: dict[str, Any], body: bytes = b"") -> None:
-        widget._handle_custom_msg(content, [body])
+        widget.comm.receive(content, [body])
 
     base = {"kind": p.REQUEST, "view": "v1", "url": p.API_URL}
     send({**base, "id": "v1:stream"}, user_message("hi").encode())
@@ -155,21 +155,19 @@ async def test_a_gap_in_upload_pieces_fails_the_upload(fake_comm: Any, tmp_path:
     comm = fake_comm()
     create = {"type": "attachments.create",
               "params": {"name": "a.bin", "size": 6, "mime_type": "application/octet-stream"}}  # fmt: skip
-    widget._handle_custom_msg(
+    widget.comm.receive(
         {"kind": p.REQUEST, "id": "v1:c", "view": "v1", "url": p.API_URL},
         [json.dumps(create).encode()],
     )
     await widget.wait_idle()
     attachment_id = json.loads(comm.custom()[-1][1][0])["id"]
     rid = "v1:u"
-    widget._handle_custom_msg(
+    widget.comm.receive(
         {"kind": p.REQUEST, "id": rid, "view": "v1", "chunked": True,
          "url": f"{p.UPLOAD_URL}/{attachment_id}"}, [b""],
     )  # fmt: skip
-    widget._handle_custom_msg(
-        {"kind": p.UPLOAD_CHUNK, "id": rid, "seq": 0, "last": False}, [b"abc"]
-    )
-    widget._handle_custom_msg({"kind": p.UPLOAD_CHUNK, "id": rid, "seq": 2, "last": True}, [b"def"])
+    widget.comm.receive({"kind": p.UPLOAD_CHUNK, "id": rid, "seq": 0, "last": False}, [b"abc"])
+    widget.comm.receive({"kind": p.UPLOAD_CHUNK, "id": rid, "seq": 2, "last": True}, [b"def"])
     await widget.wait_idle()
     (error,) = [c for c, _ in comm.custom() if c.get("id") == rid and c["kind"] == p.ERROR]
     assert error["status"] == 400

@@ -434,23 +434,50 @@ const renderIcon: Renderer = (n, ctx) => {
 
 const OBJECT_POSITIONS = ["top left", "top", "top right", "left", "center", "right", "bottom left", "bottom", "bottom right"] as const;
 
+/**
+ * What an Image shows when it has nothing to show (no safe source, or the load failed): a neutral
+ * box of the same size with the alt text in it, never the browser's broken-image icon.
+ */
+function imageFallback(alt: string, className: string): HTMLElement {
+  return h(
+    "div",
+    { class: `ckw-image ${className}`, role: "img", "aria-label": alt || "Image not available" },
+    alt ? h("span", { class: "ckw-image__alt", "aria-hidden": "true", text: alt }) : null,
+  );
+}
+
+function swapForFallback(img: HTMLImageElement, alt: string): void {
+  // The error can come before the widget is in the document; swap wherever the image sits.
+  if (!img.parentNode) return;
+  const box = imageFallback(alt, "ckw-image--failed");
+  box.style.cssText = img.style.cssText;
+  for (const cls of ["ckw-image--frame", "ckw-flush"]) if (img.classList.contains(cls)) box.classList.add(cls);
+  for (const attr of Array.from(img.attributes)) if (attr.name.startsWith("data-")) box.setAttribute(attr.name, attr.value);
+  img.replaceWith(box);
+}
+
 const renderImage: Renderer = (n, ctx) => {
   const src = safeUrl(n.src, "image");
   const alt = str(n.alt);
   let img: HTMLElement;
   if (src) {
-    const i = h("img", "ckw-image");
-    i.src = src;
+    const i = h("img", "ckw-image ckw-image--loading");
+    // The placeholder needs a size of its own only along axes the widget leaves open.
+    if (n.width === undefined && n.size === undefined) i.classList.add("ckw-image--auto-width");
+    if (n.height === undefined && n.size === undefined && n.aspectRatio === undefined) i.classList.add("ckw-image--auto-height");
     i.alt = alt;
     i.loading = "lazy";
     i.decoding = "async";
     i.referrerPolicy = "no-referrer";
+    i.addEventListener("load", () => i.classList.remove("ckw-image--loading", "ckw-image--auto-width", "ckw-image--auto-height"), {
+      once: true,
+    });
+    i.addEventListener("error", () => swapForFallback(i, alt), { once: true });
+    i.src = src;
     img = i;
   } else {
-    // An unsafe or missing source: keep the layout, show nothing from it.
-    img = h("div", "ckw-image ckw-image--blocked");
-    img.setAttribute("role", "img");
-    img.setAttribute("aria-label", alt || "Image not shown");
+    // An unsafe or missing source: keep the layout, load nothing from it.
+    img = imageFallback(alt, "ckw-image--blocked");
   }
   applyBlock(img, n);
   css(img, "object-fit", oneOf(n.fit, ["cover", "contain", "fill", "scale-down", "none"] as const));

@@ -915,7 +915,7 @@ describe("Chart", () => {
 describe("tokens", () => {
   it("resolves palette, semantic, alpha and {light, dark} colours", () => {
     expect(resolveColor("orange-700", "background", "light")).toBe("#c2410c");
-    expect(resolveColor("gray-500", "text", "dark")).toBe("#6b7280");
+    expect(resolveColor("gray-500", "text", "light")).toBe("#6b7280");
     expect(PALETTE.size).toBeGreaterThan(200);
     expect(resolveColor("secondary", "text", "light")).toBe("var(--ckw-text-secondary)");
     expect(resolveColor("surface-secondary", "background", "light")).toBe("var(--ckw-surface-secondary)");
