@@ -35,9 +35,7 @@ def widget(fake_comm: Any, store: Any) -> tuple[ChatKitWidget, FakeComm]:
 def call(w: ChatKitWidget, view: str, hook: str, payload: dict[str, Any]) -> str:
     """A hook call from a view, as its front end sends it."""
     rid = f"{view}:c{next(_ids)}"
-    w._handle_custom_msg(
-        {"kind": p.CALL, "id": rid, "view": view, "hook": hook, "payload": payload}, []
-    )
+    w.comm.receive({"kind": p.CALL, "id": rid, "view": view, "hook": hook, "payload": payload}, [])
     return rid
 
 
@@ -63,7 +61,7 @@ def commands(comm: FakeComm) -> list[dict[str, Any]]:
 
 def answer(w: ChatKitWidget, command: dict[str, Any], *, ok: bool = True, **rest: Any) -> None:
     """The view's ``command_result``."""
-    w._handle_custom_msg(
+    w.comm.receive(
         {"kind": p.COMMAND_RESULT, "id": command["id"], "view": command["view"], "ok": ok, **rest},
         [],
     )
@@ -109,7 +107,7 @@ async def test_state_changing_commands_run_once_in_the_most_recent_view(widget: 
         ("focusComposer", "v2"),
     ]
     # The user works in v1 now (a request from it): it becomes the one.
-    w._handle_custom_msg({"kind": p.REQUEST, "id": "v1:r", "view": "v1", "url": p.API_URL}, [b"{"])
+    w.comm.receive({"kind": p.REQUEST, "id": "v1:r", "view": "v1", "url": p.API_URL}, [b"{"])
     await w.wait_idle()
     w.send_custom_action({"type": "refresh", "payload": {"n": 1}}, item_id="itm_1")
     assert commands(comm)[-1]["view"] == "v1"
@@ -154,7 +152,7 @@ async def test_a_closing_view_fails_its_commands_and_leaves(widget: Any) -> None
     w, _comm = widget
     await ready(w, "v1")
     pending = w.focus_composer()
-    w._handle_custom_msg({"kind": p.VIEW_CLOSED, "view": "v1"}, [])
+    w.comm.receive({"kind": p.VIEW_CLOSED, "view": "v1"}, [])
     with pytest.raises(CommandError, match="closed before it ran focusComposer"):
         await pending
     assert w.views == []
