@@ -105,9 +105,14 @@ async def test_state_changing_commands_run_once_in_the_most_recent_view(widget: 
     assert [(c["name"], c["view"]) for c in commands(comm)] == [
         ("sendUserMessage", "v2"),
         ("focusComposer", "v2"),
-    ]
-    # The user works in v1 now (a request from it): it becomes the one.
+    ]  # the newest view
+    # Traffic alone (a view loading a thread) does not move the choice ...
     w.comm.receive({"kind": p.REQUEST, "id": "v1:r", "view": "v1", "url": p.API_URL}, [b"{"])
+    await w.wait_idle()
+    w.focus_composer()
+    assert commands(comm)[-1]["view"] == "v2"
+    # ... the person clicking in v1 does.
+    call(w, "v1", p.HOOK_ACTIVE, {})
     await w.wait_idle()
     w.send_custom_action({"type": "refresh", "payload": {"n": 1}}, item_id="itm_1")
     assert commands(comm)[-1]["view"] == "v1"

@@ -240,6 +240,9 @@ HOOK_RESPONSE_START: Final = "response_start"
 """ChatKit's ``chatkit.response.start``: payload ``{thread_id}``."""
 HOOK_RESPONSE_END: Final = "response_end"
 """ChatKit's ``chatkit.response.end``: payload ``{thread_id}``."""
+HOOK_ACTIVE: Final = "active"
+"""The person clicked or typed in this view (at most once a second): commands meant for one
+view go to the view used last. Payload ``{}``."""
 
 HOOKS: Final = (
     HOOK_CLIENT_TOOL,
@@ -256,6 +259,7 @@ HOOKS: Final = (
     HOOK_THREAD_CHANGE,
     HOOK_RESPONSE_START,
     HOOK_RESPONSE_END,
+    HOOK_ACTIVE,
 )
 """Every hook the front end may call."""
 

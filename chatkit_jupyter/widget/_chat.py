@@ -414,7 +414,7 @@ class ChatKitWidget(anywidget.AnyWidget):
     def send_user_message(self, text: str, *, new_thread: bool = False) -> PendingCommand:
         """Send ``text`` as the user, in the thread on screen (or a new one), as if typed.
 
-        Runs in one view (the most recently active), so the message is sent once however many
+        Runs in one view (the one used last), so the message is sent once however many
         views are open. Returns at once; ``await`` the result to know the message went out.
         ``@w.on_response_end`` tells when the reply is complete.
 
@@ -497,7 +497,7 @@ class ChatKitWidget(anywidget.AnyWidget):
         )
 
     def focus_composer(self) -> PendingCommand:
-        """Move the keyboard focus to the composer (of the most recently active view)."""
+        """Move the keyboard focus to the composer (of the view used last)."""
         return self._run(p.COMMAND_FOCUS_COMPOSER, [], "one", "focus the composer")
 
     def fetch_updates(self) -> PendingCommand:

@@ -5,8 +5,8 @@ A command is one of ChatKit's ``<openai-chatkit>`` element methods (the bridge p
 ``COMMANDS``), run by a view: the hosted element itself, or our lite renderer, which has the same
 methods. The kernel learns the views from their messages: each one says ``ready`` when it can
 run commands, reports the thread it shows, and says ``view_closed`` when it goes. A command that
-changes what the server stores (sending a message, a custom action) runs in one view, the most
-recently active one, so it happens once however many views are open; commands that only change
+changes what the server stores (sending a message, a custom action) runs in one view, the one
+the person used last (or the newest), so it happens once however many views are open; commands that only change
 what a view shows go to every view.
 
 Messages from the page reach the kernel only between cells or while an async cell awaits (see
@@ -61,7 +61,7 @@ class View:
     ready: bool = False
     """It said ``ready``: it can run commands."""
     active: float = field(default_factory=time.monotonic)
-    """When it last sent a message (request, hook call, answer)."""
+    """When it became ready or the person last clicked or typed in it."""
     silent: bool = False
     """It did not answer a command in time; skipped until it speaks again."""
 
@@ -156,12 +156,15 @@ class Views:
         view = self.views.get(view_id)
         if view is None:
             view = self.views[view_id] = View(view_id)
-        view.active = time.monotonic()
-        view.silent = False
+        view.silent = False  # it speaks: it is there
         if kind == p.CALL:
             hook = content.get("hook")
             payload = content.get("payload")
             payload = payload if isinstance(payload, Mapping) else {}
+            # Only the person's use of a view counts, not the traffic commands cause in every
+            # view (a broadcast set_thread makes each view load the thread).
+            if hook in (p.HOOK_READY, p.HOOK_ACTIVE):
+                view.active = time.monotonic()
             if hook == p.HOOK_READY:
                 view.renderer = str(payload.get("renderer") or "")
                 view.thread_id = _thread(payload.get("thread_id"))

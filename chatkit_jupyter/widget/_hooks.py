@@ -276,6 +276,7 @@ DISPATCH: Final[Mapping[str, Hook]] = {
     ),
     p.HOOK_RESPONSE_START: Hook("many", "on_response_start"),
     p.HOOK_RESPONSE_END: Hook("many", "on_response_end"),
+    p.HOOK_ACTIVE: Hook("none"),
 }
 """Every hook the front end may call (``bridge`` protocol's ``HOOKS``), and how it is served."""
 

@@ -94,6 +94,16 @@ export function connectView(
     ["chatkit.response.start", () => bridge.notify(p.HOOK_RESPONSE_START, { thread_id: threadId })],
     ["chatkit.response.end", () => bridge.notify(p.HOOK_RESPONSE_END, { thread_id: threadId })],
   ];
+  // The person's clicks and keys say which view they use (commands meant for one view go
+  // there); once a second is enough to tell views apart.
+  let lastActive = 0;
+  const active = () => {
+    const now = Date.now();
+    if (now - lastActive < 1000) return;
+    lastActive = now;
+    bridge.notify(p.HOOK_ACTIVE, {});
+  };
+  for (const name of ["pointerdown", "keydown"]) listeners.push([name, active]);
   for (const [name, fn] of listeners) target.addEventListener(name, fn);
   const off = bridge.onCommand((name, args) => runCommand(target, name, args));
   return {

@@ -228,7 +228,7 @@ describe("a view connected to the kernel", () => {
     return { sent, deliver: (msg: unknown) => deliver(msg, []), bridge, el, view, calls };
   }
 
-  it("reports ready once, thread changes and responses with the thread id", () => {
+  it("reports ready once, thread changes and responses with the thread id, and use", () => {
     const { el, view, calls } = wire();
     el.dispatchEvent(new CustomEvent("chatkit.ready"));
     el.dispatchEvent(new CustomEvent("chatkit.ready"));
@@ -236,12 +236,15 @@ describe("a view connected to the kernel", () => {
     el.dispatchEvent(new CustomEvent("chatkit.response.start"));
     el.dispatchEvent(new CustomEvent("chatkit.response.end"));
     el.dispatchEvent(new CustomEvent("chatkit.thread.change", { detail: { threadId: null } }));
+    el.dispatchEvent(new Event("pointerdown"));
+    el.dispatchEvent(new Event("keydown")); // within a second: not reported again
     expect(calls()).toEqual([
       [p.HOOK_READY, { renderer: "chatkit", thread_id: "thr_0" }],
       [p.HOOK_THREAD_CHANGE, { thread_id: "thr_1" }],
       [p.HOOK_RESPONSE_START, { thread_id: "thr_1" }],
       [p.HOOK_RESPONSE_END, { thread_id: "thr_1" }],
       [p.HOOK_THREAD_CHANGE, { thread_id: null }],
+      [p.HOOK_ACTIVE, {}],
     ]);
     expect(view.threadId()).toBeNull();
   });

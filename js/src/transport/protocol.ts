@@ -42,6 +42,8 @@ export const HOOK_READY = "ready";
 export const HOOK_THREAD_CHANGE = "thread_change";
 export const HOOK_RESPONSE_START = "response_start";
 export const HOOK_RESPONSE_END = "response_end";
+// The person clicked or typed in the view: commands meant for one view go to the one used last.
+export const HOOK_ACTIVE = "active";
 export const HOOKS = [
   HOOK_CLIENT_TOOL,
   HOOK_ACTION,
@@ -57,6 +59,7 @@ export const HOOKS = [
   HOOK_THREAD_CHANGE,
   HOOK_RESPONSE_START,
   HOOK_RESPONSE_END,
+  HOOK_ACTIVE,
 ] as const;
 // Hooks wired only when Python registered a handler (the widget's `handlers` trait).
 export const HANDLER_HOOKS = [
