@@ -1,6 +1,8 @@
-"""The anywidget classes: ``ChatKitWidget``, its hooks, and the ChatKit endpoint on the bridge."""
+"""The anywidget classes: ``ChatKitWidget``, its hooks, the commands that drive it from Python,
+and the ChatKit endpoint on the bridge."""
 
 from ._chat import ChatKitWidget
+from ._drive import PendingCommand
 from ._hooks import DISPATCH, HandlerResultError, Hook, HookRegistry
 from ._options import CHATKIT_OPTIONS, DEFAULT_CDN_URL, validate_options
 from ._serve import ChatKitEndpoint
@@ -14,5 +16,6 @@ __all__ = [
     "HandlerResultError",
     "Hook",
     "HookRegistry",
+    "PendingCommand",
     "validate_options",
 ]
