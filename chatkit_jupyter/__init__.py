@@ -10,12 +10,17 @@ from typing import Any
 from ._server import NotebookServer
 from ._version import __version__
 from ._widget import ChatKitWidget
+from .widget import WidgetError, WidgetTemplate, WidgetView, show
 
 __all__ = [
     "ChatKitWidget",
     "NotebookServer",
+    "WidgetError",
+    "WidgetTemplate",
+    "WidgetView",
     "__version__",
     "load_ipython_extension",
+    "show",
     "unload_ipython_extension",
 ]
 

@@ -1,0 +1,92 @@
+// The anywidget entry point of a WidgetView (chatkit_jupyter/widget/_view.py): one ChatKit
+// widget in a cell output. It draws the `widget` trait with the widget renderer, redraws in place
+// when the kernel changes it, and sends actions to Python over the comm bridge's `call`.
+import type { AnyModel, Render } from "@anywidget/types";
+
+import { Bridge, type CommModel } from "../bridge";
+import * as p from "../protocol";
+import { hostColorScheme } from "./host-theme";
+import { renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
+import "./view.css";
+
+interface ViewModel {
+  widget: Record<string, unknown>;
+  theme: "auto" | "light" | "dark";
+  error: string;
+}
+
+type Model = AnyModel<ViewModel>;
+
+export const render: Render<ViewModel> = ({ model, el }) => {
+  const m = model as Model;
+  const frame = document.createElement("div");
+  frame.className = "ckw-view";
+  const errorLine = document.createElement("div");
+  errorLine.className = "ckw-view__error";
+  errorLine.setAttribute("role", "alert");
+  errorLine.hidden = true;
+  let localError = "";
+
+  const showError = () => {
+    const text = m.get("error") || localError;
+    errorLine.textContent = text;
+    errorLine.hidden = !text;
+  };
+
+  const bridge = new Bridge(m as unknown as CommModel, {
+    onError: (error) => {
+      localError = error.message;
+      showError();
+    },
+  });
+
+  const scheme = () => {
+    const t = m.get("theme");
+    return t === "light" || t === "dark" ? t : hostColorScheme();
+  };
+
+  const host: WidgetHost = {
+    colorScheme: scheme(),
+    onAction: async (action) => {
+      // The kernel answers once the handler has returned; the action's loading state lasts
+      // until then, and a redraw it asked for arrives (as a `widget` change) before the answer.
+      localError = "";
+      try {
+        await bridge.call(p.HOOK_ACTION, { action });
+      } catch (error) {
+        localError = error instanceof Error ? error.message : String(error);
+      }
+      showError();
+    },
+  };
+
+  const widgetEl = renderWidget(m.get("widget") as WidgetRoot, host);
+  frame.append(widgetEl, errorLine);
+  el.append(frame);
+  showError();
+
+  const redraw = () => updateWidget(widgetEl, m.get("widget") as WidgetRoot, host);
+  const rescheme = () => {
+    const next = scheme();
+    if (next === host.colorScheme) return;
+    host.colorScheme = next;
+    setWidgetColorScheme(widgetEl, next);
+  };
+  m.on("change:widget", redraw);
+  m.on("change:error", showError);
+  m.on("change:theme", rescheme);
+  // JupyterLab flips data-jp-theme-light on <body> when the user switches themes.
+  const observer = new MutationObserver(rescheme);
+  observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "class"] });
+
+  return () => {
+    observer.disconnect();
+    m.off("change:widget", redraw);
+    m.off("change:error", showError);
+    m.off("change:theme", rescheme);
+    bridge.close();
+    frame.remove();
+  };
+};
+
+export default { render };
