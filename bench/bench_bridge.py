@@ -140,8 +140,7 @@ from chatkit.types import (
     AssistantMessageContent, AssistantMessageContentPartTextDelta, AssistantMessageItem,
     ThreadItemAddedEvent, ThreadItemDoneEvent, ThreadItemUpdatedEvent,
 )
-from chatkit_jupyter import ChatKitWidget
-from chatkit_jupyter._store import SQLiteStore
+from chatkit_jupyter import ChatKitWidget, SQLiteStore
 
 DELTAS, BIG_DELTAS = __DELTAS__, __BIG_DELTAS__
 BULK_MESSAGES, BULK_DELTAS, BULK_DELTA = __BULK_MESSAGES__, __BULK_DELTAS__, __BULK_DELTA__

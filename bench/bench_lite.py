@@ -61,8 +61,7 @@ from chatkit.types import (
     ThreadItemUpdatedEvent, ThreadMetadata, UserMessageItem, UserMessageTextContent, WidgetItem,
 )
 from chatkit.widgets import DynamicWidgetRoot
-from chatkit_jupyter import ChatKitWidget
-from chatkit_jupyter._store import SQLiteStore
+from chatkit_jupyter import ChatKitWidget, SQLiteStore
 
 DELTAS = {deltas}
 ITEMS = {items}

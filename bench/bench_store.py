@@ -41,7 +41,7 @@ from chatkit.types import (
 # Run from a checkout without installing; an installed or PYTHONPATH copy wins.
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
-from chatkit_jupyter._store import SQLiteStore
+from chatkit_jupyter import SQLiteStore
 
 PAGE = 50
 REPEAT = 200

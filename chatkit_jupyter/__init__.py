@@ -1,39 +1,84 @@
 """OpenAI ChatKit in a Jupyter notebook, served by the notebook's own kernel.
 
 ``%load_ext chatkit_jupyter`` then ``%chatkit``, or ``ChatKitWidget(server)`` in Python.
+
+The package is split by concern: ``widget`` (the anywidget and its hooks), ``bridge`` (the comm
+transport and its protocol), ``server`` (the agent behind the chat), ``store`` (SQLite threads,
+attachment files) and ``notebook`` (redaction, variables, the agent's tools). What users touch
+is re-exported here. ``NotebookServer`` and ``notebook_tools`` need openai-agents (most of the
+import time), so they load on first use: a notebook that only shows widgets never imports it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._server import NotebookServer
 from ._version import __version__
-from ._widget import ChatKitWidget
-from .widget import WidgetError, WidgetTemplate, WidgetView, show
+from .bridge import RequestError, RequestRecord
+from .store import AttachmentError, FileAttachmentStore, SQLiteStore, StoreError
+from .widget import (
+    ChatKitWidget,
+    HandlerResultError,
+    WidgetError,
+    WidgetTemplate,
+    WidgetView,
+    show,
+)
+
+if TYPE_CHECKING:
+    from .notebook import notebook_tools
+    from .server import NotebookServer
 
 __all__ = [
+    "AttachmentError",
     "ChatKitWidget",
+    "FileAttachmentStore",
+    "HandlerResultError",
     "NotebookServer",
+    "RequestError",
+    "RequestRecord",
+    "SQLiteStore",
+    "StoreError",
     "WidgetError",
     "WidgetTemplate",
     "WidgetView",
     "__version__",
     "load_ipython_extension",
+    "notebook_tools",
     "show",
     "unload_ipython_extension",
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: both import the agents SDK.
+    if name == "NotebookServer":
+        from .server import NotebookServer
+
+        globals()[name] = NotebookServer
+        return NotebookServer
+    if name == "notebook_tools":
+        from .notebook import notebook_tools
+
+        globals()[name] = notebook_tools
+        return notebook_tools
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext chatkit_jupyter``: register ``%chatkit``."""
+    """``%load_ext chatkit_jupyter``: register ``%chatkit``, ``%%chatkit_widget`` and the
+    display of ``chatkit.widgets`` objects as widget views."""
     from ._magic import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext chatkit_jupyter``: remove ``%chatkit``."""
+    """``%unload_ext chatkit_jupyter``: remove what ``load_ipython_extension`` added."""
     from ._magic import unload
 
     unload(ipython)

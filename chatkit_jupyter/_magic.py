@@ -89,8 +89,8 @@ def build_widget(args: Any, ns: dict[str, Any]) -> Any:
     from agents import Agent
     from chatkit.server import ChatKitServer
 
-    from ._server import NotebookServer
-    from ._widget import ChatKitWidget
+    from .server import NotebookServer
+    from .widget import ChatKitWidget
 
     if args.server and (args.agent or args.model or args.db):
         raise MagicError(
@@ -103,7 +103,7 @@ def build_widget(args: Any, ns: dict[str, Any]) -> Any:
             _lookup(ns, args.agent, Agent, "Agent")
         store = None
         if args.db:
-            from ._store import SQLiteStore
+            from .store import SQLiteStore
 
             store = SQLiteStore(args.db)
         server = NotebookServer(args.agent or None, store=store, model=args.model or None)

@@ -123,7 +123,7 @@ class ScriptedServer(ChatKitServer[Any]):
 
 @pytest.fixture
 def store() -> Any:
-    from chatkit_jupyter._store import SQLiteStore
+    from chatkit_jupyter import SQLiteStore
 
     return SQLiteStore(":memory:")
 

@@ -27,14 +27,14 @@ from chatkit.types import (
     UserMessageTextContent,
 )
 
-from chatkit_jupyter._attachments import (
+from chatkit_jupyter import SQLiteStore
+from chatkit_jupyter.bridge._protocol import UPLOAD_URL
+from chatkit_jupyter.store._attachments import (
     PLACEHOLDER_PREVIEW,
     AttachmentError,
     FileAttachmentStore,
     attachment_to_input,
 )
-from chatkit_jupyter._protocol import UPLOAD_URL
-from chatkit_jupyter._store import SQLiteStore
 
 MB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)

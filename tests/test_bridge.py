@@ -11,8 +11,8 @@ import pytest
 from chatkit.types import SDKHiddenContextItem
 
 from chatkit_jupyter import ChatKitWidget
-from chatkit_jupyter import _protocol as p
-from chatkit_jupyter._bridge import BATCH_MAX_BYTES
+from chatkit_jupyter.bridge import _protocol as p
+from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
 
 from .conftest import FakeComm, ScriptedServer, sse_events, user_message
 
@@ -333,8 +333,7 @@ def test_options_change_reaches_the_front_end(fake_comm: Any, store: Any) -> Non
 
 
 def test_composer_attachment_limits_are_enforced_in_the_kernel(fake_comm: Any) -> None:
-    from chatkit_jupyter import NotebookServer
-    from chatkit_jupyter._store import SQLiteStore
+    from chatkit_jupyter import NotebookServer, SQLiteStore
 
     server = NotebookServer(store=SQLiteStore(":memory:"), namespace={})
     limits = {"enabled": True, "maxSize": 1000, "maxCount": 2, "accept": {"image/png": [".png"]}}
@@ -370,7 +369,7 @@ async def test_a_hook_value_that_is_not_json_gets_a_clear_error(make: Any) -> No
 async def test_running_requests_and_calls_send_heartbeats(
     make: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import chatkit_jupyter._bridge as bridge_module
+    import chatkit_jupyter.bridge._bridge as bridge_module
 
     monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
     widget, client, _ = make()
@@ -403,9 +402,7 @@ async def test_a_large_upload_from_another_thread_is_not_refused(
     # Comm messages may arrive on a subshell thread faster than the main loop drains them.
     import hashlib
 
-    from chatkit_jupyter import NotebookServer
-    from chatkit_jupyter._attachments import FileAttachmentStore
-    from chatkit_jupyter._store import SQLiteStore
+    from chatkit_jupyter import FileAttachmentStore, NotebookServer, SQLiteStore
 
     store = SQLiteStore(":memory:")
     server = NotebookServer(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chatkit_jupyter import ChatKitWidget
-from chatkit_jupyter import _protocol as p
+from chatkit_jupyter.bridge import _protocol as p
 
 from .conftest import FakeComm, ScriptedServer
 

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from chatkit_jupyter._server import NotebookServer
+from chatkit_jupyter import NotebookServer
 
 from .conftest import turn, user_message
 from .openai_stub import OpenAIStub, text_reply, tool_call_reply

@@ -21,10 +21,9 @@ from agents.models.fake_id import FAKE_RESPONSES_ID
 from agents.testing import ScriptedModel, assistant_message, function_call
 from chatkit.server import NonStreamingResult
 
-from chatkit_jupyter._model import DEFAULT_OPENAI_MODEL, resolve_model, tracing_allowed
-from chatkit_jupyter._namespace import notebook_tools
-from chatkit_jupyter._offline import OfflineModel
-from chatkit_jupyter._server import DEFAULT_INSTRUCTIONS, NotebookServer
+from chatkit_jupyter import NotebookServer, notebook_tools
+from chatkit_jupyter.server import DEFAULT_INSTRUCTIONS, DEFAULT_OPENAI_MODEL, OfflineModel
+from chatkit_jupyter.server._model import resolve_model, tracing_allowed
 
 from .conftest import turn, user_message
 
@@ -476,7 +475,7 @@ async def test_default_store_is_used_without_one(
 
 
 async def test_attachments_reach_the_model(tmp_path: Any, store: Any, notebook: Any) -> None:
-    from chatkit_jupyter._attachments import FileAttachmentStore
+    from chatkit_jupyter import FileAttachmentStore
 
     files = FileAttachmentStore(tmp_path / "files", store=store)
     agent, model = scripted_agent([assistant_message("Got it.", item_id="m")])

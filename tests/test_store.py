@@ -63,7 +63,7 @@ from chatkit.types import EntitySource as EntitySourceModel
 from chatkit.widgets import DynamicWidgetRoot, WidgetTemplate
 from pydantic import TypeAdapter
 
-from chatkit_jupyter._store import DEFAULT_USER, SQLiteStore, StoreError, user_id_of
+from chatkit_jupyter.store import DEFAULT_USER, SQLiteStore, StoreError, user_id_of
 
 T0 = datetime(2025, 1, 1, 12, 0, 0)
 

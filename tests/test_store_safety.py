@@ -20,8 +20,8 @@ import pytest
 from chatkit.store import NotFoundError
 from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
 
-import chatkit_jupyter._store as store_module
-from chatkit_jupyter._store import (
+import chatkit_jupyter.store._sqlite as store_module
+from chatkit_jupyter.store._sqlite import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     SQLiteStore,
@@ -31,15 +31,17 @@ from chatkit_jupyter._store import (
 
 T0 = datetime(2025, 1, 1, 12, 0, 0)
 
-# Children load _store.py by path: it imports nothing else from the package, so they start fast
-# and do not depend on the widget's front-end bundle being built.
+# Children load store/_sqlite.py by path, inside a stand-in package so its import of
+# _migrations works: nothing else of chatkit_jupyter runs, so they start fast and do not depend
+# on the widget's front-end bundle being built.
 CHILD_PRELUDE = """
-import asyncio, importlib.util, sys
+import asyncio, importlib, os, sys, types
 from datetime import datetime
 from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
-spec = importlib.util.spec_from_file_location("ckj_store", sys.argv[1])
-store_module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(store_module)
+package = types.ModuleType("ckj_store")
+package.__path__ = [os.path.dirname(sys.argv[1])]
+sys.modules["ckj_store"] = package
+store_module = importlib.import_module("ckj_store._sqlite")
 path = sys.argv[2]
 
 def item(item_id, thread_id):

@@ -15,7 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from ipywidgets.widgets.widget import _instances
 
 from chatkit_jupyter import WidgetError, WidgetTemplate, WidgetView, show
-from chatkit_jupyter import _protocol as p
+from chatkit_jupyter.bridge import _protocol as p
 
 from .conftest import FakeComm
 

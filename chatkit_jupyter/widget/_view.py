@@ -21,8 +21,8 @@ import traitlets
 from chatkit.widgets import WidgetTemplate as ChatKitWidgetTemplate
 from pydantic import BaseModel
 
-from chatkit_jupyter import _protocol as p
-from chatkit_jupyter._bridge import Bridge, RequestError, call_handler
+from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
+from chatkit_jupyter.bridge import _protocol as p
 
 from ._template import (
     WidgetError,
@@ -107,8 +107,7 @@ class WidgetView(anywidget.AnyWidget):
         super().__init__(widget=root, theme=theme or "auto", **kwargs)
         self._bridge = Bridge(
             send=lambda content, buffers: self.send(content, buffers),
-            server=self._no_server,
-            context=dict,
+            endpoint=self._no_requests,
             hooks=self._dispatch_hook,
         )
         self.on_msg(self._on_message)
@@ -167,7 +166,7 @@ class WidgetView(anywidget.AnyWidget):
         self._handlers.append(fn)
         return fn
 
-    def _no_server(self) -> Any:
+    async def _no_requests(self, body: bytes) -> bytes:
         raise RequestError(400, "A WidgetView answers actions only, not ChatKit requests.")
 
     def _on_message(self, _widget: Any, content: Any, buffers: list[Any] | None) -> None:

@@ -3,6 +3,7 @@
 // caller decides whether to fall back to the lite renderer.
 
 import type { OpenAIChatKit } from "@openai/chatkit";
+import { h } from "./render/dom";
 
 const loads = new Map<string, Promise<void>>();
 
@@ -12,9 +13,7 @@ export function loadHostedChatKit(src: string, timeoutMs: number): Promise<void>
   let load = loads.get(src);
   if (!load) {
     load = new Promise<void>((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = src;
-      script.async = true;
+      const script = h("script", { src, async: true });
       script.addEventListener("error", () => reject(new Error(`the script ${src} could not be loaded (offline, blocked or unreachable)`)));
       document.head.appendChild(script);
       customElements.whenDefined("openai-chatkit").then(() => resolve(), reject);

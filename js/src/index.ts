@@ -5,10 +5,11 @@
 import type { ChatKitOptions, Command, CommandSelection, CommandsOption, EntitiesOption, Entity, OpenAIChatKit } from "@openai/chatkit";
 import type { AnyModel, Render } from "@anywidget/types";
 
-import { Bridge, type CommModel } from "./bridge";
+import { Bridge, type CommModel } from "./transport/bridge";
 import { createHostedElement, loadHostedChatKit } from "./hosted";
+import { h } from "./render/dom";
 import { mountLite, type LiteController, type LiteOptions } from "./lite";
-import * as p from "./protocol";
+import * as p from "./transport/protocol";
 import "./styles.css";
 
 interface WidgetModel {
@@ -119,22 +120,11 @@ export function buildOptions(
   };
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 const render: Render<WidgetModel> = ({ model, el: host }) => {
-  const root = el("div", "ckj-root");
-  const status = el("div", "ckj-status");
-  status.setAttribute("role", "status");
-  const alert = el("div", "ckj-alert");
-  alert.setAttribute("role", "alert");
-  alert.hidden = true;
-  const stage = el("div", "ckj-stage");
-  root.append(status, alert, stage);
+  const status = h("div", { class: "ckj-status", role: "status" });
+  const alert = h("div", { class: "ckj-alert", role: "alert", hidden: true });
+  const stage = h("div", "ckj-stage");
+  const root = h("div", "ckj-root", status, alert, stage);
   host.appendChild(root);
 
   const showError = (error: unknown) => {

@@ -2,9 +2,9 @@
 // (the `handlers` trait), and that each one calls the kernel over the bridge.
 import { describe, expect, it } from "vitest";
 
-import { Bridge, type CommModel } from "../src/bridge";
+import { Bridge, type CommModel } from "../src/transport/bridge";
 import { buildOptions } from "../src/index";
-import * as p from "../src/protocol";
+import * as p from "../src/transport/protocol";
 
 type Listener = (msg: unknown, buffers: DataView[]) => void;
 

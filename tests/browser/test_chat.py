@@ -22,8 +22,7 @@ from chatkit.types import (
     AssistantMessageContent, AssistantMessageContentPartTextDelta, AssistantMessageItem,
     ThreadItemAddedEvent, ThreadItemDoneEvent, ThreadItemUpdatedEvent,
 )
-from chatkit_jupyter import ChatKitWidget
-from chatkit_jupyter._store import SQLiteStore
+from chatkit_jupyter import ChatKitWidget, SQLiteStore
 
 
 class TestServer(ChatKitServer):

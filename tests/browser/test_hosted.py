@@ -101,8 +101,7 @@ def test_hosted_component_gets_our_api_and_secrets_stay_in_the_kernel(
     name = lab.write_notebook(
         "hosted.ipynb",
         [
-            "from chatkit_jupyter import ChatKitWidget, NotebookServer\n"
-            "from chatkit_jupyter._store import SQLiteStore\n"
+            "from chatkit_jupyter import ChatKitWidget, NotebookServer, SQLiteStore\n"
             f"ChatKitWidget(NotebookServer(store=SQLiteStore(':memory:')), renderer='chatkit', cdn_url={cdn!r}, height=200)",
             "from openai import AsyncOpenAI\n"
             f"client = AsyncOpenAI(base_url={stand_in.url + '/v1'!r}, api_key='sk-kernel-only-key')\n"
@@ -136,8 +135,7 @@ def test_chatkit_renderer_shows_why_and_never_falls_back(lab: Lab, page: Any) ->
     name = lab.write_notebook(
         "hosted_missing.ipynb",
         [
-            "from chatkit_jupyter import ChatKitWidget, NotebookServer\n"
-            "from chatkit_jupyter._store import SQLiteStore\n"
+            "from chatkit_jupyter import ChatKitWidget, NotebookServer, SQLiteStore\n"
             "ChatKitWidget(NotebookServer(store=SQLiteStore(':memory:')), renderer='chatkit', "
             "cdn_url='http://127.0.0.1:9/missing.js', height=200)",
         ],

@@ -20,8 +20,7 @@ from chatkit.server import ChatKitServer
 from chatkit.types import (
     AssistantMessageContent, AssistantMessageItem, ThreadItemDoneEvent,
 )
-from chatkit_jupyter import ChatKitWidget
-from chatkit_jupyter._store import SQLiteStore
+from chatkit_jupyter import ChatKitWidget, SQLiteStore
 
 sales = [120, 95, 143]
 salaries = {"ada": 1}

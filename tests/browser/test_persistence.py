@@ -53,8 +53,7 @@ def test_history_lists_earlier_threads_after_a_kernel_restart(lab: Lab, page: An
 
 
 ATTACH_SETUP = """
-from chatkit_jupyter import ChatKitWidget, NotebookServer
-from chatkit_jupyter._store import SQLiteStore
+from chatkit_jupyter import ChatKitWidget, NotebookServer, SQLiteStore
 
 server = NotebookServer(store=SQLiteStore(".chatkit/attach.db"))
 w = ChatKitWidget(server, renderer="lite", options={"composer": {

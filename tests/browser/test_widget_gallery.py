@@ -59,8 +59,7 @@ from chatkit.types import (
     AssistantMessageContent, AssistantMessageItem, ThreadItemDoneEvent, WidgetItem,
 )
 from chatkit.widgets import DynamicWidgetRoot, WidgetTemplate
-from chatkit_jupyter import ChatKitWidget
-from chatkit_jupyter._store import SQLiteStore
+from chatkit_jupyter import ChatKitWidget, SQLiteStore
 
 FIXTURES = pathlib.Path({fixtures!r})
 NAMES = {names!r}

@@ -48,8 +48,7 @@ from chatkit.types import (
     ThreadItemAddedEvent, ThreadItemDoneEvent, ThreadItemUpdatedEvent, WidgetItem,
 )
 from chatkit.widgets import DynamicWidgetRoot
-from chatkit_jupyter import ChatKitWidget
-from chatkit_jupyter._store import SQLiteStore
+from chatkit_jupyter import ChatKitWidget, SQLiteStore
 
 SPEC = json.loads({spec!r})
 

@@ -1,6 +1,7 @@
 // chatkit.widgets.Chart as inline SVG: bar, line and area series over categorical x values,
 // with stacking (series sharing a `stack` id), optional y axis, legend, and native tooltips
 // (<title>). Text is created with textContent; colours go through the token resolver.
+import { h } from "../render/dom";
 import { CHART_TOKENS, resolveColor } from "./tokens";
 import type { ColorScheme } from "./types";
 
@@ -112,8 +113,7 @@ function chartLabel(series: Series[]): string {
 }
 
 export function renderChart(node: Record<string, unknown>, scheme: ColorScheme): HTMLElement {
-  const root = document.createElement("div");
-  root.className = "ckw-chart";
+  const root = h("div", "ckw-chart");
   const rows = (Array.isArray(node.data) ? node.data : []).filter(
     (r): r is Record<string, unknown> => typeof r === "object" && r !== null && !Array.isArray(r),
   );
@@ -296,20 +296,11 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
   root.append(chart);
 
   if (showLegend && series.length > 0) {
-    const legend = document.createElement("ul");
-    legend.className = "ckw-chart__legend";
-    legend.setAttribute("aria-label", "Legend");
+    const legend = h("ul", { class: "ckw-chart__legend", "aria-label": "Legend" });
     for (const s of series) {
-      const li = document.createElement("li");
-      li.className = "ckw-chart__legend-item";
-      const swatch = document.createElement("span");
-      swatch.className = `ckw-chart__swatch ckw-chart__swatch--${s.type}`;
-      swatch.setAttribute("aria-hidden", "true");
+      const swatch = h("span", { class: `ckw-chart__swatch ckw-chart__swatch--${s.type}`, "aria-hidden": "true" });
       swatch.style.setProperty("--ckw-series-color", s.color);
-      const label = document.createElement("span");
-      label.textContent = s.label;
-      li.append(swatch, label);
-      legend.append(li);
+      legend.append(h("li", "ckw-chart__legend-item", swatch, h("span", { text: s.label })));
     }
     root.append(legend);
   }

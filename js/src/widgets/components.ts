@@ -2,6 +2,7 @@
 // textContent, URLs through safeUrl, styles through the token resolver and safe.ts whitelists,
 // class names only from fixed lists. A node that cannot be rendered becomes a small placeholder
 // naming its type; nothing here throws on bad input.
+import { h } from "../render/dom";
 import { oneOf, safeUrl } from "../render/safe";
 import { setMarkdown } from "../render/markdown";
 import { bindAction, boundAction, fireAction, FIELD_ATTR, FORM_ATTR, fieldValue, sameForm, type LoadingTarget } from "./actions";
@@ -32,12 +33,6 @@ export function uid(prefix: string): string {
 }
 
 // --- small helpers ---------------------------------------------------------------------------
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  return e;
-}
 
 function str(v: unknown): string {
   if (typeof v === "string") return v;
@@ -186,7 +181,7 @@ function applyTheme(target: HTMLElement, n: AnyNode, ctx: RenderContext): Render
 }
 
 function placeholder(type: string, reason = "Unsupported widget component"): HTMLElement {
-  const e = el("div", "ckw-unknown");
+  const e = h("div", "ckw-unknown");
   e.setAttribute("role", "note");
   e.textContent = type ? `${reason}: ${type}` : `${reason}`;
   return e;
@@ -265,7 +260,7 @@ function bindChange(control: HTMLElement, owner: HTMLElement, action: unknown, f
 
 function renderBox(kind: "row" | "col"): Renderer {
   return (n, ctx) => {
-    const e = el("div", `ckw-box ckw-box--${kind}`);
+    const e = h("div", `ckw-box ckw-box--${kind}`);
     applyBox(e, n, ctx);
     renderChildren(e, n.children, ctx);
     return e;
@@ -275,7 +270,7 @@ function renderBox(kind: "row" | "col"): Renderer {
 const renderBoxWithDirection: Renderer = (n, ctx) => renderBox(n.direction === "row" ? "row" : "col")(n, ctx);
 
 const renderForm: Renderer = (n, ctx) => {
-  const form = el("form", `ckw-form ckw-box ckw-box--${n.direction === "row" ? "row" : "col"}`);
+  const form = h("form", `ckw-form ckw-box ckw-box--${n.direction === "row" ? "row" : "col"}`);
   applyBox(form, n, ctx);
   bindAction(form, n.onSubmitAction, "container");
   attachSubmit(form);
@@ -308,7 +303,7 @@ function attachSubmit(form: HTMLFormElement): void {
 }
 
 const renderSpacer: Renderer = (n) => {
-  const e = el("div", "ckw-spacer");
+  const e = h("div", "ckw-spacer");
   e.setAttribute("aria-hidden", "true");
   const min = dimension(n.minSize);
   css(e, "min-width", min);
@@ -317,7 +312,7 @@ const renderSpacer: Renderer = (n) => {
 };
 
 const renderDivider: Renderer = (n, ctx) => {
-  const e = el("hr", "ckw-divider");
+  const e = h("hr", "ckw-divider");
   css(e, "border-top-color", color(n.color, "border", ctx));
   css(e, "border-top-width", dimension(n.size));
   const gap = spacing(n.spacing);
@@ -328,7 +323,7 @@ const renderDivider: Renderer = (n, ctx) => {
 };
 
 const renderTransition: Renderer = (n, ctx) => {
-  const e = el("div", "ckw-transition");
+  const e = h("div", "ckw-transition");
   renderChildren(e, n.children, ctx);
   return e;
 };
@@ -341,7 +336,7 @@ const renderText: Renderer = (n, ctx) => {
   const size = oneOf(n.size, TEXT_SIZES) ?? "md";
   if (isObj(n.editable)) {
     const ed = n.editable;
-    const input = el("input", `ckw-text ckw-text--${size} ckw-text-input`);
+    const input = h("input", `ckw-text ckw-text--${size} ckw-text-input`);
     input.type = "text";
     const field = markField(input, ed.name);
     setDomName(input, field);
@@ -357,7 +352,7 @@ const renderText: Renderer = (n, ctx) => {
     if (ed.autoSelect === true) input.addEventListener("focus", () => input.select());
     return input;
   }
-  const p = el("p", `ckw-text ckw-text--${size}`);
+  const p = h("p", `ckw-text ckw-text--${size}`);
   p.textContent = str(n.value);
   applyTextBase(p, n, ctx);
   if (n.italic === true) p.classList.add("ckw-italic");
@@ -373,22 +368,22 @@ const renderText: Renderer = (n, ctx) => {
 
 const renderTitle: Renderer = (n, ctx) => {
   const size = oneOf(n.size, ["sm", "md", "lg", "xl", "2xl", "3xl", "4xl", "5xl"] as const) ?? "md";
-  const h = el("h3", `ckw-title ckw-title--${size}`);
-  h.textContent = str(n.value);
-  applyTextBase(h, n, ctx);
-  return h;
+  const title = h("h3", `ckw-title ckw-title--${size}`);
+  title.textContent = str(n.value);
+  applyTextBase(title, n, ctx);
+  return title;
 };
 
 const renderCaption: Renderer = (n, ctx) => {
   const size = oneOf(n.size, ["sm", "md", "lg"] as const) ?? "md";
-  const p = el("p", `ckw-caption ckw-caption--${size}`);
+  const p = h("p", `ckw-caption ckw-caption--${size}`);
   p.textContent = str(n.value);
   applyTextBase(p, n, ctx);
   return p;
 };
 
 const renderMarkdownNode: Renderer = (n) => {
-  const div = el("div", "ckw-markdown");
+  const div = h("div", "ckw-markdown");
   const source = str(n.value);
   markdownSource.set(div, source);
   setMarkdown(div, source);
@@ -396,7 +391,7 @@ const renderMarkdownNode: Renderer = (n) => {
 };
 
 const renderLabel: Renderer = (n, ctx) => {
-  const label = el("label", "ckw-label");
+  const label = h("label", "ckw-label");
   label.textContent = str(n.value);
   const size = oneOf(n.size, TEXT_SIZES);
   if (size) label.classList.add(`ckw-text--${size}`);
@@ -411,7 +406,7 @@ const renderBadge: Renderer = (n) => {
   const color = oneOf(n.color, ["secondary", "success", "danger", "warning", "info", "discovery"] as const) ?? "secondary";
   const variant = oneOf(n.variant, ["solid", "soft", "outline"] as const) ?? "soft";
   const size = oneOf(n.size, ["sm", "md", "lg"] as const) ?? "md";
-  const b = el("span", `ckw-badge ckw-badge--${color} ckw-badge--${variant} ckw-badge--${size}`);
+  const b = h("span", `ckw-badge ckw-badge--${color} ckw-badge--${variant} ckw-badge--${size}`);
   if (n.pill === true) b.classList.add("ckw-pill");
   b.textContent = str(n.label);
   return b;
@@ -433,7 +428,7 @@ const renderImage: Renderer = (n, ctx) => {
   const alt = str(n.alt);
   let img: HTMLElement;
   if (src) {
-    const i = el("img", "ckw-image");
+    const i = h("img", "ckw-image");
     i.src = src;
     i.alt = alt;
     i.loading = "lazy";
@@ -442,7 +437,7 @@ const renderImage: Renderer = (n, ctx) => {
     img = i;
   } else {
     // An unsafe or missing source: keep the layout, show nothing from it.
-    img = el("div", "ckw-image ckw-image--blocked");
+    img = h("div", "ckw-image ckw-image--blocked");
     img.setAttribute("role", "img");
     img.setAttribute("aria-label", alt || "Image not shown");
   }
@@ -462,7 +457,7 @@ function buildButton(n: AnyNode, type: "button" | "submit"): HTMLButtonElement {
   const colorName = oneOf(n.color, BUTTON_COLORS) ?? preset.color;
   const variant = oneOf(n.variant, CONTROL_VARIANTS) ?? preset.variant;
   const size = oneOf(n.size, CONTROL_SIZES) ?? "md";
-  const b = el("button", `ckw-button ckw-button--${colorName} ckw-button--${variant} ckw-control--${size}`);
+  const b = h("button", `ckw-button ckw-button--${colorName} ckw-button--${variant} ckw-control--${size}`);
   b.type = type;
   if (n.pill === true) b.classList.add("ckw-pill");
   if (n.block === true) b.classList.add("ckw-button--block");
@@ -472,7 +467,7 @@ function buildButton(n: AnyNode, type: "button" | "submit"): HTMLButtonElement {
   if (n.iconStart) b.append(createIcon(n.iconStart, `ckw-icon ckw-icon--${iconSize}`));
   const label = str(n.label);
   if (label) {
-    const span = el("span", "ckw-button__label");
+    const span = h("span", "ckw-button__label");
     span.textContent = label;
     b.append(span);
   } else {
@@ -508,7 +503,7 @@ function controlClasses(base: string, n: AnyNode, variants: readonly string[], f
 const INPUT_TYPES = ["number", "email", "text", "password", "tel", "url"] as const;
 
 const renderInput: Renderer = (n) => {
-  const input = el("input", controlClasses("ckw-input", n, ["soft", "outline"], "outline"));
+  const input = h("input", controlClasses("ckw-input", n, ["soft", "outline"], "outline"));
   input.type = oneOf(n.inputType, INPUT_TYPES) ?? "text";
   const field = markField(input, n.name);
   setDomName(input, field);
@@ -525,7 +520,7 @@ const renderInput: Renderer = (n) => {
 };
 
 const renderTextarea: Renderer = (n) => {
-  const ta = el("textarea", controlClasses("ckw-textarea", n, ["soft", "outline"], "outline"));
+  const ta = h("textarea", controlClasses("ckw-textarea", n, ["soft", "outline"], "outline"));
   const field = markField(ta, n.name);
   setDomName(ta, field);
   ta.rows = positiveInt(n.rows, 100) ?? 3;
@@ -546,13 +541,13 @@ const renderTextarea: Renderer = (n) => {
 };
 
 const renderSelect: Renderer = (n) => {
-  const wrap = el("span", "ckw-select-wrap");
+  const wrap = h("span", "ckw-select-wrap");
   if (n.block === true) wrap.classList.add("ckw-field--block");
-  const select = el("select", controlClasses("ckw-select", n, CONTROL_VARIANTS, "outline"));
+  const select = h("select", controlClasses("ckw-select", n, CONTROL_VARIANTS, "outline"));
   const field = markField(select, n.name);
   setDomName(select, field);
   const defaultValue = n.defaultValue === undefined || n.defaultValue === null ? "" : str(n.defaultValue);
-  const empty = el("option");
+  const empty = h("option");
   empty.value = "";
   empty.textContent = str(n.placeholder);
   if (n.clearable !== true) empty.disabled = true;
@@ -560,7 +555,7 @@ const renderSelect: Renderer = (n) => {
   let matched = false;
   for (const opt of Array.isArray(n.options) ? n.options : []) {
     if (!isObj(opt)) continue;
-    const o = el("option");
+    const o = h("option");
     o.value = str(opt.value);
     o.textContent = str(opt.label) || str(opt.value);
     if (opt.disabled === true) o.disabled = true;
@@ -588,7 +583,7 @@ function isoDate(v: unknown): string | null {
 }
 
 const renderDatePicker: Renderer = (n) => {
-  const input = el("input", controlClasses("ckw-input ckw-datepicker", n, CONTROL_VARIANTS, "outline"));
+  const input = h("input", controlClasses("ckw-input ckw-datepicker", n, CONTROL_VARIANTS, "outline"));
   input.type = "date";
   const field = markField(input, n.name);
   setDomName(input, field);
@@ -606,8 +601,8 @@ const renderDatePicker: Renderer = (n) => {
 };
 
 const renderCheckbox: Renderer = (n) => {
-  const label = el("label", "ckw-checkbox");
-  const box = el("input", "ckw-checkbox__input");
+  const label = h("label", "ckw-checkbox");
+  const box = h("input", "ckw-checkbox__input");
   box.type = "checkbox";
   const field = markField(box, n.name);
   setDomName(box, field);
@@ -617,7 +612,7 @@ const renderCheckbox: Renderer = (n) => {
   label.append(box);
   const text = str(n.label);
   if (text) {
-    const span = el("span", "ckw-checkbox__label");
+    const span = h("span", "ckw-checkbox__label");
     span.textContent = text;
     label.append(span);
   } else fallbackLabel(box, humanize(field));
@@ -626,7 +621,7 @@ const renderCheckbox: Renderer = (n) => {
 };
 
 const renderRadioGroup: Renderer = (n) => {
-  const group = el("div", `ckw-radio-group ckw-radio-group--${n.direction === "row" ? "row" : "col"}`);
+  const group = h("div", `ckw-radio-group ckw-radio-group--${n.direction === "row" ? "row" : "col"}`);
   group.setAttribute("role", "radiogroup");
   const field = str(n.name);
   group.setAttribute("aria-label", str(n.ariaLabel) || humanize(field));
@@ -640,8 +635,8 @@ const renderRadioGroup: Renderer = (n) => {
   let first = true;
   for (const opt of Array.isArray(n.options) ? n.options : []) {
     if (!isObj(opt)) continue;
-    const label = el("label", "ckw-radio");
-    const radio = el("input", "ckw-radio__input");
+    const label = h("label", "ckw-radio");
+    const radio = h("input", "ckw-radio__input");
     radio.type = "radio";
     radio.name = domName;
     radio.value = str(opt.value);
@@ -650,7 +645,7 @@ const renderRadioGroup: Renderer = (n) => {
     if (opt.disabled === true || n.disabled === true) radio.disabled = true;
     if (n.required === true && first) radio.required = true;
     first = false;
-    const span = el("span", "ckw-radio__label");
+    const span = h("span", "ckw-radio__label");
     span.textContent = str(opt.label) || radio.value;
     label.append(radio, span);
     group.append(label);
@@ -662,32 +657,32 @@ const renderRadioGroup: Renderer = (n) => {
 // --- table -----------------------------------------------------------------------------------
 
 const renderTable: Renderer = (n, ctx) => {
-  const wrap = el("div", "ckw-table-wrap");
-  const table = el("table", "ckw-table");
-  const head = el("thead");
-  const body = el("tbody");
+  const wrap = h("div", "ckw-table-wrap");
+  const table = h("table", "ckw-table");
+  const head = h("thead");
+  const body = h("tbody");
   children(n.children).forEach((row, ri) => {
     if (!isObj(row)) return;
     const rowCtx = { ...ctx, path: `${ctx.path}/${ri}` };
     if (row.type !== "Table.Row") {
-      const tr = el("tr");
-      const td = el("td");
+      const tr = h("tr");
+      const td = h("td");
       td.append(renderNode(row, rowCtx));
       tr.append(td);
       body.append(tr);
       return;
     }
-    const tr = el("tr", "ckw-table__row");
+    const tr = h("tr", "ckw-table__row");
     const header = row.header === true;
     children(row.children).forEach((cell, ci) => {
       const cellCtx = { ...rowCtx, path: `${rowCtx.path}/${ci}` };
       if (!isObj(cell) || cell.type !== "Table.Cell") {
-        const td = el(header ? "th" : "td", "ckw-table__cell");
+        const td = h(header ? "th" : "td", "ckw-table__cell");
         td.append(renderNode(cell, cellCtx));
         tr.append(td);
         return;
       }
-      const td = el(header ? "th" : "td", "ckw-table__cell");
+      const td = h(header ? "th" : "td", "ckw-table__cell");
       if (header) td.setAttribute("scope", "col");
       const colSpan = positiveInt(cell.colSpan);
       const rowSpan = positiveInt(cell.rowSpan);
@@ -719,11 +714,11 @@ const renderTable: Renderer = (n, ctx) => {
 
 function renderStatus(status: unknown): HTMLElement | null {
   if (!isObj(status) || !str(status.text)) return null;
-  const s = el("div", "ckw-status");
+  const s = h("div", "ckw-status");
   if (typeof status.favicon === "string") {
     const src = safeUrl(status.favicon, "image");
     if (src) {
-      const img = el("img", "ckw-status__favicon");
+      const img = h("img", "ckw-status__favicon");
       img.src = src;
       img.alt = "";
       img.referrerPolicy = "no-referrer";
@@ -733,7 +728,7 @@ function renderStatus(status: unknown): HTMLElement | null {
   } else if (status.icon) {
     s.append(createIcon(status.icon, "ckw-icon ckw-icon--sm"));
   }
-  const text = el("span", "ckw-status__text");
+  const text = h("span", "ckw-status__text");
   text.textContent = str(status.text);
   s.append(text);
   return s;
@@ -742,12 +737,12 @@ function renderStatus(status: unknown): HTMLElement | null {
 const CARD_SIZES = ["sm", "md", "lg", "full"] as const;
 
 const renderCard: Renderer = (n, ctx) => {
-  const outer = el("div", "ckw-widget ckw-card-widget");
+  const outer = h("div", "ckw-widget ckw-card-widget");
   const inner = applyTheme(outer, n, ctx);
   const status = renderStatus(n.status);
   if (status) outer.append(status);
   const asForm = n.asForm === true;
-  const card = asForm ? el("form", "ckw-card ckw-form") : el("div", "ckw-card");
+  const card = asForm ? h("form", "ckw-card ckw-form") : h("div", "ckw-card");
   card.classList.add(`ckw-card--${oneOf(n.size, CARD_SIZES) ?? "md"}`);
   css(card, "background", color(n.background, "background", inner));
   applyBorder(card, n.border, inner);
@@ -761,12 +756,12 @@ const renderCard: Renderer = (n, ctx) => {
       css(card, "--ckw-card-pl", sides.left);
     }
   }
-  const body = el("div", "ckw-card__body");
+  const body = h("div", "ckw-card__body");
   body.id = uid("card-body");
   renderChildren(body, n.children, inner);
   card.append(body);
 
-  const footer = el("div", "ckw-card__footer");
+  const footer = h("div", "ckw-card__footer");
   for (const [which, auto] of [["cancel", "container"], ["confirm", "container"]] as const) {
     const spec = n[which];
     if (!isObj(spec)) continue;
@@ -790,7 +785,7 @@ const renderCard: Renderer = (n, ctx) => {
   if (n.collapsed === true) {
     // Collapsed after its main action: the content stays reachable behind a toggle.
     card.classList.add("ckw-card--collapsed");
-    const toggle = el("button", "ckw-card__toggle");
+    const toggle = h("button", "ckw-card__toggle");
     toggle.type = "button";
     toggle.setAttribute("aria-expanded", "false");
     toggle.setAttribute("aria-controls", body.id);
@@ -816,8 +811,8 @@ function isInteractive(target: Element, container: Element): boolean {
 }
 
 const renderListViewItem: Renderer = (n, ctx) => {
-  const li = el("li", "ckw-list-item");
-  const content = el("div", "ckw-list-item__content");
+  const li = h("li", "ckw-list-item");
+  const content = h("div", "ckw-list-item__content");
   css(content, "gap", spacing(n.gap));
   css(content, "align-items", ALIGN[str(n.align)]);
   renderChildren(content, n.children, ctx);
@@ -843,18 +838,18 @@ const renderListViewItem: Renderer = (n, ctx) => {
 };
 
 const renderListView: Renderer = (n, ctx) => {
-  const outer = el("div", "ckw-widget ckw-listview");
+  const outer = h("div", "ckw-widget ckw-listview");
   const inner = applyTheme(outer, n, ctx);
   const status = renderStatus(n.status);
   if (status) outer.append(status);
-  const list = el("ul", "ckw-list");
+  const list = h("ul", "ckw-list");
   list.setAttribute("role", "list");
   list.id = uid("list");
   renderChildren(list, n.children, inner);
   // Only list items belong in a list: wrap anything else the tree put there.
   for (const child of Array.from(list.children)) {
     if (child.tagName !== "LI") {
-      const li = el("li", "ckw-list-item");
+      const li = h("li", "ckw-list-item");
       child.replaceWith(li);
       li.append(child);
     }
@@ -865,7 +860,7 @@ const renderListView: Renderer = (n, ctx) => {
   if (limit && items.length > limit) {
     const hidden = items.slice(limit);
     for (const item of hidden) item.hidden = true;
-    const more = el("button", "ckw-listview__more");
+    const more = h("button", "ckw-listview__more");
     more.type = "button";
     more.textContent = `Show more (${hidden.length})`;
     more.setAttribute("aria-controls", list.id);
@@ -884,7 +879,7 @@ const renderListView: Renderer = (n, ctx) => {
 };
 
 const renderBasic: Renderer = (n, ctx) => {
-  const e = el("div", `ckw-widget ckw-basic ckw-box ckw-box--${n.direction === "row" ? "row" : "col"}`);
+  const e = h("div", `ckw-widget ckw-basic ckw-box ckw-box--${n.direction === "row" ? "row" : "col"}`);
   const inner = applyTheme(e, n, ctx);
   css(e, "gap", spacing(n.gap));
   if (n.padding !== undefined) applySpacing(e, "padding", n.padding);

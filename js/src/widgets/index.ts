@@ -6,6 +6,7 @@
 //   updateComponent(el, id, component, host);       // widget.component.updated
 //   appendStreamingText(el, id, delta, done);       // widget.streaming_text.value_delta
 import "./widgets.css";
+import { h } from "../render/dom";
 import { setMarkdown } from "../render/markdown";
 import { ROOT_CLASS, hostOf, setHost, type WidgetHost } from "./actions";
 import { linkLabels, listExpanders, markdownSource, renderNode } from "./components";
@@ -58,7 +59,7 @@ function mount(el: HTMLElement, root: unknown, host: WidgetHost): void {
 
 /** Renders a widget root (Card, ListView or Basic) into a new element. */
 export function renderWidget(root: WidgetRoot, host: WidgetHost): HTMLElement {
-  const el = document.createElement("div");
+  const el = h("div");
   mount(el, root, host);
   return el;
 }

@@ -3,8 +3,8 @@
 // when the kernel changes it, and sends actions to Python over the comm bridge's `call`.
 import type { AnyModel, Render } from "@anywidget/types";
 
-import { Bridge, type CommModel } from "../bridge";
-import * as p from "../protocol";
+import { Bridge, type CommModel } from "../transport/bridge";
+import * as p from "../transport/protocol";
 import { hostColorScheme } from "./host-theme";
 import { renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
 import "./view.css";

@@ -1,0 +1,487 @@
+"""The comm bridge: requests from the front end, served by an endpoint in this kernel.
+
+A request travels as one ``request`` message (its body in ``buffers[0]``). The bridge runs the
+endpoint (for ChatKit, ``widget.ChatKitEndpoint`` calls ``server.process(body, context)``) as an
+asyncio task on the kernel's own loop and answers with either one ``response`` message (plain
+JSON) or a stream: ``head``, numbered ``chunk`` messages and an ``end`` marker that carries the
+number of chunks sent. The bridge knows nothing of ChatKit: it carries bytes, and ``explain``
+turns the endpoint's exceptions into statuses and messages.
+
+Why batch: jupyter_server drops iopub messages (comm messages included) above 1000 msgs/s, with
+no error anywhere (see ``shared/notes/bridge-facts.md``). Sending one message per SSE event loses
+thousands of events on a fast stream, so events are collected for a few milliseconds (or until a
+size cap) and sent together. Numbering lets the front end detect a loss and fail loudly instead
+of hanging; heartbeats let it detect a lost tail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import logging
+import time
+import traceback
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatkit_jupyter.notebook._redact import scrub
+
+from . import _protocol as p
+
+logger = logging.getLogger("chatkit_jupyter")
+
+Send = Callable[[p.KernelMessage, "list[bytes] | None"], None]
+"""How the bridge talks to the front end: ``widget.send(content, buffers)``."""
+
+Endpoint = Callable[[bytes], Awaitable["bytes | AsyncIterable[bytes]"]]
+"""Answers a request body: the JSON of a complete response, or the bytes of an SSE stream."""
+
+Explain = Callable[[Exception], "RequestError | None"]
+"""Turns an exception of the endpoint (or its stream, or an upload) into the error the user
+sees; ``None`` for an unexpected one, answered with a 500 and its traceback kept."""
+
+HookHandler = Callable[[str, Mapping[str, Any]], Awaitable[Any]]
+"""Answers a front-end ``call``: ``(hook, payload) -> value``."""
+
+UploadHandler = Callable[[str, AsyncIterator[bytes]], Awaitable[bytes]]
+"""Stores an upload: ``(attachment_id, chunks) -> JSON of the attachment``."""
+
+BATCH_WINDOW_S = 0.005
+"""How long SSE bytes are collected before they are sent (measured: 5 ms loses nothing)."""
+BATCH_MAX_BYTES = 256 * 1024
+"""Send at once when this many bytes are waiting, so one message never grows without bound."""
+HEARTBEAT_S = 2.0
+"""While a stream is open, tell the front end how many chunks were sent this often."""
+
+
+class RequestError(Exception):
+    """A request the bridge refuses, with the HTTP status the front end should see."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class RequestRecord:
+    """What happened to one request; ``ChatKitWidget.requests`` lists the recent ones."""
+
+    id: str
+    """The request id (unique across views)."""
+    type: str
+    """The body's JSON ``type`` (ChatKit's request type, e.g. ``threads.add_user_message``);
+    ``upload`` for attachment bytes."""
+    started: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` when the request arrived."""
+    status: int | None = None
+    """HTTP-like status sent to the front end; ``None`` while running."""
+    streaming: bool = False
+    """Whether the answer was an SSE stream."""
+    chunks: int = 0
+    """Messages sent for a stream."""
+    bytes: int = 0
+    """Body bytes sent."""
+    duration: float | None = None
+    """Seconds from arrival to the last message."""
+    error: str | None = None
+    """The error message shown to the user, if any."""
+    cancelled: bool = False
+    """The front end aborted the request."""
+
+
+class _Batcher:
+    """Collects SSE bytes and sends them as numbered chunks, per time window or size cap."""
+
+    def __init__(self, send_chunk: Callable[[bytes], None]) -> None:
+        self._send_chunk = send_chunk
+        self._buf = bytearray()
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop = asyncio.get_running_loop()
+        self._started = 0.0
+
+    def add(self, data: bytes) -> None:
+        if not self._buf:
+            self._started = self._loop.time()
+        self._buf += data
+        # The timer only fires when the loop gets a turn; a producer that never awaits would
+        # hold the first bytes until the size cap, so also close a batch that is old enough.
+        if len(self._buf) >= BATCH_MAX_BYTES or self._loop.time() - self._started >= BATCH_WINDOW_S:
+            self.flush()
+        elif self._timer is None:
+            self._timer = self._loop.call_later(BATCH_WINDOW_S, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._buf:
+            data = bytes(self._buf)
+            self._buf.clear()
+            self._send_chunk(data)
+
+    def discard(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._buf.clear()
+
+
+class Bridge:
+    """Serves the requests of one widget (all of its views).
+
+    Args:
+        send: Sends a message and its buffers to the front end.
+        endpoint: Answers a request body (for ChatKit: ``widget.ChatKitEndpoint``).
+        hooks: Answers front-end ``call`` messages (client tools, actions, effects, secrets).
+        upload: Stores attachment bytes; ``None`` refuses uploads with a clear error.
+        explain: Turns the endpoint's known exceptions into statuses and messages.
+        history: How many finished requests ``records`` keeps.
+    """
+
+    def __init__(
+        self,
+        send: Send,
+        endpoint: Endpoint,
+        hooks: HookHandler,
+        upload: UploadHandler | None = None,
+        explain: Explain | None = None,
+        history: int = 200,
+    ) -> None:
+        self._send = send
+        self._endpoint = endpoint
+        self._hooks = hooks
+        self._upload = upload
+        self._explain = explain
+        # The loop of the thread that made the widget: the kernel's main loop in a notebook.
+        # JupyterLab 4.6 + ipykernel 7 deliver comm messages on a *subshell* thread with a loop
+        # of its own (and the first ones on the main thread). All bridge work is moved to the
+        # main loop so that one loop owns every task, cancel is safe, and the notebook tools
+        # read variables between cells, never while a cell runs on another thread.
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._views: dict[str, str] = {}
+        self._uploads: dict[str, asyncio.Queue[bytes | Exception | None]] = {}
+        self._upload_seq: dict[str, int] = {}
+        self._live: dict[str, RequestRecord] = {}
+        self._beat: asyncio.Task[None] | None = None
+        self.records: deque[RequestRecord] = deque(maxlen=history)
+        """Recent requests, newest last."""
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def handle(self, content: Mapping[str, Any], buffers: list[Any] | None) -> None:
+        """Handle one message from the front end (the widget's ``on_msg`` callback).
+
+        Safe to call from any thread: the work runs on the loop the bridge belongs to.
+        """
+        loop = self._loop
+        if loop is not None and not loop.is_closed() and _running_loop() is not loop:
+            # Copy the buffers: the caller may reuse them once we return.
+            copied = [bytes(b) for b in buffers or []]
+            loop.call_soon_threadsafe(self._handle, content, copied)
+            return
+        self._handle(content, buffers)
+
+    def _handle(self, content: Mapping[str, Any], buffers: list[Any] | None) -> None:
+        kind = content.get("kind")
+        rid = content.get("id")
+        try:
+            if kind == p.CANCEL:
+                self.cancel(str(rid))
+            elif kind == p.VIEW_CLOSED:
+                self.cancel_view(str(content.get("view")))
+            elif kind == p.UPLOAD_CHUNK:
+                self._on_upload_chunk(content, buffers)
+            elif not isinstance(rid, str) or not rid:
+                logger.warning("chatkit-jupyter: ignoring a %r message without an id", kind)
+            elif kind == p.REQUEST:
+                body = _first_buffer(buffers)
+                self._start(rid, content, self._serve(rid, content, body))
+            elif kind == p.CALL:
+                self._start(rid, content, self._call(rid, content))
+            else:
+                self._send_error(
+                    rid,
+                    400,
+                    f"Unknown message kind {kind!r}; expected one of {', '.join(p.FROM_FRONTEND)}.",
+                )
+        except Exception:  # never let a bad message break the kernel's comm handling
+            logger.exception("chatkit-jupyter: failed to handle a %r message", kind)
+
+    def _start(self, rid: str, content: Mapping[str, Any], coro: Awaitable[None]) -> None:
+        if rid in self._tasks:
+            self._send_error(rid, 409, f"Request id {rid!r} is already in use.")
+            return
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        task: asyncio.Task[None] = loop.create_task(_as_coroutine(coro))
+        self._tasks[rid] = task
+        self._views[rid] = str(content.get("view", ""))
+        task.add_done_callback(functools.partial(self._forget, rid))
+        if self._beat is None or self._beat.done():
+            self._beat = loop.create_task(self._heartbeat())
+
+    def _forget(self, rid: str, _task: object = None) -> None:
+        self._tasks.pop(rid, None)
+        self._live.pop(rid, None)
+        self._views.pop(rid, None)
+        self._uploads.pop(rid, None)
+        self._upload_seq.pop(rid, None)
+
+    @property
+    def pending(self) -> int:
+        """Number of requests still running."""
+        return len(self._tasks)
+
+    def cancel(self, rid: str) -> bool:
+        """Cancel one running request; returns whether there was one."""
+        task = self._tasks.get(rid)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    def cancel_view(self, view: str) -> int:
+        """Cancel every request a closed view still has running; returns how many."""
+        rids = [rid for rid, v in self._views.items() if v == view]
+        for rid in rids:
+            self.cancel(rid)
+        return len(rids)
+
+    def cancel_all(self) -> None:
+        """Cancel everything (the widget is closing)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+
+    async def wait_idle(self) -> None:
+        """Wait until no request is running (for tests and orderly shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    # -- requests -------------------------------------------------------------------------------
+
+    async def _serve(self, rid: str, content: Mapping[str, Any], body: bytes) -> None:
+        url = str(content.get("url", p.API_URL))
+        record = RequestRecord(
+            id=rid, type=_request_type(body) if not content.get("chunked") else "upload"
+        )
+        self.records.append(record)
+        self._live[rid] = record
+        try:
+            if url.startswith(p.UPLOAD_URL):
+                payload = await self._receive_upload(rid, url, content, body)
+                self._respond(record, 200, "application/json", payload)
+                return
+            result = await self._endpoint(body)
+            if isinstance(result, bytes):
+                self._respond(record, 200, "application/json", result)
+            else:
+                await self._stream(record, result)
+        except asyncio.CancelledError:
+            record.cancelled = True
+            record.duration = time.monotonic() - record.started
+            raise
+        except RequestError as e:
+            self._fail(record, e.status, e.message)
+        except Exception as e:
+            known = self._explain(e) if self._explain is not None else None
+            if known is not None:
+                self._fail(record, known.status, known.message)
+                return
+            logger.exception("chatkit-jupyter: the server failed on %s", record.type)
+            self._fail(
+                record,
+                500,
+                f"The server raised {type(e).__name__}: {scrub(str(e))}. The kernel is still running; "
+                "see `widget.errors` for the traceback.",
+                detail=traceback.format_exc(),
+            )
+
+    async def _stream(self, record: RequestRecord, result: AsyncIterable[bytes]) -> None:
+        rid = record.id
+        record.streaming = True
+        self._send(
+            {"kind": p.HEAD, "id": rid, "status": 200, "content_type": "text/event-stream"}, None
+        )
+
+        def send_chunk(data: bytes) -> None:
+            self._send({"kind": p.CHUNK, "id": rid, "seq": record.chunks}, [data])
+            record.chunks += 1
+            record.bytes += len(data)
+
+        batcher = _Batcher(send_chunk)
+        try:
+            async for data in result:
+                batcher.add(data)
+        except asyncio.CancelledError:
+            batcher.discard()  # nobody is reading any more
+            raise
+        finally:
+            # Events the server produced before an exception still go out, before the error.
+            batcher.flush()
+        record.status = 200
+        record.duration = time.monotonic() - record.started
+        self._send({"kind": p.END, "id": rid, "total": record.chunks}, None)
+
+    async def _heartbeat(self) -> None:
+        # One beat per running request every few seconds (streams, plain requests, uploads and
+        # hook calls alike): the front end gives up on a request only after a long silence.
+        while self._tasks:
+            await asyncio.sleep(HEARTBEAT_S)
+            for rid in list(self._tasks):
+                record = self._live.get(rid)
+                self._send(
+                    {"kind": p.BEAT, "id": rid, "sent": record.chunks if record else 0}, None
+                )
+
+    def _respond(self, record: RequestRecord, status: int, content_type: str, body: bytes) -> None:
+        record.status = status
+        record.bytes = len(body)
+        record.duration = time.monotonic() - record.started
+        self._send(
+            {"kind": p.RESPONSE, "id": record.id, "status": status, "content_type": content_type},
+            [body],
+        )
+
+    def _fail(
+        self, record: RequestRecord, status: int, message: str, detail: str | None = None
+    ) -> None:
+        record.status = status
+        record.error = detail or message
+        record.duration = time.monotonic() - record.started
+        self._send_error(record.id, status, message)
+
+    def _send_error(self, rid: str, status: int, message: str) -> None:
+        self._send({"kind": p.ERROR, "id": rid, "status": status, "message": message}, None)
+
+    # -- uploads --------------------------------------------------------------------------------
+
+    async def _receive_upload(
+        self, rid: str, url: str, content: Mapping[str, Any], body: bytes
+    ) -> bytes:
+        if self._upload is None:
+            raise RequestError(
+                501,
+                "This server has no attachment store, so uploads are off. Pass "
+                "`attachment_store=` to the server or disable composer attachments.",
+            )
+        attachment_id = url[len(p.UPLOAD_URL) :].strip("/")
+        if not attachment_id:
+            raise RequestError(400, f"Upload URL {url!r} names no attachment.")
+        if content.get("chunked"):
+            queue = self._uploads.setdefault(rid, asyncio.Queue())
+            chunks: AsyncIterator[bytes] = _drain(queue)
+        else:
+            chunks = _once(body)
+        return await self._upload(attachment_id, chunks)
+
+    def _on_upload_chunk(self, content: Mapping[str, Any], buffers: list[Any] | None) -> None:
+        rid = str(content.get("id"))
+        if rid not in self._tasks:
+            return  # cancelled or failed already; the rest of the file is dropped
+        # Unbounded: the chunks are in the kernel's memory already (queued on the loop), and
+        # the attachment store stops the upload at its size limit.
+        queue = self._uploads.setdefault(rid, asyncio.Queue())
+        expected = self._upload_seq.get(rid, 0)
+        if expected < 0:
+            return  # a piece went missing already; the upload is failing
+        if content.get("seq") != expected:
+            # The comm keeps order, so a gap means a lost piece: store nothing rather than a
+            # file with a hole in it.
+            self._upload_seq[rid] = -1
+            queue.put_nowait(
+                RequestError(
+                    400,
+                    f"Upload piece {content.get('seq')!r} arrived where piece {expected} was "
+                    "expected, so the file would be incomplete. Attach it again.",
+                )
+            )
+            return
+        self._upload_seq[rid] = expected + 1
+        data = _first_buffer(buffers)
+        if data:
+            queue.put_nowait(data)
+        if content.get("last"):
+            queue.put_nowait(None)
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    async def _call(self, rid: str, content: Mapping[str, Any]) -> None:
+        hook = str(content.get("hook"))
+        payload = content.get("payload") or {}
+        try:
+            value = await self._hooks(hook, payload)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            logger.exception("chatkit-jupyter: the %s hook failed", hook)
+            self._send(
+                {"kind": p.RESULT, "id": rid, "ok": False, "message": f"{type(e).__name__}: {e}"},
+                None,
+            )
+            return
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            message = (
+                f"The {hook} handler returned a value that is not JSON ({e}); return dicts, "
+                "lists, strings, numbers, booleans or None."
+            )
+            self._send({"kind": p.RESULT, "id": rid, "ok": False, "message": message}, None)
+            return
+        self._send({"kind": p.RESULT, "id": rid, "ok": True, "value": value}, None)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _as_coroutine(aw: Awaitable[None]) -> None:
+    await aw
+
+
+async def _drain(queue: asyncio.Queue[bytes | Exception | None]) -> AsyncIterator[bytes]:
+    while (data := await queue.get()) is not None:
+        if isinstance(data, Exception):
+            raise data
+        yield data
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _first_buffer(buffers: list[Any] | None) -> bytes:
+    if not buffers:
+        return b""
+    buf = buffers[0]
+    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
+
+
+def _request_type(body: bytes) -> str:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return "(malformed)"
+    return str(parsed.get("type")) if isinstance(parsed, dict) else "(malformed)"
+
+
+async def call_handler(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a user's handler, sync or async."""
+    value = fn(*args, **kwargs)
+    if inspect.isawaitable(value):
+        value = await value
+    return value

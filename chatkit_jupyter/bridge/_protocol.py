@@ -1,0 +1,227 @@
+"""The messages that travel over the widget's comm, defined once.
+
+Mirrored in ``js/src/transport/protocol.ts``; ``tests/test_protocol.py`` checks that both sides
+define the same kinds with the same fields.
+
+Every exchange is started by the front end and carries an ``id`` that is unique across all
+views of all widgets (``"<view>:<n>"``). Binary payloads (ChatKit's SSE bytes, JSON bodies,
+uploads) travel as comm buffers, never inside the JSON envelope. Nothing here knows ChatKit:
+the bridge carries bytes to an endpoint and back.
+"""
+
+# No `from __future__ import annotations` here: TypedDict must see `NotRequired` itself to
+# tell optional keys from required ones (tests compare them with the TypeScript side).
+from typing import Final, Literal
+
+from typing_extensions import NotRequired, TypedDict
+
+# Front end -> kernel.
+REQUEST: Final = "request"
+CANCEL: Final = "cancel"
+UPLOAD_CHUNK: Final = "upload_chunk"
+CALL: Final = "call"
+VIEW_CLOSED: Final = "view_closed"
+
+# Kernel -> front end.
+HEAD: Final = "head"
+CHUNK: Final = "chunk"
+END: Final = "end"
+BEAT: Final = "beat"
+RESPONSE: Final = "response"
+ERROR: Final = "error"
+RESULT: Final = "result"
+
+FROM_FRONTEND: Final = (REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED)
+FROM_KERNEL: Final = (HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT)
+
+
+# -- front end -> kernel ------------------------------------------------------------------------
+
+
+class Request(TypedDict):
+    """An API call (ChatKit's ``fetch``); the body travels as ``buffers[0]``.
+
+    For an upload (``url`` under ``UPLOAD_URL``) with ``chunked``, the body is empty and the
+    file follows as ``upload_chunk`` messages of the same ``id``.
+    """
+
+    kind: Literal["request"]
+    id: str
+    view: str
+    """The view that sent it; its requests are cancelled when it closes."""
+    url: str
+    """``API_URL`` for a ChatKit request, ``UPLOAD_URL/<attachment id>`` for upload bytes."""
+    chunked: NotRequired[bool]
+    """``True``: the body follows as ``upload_chunk`` messages (uploads only)."""
+
+
+class Cancel(TypedDict):
+    """The fetch was aborted (stop button, lost messages, watchdog): cancel that request."""
+
+    kind: Literal["cancel"]
+    id: str
+
+
+class UploadChunk(TypedDict):
+    """One piece of a chunked upload; the bytes travel as ``buffers[0]``."""
+
+    kind: Literal["upload_chunk"]
+    id: str
+    """The ``request`` this piece belongs to."""
+    seq: int
+    """Counts from 0; a gap fails the upload instead of storing a corrupt file."""
+    last: bool
+    """The final piece: the file is complete."""
+
+
+class Call(TypedDict):
+    """A front-end hook that Python answers with a ``result`` (see ``HOOKS``)."""
+
+    kind: Literal["call"]
+    id: str
+    view: str
+    """The view that sent it; its calls are cancelled when it closes."""
+    hook: str
+    """One of ``HOOKS``."""
+    payload: dict[str, object]
+    """The hook's arguments; each ``HOOK_*`` constant documents its own."""
+
+
+class ViewClosed(TypedDict):
+    """A view went away: cancel every request and call it still has running."""
+
+    kind: Literal["view_closed"]
+    view: str
+
+
+FrontendMessage = Request | Cancel | UploadChunk | Call | ViewClosed
+"""Every message the front end sends."""
+
+
+# -- kernel -> front end ------------------------------------------------------------------------
+
+
+class Head(TypedDict):
+    """Start of a streamed response; ``chunk`` messages and an ``end`` follow."""
+
+    kind: Literal["head"]
+    id: str
+    status: int
+    content_type: str
+    """The response's ``content-type`` (``text/event-stream``)."""
+
+
+class Chunk(TypedDict):
+    """A batch of streamed bytes; the bytes travel as ``buffers[0]``."""
+
+    kind: Literal["chunk"]
+    id: str
+    seq: int
+    """Counts from 0; a gap tells the front end that messages were lost."""
+
+
+class End(TypedDict):
+    """End of a streamed response."""
+
+    kind: Literal["end"]
+    id: str
+    total: int
+    """How many ``chunk`` messages were sent, so a lost tail is noticed."""
+
+
+class Beat(TypedDict):
+    """Heartbeat for every running request and call, every ``HEARTBEAT_S`` seconds."""
+
+    kind: Literal["beat"]
+    id: str
+    sent: int
+    """Chunks sent so far (0 for plain requests and calls); more than received means a loss."""
+
+
+class Response(TypedDict):
+    """A complete, non-streamed response; the body travels as ``buffers[0]``."""
+
+    kind: Literal["response"]
+    id: str
+    status: int
+    content_type: str
+
+
+class Error(TypedDict):
+    """The request failed; ends any stream of that id."""
+
+    kind: Literal["error"]
+    id: str
+    status: int
+    """HTTP-like: 400 bad request, 404 not found, 409 id in use, 500 server failure ..."""
+    message: str
+    """Written for the user: what was wrong and what to do."""
+
+
+class Result(TypedDict):
+    """The answer to a ``call``: ``value`` when ``ok``, else ``message``."""
+
+    kind: Literal["result"]
+    id: str
+    ok: bool
+    value: NotRequired[object]
+    """The handler's JSON value (when ``ok``)."""
+    message: NotRequired[str]
+    """Why the handler failed (when not ``ok``)."""
+
+
+KernelMessage = Head | Chunk | End | Beat | Response | Error | Result
+"""Every message the kernel sends."""
+
+
+# Hooks the front end may ``call``.
+HOOK_CLIENT_TOOL: Final = "client_tool"
+"""ChatKit's ``onClientTool``: payload ``{name, params}``; value is the tool's output dict."""
+HOOK_ACTION: Final = "action"
+"""ChatKit's ``widgets.onAction``: payload ``{action, item}`` (a ``WidgetView``: ``{action}``;
+value is ``null`` or ``{error}``, the one line the view shows)."""
+HOOK_EFFECT: Final = "effect"
+"""A ``client_effect`` event: payload ``{name, data}``."""
+HOOK_CLIENT_SECRET: Final = "client_secret"
+"""``getClientSecret`` for hosted workflows: payload ``{current}``; value is the secret."""
+HOOK_LOG: Final = "log"
+"""A front-end event worth keeping in the kernel's event log: payload ``{name, data}``."""
+
+HOOK_ENTITY_SEARCH: Final = "entity_search"
+"""ChatKit's ``entities.onTagSearch``: payload ``{query}``; value is a list of entities."""
+HOOK_ENTITY_CLICK: Final = "entity_click"
+"""ChatKit's ``entities.onClick``: payload ``{entity}``."""
+HOOK_ENTITY_PREVIEW: Final = "entity_preview"
+"""ChatKit's ``entities.onRequestPreview``: payload ``{entity}``; value is ``{preview}``."""
+HOOK_COMMAND_SEARCH: Final = "command_search"
+"""ChatKit's ``commands.onSearch``: payload ``{query}``; value is a list of commands."""
+HOOK_COMMAND_SELECT: Final = "command_select"
+"""ChatKit's ``commands.onSelect``: payload ``{command}``; value is ``null`` or a selection."""
+
+HOOKS: Final = (
+    HOOK_CLIENT_TOOL,
+    HOOK_ACTION,
+    HOOK_EFFECT,
+    HOOK_CLIENT_SECRET,
+    HOOK_LOG,
+    HOOK_ENTITY_SEARCH,
+    HOOK_ENTITY_CLICK,
+    HOOK_ENTITY_PREVIEW,
+    HOOK_COMMAND_SEARCH,
+    HOOK_COMMAND_SELECT,
+)
+"""Every hook the front end may call."""
+
+HANDLER_HOOKS: Final = (
+    HOOK_ENTITY_SEARCH,
+    HOOK_ENTITY_CLICK,
+    HOOK_ENTITY_PREVIEW,
+    HOOK_COMMAND_SEARCH,
+    HOOK_COMMAND_SELECT,
+)
+"""Hooks the front end wires only when Python has a handler (the widget's ``handlers`` trait)."""
+
+API_URL: Final = "https://chatkit-jupyter.invalid/chatkit"
+"""Placeholder ``api.url`` given to ChatKit; every request goes through our ``fetch`` instead."""
+UPLOAD_URL: Final = API_URL + "/upload"
+"""Where ChatKit uploads attachment bytes (two-phase upload); handled by the bridge too."""

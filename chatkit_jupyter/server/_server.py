@@ -1,0 +1,448 @@
+"""The default ChatKit server: an openai-agents ``Agent`` that can see the notebook's variables.
+
+A turn goes: ChatKit request -> ``ChatKitServer.process`` -> ``NotebookServer.respond`` ->
+``Runner.run_streamed`` with the agent (plus the notebook tools, and the model from
+``_model.resolve_model``) -> ``chatkit.agents.stream_agent_response`` -> ChatKit events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import time
+import traceback
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+from typing import Any, Final
+
+import openai
+from agents import (
+    Agent,
+    AgentsException,
+    Model,
+    RunConfig,
+    Runner,
+    RunResultStreaming,
+    Tool,
+    TResponseInputItem,
+)
+from agents.models.fake_id import FAKE_RESPONSES_ID
+from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
+from chatkit.errors import CustomStreamError
+from chatkit.server import ChatKitServer
+from chatkit.store import AttachmentStore, Store
+from chatkit.types import (
+    AssistantMessageItem,
+    Attachment,
+    ThreadItem,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemRemovedEvent,
+    ThreadItemUpdatedEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    UserMessageTextContent,
+)
+from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
+
+from chatkit_jupyter.notebook._inspect import NamespaceSource, resolve_namespace
+from chatkit_jupyter.notebook._redact import scrub
+from chatkit_jupyter.notebook._tools import notebook_tools
+
+from ._model import ResolvedModel, resolve_model, tracing_allowed
+
+DEFAULT_INSTRUCTIONS: Final = """\
+You are a friendly assistant inside the user's Jupyter notebook, running in the notebook's own \
+Python kernel. Help the user understand and work with the data in their notebook.
+
+You can look at the notebook's variables: list_variables and inspect_variable tell you about \
+them; show_variables and show_variable also show the result to the user as a widget in the \
+chat, so prefer those when the user asks to see something. Look before you answer questions \
+about the data, and refer to variables by name. When you suggest code, make it a short, \
+runnable cell that uses the user's variable names.
+
+Some values are shown to you as "<redacted>" because they look like secrets: never try to \
+reveal, guess or reconstruct them. Be concise."""
+"""Instructions of the default agent (``NotebookServer(agent=None)``)."""
+
+DEFAULT_HISTORY_ITEMS: Final = 50
+"""Thread items sent to the model as history (the newest ones)."""
+DEFAULT_MAX_EVENTS: Final = 2000
+"""Entries kept in ``NotebookServer.events``."""
+
+
+class NotebookThreadItemConverter(ThreadItemConverter):
+    """Converts thread items to model input; attachments through ``attachment_to_input``.
+
+    Args:
+        attachment_store: The server's attachment store (may be ``None``).
+        context: The request context of the current turn.
+    """
+
+    def __init__(self, attachment_store: AttachmentStore[Any] | None, context: Any) -> None:
+        self.attachment_store = attachment_store
+        self.context = context
+
+    async def attachment_to_message_content(
+        self, attachment: Attachment
+    ) -> ResponseInputContentParam:
+        """Turn an attachment into an input part (image or file) via ``attachment_to_input``."""
+        from chatkit_jupyter.store._attachments import attachment_to_input
+
+        return await attachment_to_input(attachment, self.attachment_store, self.context)
+
+    async def assistant_message_to_input(
+        self, item: AssistantMessageItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        """An earlier reply, as plain text.
+
+        ChatKit's default sends ``output_text`` parts, which the Chat Completions converter
+        (Ollama, vLLM ...) rejects; a string is valid for both APIs.
+        """
+        return EasyInputMessageParam(
+            type="message", role="assistant", content="".join(c.text for c in item.content)
+        )
+
+
+class _ItemIds:
+    """Gives each assistant message of a turn its own id.
+
+    ``stream_agent_response`` reuses the Responses API item id as the thread item id, and models
+    behind the Chat Completions API (Ollama, vLLM ...) all report the same placeholder id, so
+    every reply would overwrite the previous one (openai/chatkit-python#36).
+    """
+
+    def __init__(self, new_id: Callable[[], str]) -> None:
+        self._new_id = new_id
+        self._current: str | None = None
+        """The id of the message being streamed."""
+        self._last: str | None = None
+        """The id of the last message done; a guardrail tripwire may remove it afterwards."""
+
+    def _take(self) -> str:
+        if self._current is None:
+            self._current = self._new_id()
+        return self._current
+
+    def fix(self, event: ThreadStreamEvent) -> ThreadStreamEvent:
+        """``event`` with a placeholder item id replaced by the message's own id."""
+        if isinstance(event, ThreadItemAddedEvent) and _is_fake(event.item.id):
+            self._current = None
+            item = event.item.model_copy(update={"id": self._take()})
+            return event.model_copy(update={"item": item})
+        if isinstance(event, ThreadItemUpdatedEvent) and _is_fake(event.item_id):
+            return event.model_copy(update={"item_id": self._take()})
+        if isinstance(event, ThreadItemDoneEvent) and _is_fake(event.item.id):
+            item = event.item.model_copy(update={"id": self._take()})
+            self._last, self._current = self._current, None
+            return event.model_copy(update={"item": item})
+        if isinstance(event, ThreadItemRemovedEvent) and _is_fake(event.item_id):
+            return event.model_copy(update={"item_id": self._current or self._last or self._take()})
+        return event
+
+
+def _is_fake(item_id: str) -> bool:
+    return item_id.startswith(FAKE_RESPONSES_ID)
+
+
+def _user_text(item: UserMessageItem | None) -> str:
+    if item is None:
+        return ""
+    return "".join(p.text for p in item.content if isinstance(p, UserMessageTextContent))
+
+
+def _summary(event: ThreadStreamEvent) -> str:
+    match event:
+        case ThreadItemAddedEvent() | ThreadItemDoneEvent():
+            return f"{event.item.type} {event.item.id}"
+        case ThreadItemUpdatedEvent():
+            delta = getattr(event.update, "delta", None)
+            detail = f" {delta!r}" if isinstance(delta, str) else ""
+            return f"{event.update.type} {event.item_id}{detail}"
+        case ThreadItemRemovedEvent():
+            return event.item_id
+        case _:
+            return ""
+
+
+class NotebookServer(ChatKitServer[Any]):
+    """A ChatKit server that runs an openai-agents ``Agent`` in the notebook's kernel.
+
+    Args:
+        agent: An ``agents.Agent``; or the name of a variable holding one, looked up at every
+            message so that re-running the cell that defines it takes effect at the next message;
+            or ``None`` for a default assistant that helps with the notebook's data. The notebook
+            tools (``list_variables``, ``inspect_variable``, ``show_variables``,
+            ``show_variable``) are added to it unless it has tools of those names.
+        store: Where threads and items are kept; ``None`` for ``default_store()``.
+        model: A model name or an ``agents.Model``. ``None`` keeps the agent's own model if it has
+            one, else picks one from the environment (``OPENAI_API_KEY``; ``OPENAI_BASE_URL`` and
+            ``OPENAI_MODEL``) at every message, or the offline assistant.
+        namespace: The variables the tools see; ``None`` for IPython's user namespace.
+        attachment_store: Enables attachments (see ``chatkit_jupyter.FileAttachmentStore``).
+        history_items: How many recent thread items are sent to the model.
+        max_events: How many entries ``events`` keeps.
+    """
+
+    def __init__(
+        self,
+        agent: Agent[Any] | str | None = None,
+        *,
+        store: Store[Any] | None = None,
+        model: str | Model | None = None,
+        namespace: NamespaceSource = None,
+        attachment_store: AttachmentStore[Any] | None = None,
+        history_items: int = DEFAULT_HISTORY_ITEMS,
+        max_events: int = DEFAULT_MAX_EVENTS,
+    ) -> None:
+        if agent is not None and not isinstance(agent, Agent | str):
+            raise TypeError(
+                f"agent must be an agents.Agent, a variable name or None, not {type(agent).__name__}."
+            )
+        if store is None:
+            from chatkit_jupyter.store import default_store
+
+            store = default_store()
+        if attachment_store is None:
+            attachment_store = _default_attachment_store(store)
+        super().__init__(store, attachment_store)
+        self.agent: Agent[Any] | str | None = agent
+        """The agent, the name of the variable that holds it, or ``None`` for the default."""
+        self.model: str | Model | None = model
+        """The model passed in, if any (see the class docstring)."""
+        self.namespace: NamespaceSource = namespace
+        """The variables the notebook tools see; ``None`` for IPython's user namespace."""
+        self.history_items = history_items
+        """How many recent thread items are sent to the model."""
+        self.events: deque[dict[str, Any]] = deque(maxlen=max_events)
+        """Recent events, oldest first: ``{"time", "thread_id", "type", "summary"}`` plus
+        ``"event"`` (the ``ThreadStreamEvent``) for streamed events, or details for the
+        ``turn.started`` / ``turn.done`` / ``turn.error`` / ``turn.cancelled`` markers."""
+        self.tools: list[Tool] = list(notebook_tools(lambda: resolve_namespace(self.namespace)))
+        """The notebook tools added to the agent."""
+        self._default_agent: Agent[Any] = Agent(
+            name="Notebook assistant", instructions=DEFAULT_INSTRUCTIONS
+        )
+        # One HTTP client per model setting, shared by the turns that use it.
+        self._clients: dict[tuple[str, ...], Model] = {}
+
+    # -- what answers -----------------------------------------------------------------------------
+
+    def _base_agent(self) -> Agent[Any]:
+        if self.agent is None:
+            return self._default_agent
+        if isinstance(self.agent, Agent):
+            return self.agent
+        name = self.agent
+        try:
+            namespace = resolve_namespace(self.namespace)
+        except RuntimeError as e:
+            raise CustomStreamError(str(e)) from None
+        if name not in namespace:
+            raise CustomStreamError(
+                f"There is no variable {name!r} in the notebook: run the cell that defines "
+                "your agent, then send your message again.",
+                allow_retry=True,
+            )
+        agent = namespace[name]
+        if not isinstance(agent, Agent):
+            raise CustomStreamError(
+                f"{name!r} is a {type(agent).__name__}, not an agents.Agent.", allow_retry=True
+            )
+        return agent
+
+    def _resolved_model(self, agent: Agent[Any], chosen: str | None = None) -> ResolvedModel | None:
+        """The model this server picks, or ``None`` when the agent keeps its own.
+
+        ``chosen`` is the model the user picked in the composer (``composer.models``); it wins
+        over the server's and the agent's own.
+        """
+        if chosen:
+            return resolve_model(chosen, cache=self._clients)
+        if self.model is None and agent.model is not None:
+            return None
+        return resolve_model(self.model, cache=self._clients)
+
+    def agent_for_turn(self, model: str | None = None) -> tuple[Agent[Any], bool]:
+        """The agent that answers the next message, and whether tracing may be on.
+
+        Args:
+            model: A model the user picked for this message in the composer, if any.
+
+        Raises:
+            chatkit.errors.CustomStreamError: ``agent`` names a variable that is missing or is
+                not an ``Agent``.
+        """
+        agent = self._base_agent()
+        updates: dict[str, Any] = {}
+        present = {getattr(tool, "name", None) for tool in agent.tools}
+        missing = [tool for tool in self.tools if getattr(tool, "name", None) not in present]
+        if missing:
+            updates["tools"] = [*agent.tools, *missing]
+        resolved = self._resolved_model(agent, model)
+        if resolved is not None:
+            updates["model"] = resolved.model
+            tracing = resolved.tracing
+        else:
+            tracing = tracing_allowed()
+        return (agent.clone(**updates) if updates else agent), tracing
+
+    @property
+    def model_description(self) -> str:
+        """What answers the next message, for display: ``"gpt-4.1-mini via OpenAI"`` ..."""
+        try:
+            agent = self._base_agent()
+        except CustomStreamError as e:
+            return e.message
+        resolved = self._resolved_model(agent)
+        if resolved is not None:
+            return resolved.description
+        own = agent.model
+        label = own if isinstance(own, str) else getattr(own, "model", type(own).__name__)
+        return f"{label} (the agent's own model)"
+
+    # -- a turn -----------------------------------------------------------------------------------
+
+    async def respond(
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Run the agent on the thread's recent history and stream its reply as ChatKit events."""
+        started = time.monotonic()
+        text = _user_text(input_user_message)
+        self._log(thread.id, "turn.started", text[:200], user_text=text)
+        if thread.title is None and text.strip():
+            # ChatKit lists threads by title; the first message is a good one.
+            thread.title = " ".join(text.split())[:60]
+        result: RunResultStreaming | None = None
+        try:
+            chosen = (
+                input_user_message.inference_options.model
+                if input_user_message is not None and input_user_message.inference_options
+                else None
+            )
+            agent, tracing = self.agent_for_turn(chosen)
+            agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
+            converter = NotebookThreadItemConverter(self.attachment_store, context)
+            history = await self._history(thread, context)
+            result = Runner.run_streamed(
+                agent,
+                await converter.to_agent_input(history),
+                context=agent_context,
+                run_config=RunConfig(tracing_disabled=not tracing, workflow_name="chatkit-jupyter"),
+            )
+            ids = _ItemIds(lambda: self.store.generate_item_id("message", thread, context))
+            async for raw in stream_agent_response(agent_context, result):
+                event = ids.fix(raw)
+                self._log(thread.id, event.type, _summary(event), event=event)
+                yield event
+        except asyncio.CancelledError:
+            self._log(thread.id, "turn.cancelled", "", seconds=time.monotonic() - started)
+            raise
+        except Exception as e:
+            self._log(
+                thread.id,
+                "turn.error",
+                scrub(f"{type(e).__name__}: {e}")[:500],
+                error=e,
+                traceback=scrub(traceback.format_exc()),
+            )
+            shown = _user_facing(e)
+            if shown is e:
+                raise
+            raise shown from e
+        finally:
+            # On cancel (the stop button) or an error, stop the run too: its tasks outlive this
+            # generator, and would go on calling the model and running tools.
+            if result is not None and not result.is_complete:
+                result.cancel()
+        self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
+
+    async def _history(self, thread: ThreadMetadata, context: Any) -> list[ThreadItem]:
+        page = await self.store.load_thread_items(
+            thread.id, None, self.history_items, "desc", context
+        )
+        return list(reversed(page.data))
+
+    # -- the event log ----------------------------------------------------------------------------
+
+    def _log(self, thread_id: str, kind: str, summary: str, **details: Any) -> None:
+        self.events.append(
+            {
+                "time": datetime.now(timezone.utc),
+                "thread_id": thread_id,
+                "type": kind,
+                "summary": summary,
+                **details,
+            }
+        )
+
+    def events_of(self, thread_id: str | None = None) -> list[dict[str, Any]]:
+        """The logged events of one thread (default: of the most recent turn's thread)."""
+        if thread_id is None:
+            if not self.events:
+                return []
+            thread_id = self.events[-1]["thread_id"]
+        return [e for e in self.events if e["thread_id"] == thread_id]
+
+
+def _user_facing(error: Exception) -> Exception:
+    """An error whose message is safe and useful to show in the chat.
+
+    ChatKit shows a generic message for other exceptions; these say what to fix. Messages from
+    servers are scrubbed, since an authentication error may echo part of a key.
+    """
+    if isinstance(error, CustomStreamError):
+        return error
+    if isinstance(error, openai.AuthenticationError):
+        return CustomStreamError(
+            "The model server rejected the API key (401). Check OPENAI_API_KEY.",
+            allow_retry=True,
+        )
+    if isinstance(error, openai.APIConnectionError):
+        return CustomStreamError(
+            "Could not connect to the model server. Is it running, and is OPENAI_BASE_URL right?",
+            allow_retry=True,
+        )
+    if isinstance(error, openai.APIStatusError):
+        return CustomStreamError(
+            f"The model server answered {error.status_code}: {_short(error.message)}",
+            allow_retry=True,
+        )
+    if isinstance(error, openai.OpenAIError):
+        # E.g. no key for the agent's own OpenAI model: the client says which setting is missing.
+        return CustomStreamError(
+            f"The model request failed: {_short(str(error))}", allow_retry=True
+        )
+    if isinstance(error, AgentsException):
+        return CustomStreamError(
+            f"The agent stopped: {type(error).__name__}: {_short(str(error))}", allow_retry=True
+        )
+    return error
+
+
+def _short(message: str) -> str:
+    return scrub(" ".join(message.split()))[:300]
+
+
+def _default_attachment_store(store: Store[Any]) -> AttachmentStore[Any] | None:
+    """Files beside the database (``.chatkit/attachments``), or a temporary folder for an
+    in-memory database; ``None`` for stores that are not ours (they bring their own)."""
+    from chatkit_jupyter.store import FileAttachmentStore, SQLiteStore
+
+    if not isinstance(store, SQLiteStore):
+        return None
+    if store.in_memory:
+        import tempfile
+
+        directory = tempfile.mkdtemp(prefix="chatkit-attachments-")
+    else:
+        directory = str(
+            pathlib.Path(store.path.removeprefix("file:").split("?")[0]).absolute().parent
+            / "attachments"
+        )
+    return FileAttachmentStore(directory, store=store)

@@ -1,0 +1,342 @@
+"""``ChatKitWidget``: the anywidget that shows ChatKit in a cell and hosts the comm bridge."""
+
+from __future__ import annotations
+
+import pathlib
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import anywidget
+import traitlets
+
+from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
+from chatkit_jupyter.bridge import _protocol as p
+
+from ._hooks import HookRegistry
+from ._options import DEFAULT_CDN_URL, validate_options
+from ._serve import ChatKitEndpoint
+
+if TYPE_CHECKING:
+    from chatkit.server import ChatKitServer
+
+STATIC = pathlib.Path(__file__).parent.parent / "static"
+
+Renderer = Literal["auto", "chatkit", "lite"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _bundle(name: str) -> pathlib.Path:
+    path = STATIC / name
+    if not path.exists():
+        raise RuntimeError(
+            f"chatkit-jupyter's front-end bundle {path} is missing. Build it with "
+            "`npm install && npm run build` in the js/ folder, or reinstall the package."
+        )
+    return path
+
+
+class ChatKitWidget(anywidget.AnyWidget):
+    """A ChatKit chat in a notebook cell, served by a ChatKitServer in this kernel.
+
+    Args:
+        server: Any ``chatkit.server.ChatKitServer``; ``None`` makes a default ``NotebookServer``.
+        options: ChatKit options (all but ``api``, which the widget owns).
+        height: Height of the chat in pixels.
+        renderer: ``"auto"`` tries the hosted component and falls back to the lite renderer;
+            ``"chatkit"`` only uses the hosted component; ``"lite"`` never loads it.
+        cdn_url: Where to load the hosted ``<openai-chatkit>`` script from.
+        domain_key: ChatKit's ``api.domainKey``.
+    """
+
+    _esm = _bundle("widget.js")
+    _css = _bundle("widget.css")
+
+    options = traitlets.Dict().tag(sync=True)
+    """ChatKit options, validated; change them on a live widget and every view updates."""
+    height = traitlets.Int(600).tag(sync=True)
+    """Height of the chat in pixels."""
+    renderer = traitlets.Enum(("auto", "chatkit", "lite"), default_value="auto").tag(sync=True)
+    """Which front end renders the chat."""
+    cdn_url = traitlets.Unicode(DEFAULT_CDN_URL).tag(sync=True)
+    """URL of the hosted ChatKit script."""
+    domain_key = traitlets.Unicode("local-dev").tag(sync=True)
+    """ChatKit's ``api.domainKey``."""
+    load_timeout = traitlets.Float(4.0).tag(sync=True)
+    """Seconds ``renderer="auto"`` waits for the hosted component before falling back."""
+    api_mode = traitlets.Enum(("custom", "hosted"), default_value="custom").tag(sync=True)
+    """``custom``: requests go to ``server`` in this kernel; ``hosted``: an OpenAI-hosted
+    Agent Builder workflow, for which the kernel only mints client secrets (see ``for_workflow``)."""
+    client_tools = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Names of the client tools with a Python handler (read-only; use ``client_tool``)."""
+    handlers = traitlets.List(traitlets.Unicode(), read_only=True).tag(sync=True)
+    """The entity and command hooks with a Python handler, by hook name (read-only; use
+    ``entity_search``, ``on_entity_click``, ``entity_preview``, ``command_search``,
+    ``on_command``). The front end supplies ChatKit's matching callbacks only for these."""
+
+    def __init__(
+        self,
+        server: ChatKitServer[Any] | None = None,
+        *,
+        options: Mapping[str, Any] | None = None,
+        height: int = 600,
+        renderer: Renderer = "auto",
+        cdn_url: str | None = None,
+        domain_key: str = "local-dev",
+        context: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        hosted = kwargs.get("api_mode") == "hosted"
+        if server is None and not hosted:
+            from chatkit_jupyter.server import NotebookServer
+
+            server = NotebookServer()
+        if server is not None:
+            # Imported here: chatkit.server loads the agents SDK, which a widget given its own
+            # server has loaded already, and `import chatkit_jupyter` must not.
+            from chatkit.server import ChatKitServer
+
+            if not isinstance(server, ChatKitServer):
+                raise TypeError(
+                    f"server must be a chatkit.server.ChatKitServer, not {type(server).__name__}."
+                )
+        self.server: ChatKitServer[Any] | None = server
+        """The ChatKitServer that answers this widget's requests; may be replaced."""
+        self.context: Any = {} if context is None else context
+        """Passed to ``server.process`` as the request context (e.g. ``{"user_id": ...}``)."""
+        self._hooks = HookRegistry()
+        self._displayed_in: int | None = None
+        self.events: deque[dict[str, Any]] = deque(maxlen=500)
+        """Front-end events reported to the kernel (effects, errors), newest last."""
+        super().__init__(
+            options=validate_options(options or {}),
+            height=height,
+            renderer=renderer,
+            cdn_url=cdn_url or DEFAULT_CDN_URL,
+            domain_key=domain_key,
+            **kwargs,
+        )
+        endpoint = ChatKitEndpoint(self._current_server, lambda: self.context)
+        self._bridge = Bridge(
+            send=self._send_message,
+            endpoint=endpoint,
+            hooks=self._dispatch_hook,
+            upload=endpoint.upload,
+            explain=endpoint.explain,
+        )
+        self.on_msg(self._on_message)
+
+    @traitlets.observe("options")
+    def _options_changed(self, change: dict[str, Any]) -> None:
+        self._apply_attachment_limits()
+
+    def _apply_attachment_limits(self) -> None:
+        # The composer's attachment limits are enforced in the kernel too, not only in the page.
+        composer = self.options.get("composer") or {}
+        limits = composer.get("attachments") if isinstance(composer, Mapping) else None
+        apply = getattr(
+            getattr(self.server, "attachment_store", None), "apply_composer_options", None
+        )
+        if apply is not None and isinstance(limits, Mapping):
+            apply(limits)
+
+    @traitlets.validate("options")
+    def _validate_options(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return validate_options(proposal["value"])
+        except (TypeError, ValueError) as e:
+            raise traitlets.TraitError(str(e)) from None
+
+    @classmethod
+    def for_workflow(
+        cls,
+        workflow_id: str,
+        *,
+        user: str = "notebook-user",
+        client: Any = None,
+        **kwargs: Any,
+    ) -> ChatKitWidget:
+        """ChatKit for an OpenAI-hosted Agent Builder workflow.
+
+        The front end asks the kernel for a short-lived client secret
+        (``client.beta.chatkit.sessions.create``); the API key never leaves the kernel. Only
+        the hosted ``<openai-chatkit>`` component can show such a workflow.
+
+        Args:
+            workflow_id: The workflow's id (``wf_...``).
+            user: Identifies the end user to OpenAI; sessions of one user share threads.
+            client: An ``openai.AsyncOpenAI`` (or ``OpenAI``) client; default: a new
+                ``AsyncOpenAI()`` configured from the environment.
+            **kwargs: Passed to ``ChatKitWidget`` (options, height, cdn_url ...).
+        """
+        if kwargs.setdefault("renderer", "chatkit") == "lite":
+            raise ValueError(
+                "An OpenAI-hosted workflow can only be shown by the hosted ChatKit component; "
+                "use renderer='chatkit' or 'auto'."
+            )
+        widget = cls(None, api_mode="hosted", **kwargs)
+
+        async def client_secret(current: str | None) -> str:
+            if client is None:
+                from openai import AsyncOpenAI
+
+                api = AsyncOpenAI()
+            else:
+                api = client
+            session = await call_handler(
+                api.beta.chatkit.sessions.create, user=user, workflow={"id": workflow_id}
+            )
+            return str(session.client_secret)
+
+        widget._hooks.set(p.HOOK_CLIENT_SECRET, client_secret)
+        return widget
+
+    # -- the bridge -----------------------------------------------------------------------------
+
+    def _current_server(self) -> ChatKitServer[Any]:
+        if self.server is None:
+            raise RequestError(
+                409,
+                "This widget shows an OpenAI-hosted workflow; it has no server in this kernel.",
+            )
+        return self.server
+
+    def _send_message(self, content: p.KernelMessage, buffers: list[bytes] | None) -> None:
+        self.send(dict(content), buffers)
+
+    def _on_message(self, _widget: Any, content: Any, buffers: list[Any] | None) -> None:
+        if isinstance(content, Mapping) and content.get("kind") in p.FROM_FRONTEND:
+            self._bridge.handle(content, buffers)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Recent requests and what happened to them, newest last."""
+        return list(self._bridge.records)
+
+    @property
+    def errors(self) -> list[str]:
+        """Errors of recent requests (tracebacks for server exceptions), newest last."""
+        return [r.error for r in self._bridge.records if r.error]
+
+    @property
+    def pending_requests(self) -> int:
+        """Requests still running in the kernel."""
+        return self._bridge.pending
+
+    async def wait_idle(self) -> None:
+        """Wait until every running request has finished."""
+        await self._bridge.wait_idle()
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        # `%chatkit` displays the widget itself (so `w = %chatkit` shows it too) and returns it;
+        # skip the second display that IPython's displayhook would make of that return value.
+        from IPython.core.getipython import get_ipython
+        from IPython.display import publish_display_data
+
+        shell = get_ipython()
+        count = getattr(shell, "execution_count", None)
+        if count is not None and self._displayed_in == count:
+            self._displayed_in = None
+            return
+        bundle = self._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        publish_display_data(data, metadata)
+
+    def display_once(self) -> None:
+        """Display now and skip the displayhook's display of this same widget in this cell."""
+        from IPython.core.getipython import get_ipython
+
+        self._displayed_in = None
+        self._ipython_display_()
+        self._displayed_in = getattr(get_ipython(), "execution_count", None)
+
+    def close(self) -> None:
+        """Close the widget and cancel whatever it still runs."""
+        bridge = getattr(self, "_bridge", None)  # absent if __init__ failed half-way
+        if bridge is not None:
+            bridge.cancel_all()
+        super().close()
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    def client_tool(self, name: str) -> Callable[[F], F]:
+        """Register a Python handler for ChatKit client tool ``name``.
+
+        The handler receives the tool's ``params`` dict and returns a JSON-able dict (it may be
+        async). Example::
+
+            @w.client_tool("get_selection")
+            def get_selection(params):
+                return {"rows": [1, 2, 3]}
+        """
+
+        def register(fn: F) -> F:
+            self._hooks.set_named(name, fn)
+            self.client_tools = self._hooks.names
+            return fn
+
+        return register
+
+    def on_action(self, fn: F) -> F:
+        """Register a handler for widget actions with ``handler: "client"``: ``fn(action, item)``."""
+        self._hooks.add(p.HOOK_ACTION, fn)
+        return fn
+
+    def on_effect(self, fn: F) -> F:
+        """Register a handler for ``client_effect`` events: ``fn(name, data)``."""
+        self._hooks.add(p.HOOK_EFFECT, fn)
+        return fn
+
+    def _set_handler(self, hook: str, fn: F) -> F:
+        self._hooks.set(hook, fn)
+        self.set_trait("handlers", [h for h in p.HANDLER_HOOKS if self._hooks.has(h)])
+        return fn
+
+    def entity_search(self, fn: F) -> F:
+        """Register ``fn(query) -> list of entities`` for ``@``-mentions in the composer.
+
+        Each entity is a dict ``{"id", "title", "icon"?, "group"?, "interactive"?, "data"?}``
+        (ChatKit's ``Entity``; ``data`` maps strings to strings and reaches the server with the
+        tag). The handler may be async. Replaces an earlier one. Example::
+
+            @w.entity_search
+            def search(query):
+                return [{"id": n, "title": n, "group": "Variables"} for n in names if query in n]
+        """
+        return self._set_handler(p.HOOK_ENTITY_SEARCH, fn)
+
+    def on_entity_click(self, fn: F) -> F:
+        """Register ``fn(entity)``, called when the user clicks an interactive entity."""
+        return self._set_handler(p.HOOK_ENTITY_CLICK, fn)
+
+    def entity_preview(self, fn: F) -> F:
+        """Register ``fn(entity) -> {"preview": widget or None}`` for entity previews.
+
+        ``widget`` is a ChatKit widget root (``{"type": "Basic", ...}``, a dict or a
+        ``chatkit.widgets`` model); returning the widget itself or ``None`` works too.
+        """
+        return self._set_handler(p.HOOK_ENTITY_PREVIEW, fn)
+
+    def command_search(self, fn: F) -> F:
+        """Register ``fn(query) -> list of commands`` for the composer's ``/`` menu.
+
+        Each command is a dict ``{"id", "label", "description"?, "icon"?, "group"?}``. Having
+        a handler turns the menu on unless ``options["commands"]["enabled"]`` is ``False``.
+        """
+        return self._set_handler(p.HOOK_COMMAND_SEARCH, fn)
+
+    def on_command(self, fn: F) -> F:
+        """Register ``fn(command)``, run when the user picks a command from the ``/`` menu.
+
+        Return ``None`` when the command only has an effect, ``{"type": "entity", "entity":
+        {...}}`` to insert a tag into the composer, or ``{"type": "menu", "commands": [...]}``
+        to show a further menu.
+        """
+        return self._set_handler(p.HOOK_COMMAND_SELECT, fn)
+
+    async def _dispatch_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
+        if hook in (p.HOOK_EFFECT, p.HOOK_LOG):
+            self.events.append({"kind": hook, **payload})
+        return await self._hooks.dispatch(hook, payload)

@@ -1,0 +1,180 @@
+// The messages that travel over the widget's comm. Mirrors the Python side of the protocol;
+// tests/test_protocol.py checks that both define the same kinds, hooks and fields per kind.
+//
+// Every exchange is started by the front end and carries an `id` unique across all views of all
+// widgets. Binary payloads (ChatKit's SSE bytes, JSON bodies, uploads) travel as comm buffers,
+// never inside the JSON envelope.
+
+// Front end -> kernel.
+export const REQUEST = "request";
+export const CANCEL = "cancel";
+export const UPLOAD_CHUNK = "upload_chunk";
+export const CALL = "call";
+export const VIEW_CLOSED = "view_closed";
+
+// Kernel -> front end.
+export const HEAD = "head";
+export const CHUNK = "chunk";
+export const END = "end";
+export const BEAT = "beat";
+export const RESPONSE = "response";
+export const ERROR = "error";
+export const RESULT = "result";
+
+export const FROM_FRONTEND = [REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED] as const;
+export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT] as const;
+
+export const HOOK_CLIENT_TOOL = "client_tool";
+export const HOOK_ACTION = "action";
+export const HOOK_EFFECT = "effect";
+export const HOOK_CLIENT_SECRET = "client_secret";
+export const HOOK_LOG = "log";
+export const HOOK_ENTITY_SEARCH = "entity_search";
+export const HOOK_ENTITY_CLICK = "entity_click";
+export const HOOK_ENTITY_PREVIEW = "entity_preview";
+export const HOOK_COMMAND_SEARCH = "command_search";
+export const HOOK_COMMAND_SELECT = "command_select";
+export const HOOKS = [HOOK_CLIENT_TOOL, HOOK_ACTION, HOOK_EFFECT, HOOK_CLIENT_SECRET, HOOK_LOG, HOOK_ENTITY_SEARCH, HOOK_ENTITY_CLICK, HOOK_ENTITY_PREVIEW, HOOK_COMMAND_SEARCH, HOOK_COMMAND_SELECT] as const;
+// Hooks wired only when Python registered a handler (the widget's `handlers` trait).
+export const HANDLER_HOOKS = [HOOK_ENTITY_SEARCH, HOOK_ENTITY_CLICK, HOOK_ENTITY_PREVIEW, HOOK_COMMAND_SEARCH, HOOK_COMMAND_SELECT] as const;
+
+export const API_URL = "https://chatkit-jupyter.invalid/chatkit";
+export const UPLOAD_URL = API_URL + "/upload";
+
+// ---------------------------------------------------------------- front end -> kernel
+
+/**
+ * A ChatKit API call; the body is `buffers[0]`. `url` tells API calls from uploads (UPLOAD_URL +
+ * attachment id). With `chunked`, the body is a file that follows as `upload_chunk` messages.
+ */
+export interface RequestMessage {
+  kind: typeof REQUEST;
+  id: string;
+  /** The view that sent it, so `view_closed` can cancel what it still runs. */
+  view: string;
+  url: string;
+  chunked?: true;
+}
+
+/** The fetch was aborted (stop button, silence, lost chunks, reader gone). */
+export interface CancelMessage {
+  kind: typeof CANCEL;
+  id: string;
+}
+
+/** One piece of an upload, the bytes in `buffers[0]`; `seq` counts from 0, `last` ends the file. */
+export interface UploadChunkMessage {
+  kind: typeof UPLOAD_CHUNK;
+  id: string;
+  seq: number;
+  last: boolean;
+}
+
+/** A front-end hook (one of HOOKS) that Python answers with a `result`. */
+export interface CallMessage {
+  kind: typeof CALL;
+  id: string;
+  view: string;
+  hook: string;
+  payload: unknown;
+}
+
+/** A view went away: the kernel cancels what it still has running for it. */
+export interface ViewClosedMessage {
+  kind: typeof VIEW_CLOSED;
+  view: string;
+}
+
+export type FrontendMessage = RequestMessage | CancelMessage | UploadChunkMessage | CallMessage | ViewClosedMessage;
+
+// ---------------------------------------------------------------- kernel -> front end
+
+/** Start of a streamed response. */
+export interface HeadMessage {
+  kind: typeof HEAD;
+  id: string;
+  status: number;
+  content_type: string;
+}
+
+/** A batch of SSE bytes in `buffers[0]`; `seq` counts from 0 so a lost batch shows. */
+export interface ChunkMessage {
+  kind: typeof CHUNK;
+  id: string;
+  seq: number;
+}
+
+/** End of a streamed response; `total` is the number of chunks sent. */
+export interface EndMessage {
+  kind: typeof END;
+  id: string;
+  total: number;
+}
+
+/** Heartbeat for a running request or hook call; `sent` chunks so far shows a lost tail. */
+export interface BeatMessage {
+  kind: typeof BEAT;
+  id: string;
+  sent: number;
+}
+
+/** A complete, non-streamed response; the body is `buffers[0]`. */
+export interface ResponseMessage {
+  kind: typeof RESPONSE;
+  id: string;
+  status: number;
+  content_type: string;
+}
+
+/** The request failed; ends any stream of that id. */
+export interface ErrorMessage {
+  kind: typeof ERROR;
+  id: string;
+  status: number;
+  message: string;
+}
+
+/** Answer to a `call`: `value` when `ok`, else `message`. */
+export interface ResultMessage {
+  kind: typeof RESULT;
+  id: string;
+  ok: boolean;
+  value?: unknown;
+  message?: string;
+}
+
+export type KernelMessage = HeadMessage | ChunkMessage | EndMessage | BeatMessage | ResponseMessage | ErrorMessage | ResultMessage;
+
+// The field names of every kind, for the Python side to compare with its TypedDicts: the object
+// literal between the markers is JSON (tests/test_protocol.py parses it), sorted per kind.
+// biome-ignore format: the table must stay JSON, with quoted keys
+// <protocol-fields>
+export const PROTOCOL_FIELDS = {
+  "frontend": {
+    "call": ["hook", "id", "kind", "payload", "view"],
+    "cancel": ["id", "kind"],
+    "request": ["chunked", "id", "kind", "url", "view"],
+    "upload_chunk": ["id", "kind", "last", "seq"],
+    "view_closed": ["kind", "view"]
+  },
+  "kernel": {
+    "beat": ["id", "kind", "sent"],
+    "chunk": ["id", "kind", "seq"],
+    "end": ["id", "kind", "total"],
+    "error": ["id", "kind", "message", "status"],
+    "head": ["content_type", "id", "kind", "status"],
+    "response": ["content_type", "id", "kind", "status"],
+    "result": ["id", "kind", "message", "ok", "value"]
+  }
+} as const;
+// </protocol-fields>
+
+// tsc fails here when PROTOCOL_FIELDS and the message interfaces disagree on a kind or a field.
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type FieldsByKind<U extends { kind: string }> = { [K in U["kind"]]: keyof Extract<U, { kind: K }> };
+type TableFields<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer F)[] ? F : never };
+type Holds<T extends true> = T;
+export type ProtocolFieldsAgree = [
+  Holds<Same<FieldsByKind<FrontendMessage>, TableFields<typeof PROTOCOL_FIELDS.frontend>>>,
+  Holds<Same<FieldsByKind<KernelMessage>, TableFields<typeof PROTOCOL_FIELDS.kernel>>>,
+];

@@ -1,0 +1,217 @@
+import { describe, expect, it } from "vitest";
+
+import { Bridge, type CommModel } from "../../src/transport/bridge";
+import * as p from "../../src/transport/protocol";
+
+type Listener = (msg: unknown, buffers: DataView[]) => void;
+
+/** Plays the kernel's side: records what the bridge sends, lets the test answer. */
+class FakeKernel implements CommModel {
+  sent: { content: any; buffers?: unknown[] }[] = [];
+  listeners = new Set<Listener>();
+  send(content: unknown, _callbacks?: unknown, buffers?: unknown[]): void {
+    this.sent.push({ content, buffers });
+  }
+  on(_event: "msg:custom", cb: Listener): void {
+    this.listeners.add(cb);
+  }
+  off(_event: "msg:custom", cb: Listener): void {
+    this.listeners.delete(cb);
+  }
+  reply(msg: unknown, data?: string | Uint8Array): void {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const buffers = bytes ? [new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)] : [];
+    for (const cb of [...this.listeners]) cb(msg, buffers);
+  }
+  last(kind: string): any {
+    return [...this.sent].reverse().find((m) => m.content.kind === kind)?.content;
+  }
+}
+
+async function readAll(response: Response): Promise<string> {
+  return await response.text();
+}
+
+describe("Bridge.fetch", () => {
+  it("sends the request body as a buffer and resolves JSON responses", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel);
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: JSON.stringify({ type: "threads.list", params: {} }) });
+    await Promise.resolve();
+    const req = kernel.last(p.REQUEST);
+    expect(req.view).toBe(bridge.view);
+    const sentBody = new TextDecoder().decode(kernel.sent[0].buffers![0] as ArrayBuffer);
+    expect(JSON.parse(sentBody).type).toBe("threads.list");
+    kernel.reply({ kind: p.RESPONSE, id: req.id, status: 200, content_type: "application/json" }, '{"data":[]}');
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(await response.json()).toEqual({ data: [] });
+  });
+
+  it("streams numbered chunks in order and closes on the end marker", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel);
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
+    const response = await pending;
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    for (let seq = 0; seq < 3; seq++) kernel.reply({ kind: p.CHUNK, id, seq }, `data: {"n":${seq}}\n\n`);
+    kernel.reply({ kind: p.END, id, total: 3 });
+    expect(await readAll(response)).toBe('data: {"n":0}\n\ndata: {"n":1}\n\ndata: {"n":2}\n\n');
+    expect(bridge.inFlight).toBe(0);
+  });
+
+  it("fails the stream visibly when a chunk is lost instead of hanging", async () => {
+    const kernel = new FakeKernel();
+    const errors: Error[] = [];
+    const bridge = new Bridge(kernel, { onError: (e) => errors.push(e) });
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
+    const response = await pending;
+    kernel.reply({ kind: p.CHUNK, id, seq: 0 }, "data: {}\n\n");
+    kernel.reply({ kind: p.CHUNK, id, seq: 2 }, "data: {}\n\n");
+    await expect(readAll(response)).rejects.toThrow(/Lost 1 message/);
+    expect(errors[0].message).toMatch(/Lost 1 message/);
+    expect(kernel.last(p.CANCEL).id).toBe(id);
+  });
+
+  it("detects a lost tail from the end marker and from heartbeats", async () => {
+    for (const last of [{ kind: p.END, total: 2 }, { kind: p.BEAT, sent: 2 }]) {
+      const kernel = new FakeKernel();
+      const bridge = new Bridge(kernel);
+      const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+      await Promise.resolve();
+      const { id } = kernel.last(p.REQUEST);
+      kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
+      const response = await pending;
+      kernel.reply({ kind: p.CHUNK, id, seq: 0 }, "data: {}\n\n");
+      kernel.reply({ ...last, id });
+      await expect(readAll(response)).rejects.toThrow(/Lost 1 message/);
+    }
+  });
+
+  it("turns a kernel error before the body into a 4xx/5xx JSON response", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel);
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{oops" });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.ERROR, id, status: 400, message: "Malformed ChatKit request" });
+    const response = await pending;
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toBe("Malformed ChatKit request");
+  });
+
+  it("aborting sends cancel to the kernel and rejects with AbortError", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel);
+    const abort = new AbortController();
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}", signal: abort.signal });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
+    const response = await pending;
+    const reading = readAll(response);
+    abort.abort();
+    await expect(reading).rejects.toThrow(/aborted/);
+    expect(kernel.last(p.CANCEL)).toEqual({ kind: p.CANCEL, id });
+  });
+
+  it("ignores messages for other views and cancels its own work when closed", async () => {
+    const kernel = new FakeKernel();
+    const a = new Bridge(kernel);
+    const b = new Bridge(kernel);
+    expect(a.view).not.toBe(b.view);
+    const pending = a.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    expect(b.inFlight).toBe(0);
+    a.close();
+    await expect(pending).rejects.toThrow(/closed/);
+    expect(kernel.last(p.VIEW_CLOSED)).toEqual({ kind: p.VIEW_CLOSED, view: a.view });
+    kernel.reply({ kind: p.RESPONSE, id, status: 200, content_type: "application/json" }, "{}");
+  });
+
+  it("uploads a FormData file in numbered chunks", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel, { uploadChunkBytes: 4 });
+    const form = new FormData();
+    form.append("file", new Blob(["0123456789"], { type: "text/plain" }), "digits.txt");
+    const pending = bridge.fetch(p.UPLOAD_URL + "/atc_1", { method: "POST", body: form });
+    await new Promise((r) => setTimeout(r, 20));
+    const req = kernel.last(p.REQUEST);
+    expect(req).toMatchObject({ chunked: true, url: p.UPLOAD_URL + "/atc_1" });
+    const chunks = kernel.sent.filter((m) => m.content.kind === p.UPLOAD_CHUNK);
+    expect(chunks.map((c) => [c.content.seq, c.content.last])).toEqual([[0, false], [1, false], [2, true]]);
+    const text = chunks.map((c) => new TextDecoder().decode(c.buffers![0] as ArrayBuffer)).join("");
+    expect(text).toBe("0123456789");
+    kernel.reply({ kind: p.RESPONSE, id: req.id, status: 200, content_type: "application/json" }, '{"id":"atc_1"}');
+    expect(await (await pending).json()).toEqual({ id: "atc_1" });
+  });
+
+  it("bridges hook calls and their errors", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel);
+    const ok = bridge.call(p.HOOK_CLIENT_TOOL, { name: "t", params: {} });
+    const okId = kernel.last(p.CALL).id;
+    const bad = bridge.call(p.HOOK_CLIENT_TOOL, { name: "u", params: {} });
+    const badId = kernel.last(p.CALL).id;
+    kernel.reply({ kind: p.RESULT, id: okId, ok: true, value: { x: 1 } });
+    kernel.reply({ kind: p.RESULT, id: badId, ok: false, message: "No Python handler" });
+    expect(await ok).toEqual({ x: 1 });
+    await expect(bad).rejects.toThrow("No Python handler");
+  });
+
+  it("gives up with a clear error when the kernel goes silent, but not while it beats", async () => {
+    const kernel = new FakeKernel();
+    const errors: Error[] = [];
+    const bridge = new Bridge(kernel, { silenceMs: 400, onError: (e) => errors.push(e) });
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
+    const response = await pending;
+    const reading = readAll(response);
+    const outcome = reading.then(
+      () => "finished",
+      (e: Error) => e.message,
+    );
+    // Heartbeats keep a slow stream alive past the limit ...
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      kernel.reply({ kind: p.BEAT, id, sent: 0 });
+    }
+    expect(errors).toEqual([]);
+    // ... silence does not.
+    expect(await outcome).toMatch(/No word from the kernel/);
+    expect(errors[0].message).toMatch(/busy running a cell/);
+    expect(kernel.last(p.CANCEL)).toEqual({ kind: p.CANCEL, id });
+    expect(bridge.inFlight).toBe(0);
+  });
+
+  it("gives up on a hook call the kernel never answers, unless it beats", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel, { silenceMs: 400 });
+    const beating = bridge.call(p.HOOK_CLIENT_TOOL, { name: "slow", params: {} }).then(
+      (v) => v,
+      (e: Error) => e.message,
+    );
+    const beatingId = kernel.last(p.CALL).id;
+    const silent = bridge.call(p.HOOK_CLIENT_TOOL, { name: "lost", params: {} }).then(
+      () => "answered",
+      (e: Error) => e.message,
+    );
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      kernel.reply({ kind: p.BEAT, id: beatingId, sent: 0 });
+    }
+    expect(await silent).toMatch(/No word from the kernel/);
+    kernel.reply({ kind: p.RESULT, id: beatingId, ok: true, value: { done: true } });
+    expect(await beating).toEqual({ done: true });
+  });
+});
