@@ -5,7 +5,7 @@ import type { AnyModel, Render } from "@anywidget/types";
 
 import { Bridge, type CommModel } from "../transport/bridge";
 import * as p from "../transport/protocol";
-import { hostColorScheme } from "./host-theme";
+import { hostColorScheme } from "../render/host-theme";
 import { renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
 import "./view.css";
 

@@ -24,6 +24,7 @@ function loadFixtures(): Fixture[] {
   if (!dir) return [];
   const out: Fixture[] = [];
   for (const file of readdirSync(dir).sort()) {
+    if (!file.endsWith(".widget") && !file.endsWith(".json")) continue; // NOTICE and the like
     const data = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as Record<string, unknown>;
     if (file.endsWith(".widget")) out.push({ file: `${file} (outputJsonPreview)`, root: data.outputJsonPreview as WidgetRoot });
     else if (file.endsWith(".json")) out.push({ file, root: data as unknown as WidgetRoot });
