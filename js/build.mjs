@@ -14,7 +14,7 @@ const options = {
   bundle: true,
   format: "esm",
   target: ["es2020"],
-  minify: !watch,
+  minify: !watch && !process.env.NO_MINIFY,
   sourcemap: watch ? "inline" : false,
   legalComments: "none",
   logLevel: "info",

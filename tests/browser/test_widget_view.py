@@ -51,7 +51,9 @@ def handle(action):
     return card(f"Liked {action['payload']['id']}")
 """
 
-REPORT = "print(got)\nprint(len(view.errors), view.errors[-1].splitlines()[-1] if view.errors else '')"
+REPORT = (
+    "print(got)\nprint(len(view.errors), view.errors[-1].splitlines()[-1] if view.errors else '')"
+)
 
 
 def run_cell(page: Any, index: int) -> Any:

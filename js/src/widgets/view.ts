@@ -45,6 +45,21 @@ export const render: Render<ViewModel> = ({ model, el }) => {
     return t === "light" || t === "dark" ? t : hostColorScheme();
   };
 
+  // Updates faster than the screen refreshes are drawn once per frame, newest state only: a
+  // loop in the kernel can update at any rate without the page falling behind.
+  let queued = false;
+  const draw = () => {
+    queued = false;
+    updateWidget(widgetEl, m.get("widget") as WidgetRoot, host);
+  };
+  const redraw = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      if (queued) draw();
+    });
+  };
+
   const host: WidgetHost = {
     colorScheme: scheme(),
     onAction: async (action) => {
@@ -56,6 +71,7 @@ export const render: Render<ViewModel> = ({ model, el }) => {
       } catch (error) {
         localError = error instanceof Error ? error.message : String(error);
       }
+      if (queued) draw(); // the handler's redraw lands before the loading state ends
       showError();
     },
   };
@@ -65,7 +81,6 @@ export const render: Render<ViewModel> = ({ model, el }) => {
   el.append(frame);
   showError();
 
-  const redraw = () => updateWidget(widgetEl, m.get("widget") as WidgetRoot, host);
   const rescheme = () => {
     const next = scheme();
     if (next === host.colorScheme) return;
