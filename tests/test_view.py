@@ -56,15 +56,14 @@ def synced(comm: FakeComm, name: str) -> list[Any]:
 async def act(view: WidgetView, comm: FakeComm, action: dict[str, Any]) -> dict[str, Any]:
     """Fire an action as the front end does (a bridge ``call``) and return the kernel's answer."""
     rid = f"v1:a{next(_ids)}"
-    view._handle_custom_msg(
+    comm.receive(
         {
             "kind": p.CALL,
             "id": rid,
             "view": "v1",
             "hook": p.HOOK_ACTION,
             "payload": {"action": action},
-        },
-        [],
+        }
     )
     await view.wait_idle()
     (result,) = [c for c, _ in comm.custom() if c.get("id") == rid]
@@ -271,9 +270,7 @@ async def test_handler_exception_shows_one_line_and_keeps_the_traceback(fake_com
 async def test_unknown_hooks_and_bad_actions_are_answered_with_errors(fake_comm: Any) -> None:
     view = WidgetView(CARD)
     comm = fake_comm()
-    view._handle_custom_msg(
-        {"kind": p.CALL, "id": "v1:x", "hook": p.HOOK_CLIENT_TOOL, "payload": {}}, []
-    )
+    comm.receive({"kind": p.CALL, "id": "v1:x", "hook": p.HOOK_CLIENT_TOOL, "payload": {}})
     await view.wait_idle()
     (answer,) = [c for c, _ in comm.custom() if c.get("id") == "v1:x"]
     assert not answer["ok"]

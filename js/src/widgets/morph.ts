@@ -71,8 +71,15 @@ function morphWith(target: Element, next: Element, childrenOnly: boolean): Node 
       }
       adoptState(from, to);
       copyLoading(from, to);
+      // Through the style object, not the attribute: some DOMs (happy-dom) keep a stale
+      // CSSStyleDeclaration when only the attribute changes.
+      if (from.getAttribute("style") !== to.getAttribute("style")) from.style.cssText = to.style.cssText;
       if (from.classList.contains("ckw-listview") && from.hasAttribute("data-ckw-expanded")) expandList(to, false);
-      if (from.classList.contains("ckw-card__toggle") && from.getAttribute("aria-expanded") === "true" && to.getAttribute("aria-expanded") === "false") {
+      if (
+        from.classList.contains("ckw-card__toggle") &&
+        from.getAttribute("aria-expanded") === "true" &&
+        to.getAttribute("aria-expanded") === "false"
+      ) {
         setCardOpen(to, true);
       }
       if (isControl(from) && isControl(to) && initialOf(from) === initialOf(to)) keepUserValue(from, to, restore);
@@ -110,10 +117,12 @@ function keepUserValue(from: Control, to: Control, restore: Array<() => void>): 
     return;
   }
   const value = from.value;
-  const selection = from instanceof HTMLTextAreaElement ? [from.selectionStart, from.selectionEnd, from.selectionDirection] as const : null;
+  const selection =
+    from instanceof HTMLTextAreaElement ? ([from.selectionStart, from.selectionEnd, from.selectionDirection] as const) : null;
   restore.push(() => {
     if (from.value === value) return;
     from.value = value;
-    if (selection && from instanceof HTMLTextAreaElement && document.activeElement === from) from.setSelectionRange(selection[0], selection[1], selection[2] ?? undefined);
+    if (selection && from instanceof HTMLTextAreaElement && document.activeElement === from)
+      from.setSelectionRange(selection[0], selection[1], selection[2] ?? undefined);
   });
 }

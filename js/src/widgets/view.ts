@@ -2,10 +2,10 @@
 // widget in a cell output. It draws the `widget` trait with the widget renderer, redraws in place
 // when the kernel changes it, and sends actions to Python over the comm bridge's `call`.
 import type { AnyModel, Render } from "@anywidget/types";
-
+import { h } from "../render/dom";
+import { hostColorScheme } from "../render/host-theme";
 import { Bridge, type CommModel } from "../transport/bridge";
 import * as p from "../transport/protocol";
-import { hostColorScheme } from "../render/host-theme";
 import { renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
 import "./view.css";
 
@@ -19,11 +19,8 @@ type Model = AnyModel<ViewModel>;
 
 export const render: Render<ViewModel> = ({ model, el }) => {
   const m = model as Model;
-  const frame = document.createElement("div");
-  frame.className = "ckw-view";
-  const errorLine = document.createElement("div");
-  errorLine.className = "ckw-view__error";
-  errorLine.setAttribute("role", "alert");
+  const frame = h("div", "ckw-view");
+  const errorLine = h("div", { class: "ckw-view__error", role: "alert" });
   errorLine.hidden = true;
   let localError = "";
 
