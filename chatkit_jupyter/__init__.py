@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .bridge import RequestError, RequestRecord
+from .bridge import CommandError, RequestError, RequestRecord
 from .store import AttachmentError, FileAttachmentStore, SQLiteStore, StoreError
 from .widget import (
     ChatKitWidget,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AttachmentError",
     "ChatKitWidget",
+    "CommandError",
     "FileAttachmentStore",
     "HandlerResultError",
     "NotebookServer",

@@ -35,7 +35,7 @@ from chatkit_jupyter.store._attachments import (
     attachment_to_input,
 )
 
-from .conftest import ALICE, BOB
+from .conftest import ALICE, BOB, Client
 
 MB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
@@ -270,6 +270,57 @@ async def test_an_upload_over_max_size_is_stopped_and_nothing_is_kept(
         "size": 1 * MB,
         "uploaded": False,
     }
+
+
+async def test_the_size_limit_holds_to_the_byte_at_create_and_during_upload(
+    db: SQLiteStore, folder: Path
+) -> None:
+    files = FileAttachmentStore(folder, store=db, max_size=10)
+    with pytest.raises(AttachmentError, match="more than the 10 B limit"):
+        await files.create_attachment(params("big.bin", 11, "application/octet-stream"), ALICE)
+    exact = await upload(files, "exact.bin", b"0123456789", "application/octet-stream")
+    assert exact.metadata["size"] == 10
+    # The limit is lowered after the file was announced (the user changed the composer
+    # options): the bytes themselves are checked, one over is one too many.
+    created = await files.create_attachment(params("a.bin", 10, "application/octet-stream"), ALICE)
+    files.set_limits(max_size=9)
+    with pytest.raises(AttachmentError, match="larger than the 9 B limit"):
+        await files.write_upload(created.id, chunked(b"0123456789", size=4), ALICE)
+    assert files_on_disk(folder) == [files.path_of(exact.id, ALICE)]
+    assert (await db.load_attachment(created.id, ALICE)).metadata == {
+        "size": 10,
+        "uploaded": False,
+    }
+
+
+async def test_a_limit_lowered_on_the_widget_stops_an_upload_through_the_comm(
+    db: SQLiteStore, folder: Path
+) -> None:
+    from chatkit_jupyter import ChatKitWidget, NotebookServer
+    from chatkit_jupyter.bridge import _protocol as p
+
+    files = FileAttachmentStore(folder, store=db)
+    server = NotebookServer(store=db, namespace={}, attachment_store=files)
+    limits = {"enabled": True, "maxSize": 1000}
+    widget = ChatKitWidget(server, options={"composer": {"attachments": limits}})
+    client = Client(widget)
+    create = client.request(
+        json.dumps(
+            {
+                "type": "attachments.create",
+                "params": {"name": "a.bin", "size": 8, "mime_type": "application/octet-stream"},
+            }
+        )
+    )
+    await widget.wait_idle()
+    attachment_id = json.loads(client.body(create)[1])["id"]
+    widget.options = {"composer": {"attachments": {**limits, "maxSize": 7}}}
+    rid = client.request(b"01234567", url=f"{UPLOAD_URL}/{attachment_id}")
+    await widget.wait_idle()
+    head, _ = client.body(rid)
+    assert (head["kind"], head["status"]) == (p.ERROR, 400)
+    assert "'a.bin' is larger than the 7 B limit" in head["message"]
+    assert files_on_disk(folder) == []
 
 
 async def test_an_upload_that_differs_from_the_declared_size_is_refused(

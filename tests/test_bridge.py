@@ -171,6 +171,58 @@ async def test_exception_inside_respond_streams_an_error_event(make: Any) -> Non
     assert "error" in [e["type"] for e in sse_events(data)]
 
 
+async def test_events_sent_before_a_stream_breaks_arrive_before_the_error(
+    fake_comm: Any, store: Any
+) -> None:
+    from chatkit.server import StreamingResult
+
+    class BreaksMidStream(ScriptedServer):
+        """ChatKit's own stream, which then fails the way a lost store connection would."""
+
+        async def process(self, request: Any, context: Any) -> Any:
+            result = await super().process(request, context)
+
+            async def then_fail() -> Any:
+                async for frame in result:
+                    yield frame
+                raise RuntimeError("store went away")
+
+            return StreamingResult(then_fail())
+
+    widget = ChatKitWidget(BreaksMidStream(store, ["partial answer"]))
+    client = Client(widget)
+    rid = client.request(user_message("hi"))
+    await widget.wait_idle()
+    messages = client.messages(rid)
+    kinds = [c["kind"] for c, _ in messages]
+    assert kinds[0] == p.HEAD
+    assert kinds[-1] == p.ERROR
+    assert set(kinds[1:-1]) == {p.CHUNK}
+    # Everything the server produced before it failed reached the front end, in order.
+    events = sse_events(b"".join(b[0] for c, b in messages if c["kind"] == p.CHUNK))
+    assert events[0]["type"] == "thread.created"
+    deltas = [e["update"]["delta"] for e in events if e["type"] == "thread.item.updated"]
+    assert deltas == ["partial answer"]
+    error = messages[-1][0]
+    assert error["status"] == 500
+    assert "RuntimeError: store went away" in error["message"]
+    assert widget.requests[-1].chunks == len(kinds) - 2
+
+
+async def test_closing_the_widget_cancels_its_requests_and_closes_the_comm(
+    make: Any,
+) -> None:
+    widget, client, server = make(["a", "b"])
+    server.gate = asyncio.Event()  # never set: the reply hangs after its first delta
+    rid = client.request(user_message("hi"))
+    await asyncio.wait_for(server.started.wait(), 5)
+    widget.close()
+    assert client.comm.closed
+    await asyncio.wait_for(widget.wait_idle(), 5)
+    assert [r.cancelled for r in widget.requests if r.id == rid] == [True]
+    assert len(server.cancelled) == 1
+
+
 async def test_closing_a_view_cancels_only_its_requests(make: Any) -> None:
     widget, one, server = make(["a", "b"])
     two = Client(widget, one.comm, view="v2")

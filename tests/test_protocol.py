@@ -139,7 +139,10 @@ async def test_every_kernel_message_has_its_documented_fields(
           "payload": {"name": "ok", "params": {}}})  # fmt: skip
     send({"kind": p.CALL, "id": "v1:no", "view": "v1", "hook": p.HOOK_CLIENT_TOOL,
           "payload": {"name": "missing", "params": {}}})  # fmt: skip
+    send({"kind": p.CALL, "id": "v1:ready", "view": "v1", "hook": p.HOOK_READY,
+          "payload": {"renderer": "lite", "thread_id": None}})  # fmt: skip
     await widget.wait_idle()
+    widget.focus_composer()
     assert _check_sent(comm.custom()) == set(p.FROM_KERNEL)
 
 

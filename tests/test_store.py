@@ -387,6 +387,32 @@ async def test_users_never_see_each_other(db: SQLiteStore) -> None:
     assert [t.id for t in (await db.load_threads(10, None, "asc", ALICE)).data] == ["thr_a"]
 
 
+async def test_a_cursor_is_looked_up_among_the_users_own_rows(db: SQLiteStore) -> None:
+    minute = timedelta(minutes=1)
+    for i in range(4):
+        await db.save_thread(thread(f"thr_{i}", T0 + i * minute), ALICE)
+        await db.add_thread_item("thr_0", message(f"msg_{i}", "thr_0", T0 + i * minute), ALICE)
+    # Bob's rows: one id of his own and one id that Alice uses too, at other times.
+    await db.save_thread(thread("thr_bob", T0 + 90 * minute), BOB)
+    await db.save_thread(thread("thr_2", T0 - 90 * minute), BOB)
+    await db.save_thread(thread("thr_0", T0 - 90 * minute), BOB)
+    await db.add_thread_item("thr_0", message("msg_bob", "thr_0", T0 + 90 * minute), BOB)
+    await db.add_thread_item("thr_0", message("msg_2", "thr_0", T0 - 90 * minute), BOB)
+
+    with pytest.raises(NotFoundError, match="thr_bob"):
+        await db.load_threads(10, "thr_bob", "asc", ALICE)
+    with pytest.raises(NotFoundError, match="msg_bob"):
+        await db.load_thread_items("thr_0", "msg_bob", 10, "asc", ALICE)
+    # A shared id is a cursor at the position of the asking user's own row.
+    assert [t.id for t in (await db.load_threads(10, "thr_2", "asc", ALICE)).data] == ["thr_3"]
+    bobs = await db.load_threads(10, "thr_2", "asc", BOB)
+    assert [t.id for t in bobs.data] == ["thr_0", "thr_bob"]
+    page = await db.load_thread_items("thr_0", "msg_2", 10, "asc", ALICE)
+    assert [i.id for i in page.data] == ["msg_3"]
+    page = await db.load_thread_items("thr_0", "msg_2", 10, "asc", BOB)
+    assert [i.id for i in page.data] == ["msg_bob"]
+
+
 # -- ids ----------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from ._bridge import (
     Bridge,
+    CommandError,
     Endpoint,
     Explain,
     HookHandler,
@@ -9,12 +10,14 @@ from ._bridge import (
     RequestRecord,
     Send,
     UploadHandler,
+    Watch,
     call_handler,
 )
 from ._protocol import FrontendMessage, KernelMessage
 
 __all__ = [
     "Bridge",
+    "CommandError",
     "Endpoint",
     "Explain",
     "FrontendMessage",
@@ -24,5 +27,6 @@ __all__ = [
     "RequestRecord",
     "Send",
     "UploadHandler",
+    "Watch",
     "call_handler",
 ]

@@ -50,6 +50,9 @@ HookHandler = Callable[[str, Mapping[str, Any]], Awaitable[Any]]
 UploadHandler = Callable[[str, AsyncIterator[bytes]], Awaitable[bytes]]
 """Stores an upload: ``(attachment_id, chunks) -> JSON of the attachment``."""
 
+Watch = Callable[[Mapping[str, Any]], object]
+"""Sees every message from the front end first, on the bridge's loop (e.g. to track views)."""
+
 BATCH_WINDOW_S = 0.005
 """How long SSE bytes are collected before they are sent (measured: 5 ms loses nothing)."""
 BATCH_MAX_BYTES = 256 * 1024
@@ -65,6 +68,10 @@ class RequestError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class CommandError(RuntimeError):
+    """A view could not run a command the kernel sent it (or went away first)."""
 
 
 @dataclass
@@ -140,6 +147,7 @@ class Bridge:
         hooks: Answers front-end ``call`` messages (client tools, actions, effects, secrets).
         upload: Stores attachment bytes; ``None`` refuses uploads with a clear error.
         explain: Turns the endpoint's known exceptions into statuses and messages.
+        watch: Sees every front-end message first, on the bridge's loop.
         history: How many finished requests ``records`` keeps.
     """
 
@@ -150,9 +158,11 @@ class Bridge:
         hooks: HookHandler,
         upload: UploadHandler | None = None,
         explain: Explain | None = None,
+        watch: Watch | None = None,
         history: int = 200,
     ) -> None:
         self._send = send
+        self._watch = watch
         self._endpoint = endpoint
         self._hooks = hooks
         self._upload = upload
@@ -172,6 +182,8 @@ class Bridge:
         self._upload_seq: dict[str, int] = {}
         self._live: dict[str, RequestRecord] = {}
         self._beat: asyncio.Task[None] | None = None
+        self._commands: dict[str, tuple[str, str, asyncio.Future[Any]]] = {}
+        self._command_ids = 0
         self.records: deque[RequestRecord] = deque(maxlen=history)
         """Recent requests, newest last."""
 
@@ -194,10 +206,14 @@ class Bridge:
         kind = content.get("kind")
         rid = content.get("id")
         try:
+            if self._watch is not None:
+                self._watch(content)
             if kind == p.CANCEL:
                 self.cancel(str(rid))
             elif kind == p.VIEW_CLOSED:
                 self.cancel_view(str(content.get("view")))
+            elif kind == p.COMMAND_RESULT:
+                self._on_command_result(content)
             elif kind == p.UPLOAD_CHUNK:
                 self._on_upload_chunk(content, buffers)
             elif not isinstance(rid, str) or not rid:
@@ -249,16 +265,63 @@ class Bridge:
         return True
 
     def cancel_view(self, view: str) -> int:
-        """Cancel every request a closed view still has running; returns how many."""
+        """Cancel every request a closed view still has running, and fail the commands it
+        never answered; returns how many requests."""
         rids = [rid for rid, v in self._views.items() if v == view]
         for rid in rids:
             self.cancel(rid)
+        for cid, (target, name, future) in list(self._commands.items()):
+            if target == view:
+                del self._commands[cid]
+                if not future.done():
+                    future.set_exception(
+                        CommandError(f"The chat view closed before it ran {name}.")
+                    )
         return len(rids)
 
     def cancel_all(self) -> None:
         """Cancel everything (the widget is closing)."""
         for task in list(self._tasks.values()):
             task.cancel()
+        for _view, _name, future in self._commands.values():
+            future.cancel()
+        self._commands.clear()
+
+    # -- commands -------------------------------------------------------------------------------
+
+    def command(self, view: str, name: str, args: list[Any]) -> asyncio.Future[Any]:
+        """Ask one view to run a command; the future gets what it answered.
+
+        Call it on the bridge's loop (a notebook cell runs there). The future fails with
+        ``CommandError`` when the view refuses or closes first.
+        """
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        self._loop = loop
+        self._command_ids += 1
+        cid = f"k{self._command_ids}"
+        future: asyncio.Future[Any] = loop.create_future()
+        self._commands[cid] = (view, name, future)
+        self._send({"kind": p.COMMAND, "id": cid, "view": view, "name": name, "args": args}, None)
+        return future
+
+    def forget_command(self, future: asyncio.Future[Any]) -> None:
+        """Stop waiting for a command's answer (its view did not answer in time)."""
+        for cid, (_view, _name, waiting) in list(self._commands.items()):
+            if waiting is future:
+                del self._commands[cid]
+
+    def _on_command_result(self, content: Mapping[str, Any]) -> None:
+        entry = self._commands.pop(str(content.get("id")), None)
+        if entry is None:
+            return  # answered after we gave up on it
+        _view, name, future = entry
+        if future.done():
+            return
+        if content.get("ok"):
+            future.set_result(content.get("value"))
+        else:
+            message = str(content.get("message") or "no reason given")
+            future.set_exception(CommandError(f"The chat view could not run {name}: {message}"))
 
     async def wait_idle(self) -> None:
         """Wait until no request is running (for tests and orderly shutdown)."""

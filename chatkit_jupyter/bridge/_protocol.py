@@ -3,8 +3,10 @@
 Mirrored in ``js/src/transport/protocol.ts``; ``tests/test_protocol.py`` checks that both sides
 define the same kinds with the same fields.
 
-Every exchange is started by the front end and carries an ``id`` that is unique across all
-views of all widgets (``"<view>:<n>"``). Binary payloads (ChatKit's SSE bytes, JSON bodies,
+Requests and hook calls are started by the front end and carry an ``id`` that is unique across
+all views of all widgets (``"<view>:<n>"``). Commands (``command``: do what ChatKit's element
+methods do, e.g. send a message) are started by the kernel, addressed to one view, and answered
+with a ``command_result``; their ids (``"k<n>"``) come from the kernel. Binary payloads (ChatKit's SSE bytes, JSON bodies,
 uploads) travel as comm buffers, never inside the JSON envelope. Nothing here knows ChatKit:
 the bridge carries bytes to an endpoint and back.
 """
@@ -21,6 +23,7 @@ CANCEL: Final = "cancel"
 UPLOAD_CHUNK: Final = "upload_chunk"
 CALL: Final = "call"
 VIEW_CLOSED: Final = "view_closed"
+COMMAND_RESULT: Final = "command_result"
 
 # Kernel -> front end.
 HEAD: Final = "head"
@@ -30,9 +33,10 @@ BEAT: Final = "beat"
 RESPONSE: Final = "response"
 ERROR: Final = "error"
 RESULT: Final = "result"
+COMMAND: Final = "command"
 
-FROM_FRONTEND: Final = (REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED)
-FROM_KERNEL: Final = (HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT)
+FROM_FRONTEND: Final = (REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT)
+FROM_KERNEL: Final = (HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND)
 
 
 # -- front end -> kernel ------------------------------------------------------------------------
@@ -94,7 +98,22 @@ class ViewClosed(TypedDict):
     view: str
 
 
-FrontendMessage = Request | Cancel | UploadChunk | Call | ViewClosed
+class CommandResult(TypedDict):
+    """The answer to a ``command``: ``value`` when ``ok``, else ``message``."""
+
+    kind: Literal["command_result"]
+    id: str
+    """The command's id."""
+    view: str
+    """The view that ran it."""
+    ok: bool
+    value: NotRequired[object]
+    """What the element method returned (usually nothing)."""
+    message: NotRequired[str]
+    """Why the view could not run it (when not ``ok``)."""
+
+
+FrontendMessage = Request | Cancel | UploadChunk | Call | ViewClosed | CommandResult
 """Every message the front end sends."""
 
 
@@ -170,7 +189,22 @@ class Result(TypedDict):
     """Why the handler failed (when not ``ok``)."""
 
 
-KernelMessage = Head | Chunk | End | Beat | Response | Error | Result
+class Command(TypedDict):
+    """Run one of ChatKit's element methods (``COMMANDS``) in one view; a ``command_result``
+    answers. Every view receives every message; only the one named in ``view`` runs it."""
+
+    kind: Literal["command"]
+    id: str
+    """``"k<n>"``, unique in this kernel."""
+    view: str
+    """The view that runs it (the bridge id it sends its own messages with)."""
+    name: str
+    """One of ``COMMANDS``: the name of the ``<openai-chatkit>`` element method."""
+    args: list[object]
+    """The method's positional arguments, as JSON."""
+
+
+KernelMessage = Head | Chunk | End | Beat | Response | Error | Result | Command
 """Every message the kernel sends."""
 
 
@@ -178,8 +212,8 @@ KernelMessage = Head | Chunk | End | Beat | Response | Error | Result
 HOOK_CLIENT_TOOL: Final = "client_tool"
 """ChatKit's ``onClientTool``: payload ``{name, params}``; value is the tool's output dict."""
 HOOK_ACTION: Final = "action"
-"""ChatKit's ``widgets.onAction``: payload ``{action, item}`` (a ``WidgetView``: ``{action}``;
-value is ``null`` or ``{error}``, the one line the view shows)."""
+"""ChatKit's ``widgets.onAction``: payload ``{action, item, thread_id}`` (from a ``WidgetView``:
+``{action}``; value is ``null`` or ``{error}``, the one line the view shows)."""
 HOOK_EFFECT: Final = "effect"
 """A ``client_effect`` event: payload ``{name, data}``."""
 HOOK_CLIENT_SECRET: Final = "client_secret"
@@ -198,6 +232,19 @@ HOOK_COMMAND_SEARCH: Final = "command_search"
 HOOK_COMMAND_SELECT: Final = "command_select"
 """ChatKit's ``commands.onSelect``: payload ``{command}``; value is ``null`` or a selection."""
 
+HOOK_READY: Final = "ready"
+"""ChatKit's ``chatkit.ready``: the view can run commands. Payload ``{renderer, thread_id}``
+(``renderer``: ``"chatkit"`` or ``"lite"``; ``thread_id``: the thread it shows, or ``null``)."""
+HOOK_THREAD_CHANGE: Final = "thread_change"
+"""ChatKit's ``chatkit.thread.change``: payload ``{thread_id}`` (``null``: a new thread)."""
+HOOK_RESPONSE_START: Final = "response_start"
+"""ChatKit's ``chatkit.response.start``: payload ``{thread_id}``."""
+HOOK_RESPONSE_END: Final = "response_end"
+"""ChatKit's ``chatkit.response.end``: payload ``{thread_id}``."""
+HOOK_ACTIVE: Final = "active"
+"""The person clicked or typed in this view (at most once a second): commands meant for one
+view go to the view used last. Payload ``{}``."""
+
 HOOKS: Final = (
     HOOK_CLIENT_TOOL,
     HOOK_ACTION,
@@ -209,6 +256,11 @@ HOOKS: Final = (
     HOOK_ENTITY_PREVIEW,
     HOOK_COMMAND_SEARCH,
     HOOK_COMMAND_SELECT,
+    HOOK_READY,
+    HOOK_THREAD_CHANGE,
+    HOOK_RESPONSE_START,
+    HOOK_RESPONSE_END,
+    HOOK_ACTIVE,
 )
 """Every hook the front end may call."""
 
@@ -220,6 +272,30 @@ HANDLER_HOOKS: Final = (
     HOOK_COMMAND_SELECT,
 )
 """Hooks the front end wires only when Python has a handler (the widget's ``handlers`` trait)."""
+
+# Commands the kernel may send: the ``<openai-chatkit>`` element methods, by their own names.
+COMMAND_SEND_USER_MESSAGE: Final = "sendUserMessage"
+"""``sendUserMessage({text, newThread, ...})``."""
+COMMAND_SEND_CUSTOM_ACTION: Final = "sendCustomAction"
+"""``sendCustomAction(action, itemId?)``."""
+COMMAND_SET_THREAD_ID: Final = "setThreadId"
+"""``setThreadId(threadId | null)``."""
+COMMAND_SET_COMPOSER_VALUE: Final = "setComposerValue"
+"""``setComposerValue({text, attachments, ...})``; attachments are uploaded by the kernel."""
+COMMAND_FOCUS_COMPOSER: Final = "focusComposer"
+"""``focusComposer()``."""
+COMMAND_FETCH_UPDATES: Final = "fetchUpdates"
+"""``fetchUpdates()``: show what was added to the thread's store since it was loaded."""
+
+COMMANDS: Final = (
+    COMMAND_SEND_USER_MESSAGE,
+    COMMAND_SEND_CUSTOM_ACTION,
+    COMMAND_SET_THREAD_ID,
+    COMMAND_SET_COMPOSER_VALUE,
+    COMMAND_FOCUS_COMPOSER,
+    COMMAND_FETCH_UPDATES,
+)
+"""Every command a view runs; anything else is refused."""
 
 API_URL: Final = "https://chatkit-jupyter.invalid/chatkit"
 """Placeholder ``api.url`` given to ChatKit; every request goes through our ``fetch`` instead."""

@@ -390,7 +390,7 @@ class FileAttachmentStore(AttachmentStore[Any]):
         Raises:
             AttachmentError: The name, size, type or count is not accepted; nothing is stored.
         """
-        self._check(input)
+        self.check(input)
         if self.max_count is not None:
             waiting = await self.store.count_unsent_attachments(context, UNSENT_WINDOW)
             if waiting >= self.max_count:
@@ -563,7 +563,11 @@ class FileAttachmentStore(AttachmentStore[Any]):
         for attachment_id in attachment_ids:
             self._path(user, attachment_id).unlink(missing_ok=True)
 
-    def _check(self, input: AttachmentCreateParams) -> None:
+    def check(self, input: AttachmentCreateParams) -> None:
+        """Raise ``AttachmentError`` if this file's name, size or type would be refused.
+
+        ``create_attachment`` runs it too; call it to fail early, before anything is stored.
+        """
         name = input.name
         if not name.strip():
             raise AttachmentError("The file has no name; give it a name and attach it again.")

@@ -1,7 +1,9 @@
-"""The anywidget classes: ``ChatKitWidget`` (the chat, its hooks, and the ChatKit endpoint on the
-bridge) and ``WidgetView`` (one ChatKit widget in a cell, from a root, model or template)."""
+"""The anywidget classes: ``ChatKitWidget``, its hooks, the commands that drive it from Python,
+and the ChatKit endpoint on the bridge; ``WidgetView`` (one ChatKit widget in a cell, from a
+root, a model or a template) and ``show``."""
 
 from ._chat import ChatKitWidget
+from ._drive import PendingCommand
 from ._hooks import DISPATCH, HandlerResultError, Hook, HookRegistry
 from ._options import CHATKIT_OPTIONS, DEFAULT_CDN_URL, validate_options
 from ._serve import ChatKitEndpoint
@@ -17,6 +19,7 @@ __all__ = [
     "HandlerResultError",
     "Hook",
     "HookRegistry",
+    "PendingCommand",
     "WidgetError",
     "WidgetTemplate",
     "WidgetView",

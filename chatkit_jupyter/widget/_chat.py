@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import pathlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anywidget
@@ -13,6 +16,7 @@ import traitlets
 from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 
+from ._drive import PendingCommand, Views, attach, local_files, thread_item
 from ._hooks import HookRegistry
 from ._options import DEFAULT_CDN_URL, validate_options
 from ._serve import ChatKitEndpoint
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
     from chatkit.server import ChatKitServer
 
 STATIC = pathlib.Path(__file__).parent.parent / "static"
+logger = logging.getLogger("chatkit_jupyter")
 
 Renderer = Literal["auto", "chatkit", "lite"]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,6 +78,9 @@ class ChatKitWidget(anywidget.AnyWidget):
     """The entity and command hooks with a Python handler, by hook name (read-only; use
     ``entity_search``, ``on_entity_click``, ``entity_preview``, ``command_search``,
     ``on_command``). The front end supplies ChatKit's matching callbacks only for these."""
+    thread_id = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
+    """The thread on screen (``None``: a new, empty thread), as the most recently switched
+    view reports it (read-only; use ``set_thread``)."""
 
     def __init__(
         self,
@@ -117,12 +125,18 @@ class ChatKitWidget(anywidget.AnyWidget):
             **kwargs,
         )
         endpoint = ChatKitEndpoint(self._current_server, lambda: self.context)
+        self._views = Views(
+            send=lambda view, name, args: self._bridge.command(view, name, args),
+            forget=lambda future: self._bridge.forget_command(future),
+            failed=self._command_failed,
+        )
         self._bridge = Bridge(
             send=self._send_message,
             endpoint=endpoint,
             hooks=self._dispatch_hook,
             upload=endpoint.upload,
             explain=endpoint.explain,
+            watch=self._views.watch,
         )
         self.on_msg(self._on_message)
 
@@ -243,6 +257,8 @@ class ChatKitWidget(anywidget.AnyWidget):
             return
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         publish_display_data(data, metadata)
+        # A view is on its way: commands sent before it is ready wait for it.
+        self._views.expecting = True
 
     def display_once(self) -> None:
         """Display now and skip the displayhook's display of this same widget in this cell."""
@@ -257,6 +273,7 @@ class ChatKitWidget(anywidget.AnyWidget):
         bridge = getattr(self, "_bridge", None)  # absent if __init__ failed half-way
         if bridge is not None:
             bridge.cancel_all()
+            self._views.cancel()
         super().close()
 
     # -- hooks ----------------------------------------------------------------------------------
@@ -280,13 +297,42 @@ class ChatKitWidget(anywidget.AnyWidget):
         return register
 
     def on_action(self, fn: F) -> F:
-        """Register a handler for widget actions with ``handler: "client"``: ``fn(action, item)``."""
+        """Register a handler for widget actions with ``handler: "client"``: ``fn(action, item)``.
+
+        ``action`` is ``{"type", "payload"}`` (a ``Form``'s values are in the payload), ``item``
+        the widget item ``{"id", "widget"}``. A handler that declares a ``thread_id`` parameter
+        also gets the id of the thread the widget is in. Like ChatKit apps do in JavaScript, it
+        may forward the action to the server with ``send_custom_action(action, item["id"])`` or
+        send a message with ``send_user_message``. Sync or async.
+        """
         self._hooks.add(p.HOOK_ACTION, fn)
         return fn
 
     def on_effect(self, fn: F) -> F:
-        """Register a handler for ``client_effect`` events: ``fn(name, data)``."""
+        """Register ``fn(name, data)`` for the server's ``ClientEffectEvent``s (sync or async)."""
         self._hooks.add(p.HOOK_EFFECT, fn)
+        return fn
+
+    def on_ready(self, fn: F) -> F:
+        """Register ``fn()``, called each time a view of the chat is ready for commands."""
+        self._hooks.add(p.HOOK_READY, fn)
+        return fn
+
+    def on_thread_change(self, fn: F) -> F:
+        """Register ``fn(thread_id)``, called when the thread on screen (``thread_id``) changes:
+        the user opened another thread or a new one (``None``), or a message created one."""
+        self._hooks.add(p.HOOK_THREAD_CHANGE, fn)
+        return fn
+
+    def on_response_start(self, fn: F) -> F:
+        """Register ``fn()``, called when the server starts streaming a response."""
+        self._hooks.add(p.HOOK_RESPONSE_START, fn)
+        return fn
+
+    def on_response_end(self, fn: F) -> F:
+        """Register ``fn()``, called when a response ends (done, stopped or failed); the
+        place to refresh what depends on the conversation."""
+        self._hooks.add(p.HOOK_RESPONSE_END, fn)
         return fn
 
     def _set_handler(self, hook: str, fn: F) -> F:
@@ -339,4 +385,191 @@ class ChatKitWidget(anywidget.AnyWidget):
     async def _dispatch_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
         if hook in (p.HOOK_EFFECT, p.HOOK_LOG):
             self.events.append({"kind": hook, **payload})
+        elif hook == p.HOOK_READY:
+            if self.thread_id is None and payload.get("thread_id"):
+                self.set_trait("thread_id", str(payload["thread_id"]))
+        elif hook == p.HOOK_THREAD_CHANGE:
+            thread = payload.get("thread_id") or None
+            if thread == self.thread_id:
+                return None  # another view followed to the same thread
+            self.set_trait("thread_id", thread)
         return await self._hooks.dispatch(hook, payload)
+
+    # -- driving the chat -----------------------------------------------------------------------
+
+    @property
+    def views(self) -> list[dict[str, Any]]:
+        """The views of this widget the kernel knows, most recently active first:
+        ``{"id", "renderer", "thread_id", "ready"}``."""
+        known = sorted(self._views.views.values(), key=lambda v: v.active, reverse=True)
+        return [
+            {"id": v.id, "renderer": v.renderer, "thread_id": v.thread_id, "ready": v.ready}
+            for v in known
+        ]
+
+    def _command_failed(self, message: str) -> None:
+        self.events.append({"kind": "command_error", "message": message})
+        logger.warning("chatkit-jupyter: %s", message)
+
+    def send_user_message(self, text: str, *, new_thread: bool = False) -> PendingCommand:
+        """Send ``text`` as the user, in the thread on screen (or a new one), as if typed.
+
+        Runs in one view (the one used last), so the message is sent once however many
+        views are open. Returns at once; ``await`` the result to know the message went out.
+        ``@w.on_response_end`` tells when the reply is complete.
+
+        Raises:
+            CommandError: The chat is not on screen.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("send_user_message() needs the message text, a non-empty str.")
+        params: dict[str, Any] = {"text": text}
+        if new_thread:
+            params["newThread"] = True
+        return self._run(p.COMMAND_SEND_USER_MESSAGE, [params], "one", "send a message")
+
+    def send_custom_action(
+        self, action: Mapping[str, Any] | Any, item_id: str | None = None
+    ) -> PendingCommand:
+        """Send a custom action (``{"type": ..., "payload": {...}}``) to the server's
+        ``action()``, for the thread on screen, as ChatKit's ``sendCustomAction`` does.
+
+        ``item_id`` is the widget item it belongs to: inside ``@w.on_action``, pass
+        ``item["id"]`` to forward a client action to the server. Runs in one view.
+        """
+        if hasattr(action, "model_dump"):
+            action = action.model_dump(mode="json", exclude_none=True)
+        if not isinstance(action, Mapping) or not isinstance(action.get("type"), str):
+            raise ValueError(
+                "send_custom_action() takes an action like {'type': 'refresh', 'payload': {...}}; "
+                f"got {action!r:.80}."
+            )
+        payload = action.get("payload")
+        if payload is not None and not isinstance(payload, Mapping):
+            raise ValueError(f"The action's payload must be a dict, not {type(payload).__name__}.")
+        sent: dict[str, Any] = {"type": action["type"]}
+        if payload is not None:
+            sent["payload"] = dict(payload)
+        args: list[Any] = [sent] if item_id is None else [sent, str(item_id)]
+        return self._run(p.COMMAND_SEND_CUSTOM_ACTION, args, "one", "send an action")
+
+    def set_thread(self, thread_id: str | None) -> PendingCommand:
+        """Show thread ``thread_id`` in every view; ``None`` starts a new, empty thread."""
+        if thread_id is not None and (not isinstance(thread_id, str) or not thread_id):
+            raise ValueError(f"set_thread() takes a thread id (str) or None, not {thread_id!r}.")
+        return self._run(p.COMMAND_SET_THREAD_ID, [thread_id], "each", "switch threads")
+
+    def set_composer_value(
+        self,
+        text: str = "",
+        *,
+        files: Iterable[str | os.PathLike[str]] | str | os.PathLike[str] | None = None,
+    ) -> PendingCommand:
+        """Put ``text`` (and ``files``, as attachments) in the composer of every view, unsent.
+
+        ``files`` are paths in the kernel's file system. The kernel stores them in the
+        server's attachment store itself (they never travel through the browser), checked
+        against the composer's attachment options (``enabled``, ``maxSize``, ``accept``).
+
+        Raises:
+            FileNotFoundError: A path is not a file.
+            AttachmentError: A file is too large or of a type the composer does not accept.
+            ValueError: The composer does not take attachments, or the server cannot store them.
+            CommandError: The chat is not on screen.
+        """
+        if not isinstance(text, str):
+            raise ValueError(
+                f"set_composer_value() takes text as a str, not {type(text).__name__}."
+            )
+        params: dict[str, Any] = {"text": text}
+        if files is None:
+            return self._run(p.COMMAND_SET_COMPOSER_VALUE, [params], "each", "fill the composer")
+        server = self._current_server_for("attach files")
+        checked = local_files(files, self.options.get("composer") or {}, server)
+        context = self.context
+
+        async def with_attachments() -> list[Any]:
+            params["attachments"] = await attach(checked, server, context)
+            return [params]
+
+        return self._views.run_after(
+            p.COMMAND_SET_COMPOSER_VALUE, with_attachments(), "each", what="fill the composer"
+        )
+
+    def focus_composer(self) -> PendingCommand:
+        """Move the keyboard focus to the composer (of the view used last)."""
+        return self._run(p.COMMAND_FOCUS_COMPOSER, [], "one", "focus the composer")
+
+    def fetch_updates(self) -> PendingCommand:
+        """Make every view show what was added to its thread since it loaded it (e.g. items
+        your code saved to ``server.store``), without reopening the thread."""
+        return self._run(p.COMMAND_FETCH_UPDATES, [], "each", "fetch updates")
+
+    async def post(self, content: Any, thread_id: str | None = None) -> str:
+        """Add an assistant item to a thread and show it in every view at once.
+
+        Args:
+            content: Markdown text (``str``), a ChatKit widget root (a dict like ``{"type":
+                "Card", "children": [...]}`` or a ``chatkit.widgets`` model), or a
+                ``WidgetView`` (its current widget).
+            thread_id: The thread to add it to; default: the thread on screen, or a new thread
+                (which the views then open) when a new chat is on screen.
+
+        Returns:
+            The id of the thread.
+
+        The item is saved through ``server.store``; views showing that thread fetch it. No
+        view needs to be open: the item is in the thread when it is next opened.
+        """
+        from chatkit.store import NotFoundError
+        from chatkit.types import ThreadMetadata
+
+        server = self._current_server_for("post into a thread")
+        store, context = server.store, self.context
+        target = thread_id if thread_id is not None else self.thread_id
+        if target is None:
+            thread = ThreadMetadata(id=store.generate_thread_id(context), created_at=datetime.now())
+            item = thread_item(content, thread, server, context)
+            await store.save_thread(thread, context)
+        else:
+            try:
+                thread = await store.load_thread(target, context)
+            except NotFoundError:
+                raise ValueError(
+                    f"There is no thread {target!r} in this server's store. Pass the id of an "
+                    "existing thread (w.thread_id is the one on screen), or none to post to "
+                    "the thread on screen."
+                ) from None
+            item = thread_item(content, thread, server, context)
+        await store.add_thread_item(thread.id, item, context)
+        if target is None:
+            pending = self._views.run(
+                p.COMMAND_SET_THREAD_ID, [thread.id], "each", what="open the thread", required=False
+            )
+        else:
+            pending = self._views.run(
+                p.COMMAND_FETCH_UPDATES,
+                [],
+                "each",
+                what="fetch updates",
+                where=lambda view: view.thread_id == thread.id,
+                required=False,
+            )
+        if pending is not None and pending.sent:
+            await pending
+        return thread.id
+
+    def _run(
+        self, name: str, args: list[Any], scope: Literal["one", "each"], what: str
+    ) -> PendingCommand:
+        command = self._views.run(name, args, scope, what=what)
+        assert command is not None  # required=True raises instead
+        return command
+
+    def _current_server_for(self, what: str) -> ChatKitServer[Any]:
+        if self.server is None:
+            raise ValueError(
+                f"Cannot {what}: this widget shows an OpenAI-hosted workflow, whose threads "
+                "live at OpenAI, not in a server in this kernel."
+            )
+        return self.server

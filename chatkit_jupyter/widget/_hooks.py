@@ -12,6 +12,7 @@ what was wrong and what to return instead.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -210,6 +211,9 @@ class Hook:
     ``None``: the result is dropped and the front end gets ``null``."""
     missing: str | None = None
     """The error when no handler is registered; ``None``: having none is fine."""
+    keywords: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    """Extra keyword arguments, each passed only to handlers that declare a parameter of that
+    name (or ``**kwargs``), so handlers written before it existed keep working."""
 
 
 _NO_HANDLER: Final = (
@@ -236,6 +240,7 @@ DISPATCH: Final[Mapping[str, Hook]] = {
             "A widget action with handler 'client' arrived but no Python handler is "
             "registered; add one with @widget.on_action."
         ),
+        keywords=lambda payload: {"thread_id": payload.get("thread_id")},
     ),
     p.HOOK_EFFECT: Hook(
         "many", "on_effect", args=lambda payload: (payload.get("name"), payload.get("data"))
@@ -265,8 +270,27 @@ DISPATCH: Final[Mapping[str, Hook]] = {
         check=command_selection,
         missing=_NO_HANDLER,
     ),
+    p.HOOK_READY: Hook("many", "on_ready"),
+    p.HOOK_THREAD_CHANGE: Hook(
+        "many", "on_thread_change", args=lambda payload: (payload.get("thread_id"),)
+    ),
+    p.HOOK_RESPONSE_START: Hook("many", "on_response_start"),
+    p.HOOK_RESPONSE_END: Hook("many", "on_response_end"),
+    p.HOOK_ACTIVE: Hook("none"),
 }
 """Every hook the front end may call (``bridge`` protocol's ``HOOKS``), and how it is served."""
+
+
+def accepts_keyword(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` takes a keyword argument ``name`` (by name or through ``**kwargs``)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # some builtins have no signature
+        return False
+    param = params.get(name)
+    if param is not None:
+        return param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+    return any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 class HookRegistry:
@@ -308,12 +332,14 @@ class HookRegistry:
         if spec.slot == "none":
             return None
         args = spec.args(payload)
+        keywords = spec.keywords(payload) if spec.keywords is not None else {}
         if spec.slot == "many":
             handlers = self._many.get(hook, [])
             if not handlers and spec.missing is not None:
                 raise LookupError(spec.missing)
             for fn in handlers:
-                await call_handler(fn, *args)
+                kwargs = {k: v for k, v in keywords.items() if accepts_keyword(fn, k)}
+                await call_handler(fn, *args, **kwargs)
             return None
         if spec.slot == "named":
             name = str(payload.get("name"))

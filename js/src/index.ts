@@ -4,6 +4,7 @@
 
 import type { AnyModel, Render } from "@anywidget/types";
 import type { ChatKitOptions, Command, CommandSelection, CommandsOption, EntitiesOption, Entity, OpenAIChatKit } from "@openai/chatkit";
+import { type CommandTarget, connectView, liteTarget } from "./drive";
 import { createHostedElement, loadHostedChatKit } from "./hosted";
 import { type LiteController, type LiteOptions, mountLite } from "./lite";
 import { h } from "./render/dom";
@@ -22,6 +23,7 @@ interface WidgetModel {
   api_mode: "custom" | "hosted";
   client_tools: string[];
   handlers: string[];
+  thread_id: string | null;
 }
 
 type Model = AnyModel<WidgetModel>;
@@ -78,6 +80,7 @@ export function buildOptions(
   bridge: Bridge,
   forHosted: boolean,
   report: (error: unknown) => void = () => undefined,
+  threadId: () => string | null = () => null,
 ): ChatKitOptions {
   const user = (model.get("options") ?? {}) as Record<string, unknown>;
   const widgets = (user.widgets ?? {}) as Record<string, unknown>;
@@ -105,7 +108,7 @@ export function buildOptions(
     widgets: {
       ...widgets,
       onAction: async (action, item) => {
-        await bridge.call(p.HOOK_ACTION, { action, item });
+        await bridge.call(p.HOOK_ACTION, { action, item, thread_id: threadId() });
       },
     },
   };
@@ -133,6 +136,12 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   let lite: LiteController | undefined;
   let hosted: OpenAIChatKit | undefined;
   let disposed = false;
+  let drive: ReturnType<typeof connectView> | undefined;
+  const threadId = () => drive?.threadId() ?? null;
+  const initialThread = () => {
+    const initial = model.get("options")?.initialThread;
+    return typeof initial === "string" && initial ? initial : null;
+  };
 
   const forwardEvents = (target: HTMLElement) => {
     target.addEventListener("chatkit.effect", (e) => bridge.notify(p.HOOK_EFFECT, (e as CustomEvent).detail));
@@ -147,9 +156,11 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   };
 
   const mountLiteRenderer = () => {
-    const { api: _api, ...options } = buildOptions(model, bridge, false, showError);
-    lite = mountLite(stage, options as LiteOptions, { fetch: bridge.fetch, apiUrl: p.API_URL, colorScheme: hostColorScheme });
-    forwardEvents(lite.element);
+    const { api: _api, ...options } = buildOptions(model, bridge, false, showError, threadId);
+    const instance = mountLite(stage, options as LiteOptions, { fetch: bridge.fetch, apiUrl: p.API_URL, colorScheme: hostColorScheme });
+    lite = instance;
+    forwardEvents(instance.element);
+    drive = connectView(liteTarget(instance), bridge, { renderer: "lite", initialThread: initialThread() });
   };
 
   const mountHosted = () => {
@@ -157,7 +168,8 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     hosted.classList.add("ckj-hosted");
     stage.appendChild(hosted);
     forwardEvents(hosted);
-    hosted.setOptions(buildOptions(model, bridge, true, showError));
+    drive = connectView(hosted as unknown as CommandTarget, bridge, { renderer: "chatkit", initialThread: initialThread() });
+    hosted.setOptions(buildOptions(model, bridge, true, showError, threadId));
   };
 
   const start = async () => {
@@ -203,10 +215,10 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
 
   const refreshOptions = () => {
     if (lite) {
-      const { api: _api, ...options } = buildOptions(model, bridge, false, showError);
+      const { api: _api, ...options } = buildOptions(model, bridge, false, showError, threadId);
       lite.setOptions(options as LiteOptions);
     } else if (hosted) {
-      hosted.setOptions(buildOptions(model, bridge, true, showError));
+      hosted.setOptions(buildOptions(model, bridge, true, showError, threadId));
     }
   };
   model.on("change:options", refreshOptions);
@@ -228,6 +240,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     model.off("change:options", refreshOptions);
     model.off("change:handlers", refreshOptions);
     model.off("change:height", applyHeight);
+    drive?.disconnect();
     lite?.destroy();
     bridge.close();
     root.remove();

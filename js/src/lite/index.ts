@@ -125,7 +125,8 @@ class Lite implements LiteInstance {
       options: () => this.options,
       client: this.client,
       open: (id) => {
-        void this.setThreadId(id);
+        // A failure is shown in the chat already.
+        this.setThreadId(id).catch(() => undefined);
         void this.hideHistory();
       },
       close: () => void this.hideHistory(),
@@ -269,7 +270,9 @@ class Lite implements LiteInstance {
       btn.setAttribute("aria-expanded", String(this.history.isOpen));
       this.header.append(btn);
     }
-    this.header.append(iconButton("compose", t("newChat"), () => void this.setThreadId(null), { className: "ckl-new-chat" }));
+    this.header.append(
+      iconButton("compose", t("newChat"), () => void this.setThreadId(null).catch(() => undefined), { className: "ckl-new-chat" }),
+    );
     if (header?.rightAction) {
       const action = header.rightAction;
       this.header.append(iconButton(action.icon, headerIconLabel(action.icon), () => action.onClick(), { className: "ckl-header-right" }));
@@ -430,13 +433,16 @@ class Lite implements LiteInstance {
   }
 
   async setThreadId(threadId: string | null): Promise<void> {
-    await this.client.loadThread(threadId);
+    const shown = await this.client.loadThread(threadId);
     this.renderHeader();
     this.renderStart();
     if (threadId === null) this.composer.focus();
+    // The chat shows why already; a caller (a command from Python) learns it too.
+    if (!shown && this.client.threadId !== threadId) throw new Error(`Thread ${threadId} could not be opened.`);
   }
 
   async sendUserMessage(params: Parameters<LiteInstance["sendUserMessage"]>[0]): Promise<void> {
+    this.refuseWhileBusy("send a message");
     if (params.newThread && this.client.threadId) await this.client.loadThread(null);
     const content: UserMessageContent[] = (params.content as UserMessageContent[] | undefined) ?? [
       { type: "input_text", text: params.text ?? "" },
@@ -449,7 +455,13 @@ class Lite implements LiteInstance {
   }
 
   async sendCustomAction(action: { type: string; payload?: Record<string, unknown> }, itemId?: string): Promise<void> {
+    this.refuseWhileBusy("send an action");
     await this.client.customAction(action, itemId ?? null);
+  }
+
+  /** The client drops a second request while one streams; a caller must hear why. */
+  private refuseWhileBusy(what: string): void {
+    if (this.client.busy) throw new Error(`Cannot ${what} while a response is still streaming; wait for it to end (or stop it).`);
   }
 
   async showHistory(): Promise<void> {
@@ -470,7 +482,7 @@ class Lite implements LiteInstance {
   }
 
   async fetchUpdates(): Promise<void> {
-    if (this.client.threadId) await this.client.loadThread(this.client.threadId);
+    await this.client.fetchUpdates();
   }
 
   /** Paints pending frames now and waits for batched rendering (for tests). */

@@ -48,6 +48,9 @@ interface PendingCall {
   heard: number;
 }
 
+/** Runs a command the kernel sent this view (see drive.ts); its value or error is the answer. */
+export type CommandHandler = (name: string, args: unknown[]) => Promise<unknown>;
+
 let viewCounter = 0;
 
 export class Bridge {
@@ -55,6 +58,7 @@ export class Bridge {
   private counter = 0;
   private pending = new Map<string, Pending>();
   private calls = new Map<string, PendingCall>();
+  private commandHandler: CommandHandler | undefined;
   private closed = false;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private readonly listener: (msg: unknown, buffers: DataView[]) => void;
@@ -132,6 +136,32 @@ export class Bridge {
     });
   }
 
+  /** Runs the kernel's commands addressed to this view with `handler`; returns an unsubscribe. */
+  onCommand(handler: CommandHandler): () => void {
+    this.commandHandler = handler;
+    return () => {
+      if (this.commandHandler === handler) this.commandHandler = undefined;
+    };
+  }
+
+  private async runCommand(msg: p.CommandMessage): Promise<void> {
+    const answer = (result: { ok: true; value?: unknown } | { ok: false; message: string }) => {
+      if (!this.closed) this.post({ kind: p.COMMAND_RESULT, id: msg.id, view: this.view, ...result });
+    };
+    const handler = this.commandHandler;
+    if (!handler) {
+      answer({ ok: false, message: "this chat view has no renderer to run it (it is still loading, or failed to load)" });
+      return;
+    }
+    try {
+      const value = await handler(msg.name, Array.isArray(msg.args) ? msg.args : []);
+      // Only JSON goes back; element methods answer with nothing anyway.
+      answer(value === undefined || value === null ? { ok: true } : { ok: true, value: JSON.parse(JSON.stringify(value)) });
+    } catch (error) {
+      answer({ ok: false, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   /** Fire-and-forget notification to the kernel (errors are ignored). */
   notify(hook: string, payload: unknown): void {
     this.call(hook, payload).catch(() => undefined);
@@ -192,6 +222,11 @@ export class Bridge {
 
   private onMessage(msg: p.KernelMessage, buffers: DataView[]): void {
     if (!msg || typeof msg !== "object" || typeof msg.id !== "string") return;
+    if (msg.kind === p.COMMAND) {
+      // Every view receives every command; only the one it names runs it.
+      if (msg.view === this.view && !this.closed) void this.runCommand(msg);
+      return;
+    }
     if (msg.kind === p.BEAT && this.calls.has(msg.id)) {
       this.calls.get(msg.id)!.heard = Date.now();
       return;

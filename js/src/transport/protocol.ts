@@ -1,8 +1,9 @@
 // The messages that travel over the widget's comm. Mirrors the Python side of the protocol;
 // tests/test_protocol.py checks that both define the same kinds, hooks and fields per kind.
 //
-// Every exchange is started by the front end and carries an `id` unique across all views of all
-// widgets. Binary payloads (ChatKit's SSE bytes, JSON bodies, uploads) travel as comm buffers,
+// Requests and hook calls are started by the front end and carry an `id` unique across all views
+// of all widgets. Commands (ChatKit's element methods run from Python) are started by the kernel,
+// addressed to one view and answered with a `command_result`. Binary payloads (ChatKit's SSE bytes, JSON bodies, uploads) travel as comm buffers,
 // never inside the JSON envelope.
 
 // Front end -> kernel.
@@ -11,6 +12,7 @@ export const CANCEL = "cancel";
 export const UPLOAD_CHUNK = "upload_chunk";
 export const CALL = "call";
 export const VIEW_CLOSED = "view_closed";
+export const COMMAND_RESULT = "command_result";
 
 // Kernel -> front end.
 export const HEAD = "head";
@@ -20,9 +22,10 @@ export const BEAT = "beat";
 export const RESPONSE = "response";
 export const ERROR = "error";
 export const RESULT = "result";
+export const COMMAND = "command";
 
-export const FROM_FRONTEND = [REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED] as const;
-export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT] as const;
+export const FROM_FRONTEND = [REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT] as const;
+export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND] as const;
 
 export const HOOK_CLIENT_TOOL = "client_tool";
 export const HOOK_ACTION = "action";
@@ -34,6 +37,13 @@ export const HOOK_ENTITY_CLICK = "entity_click";
 export const HOOK_ENTITY_PREVIEW = "entity_preview";
 export const HOOK_COMMAND_SEARCH = "command_search";
 export const HOOK_COMMAND_SELECT = "command_select";
+// ChatKit's events, reported so Python handlers can follow the chat.
+export const HOOK_READY = "ready";
+export const HOOK_THREAD_CHANGE = "thread_change";
+export const HOOK_RESPONSE_START = "response_start";
+export const HOOK_RESPONSE_END = "response_end";
+// The person clicked or typed in the view: commands meant for one view go to the one used last.
+export const HOOK_ACTIVE = "active";
 export const HOOKS = [
   HOOK_CLIENT_TOOL,
   HOOK_ACTION,
@@ -45,6 +55,11 @@ export const HOOKS = [
   HOOK_ENTITY_PREVIEW,
   HOOK_COMMAND_SEARCH,
   HOOK_COMMAND_SELECT,
+  HOOK_READY,
+  HOOK_THREAD_CHANGE,
+  HOOK_RESPONSE_START,
+  HOOK_RESPONSE_END,
+  HOOK_ACTIVE,
 ] as const;
 // Hooks wired only when Python registered a handler (the widget's `handlers` trait).
 export const HANDLER_HOOKS = [
@@ -54,6 +69,23 @@ export const HANDLER_HOOKS = [
   HOOK_COMMAND_SEARCH,
   HOOK_COMMAND_SELECT,
 ] as const;
+
+// Commands the kernel may send: the <openai-chatkit> element methods, by their own names.
+export const COMMAND_SEND_USER_MESSAGE = "sendUserMessage";
+export const COMMAND_SEND_CUSTOM_ACTION = "sendCustomAction";
+export const COMMAND_SET_THREAD_ID = "setThreadId";
+export const COMMAND_SET_COMPOSER_VALUE = "setComposerValue";
+export const COMMAND_FOCUS_COMPOSER = "focusComposer";
+export const COMMAND_FETCH_UPDATES = "fetchUpdates";
+export const COMMANDS = [
+  COMMAND_SEND_USER_MESSAGE,
+  COMMAND_SEND_CUSTOM_ACTION,
+  COMMAND_SET_THREAD_ID,
+  COMMAND_SET_COMPOSER_VALUE,
+  COMMAND_FOCUS_COMPOSER,
+  COMMAND_FETCH_UPDATES,
+] as const;
+export type CommandName = (typeof COMMANDS)[number];
 
 export const API_URL = "https://chatkit-jupyter.invalid/chatkit";
 export const UPLOAD_URL = `${API_URL}/upload`;
@@ -102,7 +134,17 @@ export interface ViewClosedMessage {
   view: string;
 }
 
-export type FrontendMessage = RequestMessage | CancelMessage | UploadChunkMessage | CallMessage | ViewClosedMessage;
+/** Answer to a `command`: `value` when `ok`, else `message`. */
+export interface CommandResultMessage {
+  kind: typeof COMMAND_RESULT;
+  id: string;
+  view: string;
+  ok: boolean;
+  value?: unknown;
+  message?: string;
+}
+
+export type FrontendMessage = RequestMessage | CancelMessage | UploadChunkMessage | CallMessage | ViewClosedMessage | CommandResultMessage;
 
 // ---------------------------------------------------------------- kernel -> front end
 
@@ -160,7 +202,24 @@ export interface ResultMessage {
   message?: string;
 }
 
-export type KernelMessage = HeadMessage | ChunkMessage | EndMessage | BeatMessage | ResponseMessage | ErrorMessage | ResultMessage;
+/** Run a ChatKit element method (one of COMMANDS) in the view named `view`; others ignore it. */
+export interface CommandMessage {
+  kind: typeof COMMAND;
+  id: string;
+  view: string;
+  name: string;
+  args: unknown[];
+}
+
+export type KernelMessage =
+  | HeadMessage
+  | ChunkMessage
+  | EndMessage
+  | BeatMessage
+  | ResponseMessage
+  | ErrorMessage
+  | ResultMessage
+  | CommandMessage;
 
 // The field names of every kind, for the Python side to compare with its TypedDicts: the object
 // literal between the markers is JSON (tests/test_protocol.py parses it), sorted per kind.
@@ -170,6 +229,7 @@ export const PROTOCOL_FIELDS = {
   "frontend": {
     "call": ["hook", "id", "kind", "payload", "view"],
     "cancel": ["id", "kind"],
+    "command_result": ["id", "kind", "message", "ok", "value", "view"],
     "request": ["chunked", "id", "kind", "url", "view"],
     "upload_chunk": ["id", "kind", "last", "seq"],
     "view_closed": ["kind", "view"]
@@ -177,6 +237,7 @@ export const PROTOCOL_FIELDS = {
   "kernel": {
     "beat": ["id", "kind", "sent"],
     "chunk": ["id", "kind", "seq"],
+    "command": ["args", "id", "kind", "name", "view"],
     "end": ["id", "kind", "total"],
     "error": ["id", "kind", "message", "status"],
     "head": ["content_type", "id", "kind", "status"],

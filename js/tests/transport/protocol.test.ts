@@ -40,9 +40,12 @@ describe("PROTOCOL_FIELDS", () => {
 
   it("covers every field of every message the bridge sends", async () => {
     const sent: Record<string, unknown>[] = [];
+    let deliver: ((msg: unknown, buffers: DataView[]) => void) | undefined;
     const model: CommModel = {
       send: (content) => void sent.push(content as Record<string, unknown>),
-      on: () => undefined,
+      on: (_event, cb) => {
+        deliver = cb;
+      },
       off: () => undefined,
     };
     const bridge = new Bridge(model, { uploadChunkBytes: 2 });
@@ -52,6 +55,12 @@ describe("PROTOCOL_FIELDS", () => {
     form.append("file", new Blob(["abc"], { type: "text/plain" }), "a.txt");
     void bridge.fetch(`${p.UPLOAD_URL}/att_1`, { method: "POST", body: form }).catch(() => undefined);
     void bridge.call(p.HOOK_ACTION, { action: { type: "x" } }).catch(() => undefined);
+    bridge.onCommand(async () => ({ shown: true }));
+    deliver?.({ kind: p.COMMAND, id: "k1", view: bridge.view, name: p.COMMAND_FOCUS_COMPOSER, args: [] }, []);
+    bridge.onCommand(async () => {
+      throw new Error("no");
+    });
+    deliver?.({ kind: p.COMMAND, id: "k2", view: bridge.view, name: p.COMMAND_FOCUS_COMPOSER, args: [] }, []);
     await new Promise((resolve) => setTimeout(resolve, 10));
     abort.abort();
     bridge.close();

@@ -531,8 +531,12 @@ export class ChatClient {
     await this.request("items.feedback", { thread_id: this.threadId, item_ids: itemIds, kind });
   }
 
-  /** Switches to a thread (`null`: a new, empty one), loading its items page by page. */
-  async loadThread(threadId: string | null): Promise<void> {
+  /**
+   * Switches to a thread (`null`: a new, empty one), loading its items page by page. Resolves
+   * to whether the thread is now shown: `false` when loading failed (an `error` event says why)
+   * or another switch overtook this one.
+   */
+  async loadThread(threadId: string | null): Promise<boolean> {
     const token = ++this.loadToken;
     if (this.busy) this.cancel();
     this.emit("clearErrors", undefined);
@@ -541,12 +545,12 @@ export class ChatClient {
       this.resetState(null, null);
       if (had) this.emit("threadChange", { threadId: null });
       this.emit("threadUpdate", { thread: null });
-      return;
+      return true;
     }
     this.emit("loadStart", { threadId });
     try {
       const thread = await this.request<Thread>("threads.get_by_id", { thread_id: threadId });
-      if (token !== this.loadToken) return;
+      if (token !== this.loadToken) return false;
       this.resetState(
         thread,
         (thread.items?.data ?? []).filter((i) => !isHidden(i)),
@@ -561,7 +565,7 @@ export class ChatClient {
           order: "asc",
           limit: PAGE_SIZE,
         });
-        if (token !== this.loadToken) return;
+        if (token !== this.loadToken) return false;
         const fresh = (page.data ?? []).filter((i) => !isHidden(i) && !this.byId.has(i.id));
         for (const item of fresh) {
           this.items.push(item);
@@ -569,12 +573,59 @@ export class ChatClient {
         }
         if (fresh.length) this.emit("itemsAppended", { items: fresh });
       }
+      return true;
     } catch (err) {
-      if (token !== this.loadToken) return;
-      this.emitError(err, () => this.loadThread(threadId));
+      if (token !== this.loadToken) return false;
+      this.emitError(err, async () => void (await this.loadThread(threadId)));
+      return false;
     } finally {
       if (token === this.loadToken) this.emit("loadEnd", { threadId });
     }
+  }
+
+  /**
+   * Shows what the server stored in the open thread since it was loaded (items saved by the
+   * host, e.g. posted from Python), without reloading it: a running response keeps streaming
+   * and nothing on screen is redrawn. Waits for a running response to end first, since the
+   * items it streams are stored only as they finish.
+   */
+  async fetchUpdates(): Promise<void> {
+    const threadId = this.threadId;
+    if (!threadId) return;
+    if (this.busy) await this.until("busy", ({ busy }) => !busy);
+    const token = this.loadToken;
+    if (this.threadId !== threadId) return;
+    const known = this.items.filter((i) => !i.id.startsWith(OPTIMISTIC_PREFIX));
+    let after: string | null = known.length ? known[known.length - 1].id : null;
+    for (;;) {
+      const page = await this.request<Page<ThreadItem>>("items.list", {
+        thread_id: threadId,
+        order: "asc",
+        limit: PAGE_SIZE,
+        ...(after ? { after } : {}),
+      });
+      // The user switched threads meanwhile: these items belong to the old one.
+      if (token !== this.loadToken || this.threadId !== threadId) return;
+      for (const item of page.data ?? []) {
+        if (isHidden(item) || this.byId.has(item.id)) continue;
+        this.items.push(item);
+        this.byId.set(item.id, item);
+        this.emit("itemAdded", { item, done: true });
+      }
+      if (!page.has_more || !page.after) break;
+      after = page.after;
+    }
+  }
+
+  /** Resolves at the next `name` event that `test` accepts. */
+  private until<K extends keyof ClientEvents>(name: K, test: (payload: ClientEvents[K]) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.on(name, (payload) => {
+        if (!test(payload)) return;
+        off();
+        resolve();
+      });
+    });
   }
 
   private resetState(thread: Thread | null, items: ThreadItem[] | null): void {
