@@ -35,7 +35,7 @@ from chatkit_jupyter.store._attachments import (
     attachment_to_input,
 )
 
-from .conftest import ALICE, BOB, Client
+from .conftest import ALICE, BOB, Client, Ctx
 
 MB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
@@ -509,3 +509,132 @@ async def test_an_unfinished_upload_or_no_store_is_described(files: FileAttachme
     part = await attachment_to_input(done, None, ALICE)
     assert part["type"] == "input_text"
     assert "no attachment store" in part["text"]
+
+
+# -- edges the mutation run found untested ------------------------------------------------------
+
+
+async def test_snake_case_composer_options_work_too(db: SQLiteStore, folder: Path) -> None:
+    options = {"max_size": 7, "max_count": 2, "accept": [".csv"]}
+    made = FileAttachmentStore.from_composer_options({"enabled": True, **options}, folder, store=db)
+    files = FileAttachmentStore(folder, store=db)
+    files.apply_composer_options(options)
+    for store in (made, files):
+        assert (store.max_size, store.max_count, store.accept) == (7, 2, [".csv"])
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (1023, "1023 B"),
+        (1024, "1.0 KB"),
+        (1024 * 1024 - 1, "1024.0 KB"),
+        (1024 * 1024, "1.0 MB"),
+        (3 * 1024**3, "3.0 GB"),
+        (1024**4, "1.0 TB"),
+    ],
+)
+async def test_sizes_in_messages_are_human(
+    db: SQLiteStore, folder: Path, size: int, shown: str
+) -> None:
+    files = FileAttachmentStore(folder, store=db, max_size=size - 1)
+    with pytest.raises(AttachmentError, match=f"is {shown}, more than the"):
+        await files.create_attachment(params("a.bin", size, "application/octet-stream"), ALICE)
+
+
+async def test_names_at_the_limits(db: SQLiteStore, folder: Path) -> None:
+    files = FileAttachmentStore(folder, store=db)
+    longest = "n" * 251 + ".csv"
+    await files.create_attachment(params(longest, 1, "text/csv"), ALICE)
+    with pytest.raises(AttachmentError, match=r"'n{40}'\.\.\. has 256 characters, more than 255"):
+        await files.create_attachment(params("n" + longest, 1, "text/csv"), ALICE)
+    await files.create_attachment(params("my data ~.csv", 1, "text/csv"), ALICE)
+    with pytest.raises(AttachmentError, match="control characters"):
+        await files.create_attachment(params("a\x1f.csv", 1, "text/csv"), ALICE)
+    with pytest.raises(AttachmentError, match=r"^The file has no name; give it a name and attach"):
+        await files.create_attachment(params("", 1, "text/csv"), ALICE)
+
+
+async def test_mime_parameters_and_windows_paths(db: SQLiteStore, folder: Path) -> None:
+    files = FileAttachmentStore(folder, store=db, accept={"text/csv": [".csv"]})
+    await files.create_attachment(
+        params("a.bin", 1, "Text/CSV; charset=utf-8; header=present"), ALICE
+    )
+    await files.create_attachment(params("C:\\Users\\me\\DATA.CSV", 1, "application/x"), ALICE)
+    with pytest.raises(AttachmentError, match="accepted"):
+        await files.create_attachment(params("C:\\data\\.csv", 1, "application/x"), ALICE)
+
+
+@pytest.mark.parametrize(
+    ("mime_type", "text"),
+    [
+        ("TEXT/PLAIN", True),
+        ("application/json", True),
+        ("application/ld+json", True),
+        ("application/vnd.api+json", True),
+        ("image/svg+xml", True),
+        ("application/atom+XML", True),
+        ("application/octet-stream", False),
+        ("application/pdf", False),
+    ],
+)
+async def test_which_files_are_read_as_text(
+    files: FileAttachmentStore, mime_type: str, text: bool
+) -> None:
+    done = await upload(files, "blob", b"<a>1</a>", mime_type)
+    part: Any = await attachment_to_input(done, files, ALICE)
+    assert (part["text"] == "blob:\n<a>1</a>") is text
+
+
+async def test_an_image_preview_is_whole_up_to_the_preview_limit(
+    db: SQLiteStore, folder: Path
+) -> None:
+    files = FileAttachmentStore(folder, store=db, preview_max_bytes=len(PNG))
+
+    async def in_pieces(data: bytes) -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 1000):
+            yield data[start : start + 1000]
+
+    exact = await files.create_attachment(params("a.png", len(PNG), "image/png"), ALICE)
+    done = await files.write_upload(exact.id, in_pieces(PNG), ALICE)
+    assert str(done.preview_url) == "data:image/png;base64," + base64.b64encode(PNG).decode()
+    over = await files.create_attachment(params("b.png", len(PNG) + 1, "image/png"), ALICE)
+    done = await files.write_upload(over.id, in_pieces(PNG + b"!"), ALICE)
+    assert str(done.preview_url) == PLACEHOLDER_PREVIEW
+
+
+async def test_bytes_wait_in_a_hidden_part_file_until_the_upload_is_whole(
+    files: FileAttachmentStore, folder: Path
+) -> None:
+    created = await files.create_attachment(params("a.bin", 6, "application/octet-stream"), ALICE)
+    seen: list[list[str]] = []
+
+    async def watched() -> AsyncIterator[bytes]:
+        yield b"abc"
+        await asyncio.sleep(0.05)  # the first piece is written on a worker thread
+        seen.append([p.name for p in files_on_disk(folder)])
+        yield b"def"
+
+    await files.write_upload(created.id, watched(), ALICE)
+    ((name,),) = seen
+    assert name.startswith(".upload-")
+    assert name.endswith(".part")
+    assert [p.name for p in files_on_disk(folder)] == [files.path_of(created.id, ALICE).name]
+
+
+async def test_reading_what_is_not_there_says_so(files: FileAttachmentStore) -> None:
+    with pytest.raises(AttachmentError, match=r"^There is no attachment 'atc_x' for this user"):
+        await files.read_bytes("atc_x", ALICE)
+    pending = await files.create_attachment(params("a.txt", 3, "text/plain"), ALICE)
+    with pytest.raises(AttachmentError, match=r"^The upload of 'a\.txt' did not finish"):
+        await files.read_bytes(pending.id, ALICE)
+
+
+def test_user_folders_never_meet(files: FileAttachmentStore) -> None:
+    folders = {
+        files.path_of("atc_1", ctx).parent.name
+        for ctx in (None, Ctx("default"), Ctx(""), Ctx("u-"), ALICE, Ctx("Alice"), Ctx("../x"))
+    }
+    # The default user ("" or no user) has "default"; every other id a folder of its own.
+    assert "default" in folders
+    assert len(folders) == 6

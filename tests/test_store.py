@@ -130,17 +130,17 @@ async def test_a_thread_with_items_is_saved_as_metadata_only(db: SQLiteStore) ->
 async def test_missing_things_raise_not_found(db: SQLiteStore) -> None:
     await db.save_thread(thread("thr_a"), ALICE)
     await db.add_thread_item("thr_a", message("msg_1"), ALICE)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=r"^Thread 'thr_missing' not found$"):
         await db.load_thread("thr_missing", ALICE)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=r"^Item 'msg_missing' not found in thread 'thr_a'$"):
         await db.load_item("thr_a", "msg_missing", ALICE)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="'msg_1' not found in thread 'thr_other'"):
         await db.load_item("thr_other", "msg_1", ALICE)  # the item is in another thread
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=r"^Attachment 'atc_missing' not found$"):
         await db.load_attachment("atc_missing", ALICE)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="thr_missing"):
         await db.load_threads(10, "thr_missing", "asc", ALICE)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="msg_missing"):
         await db.load_thread_items("thr_a", "msg_missing", 10, "asc", ALICE)
 
 
@@ -191,6 +191,15 @@ async def test_items_are_ordered_and_paginated(db: SQLiteStore) -> None:
     assert [i.id for i in after_two.data] == ["msg_1", "msg_0"]
     assert after_two.has_more is False
     assert after_two.after is None
+
+
+async def test_a_limit_of_zero_lists_nothing_but_says_there_is_more(db: SQLiteStore) -> None:
+    await db.save_thread(thread("thr_a"), ALICE)
+    await db.add_thread_item("thr_a", message("msg_1"), ALICE)
+    threads = await db.load_threads(0, None, "asc", ALICE)
+    items = await db.load_thread_items("thr_a", None, -5, "asc", ALICE)
+    for page in (threads, items):
+        assert (page.data, page.has_more, page.after) == ([], True, None)
 
 
 async def test_items_of_other_threads_are_not_listed(db: SQLiteStore) -> None:

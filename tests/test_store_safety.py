@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import json
 import os
 import signal
 import sqlite3
@@ -27,7 +29,7 @@ from chatkit_jupyter.store._sqlite import (
     default_store,
 )
 
-from .conftest import message, thread
+from .conftest import T0, message, thread
 
 # Children load store/_sqlite.py by path, inside a stand-in package so its import of
 # _migrations works: nothing else of chatkit_jupyter runs, so they start fast and do not depend
@@ -112,6 +114,18 @@ async def all_ids(store: SQLiteStore, thread_id: str) -> list[str]:
     page = await store.load_thread_items(thread_id, None, 1_000_000, "asc", None)
     assert not page.has_more
     return [item.id for item in page.data]
+
+
+async def test_a_thread_is_stored_without_its_items(opened: SQLiteStore, db_path: Path) -> None:
+    # ChatKit hands save_thread a whole Thread at times; only its metadata belongs in the row.
+    from chatkit.types import Page, Thread
+
+    full = Thread(id="thr_a", created_at=T0, title="t", items=Page(data=[message("msg_1")]))
+    await opened.save_thread(full, None)
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        (data,) = conn.execute("SELECT data FROM threads WHERE id = 'thr_a'").fetchone()
+    assert "items" not in json.loads(data)
+    assert json.loads(data)["title"] == "t"
 
 
 # -- WAL, busy timeout, concurrency -------------------------------------------------------------

@@ -202,7 +202,7 @@ def _human(size: int) -> str:
         value /= 1024
         if value < 1024:
             return f"{value:.1f} {unit}"
-    return f"{value:.1f} TB"
+    return f"{value / 1024:.1f} TB"
 
 
 def _is_image(mime_type: str) -> bool:
