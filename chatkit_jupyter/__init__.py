@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 from .bridge import CommandError, RequestError, RequestRecord
 from .store import AttachmentError, FileAttachmentStore, SQLiteStore, StoreError
-from .widget import ChatKitWidget, HandlerResultError
+from .widget import (
+    ChatKitWidget,
+    HandlerResultError,
+    WidgetError,
+    WidgetTemplate,
+    WidgetView,
+    show,
+)
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -35,9 +42,13 @@ __all__ = [
     "RequestRecord",
     "SQLiteStore",
     "StoreError",
+    "WidgetError",
+    "WidgetTemplate",
+    "WidgetView",
     "__version__",
     "load_ipython_extension",
     "notebook_tools",
+    "show",
     "unload_ipython_extension",
 ]
 
@@ -62,14 +73,15 @@ def __dir__() -> list[str]:
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    """``%load_ext chatkit_jupyter``: register ``%chatkit``."""
+    """``%load_ext chatkit_jupyter``: register ``%chatkit``, ``%%chatkit_widget`` and the
+    display of ``chatkit.widgets`` objects as widget views."""
     from ._magic import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
-    """``%unload_ext chatkit_jupyter``: remove ``%chatkit``."""
+    """``%unload_ext chatkit_jupyter``: remove what ``load_ipython_extension`` added."""
     from ._magic import unload
 
     unload(ipython)

@@ -1,19 +1,20 @@
-"""``%chatkit``: a ChatKit chat in the cell output, configured from one line."""
+"""``%chatkit``: a ChatKit chat in the cell output, configured from one line.
+``%%chatkit_widget``: a widget template written in a cell, shown and bound to a name."""
 
 from __future__ import annotations
 
 import argparse
 import shlex
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from .widget import ChatKitWidget
+    from .widget import ChatKitWidget, WidgetView
 
 T = TypeVar("T")
 
@@ -24,7 +25,7 @@ class MagicError(Exception):
 
 @magics_class
 class ChatKitMagics(Magics):
-    """The ``%chatkit`` line magic."""
+    """The ``%chatkit`` line magic and the ``%%chatkit_widget`` cell magic."""
 
     @magic_arguments()
     @argument("--server", metavar="NAME", help="a ChatKitServer variable to serve the chat")
@@ -52,6 +53,22 @@ class ChatKitMagics(Magics):
             return None
         widget.display_once()
         return widget
+
+    @magic_arguments()
+    @argument("name", nargs="?", help="bind the template to this variable (and name the widget)")
+    @argument("--data", metavar="VAR", help="a dict variable that fills the template")
+    @argument("--save", metavar="PATH", help="also write a .widget file for ChatKit's builder")
+    @argument("--theme", choices=("light", "dark"), help="colour scheme (default: follow Jupyter)")
+    @cell_magic
+    def chatkit_widget(self, line: str = "", cell: str = "") -> WidgetView | None:
+        """Show the cell (a widget template: JSON with Jinja) as a widget; returns the view."""
+        ns = self.shell.user_ns if self.shell else {}
+        try:
+            args = _parse(self.chatkit_widget, line)
+            return widget_cell(args, cell, ns)
+        except MagicError as e:
+            print(f"%%chatkit_widget: {e}")  # noqa: T201 - the magic's whole UI
+            return None
 
 
 class _Parsed(Protocol):
@@ -118,14 +135,64 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
     return ChatKitWidget(server, options=options, height=args.height, renderer=args.renderer)
 
 
+def widget_cell(args: argparse.Namespace, cell: str, ns: dict[str, Any]) -> WidgetView:
+    """Run ``%%chatkit_widget``: render the cell with ``--data``, show it, bind and save it."""
+    import keyword
+
+    from .widget._template import WidgetError, WidgetTemplate
+    from .widget._view import WidgetView
+
+    if args.name and (not args.name.isidentifier() or keyword.iskeyword(args.name)):
+        raise MagicError(f"{args.name!r} is not a valid variable name.")
+    data: Any = None
+    if args.data:
+        if args.data not in ns:
+            raise MagicError(f"no variable named {args.data!r} for --data.")
+        data = ns[args.data]
+        if not isinstance(data, Mapping) and not hasattr(data, "model_dump"):
+            raise MagicError(
+                f"--data {args.data} is a {type(data).__name__}; it must be a dict (or a "
+                "pydantic model) whose keys the template uses."
+            )
+    if not cell.strip():
+        raise MagicError(
+            "the cell is empty; write a widget template below the magic line, e.g. "
+            '{"type": "Card", "children": [{"type": "Text", "value": {{ title | tojson }}}]}'
+        )
+    try:
+        template = WidgetTemplate(
+            {"version": "1.0", "name": args.name or "Untitled widget", "template": cell}
+        )
+        view = WidgetView(template, data if data is not None else {}, theme=args.theme)
+        template.preview = dict(view.widget)  # what `show(NAME)` and a saved file show
+        saved = template.save(args.save, data if data is not None else {}) if args.save else None
+    except WidgetError as e:
+        raise MagicError(f"{e} (template lines count from the line below the magic)") from None
+    except OSError as e:
+        raise MagicError(f"could not write {args.save!r}: {e.strerror or e}.") from None
+    if args.name:
+        ns[args.name] = template
+    if saved is not None:
+        print(f"Saved {saved}")  # noqa: T201 - confirms where the file went
+    view.display_once()
+    return view
+
+
 def load(ipython: InteractiveShell) -> None:
-    """Register the magics (called by ``load_ipython_extension``)."""
+    """Register the magics and the widget display formatter (``load_ipython_extension``)."""
+    from .widget._formatter import register
+
     ipython.register_magics(ChatKitMagics)
+    register(ipython)
 
 
 def unload(ipython: InteractiveShell) -> None:
-    """Remove ``%chatkit`` (called by ``unload_ipython_extension``)."""
-    magics = ipython.magics_manager.magics.get("line", {})
-    magics.pop("chatkit", None)
+    """Remove the magics and the formatter (called by ``unload_ipython_extension``)."""
+    from .widget._formatter import unregister
+
+    magics = ipython.magics_manager.magics
+    magics.get("line", {}).pop("chatkit", None)
+    magics.get("cell", {}).pop("chatkit_widget", None)
     registry = ipython.magics_manager.registry
     registry.pop("ChatKitMagics", None)
+    unregister(ipython)

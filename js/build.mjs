@@ -1,5 +1,6 @@
-// Bundles the front end into ../chatkit_jupyter/static/ (widget.js + widget.css), which the
-// Python package serves as the anywidget ESM and CSS. `--watch` rebuilds on change.
+// Bundles the front end into ../chatkit_jupyter/static/: widget.js + widget.css (the chat) and
+// view.js + view.css (a single ChatKit widget, WidgetView), which the Python package serves as
+// the anywidgets' ESM and CSS. `--watch` rebuilds on change.
 import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -8,12 +9,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const watch = process.argv.includes("--watch");
 
 const options = {
-  entryPoints: { widget: path.join(here, "src/index.ts") },
+  entryPoints: { widget: path.join(here, "src/index.ts"), view: path.join(here, "src/widgets/view.ts") },
   outdir: path.join(here, "../chatkit_jupyter/static"),
   bundle: true,
   format: "esm",
   target: ["es2020"],
-  minify: !watch,
+  minify: !watch && !process.env.NO_MINIFY,
   sourcemap: watch ? "inline" : false,
   legalComments: "none",
   logLevel: "info",

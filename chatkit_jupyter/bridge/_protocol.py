@@ -212,7 +212,8 @@ KernelMessage = Head | Chunk | End | Beat | Response | Error | Result | Command
 HOOK_CLIENT_TOOL: Final = "client_tool"
 """ChatKit's ``onClientTool``: payload ``{name, params}``; value is the tool's output dict."""
 HOOK_ACTION: Final = "action"
-"""ChatKit's ``widgets.onAction``: payload ``{action, item, thread_id}``."""
+"""ChatKit's ``widgets.onAction``: payload ``{action, item, thread_id}`` (from a ``WidgetView``:
+``{action}``; value is ``null`` or ``{error}``, the one line the view shows)."""
 HOOK_EFFECT: Final = "effect"
 """A ``client_effect`` event: payload ``{name, data}``."""
 HOOK_CLIENT_SECRET: Final = "client_secret"

@@ -8,6 +8,7 @@ import { type CommandTarget, connectView, liteTarget } from "./drive";
 import { createHostedElement, loadHostedChatKit } from "./hosted";
 import { type LiteController, type LiteOptions, mountLite } from "./lite";
 import { h } from "./render/dom";
+import { hostColorScheme } from "./render/host-theme";
 import { Bridge, type CommModel } from "./transport/bridge";
 import * as p from "./transport/protocol";
 import "./styles.css";
@@ -27,16 +28,7 @@ interface WidgetModel {
 
 type Model = AnyModel<WidgetModel>;
 
-/** JupyterLab's (and VS Code's) current colour scheme. */
-export function hostColorScheme(): "light" | "dark" {
-  const body = document.body;
-  const lab = body.dataset.jpThemeLight;
-  if (lab === "false") return "dark";
-  if (lab === "true") return "light";
-  if (body.classList.contains("vscode-dark") || body.classList.contains("vscode-high-contrast")) return "dark";
-  if (body.classList.contains("vscode-light")) return "light";
-  return window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
-}
+export { hostColorScheme };
 
 /**
  * ChatKit's `entities` and `commands` callbacks for the hooks Python has handlers for (the

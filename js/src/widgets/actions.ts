@@ -47,6 +47,29 @@ export function boundAction(el: Element | null | undefined): BoundAction | undef
   return el ? bound.get(el) : undefined;
 }
 
+/**
+ * Gives `kept` the action bound to `fresh`, or none: a redraw that keeps a DOM node (morph.ts)
+ * keeps its listeners, which look the action up when they fire.
+ */
+export function adoptAction(kept: Element, fresh: Element): void {
+  const b = bound.get(fresh);
+  if (b) bound.set(kept, b);
+  else bound.delete(kept);
+}
+
+/** Whether `el` shows a `self` loading state (an action it fired is still running). */
+export function isLoading(el: Element): boolean {
+  return el.classList.contains("ckw-loading");
+}
+
+/** Carries a running action's `self` loading state over to the element that will replace it. */
+export function copyLoading(from: Element, to: Element): void {
+  if (!isLoading(from)) return;
+  to.classList.add("ckw-loading");
+  to.setAttribute("aria-busy", "true");
+  to.setAttribute("aria-disabled", "true");
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -21,9 +21,6 @@ export interface RenderContext {
 type Rendered = HTMLElement | SVGElement;
 type Renderer = (node: AnyNode, ctx: RenderContext) => Rendered;
 
-/** Reveals the items a ListView holds back, without moving focus (for re-renders). */
-export const listExpanders = new WeakMap<Element, () => void>();
-
 /** Markdown sources of rendered Markdown components (for streaming appends). */
 export const markdownSource = new WeakMap<Element, string>();
 
@@ -173,10 +170,19 @@ function children(v: unknown): unknown[] {
   return isObj(v) ? [v] : [];
 }
 
+/**
+ * Renders children with paths that name them: by `key`, else by `id`, else by position. A redraw
+ * keeps the DOM node of every element whose path stays (see morph.ts), so a keyed item keeps its
+ * node, focus and scroll when others are inserted before it.
+ */
 export function renderChildren(parent: Element, list: unknown, ctx: RenderContext): void {
+  const seen = new Set<string>();
   children(list).forEach((child, i) => {
     if (child === null || child === undefined) return;
-    const key = isObj(child) && (typeof child.key === "string" || typeof child.key === "number") ? `k${child.key}` : String(i);
+    const named = (v: unknown) => typeof v === "string" || typeof v === "number";
+    let key = isObj(child) && named(child.key) ? `k${child.key}` : isObj(child) && named(child.id) ? `i${child.id}` : String(i);
+    if (seen.has(key)) key = String(i); // a repeated key names nothing; fall back to the position
+    seen.add(key);
     parent.append(renderNode(child, { ...ctx, path: `${ctx.path}/${key}` }));
   });
 }
@@ -256,13 +262,19 @@ function markField(control: HTMLElement, name: unknown): string {
   return field;
 }
 
-/** Fires a control's onChangeAction with its own value (a Form adds all its values anyway). */
-function bindChange(control: HTMLElement, owner: HTMLElement, action: unknown, field: string): void {
-  if (!bindAction(owner, action, "none")) return;
+/**
+ * Fires a control's onChangeAction with its own value (a Form adds all its values anyway).
+ * Listeners read the action and field name when they fire, not when they were attached: a
+ * redraw keeps the node and gives it the new ones (morph.ts).
+ */
+function bindChange(control: HTMLElement, owner: HTMLElement, action: unknown): void {
+  bindAction(owner, action, "none");
   control.addEventListener("change", () => {
     const bound = boundAction(owner);
     if (!bound) return;
-    const value = fieldValue(owner.getAttribute("role") === "radiogroup" ? owner : control);
+    const group = owner.getAttribute("role") === "radiogroup";
+    const value = fieldValue(group ? owner : control);
+    const field = (group ? owner.getAttribute("data-ckw-group") : control.getAttribute(FIELD_ATTR)) ?? "";
     void fireAction(bound, owner, control, field ? { [field]: value } : undefined);
   });
 }
@@ -608,7 +620,7 @@ const renderSelect: Renderer = (n) => {
   select.value = matched ? defaultValue : "";
   if (n.disabled === true) select.disabled = true;
   fallbackLabel(select, str(n.placeholder) || humanize(field));
-  bindChange(select, select, n.onChangeAction, field);
+  bindChange(select, select, n.onChangeAction);
   const chevron = createIcon("lucide:chevron-down", "ckw-icon ckw-icon--sm ckw-select-wrap__chevron");
   wrap.append(select, chevron);
   return wrap;
@@ -634,7 +646,7 @@ const renderDatePicker: Renderer = (n) => {
   if (n.disabled === true) input.disabled = true;
   if (typeof n.placeholder === "string") input.placeholder = n.placeholder;
   fallbackLabel(input, str(n.placeholder) || humanize(field));
-  bindChange(input, input, n.onChangeAction, field);
+  bindChange(input, input, n.onChangeAction);
   return input;
 };
 
@@ -654,7 +666,7 @@ const renderCheckbox: Renderer = (n) => {
     span.textContent = text;
     label.append(span);
   } else fallbackLabel(box, humanize(field));
-  bindChange(box, box, n.onChangeAction, field);
+  bindChange(box, box, n.onChangeAction);
   return label;
 };
 
@@ -688,7 +700,7 @@ const renderRadioGroup: Renderer = (n) => {
     label.append(radio, span);
     group.append(label);
   }
-  bindChange(group, group, n.onChangeAction, field);
+  bindChange(group, group, n.onChangeAction);
   return group;
 };
 
@@ -814,7 +826,7 @@ const renderCard: Renderer = (n, ctx) => {
     b.classList.add(`ckw-card__${which}`);
     bindAction(b, spec.action, auto as LoadingTarget);
     b.addEventListener("click", () => {
-      if (submit) return;
+      if (b.type === "submit") return; // the form's submit handler takes it
       const bound = boundAction(b);
       if (bound) void fireAction(bound, b);
     });
@@ -833,18 +845,22 @@ const renderCard: Renderer = (n, ctx) => {
     toggle.textContent = "Show details";
     body.hidden = true;
     footer.hidden = true;
-    toggle.addEventListener("click", () => {
-      const open = toggle.getAttribute("aria-expanded") !== "true";
-      toggle.setAttribute("aria-expanded", String(open));
-      toggle.textContent = open ? "Hide details" : "Show details";
-      body.hidden = !open;
-      footer.hidden = !open;
-    });
+    toggle.addEventListener("click", () => setCardOpen(toggle, toggle.getAttribute("aria-expanded") !== "true"));
     card.prepend(toggle);
   }
   outer.append(card);
   return outer;
 };
+
+/** Opens or closes a collapsed Card's details (found from the toggle, so redraws may swap them). */
+export function setCardOpen(toggle: HTMLElement, open: boolean): void {
+  const card = toggle.closest(".ckw-card");
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.textContent = open ? "Hide details" : "Show details";
+  for (const part of Array.from(card?.children ?? [])) {
+    if (part.classList.contains("ckw-card__body") || part.classList.contains("ckw-card__footer")) (part as HTMLElement).hidden = !open;
+  }
+}
 
 function isInteractive(target: Element, container: Element): boolean {
   const hit = target.closest("button, a[href], input, select, textarea, label, [role=button], [role=radiogroup]");
@@ -861,19 +877,18 @@ const renderListViewItem: Renderer = (n, ctx) => {
     content.classList.add("ckw-list-item__content--action");
     content.setAttribute("role", "button");
     content.tabIndex = 0;
-    const fire = () => {
-      const bound = boundAction(content);
-      if (bound) void fireAction(bound, content);
-    };
-    content.addEventListener("click", (e) => {
-      if (!isInteractive(e.target as Element, content)) fire();
-    });
-    content.addEventListener("keydown", (e) => {
-      if (e.target !== content || (e.key !== "Enter" && e.key !== " ")) return;
-      e.preventDefault();
-      fire();
-    });
   }
+  // Listening always (and checking for an action when it fires) lets a redraw add one.
+  content.addEventListener("click", (e) => {
+    const bound = boundAction(content);
+    if (bound && !isInteractive(e.target as Element, content)) void fireAction(bound, content);
+  });
+  content.addEventListener("keydown", (e) => {
+    const bound = boundAction(content);
+    if (!bound || e.target !== content || (e.key !== "Enter" && e.key !== " ")) return;
+    e.preventDefault();
+    void fireAction(bound, content);
+  });
   li.append(content);
   return li;
 };
@@ -905,20 +920,29 @@ const renderListView: Renderer = (n, ctx) => {
     more.type = "button";
     more.textContent = `Show more (${hidden.length})`;
     more.setAttribute("aria-controls", list.id);
-    const expand = (moveFocus: boolean) => {
-      for (const item of hidden) item.hidden = false;
-      outer.setAttribute("data-ckw-expanded", "");
-      more.remove();
-      // The button is gone: put focus on the first item it revealed.
-      if (moveFocus)
-        hidden[0]?.querySelector<HTMLElement>("[tabindex='0'], button, input, select, textarea")?.focus({ preventScroll: true });
-    };
-    more.addEventListener("click", () => expand(true));
-    listExpanders.set(outer, () => expand(false));
+    more.addEventListener("click", () => {
+      const listView = more.closest<HTMLElement>(".ckw-listview");
+      if (listView) expandList(listView, true);
+    });
     outer.append(more);
   }
   return outer;
 };
+
+/**
+ * Shows the items a ListView holds back (its `limit`) and drops the "Show more" button; with
+ * `moveFocus`, focus goes to the first item revealed (the button it was on is gone).
+ */
+export function expandList(listView: HTMLElement, moveFocus: boolean): void {
+  const list = Array.from(listView.children).find((c) => c.classList.contains("ckw-list"));
+  const revealed = Array.from(list?.children ?? []).filter((item) => (item as HTMLElement).hidden) as HTMLElement[];
+  for (const item of revealed) item.hidden = false;
+  listView.setAttribute("data-ckw-expanded", "");
+  Array.from(listView.children)
+    .find((c) => c.classList.contains("ckw-listview__more"))
+    ?.remove();
+  if (moveFocus) revealed[0]?.querySelector<HTMLElement>("[tabindex='0'], button, input, select, textarea")?.focus({ preventScroll: true });
+}
 
 const renderBasic: Renderer = (n, ctx) => {
   const e = h("div", `ckw-widget ckw-basic ckw-box ckw-box--${n.direction === "row" ? "row" : "col"}`);

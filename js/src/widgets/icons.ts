@@ -105,7 +105,19 @@ export function iconNode(name: unknown): IconNode | undefined {
  * whatever holds it). Unknown names (including `vendor:` icons, which need the hosted ChatKit)
  * give an empty placeholder of the same size.
  */
+// Built icons by name and class: a redraw of a long list clones them instead of rebuilding each.
+const built = new Map<string, SVGSVGElement>();
+
 export function createIcon(name: unknown, className = "ckw-icon"): SVGSVGElement {
+  const key = typeof name === "string" ? `${className}\u0000${name}` : null;
+  const cached = key === null ? undefined : built.get(key);
+  if (cached) return cached.cloneNode(true) as SVGSVGElement;
+  const svg = buildIcon(name, className);
+  if (key !== null && built.size < 500) built.set(key, svg.cloneNode(true) as SVGSVGElement);
+  return svg;
+}
+
+function buildIcon(name: unknown, className: string): SVGSVGElement {
   const svg = document.createElementNS(SVG_NS, "svg");
   svg.setAttribute("class", className);
   svg.setAttribute("xmlns", SVG_NS);

@@ -9,7 +9,8 @@ import "./widgets.css";
 import { h } from "../render/dom";
 import { setMarkdown } from "../render/markdown";
 import { hostOf, ROOT_CLASS, setHost, type WidgetHost } from "./actions";
-import { linkLabels, listExpanders, markdownSource, renderNode } from "./components";
+import { linkLabels, markdownSource, renderNode } from "./components";
+import { morphChildren, morphElement } from "./morph";
 import type { AnyNode, ColorScheme, WidgetComponent, WidgetRoot } from "./types";
 
 export type { WidgetHost } from "./actions";
@@ -46,15 +47,20 @@ function schemeOf(host: WidgetHost): ColorScheme {
   return host.colorScheme === "dark" ? "dark" : "light";
 }
 
+/** Draws `root` into `el`: the first time from scratch, later by morphing in place. */
 function mount(el: HTMLElement, root: unknown, host: WidgetHost): void {
   const scheme = schemeOf(host);
   el.classList.add(ROOT_CLASS);
   el.setAttribute("data-color-scheme", scheme);
   setHost(el, host);
   const tree = (clone(root) ?? {}) as AnyNode;
+  const first = !trees.has(el);
   trees.set(el, tree);
-  el.replaceChildren(renderNode(tree, { scheme, path: "" }));
-  linkLabels(el);
+  const next = h("div");
+  next.append(renderNode(tree, { scheme, path: "" }));
+  linkLabels(next);
+  if (first) el.replaceChildren(...Array.from(next.childNodes));
+  else morphChildren(el, next);
 }
 
 /** Renders a widget root (Card, ListView or Basic) into a new element. */
@@ -65,12 +71,13 @@ export function renderWidget(root: WidgetRoot, host: WidgetHost): HTMLElement {
 }
 
 /**
- * Replaces what `el` shows with `root`, keeping what the user was doing where the new tree allows:
- * focus and text selection, values typed into fields whose default did not change, scroll
- * positions, expanded lists and opened cards.
+ * Replaces what `el` shows with `root`, in place: elements whose component path stays (children
+ * are named by `key`, then `id`, then position) keep their DOM node, so focus, caret, typed values
+ * (unless the server changed that field's default), scroll positions, expanded lists and opened
+ * cards stay as the user left them.
  */
 export function updateWidget(el: HTMLElement, root: WidgetRoot, host: WidgetHost): void {
-  preservingState(el, () => mount(el, root, host));
+  mount(el, root, host);
 }
 
 function findById(el: HTMLElement, id: string): HTMLElement | undefined {
@@ -108,10 +115,8 @@ export function updateComponent(el: HTMLElement, componentId: string, component:
   const scheme = (holder?.getAttribute("data-color-scheme") as ColorScheme | null) ?? schemeOf(host);
   const path = target.getAttribute("data-ckw-path") ?? "";
   const node = clone(component) as unknown as AnyNode;
-  preservingState(el, () => {
-    target.replaceWith(renderNode(node, { scheme: scheme === "dark" ? "dark" : "light", path }));
-    linkLabels(el);
-  });
+  morphElement(target, renderNode(node, { scheme: scheme === "dark" ? "dark" : "light", path }));
+  linkLabels(el);
   const tree = trees.get(el);
   if (tree) {
     if (tree.id === componentId) trees.set(el, clone(node));
@@ -149,96 +154,5 @@ export function setWidgetColorScheme(el: HTMLElement, scheme: ColorScheme): void
   const tree = trees.get(el);
   if (!host || !tree) return;
   const schemed: WidgetHost = { colorScheme: scheme, onAction: (action, meta) => host.onAction(action, meta) };
-  preservingState(el, () => mount(el, tree, schemed));
-}
-
-// --- keeping UI state across re-renders ------------------------------------------------------
-
-type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
-type FieldState = { value: string; checked: boolean; initial: string };
-
-const FOCUSABLE = "input, select, textarea, button, [tabindex]";
-
-function pathOf(node: Element): string | null {
-  return node.closest("[data-ckw-path]")?.getAttribute("data-ckw-path") ?? null;
-}
-
-/** A key for a focusable or field: its component's path and its position inside it. */
-function keyOf(node: Element): string | null {
-  const holder = node.closest("[data-ckw-path]");
-  if (!holder) return null;
-  const siblings = Array.from(holder.querySelectorAll(FOCUSABLE)).filter((n) => n.closest("[data-ckw-path]") === holder);
-  return `${holder.getAttribute("data-ckw-path")}#${node.tagName}#${siblings.indexOf(node)}`;
-}
-
-function initialOf(c: Control): string {
-  if (c instanceof HTMLSelectElement) return Array.from(c.options).find((o) => o.defaultSelected)?.value ?? "";
-  if (c instanceof HTMLInputElement && (c.type === "checkbox" || c.type === "radio")) return String(c.defaultChecked);
-  return c.defaultValue;
-}
-
-function preservingState(scope: HTMLElement, rerender: () => void): void {
-  const active = document.activeElement;
-  const focusKey = active && active !== scope && scope.contains(active) ? keyOf(active) : null;
-  let selection: [number, number] | null = null;
-  if (active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement) {
-    try {
-      if (active.selectionStart !== null && active.selectionEnd !== null) selection = [active.selectionStart, active.selectionEnd];
-    } catch {
-      selection = null; // input types without a selection
-    }
-  }
-
-  const fields = new Map<string, FieldState>();
-  for (const c of Array.from(scope.querySelectorAll<Control>("input, select, textarea"))) {
-    const key = keyOf(c);
-    if (key) fields.set(key, { value: c.value, checked: (c as HTMLInputElement).checked === true, initial: initialOf(c) });
-  }
-  const scrolls = new Map<string, [number, number]>();
-  for (const node of [scope, ...Array.from(scope.querySelectorAll<HTMLElement>("[data-ckw-path]"))]) {
-    if (node.scrollTop || node.scrollLeft)
-      scrolls.set(node === scope ? "" : (node.getAttribute("data-ckw-path") ?? ""), [node.scrollTop, node.scrollLeft]);
-  }
-  const expandedLists = new Set(Array.from(scope.querySelectorAll(".ckw-listview[data-ckw-expanded]")).map((n) => pathOf(n)));
-  const openCards = new Set(Array.from(scope.querySelectorAll(".ckw-card__toggle[aria-expanded=true]")).map((n) => pathOf(n)));
-
-  rerender();
-
-  for (const list of Array.from(scope.querySelectorAll<HTMLElement>(".ckw-listview"))) {
-    if (expandedLists.has(pathOf(list))) listExpanders.get(list)?.();
-  }
-  for (const toggle of Array.from(scope.querySelectorAll<HTMLButtonElement>(".ckw-card__toggle[aria-expanded=false]"))) {
-    if (openCards.has(pathOf(toggle))) toggle.click();
-  }
-  for (const c of Array.from(scope.querySelectorAll<Control>("input, select, textarea"))) {
-    const key = keyOf(c);
-    const old = key ? fields.get(key) : undefined;
-    // Keep what the user entered unless the server changed this field's starting value.
-    if (!old || old.initial !== initialOf(c)) continue;
-    if (c instanceof HTMLInputElement && (c.type === "checkbox" || c.type === "radio")) c.checked = old.checked;
-    else c.value = old.value;
-  }
-  for (const [path, [top, left]] of scrolls) {
-    const node =
-      path === ""
-        ? scope
-        : Array.from(scope.querySelectorAll<HTMLElement>("[data-ckw-path]")).find((n) => n.getAttribute("data-ckw-path") === path);
-    if (node) {
-      node.scrollTop = top;
-      node.scrollLeft = left;
-    }
-  }
-  if (focusKey) {
-    const target = Array.from(scope.querySelectorAll<HTMLElement>(FOCUSABLE)).find((n) => keyOf(n) === focusKey);
-    if (target) {
-      target.focus({ preventScroll: true });
-      if (selection && (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement)) {
-        try {
-          target.setSelectionRange(selection[0], selection[1]);
-        } catch {
-          // not a text control
-        }
-      }
-    }
-  }
+  mount(el, tree, schemed);
 }

@@ -995,7 +995,7 @@ describe("updates", () => {
     expect(el.isConnected).toBe(true);
     expect(byRole(el, "heading", "After")).toBeTruthy();
     const q2 = byRole<HTMLInputElement>(el, "textbox", "Query");
-    expect(q2).not.toBe(q);
+    expect(q2).toBe(q); // the same node, morphed
     expect(q2.value).toBe("hello");
     expect(document.activeElement).toBe(q2);
     expect([q2.selectionStart, q2.selectionEnd]).toEqual([1, 3]);
@@ -1090,5 +1090,170 @@ describe("robustness", () => {
   it("keeps non-item children of a ListView inside list items", () => {
     const el = mount({ type: "ListView", children: [{ type: "Text", value: "stray" }] });
     expect(byRole(byRole(el, "list"), "listitem", "stray")).toBeTruthy();
+  });
+});
+
+// --- in-place redraws (morph) ----------------------------------------------------------------
+
+describe("in-place redraws", () => {
+  const row = (key: string, label: string, extra: Record<string, unknown> = {}) => ({
+    type: "ListViewItem",
+    key,
+    onClickAction: { type: "pick", payload: { id: key } },
+    children: [{ type: "Text", value: label }],
+    ...extra,
+  });
+  const list = (...rows: unknown[]) => ({ type: "ListView", children: rows }) as unknown as WidgetRoot;
+
+  it("keeps the DOM node of every keyed item when items are inserted before it", () => {
+    const { host } = makeHost();
+    const el = mount(list(row("a", "Alpha"), row("b", "Beta")), host);
+    const [a, b] = allByRole(el, "listitem");
+    updateWidget(el, list(row("z", "Zulu"), row("a", "Alpha"), row("b", "Beta 2")), host);
+    const items = allByRole(el, "listitem");
+    expect(items.map((i) => text(i))).toEqual(["Zulu", "Alpha", "Beta 2"]);
+    expect(items[1]).toBe(a);
+    expect(items[2]).toBe(b);
+    // Removing one drops only that node.
+    updateWidget(el, list(row("a", "Alpha"), row("b", "Beta 2")), host);
+    expect(allByRole(el, "listitem")).toEqual([a, b]);
+  });
+
+  it("children named by id keep their node too", () => {
+    const { host } = makeHost();
+    const el = mount(basic({ type: "Text", id: "x", value: "one" }), host);
+    const x = byRole(el, "paragraph", "one");
+    updateWidget(el, basic({ type: "Title", value: "new" }, { type: "Text", id: "x", value: "two" }), host);
+    expect(byRole(el, "paragraph", "two")).toBe(x);
+  });
+
+  it("a focused input keeps focus, caret and typed text through 100 redraws", () => {
+    const { host } = makeHost();
+    const card = (n: number) =>
+      ({
+        type: "Card",
+        children: [
+          { type: "Title", value: `Count ${n}` },
+          { type: "Input", name: "note", placeholder: "Note" },
+          { type: "Textarea", name: "long", placeholder: "Long" },
+          {
+            type: "Select",
+            name: "pick",
+            placeholder: "Pick",
+            options: [
+              { label: "A", value: "a" },
+              { label: "B", value: "b" },
+            ],
+          },
+          ...Array.from({ length: n % 5 }, (_, i) => ({ type: "Text", key: `t${i}`, value: `line ${i}` })),
+        ],
+      }) as unknown as WidgetRoot;
+    const el = mount(card(0), host);
+    const long = byRole<HTMLTextAreaElement>(el, "textbox", "Long");
+    type(long, "first draft");
+    choose(byRole<HTMLSelectElement>(el, "combobox", "Pick"), "b");
+    const note = byRole<HTMLInputElement>(el, "textbox", "Note");
+    type(note, "hello world");
+    note.setSelectionRange(2, 7);
+    for (let n = 1; n <= 100; n++) updateWidget(el, card(n), host);
+    expect(byRole(el, "heading", "Count 100")).toBeTruthy();
+    expect(byRole(el, "textbox", "Note")).toBe(note);
+    expect(document.activeElement).toBe(note);
+    expect(note.value).toBe("hello world");
+    expect([note.selectionStart, note.selectionEnd]).toEqual([2, 7]);
+    expect(byRole<HTMLTextAreaElement>(el, "textbox", "Long").value).toBe("first draft");
+    expect(byRole<HTMLSelectElement>(el, "combobox", "Pick").value).toBe("b");
+  });
+
+  it("a kept button fires the new action payload, and an item can gain an action", async () => {
+    const { host, calls } = makeHost();
+    const view = (n: number, withAction: boolean) =>
+      basic(
+        { type: "Button", key: "go", label: "Go", onClickAction: { type: "go", payload: { n } } },
+        {
+          type: "ListView",
+          children: [withAction ? row("r", "Row") : { type: "ListViewItem", key: "r", children: [{ type: "Text", value: "Row" }] }],
+        },
+      );
+    const el = mount(view(1, false), host);
+    const go = byRole(el, "button", "Go");
+    const item = el.querySelector<HTMLElement>(".ckw-list-item__content")!;
+    item.click();
+    expect(calls).toHaveLength(0);
+    updateWidget(el, view(2, true), host);
+    expect(byRole(el, "button", "Go")).toBe(go);
+    go.click();
+    await flush();
+    expect(calls.map((c) => c.action)).toEqual([{ type: "go", payload: { n: 2 } }]);
+    expect(el.querySelector(".ckw-list-item__content")).toBe(item);
+    item.click();
+    await flush();
+    expect(calls[1]!.action).toEqual({ type: "pick", payload: { id: "r" } });
+  });
+
+  it("form values collected after a redraw come from the kept fields", async () => {
+    const { host, calls } = makeHost();
+    const form = (title: string) =>
+      basic(
+        { type: "Title", value: title },
+        {
+          type: "Form",
+          onSubmitAction: { type: "save", payload: { title } },
+          children: [
+            { type: "Input", name: "todo.title", placeholder: "Todo" },
+            { type: "Button", label: "Save", submit: true },
+          ],
+        },
+      );
+    const el = mount(form("v1"), host);
+    type(byRole<HTMLInputElement>(el, "textbox", "Todo"), "milk");
+    updateWidget(el, form("v2"), host);
+    byRole(el, "button", "Save").click();
+    await flush();
+    expect(calls[0]!.action).toEqual({ type: "save", payload: { title: "v2", todo: { title: "milk" } } });
+  });
+
+  it("a redraw while an action runs keeps its loading state until the host answers", async () => {
+    const gate = deferred();
+    const { host } = makeHost(() => gate.promise);
+    const view = (label: string) => basic({ type: "Button", key: "b", label, onClickAction: { type: "slow", loadingBehavior: "self" } });
+    const el = mount(view("Run"), host);
+    const button = byRole(el, "button", "Run");
+    button.click();
+    expect(button.getAttribute("aria-busy")).toBe("true");
+    updateWidget(el, view("Running"), host);
+    expect(byRole(el, "button", "Running")).toBe(button);
+    expect(button.getAttribute("aria-busy")).toBe("true");
+    gate.resolve();
+    await flush();
+    expect(button.hasAttribute("aria-busy")).toBe(false);
+  });
+
+  it("an opened card and an expanded list stay open", () => {
+    const { host } = makeHost();
+    const view = (n: number) =>
+      basic(
+        { type: "Card", key: "c", collapsed: true, children: [{ type: "Text", value: `details ${n}` }] },
+        { type: "ListView", key: "l", limit: 1, children: [row("a", "A"), row("b", `B ${n}`)] },
+      );
+    const el = mount(view(1), host);
+    byRole(el, "button", "Show details").click();
+    byRole(el, "button", /show more/i).click();
+    updateWidget(el, view(2), host);
+    expect(byRole(el, "paragraph", "details 2")).toBeTruthy();
+    expect(byRole(el, "button", "Hide details")).toBeTruthy();
+    expect(allByRole(el, "listitem").map((i) => text(i))).toEqual(["A", "B 2"]);
+    // The kept toggle still works.
+    byRole(el, "button", "Hide details").click();
+    expect(allByRole(el, "paragraph", "details 2")).toHaveLength(0);
+  });
+
+  it("a change of type at the same place gets a fresh node with its own listeners", async () => {
+    const { host, calls } = makeHost();
+    const el = mount(basic({ type: "Text", value: "wait" }), host);
+    updateWidget(el, basic({ type: "Button", label: "Now", onClickAction: { type: "now" } }), host);
+    byRole(el, "button", "Now").click();
+    await flush();
+    expect(calls[0]!.action.type).toBe("now");
   });
 });

@@ -1,0 +1,386 @@
+"""``show``, ``WidgetView``, the display formatter and ``%%chatkit_widget``, driven through a
+fake comm and a real IPython shell."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from ipywidgets.widgets.widget import _instances
+
+from chatkit_jupyter import WidgetError, WidgetTemplate, WidgetView, show
+from chatkit_jupyter.bridge import _protocol as p
+
+from .conftest import FakeComm
+
+FIXTURES = Path(__file__).parent / "fixtures" / "widgets"
+VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+CARD = {"type": "Card", "children": [{"type": "Text", "value": "hello"}]}
+PAM = {"channel": "#c", "time": "now", "user": {"name": "Pam Beesly", "image": "/pam.png"}}
+_ids = itertools.count()
+
+
+@pytest.fixture
+def shell(fake_comm: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    """A real IPython shell with the extension loaded; ``shell.published`` collects displays."""
+    ip = InteractiveShell.instance()
+    published: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        ip.display_pub, "publish", lambda data, metadata=None, **kw: published.append(data)
+    )
+    ip.published = published  # type: ignore[attr-defined]
+    ip.run_line_magic("load_ext", "chatkit_jupyter")
+    yield ip
+    ip.run_line_magic("unload_ext", "chatkit_jupyter")
+    InteractiveShell.clear_instance()
+
+
+def synced(comm: FakeComm, name: str) -> list[Any]:
+    """Every value of trait ``name`` the kernel sent to the front end, in order."""
+    out = []
+    for data, _ in comm.sent:
+        if not isinstance(data, dict):
+            continue
+        state = data.get("state") or {}
+        if name in state:
+            out.append(state[name])
+    return out
+
+
+async def act(view: WidgetView, comm: FakeComm, action: dict[str, Any]) -> dict[str, Any]:
+    """Fire an action as the front end does (a bridge ``call``) and return the kernel's answer."""
+    rid = f"v1:a{next(_ids)}"
+    comm.receive(
+        {
+            "kind": p.CALL,
+            "id": rid,
+            "view": "v1",
+            "hook": p.HOOK_ACTION,
+            "payload": {"action": action},
+        }
+    )
+    await view.wait_idle()
+    (result,) = [c for c, _ in comm.custom() if c.get("id") == rid]
+    assert result["kind"] == p.RESULT
+    return result
+
+
+# -- show() with each kind of input ----------------------------------------------------------------
+
+
+def test_show_a_dict_displays_one_view(shell: InteractiveShell, fake_comm: Any) -> None:
+    view = show(CARD)
+    assert isinstance(view, WidgetView)
+    assert view.widget == CARD
+    assert view.theme == "auto"
+    (bundle,) = shell.published  # type: ignore[attr-defined]
+    assert bundle[VIEW_MIME]["model_id"] == view.model_id
+    assert view.get_state()["widget"] == CARD  # what the front end opens the view with
+
+
+def test_show_as_last_expression_displays_once(shell: InteractiveShell) -> None:
+    shell.user_ns["CARD"] = CARD
+    shell.run_cell("from chatkit_jupyter import show\nshow(CARD)")
+    shell.run_cell("v = show(CARD, theme='dark')\nv")
+    views = [b[VIEW_MIME]["model_id"] for b in shell.published]  # type: ignore[attr-defined]
+    assert len(views) == 2
+    assert shell.user_ns["v"].theme == "dark"
+
+
+def test_show_chatkit_models(shell: InteractiveShell) -> None:
+    from chatkit.widgets import Button, Card, DynamicWidgetRoot, ListView, ListViewItem, Text
+
+    card = Card(children=[Text(value="hi", color="secondary"), Button(label="Go")], size="sm")
+    assert show(card).widget == {
+        "type": "Card",
+        "size": "sm",
+        "children": [
+            {"type": "Text", "value": "hi", "color": "secondary"},
+            {"type": "Button", "label": "Go"},
+        ],
+    }
+    lv = ListView(children=[ListViewItem(key="a", children=[Text(value="A")])], limit=3)
+    assert show(lv).widget["children"][0]["key"] == "a"
+    dyn = DynamicWidgetRoot.model_validate({"type": "Basic", "children": [], "custom": 1})
+    assert show(dyn).widget == {"type": "Basic", "children": [], "custom": 1}
+    # A part of a widget is shown on its own, in a Basic root.
+    assert show(Text(value="alone")).widget == {
+        "type": "Basic",
+        "children": [{"type": "Text", "value": "alone"}],
+    }
+
+
+def test_show_templates_and_widget_files(shell: InteractiveShell) -> None:
+    from chatkit.widgets import WidgetTemplate as ChatKitWidgetTemplate
+
+    path = FIXTURES / "card_with_data.widget"
+    preview = json.loads(path.read_text())["outputJsonPreview"]
+    assert show(path).widget == preview
+    assert show(str(path)).widget == preview
+    filled = show(str(path), PAM).widget
+    assert filled["children"][2]["children"][1]["children"][0]["value"] == "Pam Beesly"
+    assert show(WidgetTemplate.from_file(path), PAM).widget == filled
+    theirs = ChatKitWidgetTemplate(json.loads(path.read_text()))
+    assert show(theirs, PAM).widget == filled
+    with pytest.raises(WidgetError, match=r"field 'user\.name': 3 is not of type 'string'"):
+        show(theirs, {**PAM, "user": {"name": 3, "image": "x"}})
+
+
+@pytest.mark.parametrize(
+    ("widget", "data", "message"),
+    [
+        ("card.json", None, "pass the path of a .widget file"),
+        (42, None, "Cannot show a int"),
+        ({"children": []}, None, "A widget needs a 'type'"),
+        ({"type": "Card", "x": float("nan")}, None, "not JSON"),
+        (CARD, {"a": 1}, "data= fills a template"),
+        (str(FIXTURES / "card_with_data.widget"), {**PAM, "time": 4}, "field 'time'"),
+    ],
+)
+def test_bad_input_is_refused_clearly(fake_comm: Any, widget: Any, data: Any, message: str) -> None:
+    with pytest.raises(WidgetError, match=message):
+        WidgetView(widget, data)
+
+
+# -- update ----------------------------------------------------------------------------------------
+
+
+def test_update_a_template_view_with_data(fake_comm: Any) -> None:
+    view = WidgetView(FIXTURES / "card_with_data.widget", PAM)
+    comm = fake_comm()
+    view.update({**PAM, "user": {"name": "Jim", "image": "/jim.png"}})
+    assert view.data == {**PAM, "user": {"name": "Jim", "image": "/jim.png"}}
+    names = [
+        w["children"][2]["children"][1]["children"][0]["value"] for w in synced(comm, "widget")
+    ]
+    assert names == ["Jim"]
+    with pytest.raises(WidgetError, match="field 'user'"):
+        view.update({**PAM, "user": "Dwight"})
+    assert view.widget["children"][2]["children"][1]["children"][0]["value"] == "Jim"
+    # A new widget (not data) replaces the template.
+    view.update(WidgetTemplate.from_file(FIXTURES / "basic_root.widget"))
+    assert view.widget["type"] == "Basic"
+    view.update({"name": "Harry", "bio": "Wizard"})
+    assert view.widget["children"][0]["children"][0]["value"] == "Harry"
+
+
+def test_update_a_plain_view_with_a_root(fake_comm: Any) -> None:
+    from chatkit.widgets import Card, Text
+
+    view = WidgetView(CARD)
+    comm = fake_comm()
+    for i in range(30):
+        view.update({"type": "Card", "children": [{"type": "Text", "value": str(i)}]})
+    view.update({"type": "Card", "children": [{"type": "Text", "value": "29"}]})  # no change
+    values = [w["children"][0]["value"] for w in synced(comm, "widget")]
+    assert values == [str(i) for i in range(30)]
+    view.update(Card(children=[Text(value="model")]))
+    assert view.widget["children"][0]["value"] == "model"
+
+
+# -- actions ---------------------------------------------------------------------------------------
+
+
+async def test_sync_handler_gets_type_and_payload_with_form_values(fake_comm: Any) -> None:
+    view = WidgetView(CARD)
+    comm = fake_comm()
+    seen: list[dict[str, Any]] = []
+    view.on_action(seen.append)
+    action = {
+        "type": "todo.add",
+        "payload": {"list": "home", "todo": {"title": "milk", "done": False}},
+        "handler": "client",
+        "loadingBehavior": "container",
+    }
+    result = await act(view, comm, action)
+    assert result["ok"]
+    assert result["value"] is None
+    assert seen == [{"type": "todo.add", "payload": action["payload"]}]
+    assert list(view.actions) == seen
+
+
+async def test_async_handler_returning_a_root_redraws(fake_comm: Any) -> None:
+    view = WidgetView(CARD)
+    comm = fake_comm()
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    @view.on_action
+    async def handle(action: dict[str, Any]) -> Any:
+        started.set()
+        await release.wait()
+        return {"type": "Card", "children": [{"type": "Text", "value": action["payload"]["v"]}]}
+
+    task = asyncio.ensure_future(act(view, comm, {"type": "set", "payload": {"v": "new"}}))
+    await started.wait()
+    assert view.pending_actions == 1
+    assert view.widget == CARD  # nothing changes until the handler returns
+    release.set()
+    await task
+    assert view.widget["children"][0]["value"] == "new"
+    # The redraw reaches the front end before the answer that ends the loading state.
+    kinds = [
+        ("widget" if "state" in d and "widget" in d["state"] else d.get("content", {}).get("kind"))
+        for d, _ in comm.sent
+        if isinstance(d, dict)
+    ]
+    assert kinds.index("widget") < kinds.index(p.RESULT)
+
+
+async def test_handler_returning_template_data(fake_comm: Any) -> None:
+    view = WidgetView(FIXTURES / "basic_root.widget", {"name": "A", "bio": "a"})
+    comm = fake_comm()
+    view.on_action(lambda action: {"name": action["payload"]["name"], "bio": "b"})
+    await act(view, comm, {"type": "rename", "payload": {"name": "Z"}})
+    assert view.widget["children"][0]["children"][0]["value"] == "Z"
+
+
+async def test_handler_exception_shows_one_line_and_keeps_the_traceback(fake_comm: Any) -> None:
+    view = WidgetView(CARD)
+    comm = fake_comm()
+
+    @view.on_action
+    def broken(action: dict[str, Any]) -> None:
+        raise ValueError("the price must be positive\nsecond line")
+
+    result = await act(view, comm, {"type": "buy"})
+    assert result["ok"]
+    assert view.error == "ValueError: the price must be positive (full traceback in view.errors)"
+    assert synced(comm, "error")[-1] == view.error
+    (tb,) = view.errors
+    assert tb.startswith("Traceback")
+    assert "in broken" in tb
+    assert "second line" in tb
+    # A handler returning something that cannot be drawn is an error of the same kind.
+    view._handlers[:] = [lambda action: {"children": []}]
+    await act(view, comm, {"type": "buy"})
+    assert view.error.startswith("WidgetError: A widget needs a 'type'")
+    view._handlers[:] = [lambda action: None]
+    await act(view, comm, {"type": "buy"})
+    assert view.error == ""
+    assert len(view.errors) == 2
+
+
+async def test_unknown_hooks_and_bad_actions_are_answered_with_errors(fake_comm: Any) -> None:
+    view = WidgetView(CARD)
+    comm = fake_comm()
+    comm.receive({"kind": p.CALL, "id": "v1:x", "hook": p.HOOK_CLIENT_TOOL, "payload": {}})
+    await view.wait_idle()
+    (answer,) = [c for c, _ in comm.custom() if c.get("id") == "v1:x"]
+    assert not answer["ok"]
+    assert "only answers the 'action' hook" in answer["message"]
+    result = await act(view, comm, {"payload": {}})
+    assert not result["ok"]
+    assert "needs a 'type'" in result["message"]
+
+
+# -- the formatter and the cell magic ----------------------------------------------------------------
+
+
+def test_formatter_draws_chatkit_objects_until_unloaded(shell: InteractiveShell) -> None:
+    from chatkit.widgets import Card, Text
+
+    data, _ = shell.display_formatter.format(Card(children=[Text(value="auto")]))
+    assert VIEW_MIME in data
+    view = _instances[data[VIEW_MIME]["model_id"]]
+    assert view.widget == {"type": "Card", "children": [{"type": "Text", "value": "auto"}]}
+    data, _ = shell.display_formatter.format(
+        WidgetTemplate.from_file(FIXTURES / "card_no_data.widget")
+    )
+    assert VIEW_MIME in data
+    # A template that needs data is not drawn; the repr says why.
+    needs = WidgetTemplate(
+        {"version": "1.0", "name": "t", "template": '{"type": "Card", "children": [{{ x }}]}'}
+    )
+    data, _ = shell.display_formatter.format(needs)
+    assert VIEW_MIME not in data
+    assert "not drawn: The template uses 'x'" in data["text/plain"]
+    shell.run_line_magic("unload_ext", "chatkit_jupyter")
+    data, _ = shell.display_formatter.format(Text(value="plain"))
+    assert VIEW_MIME not in data
+    assert "chatkit_widget" not in shell.magics_manager.magics["cell"]
+    shell.run_line_magic("load_ext", "chatkit_jupyter")
+    data, _ = shell.display_formatter.format(Text(value="again"))
+    assert VIEW_MIME in data
+
+
+CELL = """{"type": "Card", "children": [
+  {"type": "Title", "value": {{ title | tojson }}},
+  {"type": "Text", "value": {{ body | tojson }}}
+]}"""
+
+
+def test_cell_magic_shows_binds_and_saves(shell: InteractiveShell, tmp_path: Path) -> None:
+    from chatkit.widgets import WidgetTemplate as ChatKitWidgetTemplate
+
+    shell.user_ns["note"] = {"title": "Hi", "body": "there"}
+    target = tmp_path / "note.widget"
+    view = shell.run_cell_magic("chatkit_widget", f"note_card --data note --save {target}", CELL)
+    assert isinstance(view, WidgetView)
+    expected = {
+        "type": "Card",
+        "children": [{"type": "Title", "value": "Hi"}, {"type": "Text", "value": "there"}],
+    }
+    assert view.widget == expected
+    (bundle,) = shell.published  # type: ignore[attr-defined]
+    assert bundle[VIEW_MIME]["model_id"] == view.model_id
+    template = shell.user_ns["note_card"]
+    assert isinstance(template, ChatKitWidgetTemplate)
+    assert template.name == "note_card"
+    assert template.render({"title": "A", "body": "B"})["children"][0]["value"] == "A"
+    view.update({"title": "Updated", "body": "x"})
+    assert view.widget["children"][0]["value"] == "Updated"
+    saved = json.loads(target.read_text())
+    assert saved["outputJsonPreview"] == expected
+    assert saved["template"] == CELL
+    assert set(saved["jsonSchema"]["properties"]) == {"title", "body"}
+    loaded = ChatKitWidgetTemplate.from_file(str(target))
+    assert loaded.build({"title": "T", "body": "B"}).model_dump()["children"][1]["value"] == "B"
+
+
+def test_cell_magic_without_data_or_name(shell: InteractiveShell) -> None:
+    view = shell.run_cell_magic("chatkit_widget", "", '{"type": "Basic", "children": []}')
+    assert view.widget == {"type": "Basic", "children": []}
+
+
+@pytest.mark.parametrize(
+    ("line", "cell", "message"),
+    [
+        (
+            "",
+            '{"type": "Card",\n "children": [{{ title | }}]}',
+            "Template syntax error on line 2: expected token 'name', got 'end of print "
+            'statement\'\n  2 |  "children": [{{ title | }}]}',
+        ),
+        (
+            "--data note",
+            '{"type": "Card",\n "children": [\n  {"type": "Text" "value": {{ title | tojson }}}]}',
+            'Expecting \',\' delimiter at line 3, column 19:\n  3 |   {"type": "Text" '
+            '"value": "Hi"}]}',
+        ),
+        (
+            "",
+            '{"type": "Card", "children": [{"type": "Text", "value": {{ title | tojson }}}]}',
+            "The template uses 'title', which the data does not have",
+        ),
+        ("--data nothing", "{}", "no variable named 'nothing' for --data"),
+        ("--data text", "{}", "--data text is a str; it must be a dict"),
+        ("class", "{}", "'class' is not a valid variable name"),
+        ("", "  \n", "the cell is empty"),
+    ],
+)
+def test_cell_magic_errors_point_at_the_line(
+    shell: InteractiveShell, capsys: Any, line: str, cell: str, message: str
+) -> None:
+    shell.user_ns.update(note={"title": "Hi"}, text="x")
+    assert shell.run_cell_magic("chatkit_widget", line, cell) is None
+    out = capsys.readouterr().out
+    assert out.startswith("%%chatkit_widget: ")
+    assert message in out
+    assert not shell.published  # type: ignore[attr-defined]
