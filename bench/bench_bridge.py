@@ -79,7 +79,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.browser.conftest import (  # noqa: E402  # noqa: E402
+from tests.browser.conftest import (  # noqa: E402 - importable only once REPO is on sys.path
     CHROMIUM,
     CHROMIUM_ARGS,
     _free_port,
@@ -470,7 +470,7 @@ def vm(pid: int) -> dict[str, int]:
 def peak_rss(pids: list[int], interval: float = 0.0005) -> Iterator[dict[int, int]]:
     """Samples the RSS of `pids` from a thread; yields {pid: highest RSS seen} (filled at exit)."""
     peaks = dict.fromkeys(pids, 0)
-    files = {pid: open(f"/proc/{pid}/statm", "rb") for pid in pids}  # noqa: SIM115
+    files = {pid: open(f"/proc/{pid}/statm", "rb") for pid in pids}  # noqa: SIM115 - closed at exit
     stop = threading.Event()
 
     def sample() -> None:

@@ -11,7 +11,7 @@ import time), so they load on first use: a notebook that only shows widgets neve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .bridge import RequestError, RequestRecord
@@ -26,6 +26,8 @@ from .widget import (
 )
 
 if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
     from .notebook import notebook_tools
     from .server import NotebookServer
 
@@ -50,7 +52,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # Loaded on first use: both import the agents SDK.
     if name == "NotebookServer":
         from .server import NotebookServer
@@ -69,7 +71,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def load_ipython_extension(ipython: InteractiveShell) -> None:
     """``%load_ext chatkit_jupyter``: register ``%chatkit``, ``%%chatkit_widget`` and the
     display of ``chatkit.widgets`` objects as widget views."""
     from ._magic import load
@@ -77,7 +79,7 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
-def unload_ipython_extension(ipython: Any) -> None:
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """``%unload_ext chatkit_jupyter``: remove what ``load_ipython_extension`` added."""
     from ._magic import unload
 

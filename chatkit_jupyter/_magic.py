@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
+import argparse
 import shlex
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from .widget import ChatKitWidget
+
+T = TypeVar("T")
 
 
 class MagicError(Exception):
@@ -35,7 +43,7 @@ class ChatKitMagics(Magics):
     )
     @argument("--db", metavar="PATH", help="SQLite file for threads (':memory:' keeps none)")
     @line_magic
-    def chatkit(self, line: str = "") -> Any:
+    def chatkit(self, line: str = "") -> ChatKitWidget | None:
         """Show a ChatKit chat served by this kernel. ``w = %chatkit`` keeps the widget."""
         try:
             args = _parse(self.chatkit, line)
@@ -63,7 +71,12 @@ class ChatKitMagics(Magics):
             return None
 
 
-def _parse(magic: Any, line: str) -> Any:
+class _Parsed(Protocol):
+    # What `@magic_arguments()` adds to the method it decorates.
+    parser: argparse.ArgumentParser
+
+
+def _parse(magic: _Parsed, line: str) -> argparse.Namespace:
     # IPython's parse_argstring keeps the quotes of `--greeting "Hi there"`; shlex drops them.
     try:
         argv = shlex.split(line)
@@ -72,19 +85,20 @@ def _parse(magic: Any, line: str) -> Any:
     return magic.parser.parse_args(argv)
 
 
-def _lookup(ns: dict[str, Any], name: str, kind: type, what: str) -> Any:
+def _lookup(ns: Mapping[str, object], name: str, kind: type[T], what: str) -> T:
     candidates = sorted(k for k, v in ns.items() if not k.startswith("_") and isinstance(v, kind))
     listing = ", ".join(candidates) if candidates else "none defined yet"
     if name not in ns:
         raise MagicError(f"no variable named {name!r}. {what} variables: {listing}.")
-    if not isinstance(ns[name], kind):
+    value = ns[name]
+    if not isinstance(value, kind):
         raise MagicError(
-            f"{name!r} is of type {type(ns[name]).__name__}, not {what}. {what} variables: {listing}."
+            f"{name!r} is of type {type(value).__name__}, not {what}. {what} variables: {listing}."
         )
-    return ns[name]
+    return value
 
 
-def build_widget(args: Any, ns: dict[str, Any]) -> Any:
+def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitWidget:
     """Make the widget that ``%chatkit`` shows, from parsed arguments and the user namespace."""
     from agents import Agent
     from chatkit.server import ChatKitServer
@@ -97,7 +111,9 @@ def build_widget(args: Any, ns: dict[str, Any]) -> Any:
             "--server cannot be combined with --agent, --model or --db; configure the server itself."
         )
     if args.server:
-        server = _lookup(ns, args.server, ChatKitServer, "ChatKitServer")
+        # Any subclass of the abstract ChatKitServer will do; mypy only allows concrete classes
+        # as `type[T]` (python/mypy#4717), though isinstance() takes abstract ones fine.
+        server = _lookup(ns, args.server, ChatKitServer, "ChatKitServer")  # type: ignore[type-abstract]
     else:
         if args.agent:
             _lookup(ns, args.agent, Agent, "Agent")
@@ -107,7 +123,7 @@ def build_widget(args: Any, ns: dict[str, Any]) -> Any:
 
             store = SQLiteStore(args.db)
         server = NotebookServer(args.agent or None, store=store, model=args.model or None)
-    options: dict[str, Any] = {}
+    options: dict[str, object] = {}
     if args.theme:
         options["theme"] = {"colorScheme": args.theme}
     if args.greeting:
@@ -162,7 +178,7 @@ def widget_cell(args: Any, cell: str, ns: dict[str, Any]) -> Any:
     return view
 
 
-def load(ipython: Any) -> None:
+def load(ipython: InteractiveShell) -> None:
     """Register the magics and the widget display formatter (``load_ipython_extension``)."""
     from .widget._formatter import register
 
@@ -170,7 +186,7 @@ def load(ipython: Any) -> None:
     register(ipython)
 
 
-def unload(ipython: Any) -> None:
+def unload(ipython: InteractiveShell) -> None:
     """Remove the magics and the formatter (called by ``unload_ipython_extension``)."""
     from .widget._formatter import unregister
 

@@ -39,7 +39,11 @@ view = show(card({FIRST_TITLE!r}))""",
 def executed_notebook(folder: pathlib.Path) -> pathlib.Path:
     """Write, execute and save the notebook in ``folder``; return its path."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
     nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
     env: dict[str, Any] = {**os.environ}
     # The kernel imports the package from this checkout, like the test process does.

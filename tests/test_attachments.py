@@ -7,8 +7,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,25 +35,11 @@ from chatkit_jupyter.store._attachments import (
     attachment_to_input,
 )
 
+from .conftest import ALICE, BOB
+
 MB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
-
-
-@dataclass
-class Ctx:
-    user_id: str
-
-
-ALICE = Ctx("alice")
-BOB = Ctx("bob")
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "chatkit.db")
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -14,56 +14,7 @@ from chatkit_jupyter import ChatKitWidget
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
 
-from .conftest import FakeComm, ScriptedServer, sse_events, user_message
-
-
-class Client:
-    """Plays the front end's part of the protocol against one widget."""
-
-    def __init__(self, widget: ChatKitWidget, comm: FakeComm, view: str = "v1") -> None:
-        self.widget = widget
-        self.comm = comm
-        self.view = view
-        self.n = 0
-
-    def request(self, body: bytes | str, url: str = p.API_URL) -> str:
-        self.n += 1
-        rid = f"{self.view}:{self.n}"
-        data = body.encode() if isinstance(body, str) else body
-        self.widget._handle_custom_msg(
-            {"kind": p.REQUEST, "id": rid, "view": self.view, "url": url}, [data]
-        )
-        return rid
-
-    def cancel(self, rid: str) -> None:
-        self.widget._handle_custom_msg({"kind": p.CANCEL, "id": rid}, [])
-
-    def messages(self, rid: str) -> list[tuple[dict[str, Any], list[bytes]]]:
-        return [(c, b) for c, b in self.comm.custom() if c.get("id") == rid]
-
-    def body(self, rid: str) -> tuple[dict[str, Any], bytes]:
-        """Reassemble a response as the JS bridge does, checking numbering."""
-        msgs = self.messages(rid)
-        assert msgs, f"no answer for {rid}"
-        first, buffers = msgs[0]
-        if first["kind"] == p.RESPONSE:
-            return first, buffers[0]
-        if first["kind"] == p.ERROR:
-            return first, b""
-        assert first["kind"] == p.HEAD
-        data = b""
-        seq = 0
-        end = None
-        for content, bufs in msgs[1:]:
-            if content["kind"] == p.CHUNK:
-                assert content["seq"] == seq
-                seq += 1
-                data += bufs[0]
-            elif content["kind"] == p.END:
-                end = content
-        assert end is not None, "stream never ended"
-        assert end["total"] == seq
-        return first, data
+from .conftest import Client, ScriptedServer, call, sse_events, user_message
 
 
 @pytest.fixture
@@ -227,7 +178,7 @@ async def test_closing_a_view_cancels_only_its_requests(make: Any) -> None:
     r1 = one.request(user_message("one"))
     await asyncio.wait_for(server.started.wait(), 5)
     r2 = two.request(json.dumps({"type": "threads.list", "params": {}}))
-    widget._handle_custom_msg({"kind": p.VIEW_CLOSED, "view": "v1"}, [])
+    widget.comm.receive({"kind": p.VIEW_CLOSED, "view": "v1"}, [])
     await asyncio.wait_for(widget.wait_idle(), 5)
     assert [r.cancelled for r in widget.requests if r.id == r1] == [True]
     assert two.body(r2)[0]["status"] == 200
@@ -248,35 +199,16 @@ async def test_two_widgets_side_by_side(fake_comm: Any, store: Any) -> None:
 
 
 async def test_client_tool_hook_round_trip(make: Any) -> None:
-    widget, client, _ = make()
+    widget, _client, _ = make()
 
     @widget.client_tool("get_selection")
     async def get_selection(params: dict[str, Any]) -> dict[str, Any]:
         return {"rows": params["n"] * [1]}
 
     assert widget.client_tools == ["get_selection"]
-    widget._handle_custom_msg(
-        {
-            "kind": p.CALL,
-            "id": "v1:c1",
-            "hook": p.HOOK_CLIENT_TOOL,
-            "payload": {"name": "get_selection", "params": {"n": 2}},
-        },
-        [],
-    )
-    widget._handle_custom_msg(
-        {
-            "kind": p.CALL,
-            "id": "v1:c2",
-            "hook": p.HOOK_CLIENT_TOOL,
-            "payload": {"name": "nope", "params": {}},
-        },
-        [],
-    )
-    await widget.wait_idle()
-    ((ok, _),) = client.messages("v1:c1")
-    assert ok == {"kind": p.RESULT, "id": "v1:c1", "ok": True, "value": {"rows": [1, 1]}}
-    ((bad, _),) = client.messages("v1:c2")
+    ok = await call(widget, p.HOOK_CLIENT_TOOL, {"name": "get_selection", "params": {"n": 2}})
+    assert ok == {"kind": p.RESULT, "id": ok["id"], "ok": True, "value": {"rows": [1, 1]}}
+    bad = await call(widget, p.HOOK_CLIENT_TOOL, {"name": "nope", "params": {}})
     assert not bad["ok"]
     assert "@widget.client_tool('nope')" in bad["message"]
 
@@ -286,25 +218,8 @@ async def test_widget_action_and_effect_hooks(make: Any) -> None:
     seen: list[Any] = []
     widget.on_action(lambda action, item: seen.append(("action", action["type"], item["id"])))
     widget.on_effect(lambda name, data: seen.append(("effect", name, data)))
-    widget._handle_custom_msg(
-        {
-            "kind": p.CALL,
-            "id": "v1:a",
-            "hook": p.HOOK_ACTION,
-            "payload": {"action": {"type": "pick"}, "item": {"id": "wi_1"}},
-        },
-        [],
-    )
-    widget._handle_custom_msg(
-        {
-            "kind": p.CALL,
-            "id": "v1:e",
-            "hook": p.HOOK_EFFECT,
-            "payload": {"name": "flash", "data": {"n": 1}},
-        },
-        [],
-    )
-    await widget.wait_idle()
+    await call(widget, p.HOOK_ACTION, {"action": {"type": "pick"}, "item": {"id": "wi_1"}})
+    await call(widget, p.HOOK_EFFECT, {"name": "flash", "data": {"n": 1}})
     assert seen == [("action", "pick", "wi_1"), ("effect", "flash", {"n": 1})]
     assert widget.events[-1]["name"] == "flash"
 
@@ -345,23 +260,13 @@ def test_composer_attachment_limits_are_enforced_in_the_kernel(fake_comm: Any) -
 
 
 async def test_a_hook_value_that_is_not_json_gets_a_clear_error(make: Any) -> None:
-    widget, client, _ = make()
+    widget, _client, _ = make()
 
     @widget.client_tool("when")
     def when(params: dict[str, Any]) -> dict[str, Any]:
         return {"at": object()}
 
-    widget._handle_custom_msg(
-        {
-            "kind": p.CALL,
-            "id": "v1:j",
-            "hook": p.HOOK_CLIENT_TOOL,
-            "payload": {"name": "when", "params": {}},
-        },
-        [],
-    )
-    await widget.wait_idle()
-    ((answer, _),) = client.messages("v1:j")
+    answer = await call(widget, p.HOOK_CLIENT_TOOL, {"name": "when", "params": {}})
     assert answer["ok"] is False
     assert "not JSON" in answer["message"]
 
@@ -380,7 +285,7 @@ async def test_running_requests_and_calls_send_heartbeats(
         await gate.wait()
         return {"done": True}
 
-    widget._handle_custom_msg(
+    widget.comm.receive(
         {
             "kind": p.CALL,
             "id": "v1:s",
@@ -429,7 +334,7 @@ async def test_a_large_upload_from_another_thread_is_not_refused(
     rid = "v1:upload"
 
     def send_all() -> None:
-        widget._handle_custom_msg(
+        widget.comm.receive(
             {
                 "kind": p.REQUEST,
                 "id": rid,
@@ -440,7 +345,7 @@ async def test_a_large_upload_from_another_thread_is_not_refused(
             [b""],
         )
         for seq in range(chunks):
-            widget._handle_custom_msg(
+            widget.comm.receive(
                 {"kind": p.UPLOAD_CHUNK, "id": rid, "seq": seq, "last": seq == chunks - 1}, [piece]
             )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -11,25 +10,12 @@ import pytest
 from chatkit_jupyter import ChatKitWidget
 from chatkit_jupyter.bridge import _protocol as p
 
-from .conftest import FakeComm, ScriptedServer
-
-_ids = itertools.count()
+from .conftest import FakeComm, ScriptedServer, call
 
 
 @pytest.fixture
-def widget(fake_comm: Any, store: Any) -> tuple[ChatKitWidget, FakeComm]:
-    w = ChatKitWidget(ScriptedServer(store), renderer="lite")
-    return w, fake_comm()
-
-
-async def call(w: ChatKitWidget, comm: FakeComm, hook: str, payload: Any) -> dict[str, Any]:
-    """Send one ``call`` as the front end would and return the kernel's ``result``."""
-    rid = f"v1:h{next(_ids)}"
-    w._handle_custom_msg({"kind": p.CALL, "id": rid, "hook": hook, "payload": payload}, [])
-    await w.wait_idle()
-    (result,) = [c for c, _ in comm.custom() if c.get("id") == rid]
-    assert result["kind"] == p.RESULT
-    return result
+def widget(store: Any) -> ChatKitWidget:
+    return ChatKitWidget(ScriptedServer(store), renderer="lite")
 
 
 def synced_handlers(comm: FakeComm) -> list[str] | None:
@@ -40,7 +26,7 @@ def synced_handlers(comm: FakeComm) -> list[str] | None:
 
 
 async def test_entity_search_round_trip_and_handlers_trait(widget: Any) -> None:
-    w, comm = widget
+    w, comm = widget, widget.comm
     assert w.handlers == []
     names = ["sales", "salaries", "temperatures"]
 
@@ -54,7 +40,7 @@ async def test_entity_search_round_trip_and_handlers_trait(widget: Any) -> None:
 
     assert w.handlers == [p.HOOK_ENTITY_SEARCH]
     assert synced_handlers(comm) == [p.HOOK_ENTITY_SEARCH]
-    result = await call(w, comm, p.HOOK_ENTITY_SEARCH, {"query": "sa"})
+    result = await call(w, p.HOOK_ENTITY_SEARCH, {"query": "sa"})
     assert result["ok"]
     assert [e["title"] for e in result["value"]] == ["sales", "salaries"]
     assert result["value"][0] == {
@@ -68,7 +54,7 @@ async def test_entity_search_round_trip_and_handlers_trait(widget: Any) -> None:
 
 
 async def test_all_handlers_are_listed_in_protocol_order(widget: Any) -> None:
-    w, comm = widget
+    w, comm = widget, widget.comm
     w.on_command(lambda command: None)
     w.entity_preview(lambda entity: None)
     w.command_search(lambda query: [])
@@ -79,11 +65,11 @@ async def test_all_handlers_are_listed_in_protocol_order(widget: Any) -> None:
 
 
 async def test_entity_click_and_preview(widget: Any) -> None:
-    w, comm = widget
+    w = widget
     clicked: list[Any] = []
     w.on_entity_click(clicked.append)
     entity = {"id": "var:sales", "title": "sales", "interactive": True}
-    result = await call(w, comm, p.HOOK_ENTITY_CLICK, {"entity": entity})
+    result = await call(w, p.HOOK_ENTITY_CLICK, {"entity": entity})
     assert result == {"kind": p.RESULT, "id": result["id"], "ok": True, "value": None}
     assert clicked == [entity]
 
@@ -93,38 +79,32 @@ async def test_entity_click_and_preview(widget: Any) -> None:
     def preview(e: dict[str, Any]) -> Any:
         return {"preview": card} if e["id"] == "var:sales" else None
 
-    assert (await call(w, comm, p.HOOK_ENTITY_PREVIEW, {"entity": entity}))["value"] == {
-        "preview": card
-    }
+    assert (await call(w, p.HOOK_ENTITY_PREVIEW, {"entity": entity}))["value"] == {"preview": card}
     other = {"id": "var:x", "title": "x"}
-    assert (await call(w, comm, p.HOOK_ENTITY_PREVIEW, {"entity": other}))["value"] == {
-        "preview": None
-    }
+    assert (await call(w, p.HOOK_ENTITY_PREVIEW, {"entity": other}))["value"] == {"preview": None}
 
 
 async def test_preview_accepts_a_bare_widget_and_a_chatkit_model(widget: Any) -> None:
     from chatkit.widgets import Text
 
-    w, comm = widget
+    w = widget
     bare = {"type": "Basic", "children": []}
     w.entity_preview(lambda e: bare)
-    assert (await call(w, comm, p.HOOK_ENTITY_PREVIEW, {"entity": {}}))["value"] == {
-        "preview": bare
-    }
+    assert (await call(w, p.HOOK_ENTITY_PREVIEW, {"entity": {}}))["value"] == {"preview": bare}
     w.entity_preview(lambda e: Text(value="hi"))
-    value = (await call(w, comm, p.HOOK_ENTITY_PREVIEW, {"entity": {}}))["value"]
+    value = (await call(w, p.HOOK_ENTITY_PREVIEW, {"entity": {}}))["value"]
     assert value["preview"]["type"] == "Text"
     assert value["preview"]["value"] == "hi"
 
 
 async def test_command_search_and_every_selection_shape(widget: Any) -> None:
-    w, comm = widget
+    w = widget
     commands = [
         {"id": "plot", "label": "Plot a variable", "group": "Notebook", "icon": "chart"},
         {"id": "clear", "label": "Clear output", "description": "Clears the cell output"},
     ]
     w.command_search(lambda q: [c for c in commands if q.lower() in c["label"].lower()])
-    result = await call(w, comm, p.HOOK_COMMAND_SEARCH, {"query": "plot"})
+    result = await call(w, p.HOOK_COMMAND_SEARCH, {"query": "plot"})
     assert result["value"] == [commands[0]]
 
     ran: list[str] = []
@@ -138,11 +118,11 @@ async def test_command_search_and_every_selection_shape(widget: Any) -> None:
             return {"type": "entity", "entity": {"id": "var:sales", "title": "sales"}}
         return None
 
-    menu = await call(w, comm, p.HOOK_COMMAND_SELECT, {"command": commands[0]})
+    menu = await call(w, p.HOOK_COMMAND_SELECT, {"command": commands[0]})
     assert menu["value"] == {"type": "menu", "commands": [{"id": "plot:sales", "label": "sales"}]}
-    tag = await call(w, comm, p.HOOK_COMMAND_SELECT, {"command": {"id": "plot:sales"}})
+    tag = await call(w, p.HOOK_COMMAND_SELECT, {"command": {"id": "plot:sales"}})
     assert tag["value"] == {"type": "entity", "entity": {"id": "var:sales", "title": "sales"}}
-    none = await call(w, comm, p.HOOK_COMMAND_SELECT, {"command": commands[1]})
+    none = await call(w, p.HOOK_COMMAND_SELECT, {"command": commands[1]})
     assert none["ok"]
     assert none["value"] is None
     assert ran == ["plot", "plot:sales", "clear"]
@@ -169,9 +149,9 @@ async def test_command_search_and_every_selection_shape(widget: Any) -> None:
 async def test_entity_search_bad_returns_say_what_to_return(
     widget: Any, returned: Any, message: str
 ) -> None:
-    w, comm = widget
+    w = widget
     w.entity_search(lambda q: returned)
-    result = await call(w, comm, p.HOOK_ENTITY_SEARCH, {"query": ""})
+    result = await call(w, p.HOOK_ENTITY_SEARCH, {"query": ""})
     assert not result["ok"]
     assert "@widget.entity_search handler" in result["message"]
     assert result["message"].startswith("HandlerResultError: ")
@@ -179,9 +159,9 @@ async def test_entity_search_bad_returns_say_what_to_return(
 
 
 async def test_optional_none_values_are_dropped(widget: Any) -> None:
-    w, comm = widget
+    w = widget
     w.entity_search(lambda q: [{"id": "a", "title": "a", "group": None, "icon": None}])
-    assert (await call(w, comm, p.HOOK_ENTITY_SEARCH, {"query": ""}))["value"] == [
+    assert (await call(w, p.HOOK_ENTITY_SEARCH, {"query": ""}))["value"] == [
         {"id": "a", "title": "a"}
     ]
 
@@ -198,29 +178,29 @@ async def test_optional_none_values_are_dropped(widget: Any) -> None:
     ],
 )
 async def test_on_command_bad_returns(widget: Any, returned: Any, message: str) -> None:
-    w, comm = widget
+    w = widget
     w.on_command(lambda c: returned)
-    result = await call(w, comm, p.HOOK_COMMAND_SELECT, {"command": {"id": "x", "label": "x"}})
+    result = await call(w, p.HOOK_COMMAND_SELECT, {"command": {"id": "x", "label": "x"}})
     assert not result["ok"]
     assert "@widget.on_command handler" in result["message"]
     assert re.search(message, result["message"]), result["message"]
 
 
 async def test_bad_command_search_and_preview_returns(widget: Any) -> None:
-    w, comm = widget
+    w = widget
     w.command_search(lambda q: [{"id": "x", "title": "X"}])
-    bad = await call(w, comm, p.HOOK_COMMAND_SEARCH, {"query": ""})
+    bad = await call(w, p.HOOK_COMMAND_SEARCH, {"query": ""})
     assert not bad["ok"]
     assert "has unknown key(s) 'title'; allowed: id, label" in bad["message"]
     w.entity_preview(lambda e: "<b>sales</b>")
-    bad = await call(w, comm, p.HOOK_ENTITY_PREVIEW, {"entity": {}})
+    bad = await call(w, p.HOOK_ENTITY_PREVIEW, {"entity": {}})
     assert not bad["ok"]
     assert "return {'preview': widget}" in bad["message"]
 
 
 async def test_missing_handler_and_handler_exceptions_are_clear_errors(widget: Any) -> None:
-    w, comm = widget
-    missing = await call(w, comm, p.HOOK_COMMAND_SEARCH, {"query": ""})
+    w = widget
+    missing = await call(w, p.HOOK_COMMAND_SEARCH, {"query": ""})
     assert not missing["ok"]
     assert "add one with @widget.command_search" in missing["message"]
 
@@ -228,7 +208,7 @@ async def test_missing_handler_and_handler_exceptions_are_clear_errors(widget: A
         raise KeyError("no such frame")
 
     w.entity_search(broken)
-    failed = await call(w, comm, p.HOOK_ENTITY_SEARCH, {"query": ""})
+    failed = await call(w, p.HOOK_ENTITY_SEARCH, {"query": ""})
     assert failed == {
         "kind": p.RESULT,
         "id": failed["id"],
@@ -237,10 +217,10 @@ async def test_missing_handler_and_handler_exceptions_are_clear_errors(widget: A
     }
     # The widget keeps answering after a failure.
     w.entity_search(lambda q: [])
-    assert (await call(w, comm, p.HOOK_ENTITY_SEARCH, {"query": ""}))["value"] == []
+    assert (await call(w, p.HOOK_ENTITY_SEARCH, {"query": ""}))["value"] == []
 
 
-def test_callback_options_point_to_the_decorators(fake_comm: Any, store: Any) -> None:
+def test_callback_options_point_to_the_decorators(store: Any) -> None:
     for key, callback, decorator in [
         ("entities", "onTagSearch", "@widget.entity_search"),
         ("entities", "onClick", "@widget.on_entity_click"),
@@ -261,7 +241,7 @@ def test_callback_options_point_to_the_decorators(fake_comm: Any, store: Any) ->
 
 
 def test_decorators_return_the_function_and_reject_non_callables(widget: Any) -> None:
-    w, _ = widget
+    w = widget
 
     def search(query: str) -> list[Any]:
         return []

@@ -10,7 +10,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from chatkit_jupyter import ChatKitWidget, NotebookServer
 
-from .conftest import ScriptedServer
+from .conftest import Client, ScriptedServer, user_message
 
 
 @pytest.fixture
@@ -59,6 +59,26 @@ def test_server_and_agent_come_from_the_namespace(shell: InteractiveShell, store
     assert w.server is server
     w = shell.run_line_magic("chatkit", "--agent helper --db :memory:")
     assert isinstance(w.server, NotebookServer)
+
+
+async def test_the_named_agent_answers_and_is_looked_up_at_every_turn(
+    shell: InteractiveShell,
+) -> None:
+    from agents import Agent
+    from agents.testing import ScriptedModel, assistant_message
+
+    def scripted(name: str, reply: str) -> Agent[Any]:
+        return Agent(name=name, model=ScriptedModel([[assistant_message(reply)]]))
+
+    shell.user_ns["helper"] = scripted("Helper", "Helper here.")
+    w = shell.run_line_magic("chatkit", "--agent helper --db :memory:")
+    client = Client(w)
+    text, events = await client.text(user_message("hi"))
+    assert text == "Helper here."
+    # The user re-runs the cell that defines `helper`: the next turn is the new agent's.
+    shell.user_ns["helper"] = scripted("Helper v2", "The new helper answers.")
+    text, _ = await client.text(user_message("again", events[0]["thread"]["id"]))
+    assert text == "The new helper answers."
 
 
 @pytest.mark.parametrize(

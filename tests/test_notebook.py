@@ -365,7 +365,7 @@ def tool_context(tool_name: str, arguments: str) -> ToolContext[Any]:
     )
 
 
-async def call(tool: Any, arguments: dict[str, Any]) -> Any:
+async def run_tool(tool: Any, arguments: dict[str, Any]) -> Any:
     raw = json.dumps(arguments)
     return json.loads(await tool.on_invoke_tool(tool_context(tool.name, raw), raw))
 
@@ -374,26 +374,26 @@ async def test_tools_read_the_namespace_at_every_call() -> None:
     namespace: dict[str, Any] = {"a": 1}
     tools = {tool.name: tool for tool in notebook_tools(namespace)}
     assert set(tools) == {"list_variables", "inspect_variable", "show_variables", "show_variable"}
-    assert (await call(tools["list_variables"], {}))["count"] == 1
+    assert (await run_tool(tools["list_variables"], {}))["count"] == 1
     namespace["b"] = [1, 2, 3]
-    listing = await call(tools["list_variables"], {})
+    listing = await run_tool(tools["list_variables"], {})
     assert [v["name"] for v in listing["variables"]] == ["a", "b"]
-    assert await call(tools["inspect_variable"], {"name": "b"}) == {
+    assert await run_tool(tools["inspect_variable"], {"name": "b"}) == {
         "name": "b",
         "type": "list",
         "length": 3,
         "repr": "[1, 2, 3]",
     }
-    missing = await call(tools["inspect_variable"], {"name": "c"})
+    missing = await run_tool(tools["inspect_variable"], {"name": "c"})
     assert missing == {"error": "No variable named 'c' in the notebook. Variables: a, b."}
 
 
 async def test_namespace_can_be_a_function() -> None:
     current = {"first": {"x": 1}}
     (list_variables, *_) = notebook_tools(lambda: current["first"])
-    assert (await call(list_variables, {}))["variables"][0]["name"] == "x"
+    assert (await run_tool(list_variables, {}))["variables"][0]["name"] == "x"
     current["first"] = {"y": 2}
-    assert (await call(list_variables, {}))["variables"][0]["name"] == "y"
+    assert (await run_tool(list_variables, {}))["variables"][0]["name"] == "y"
 
 
 async def test_show_tools_stream_widgets() -> None:

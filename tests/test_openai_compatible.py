@@ -15,7 +15,7 @@ import pytest
 
 from chatkit_jupyter import NotebookServer
 
-from .conftest import turn, user_message
+from .conftest import text_of, turn, user_message
 from .openai_stub import OpenAIStub, text_reply, tool_call_reply
 
 SECRET = "sk-test-DO-NOT-LEAK-0123456789abcdef"
@@ -41,16 +41,7 @@ def stub_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_MODEL", "stub-model")
 
 
-def assistant_text(events: list[dict[str, Any]]) -> str:
-    return "".join(
-        e["update"]["delta"]
-        for e in events
-        if e["type"] == "thread.item.updated"
-        and e["update"]["type"] == "assistant_message.content_part.text_delta"
-    )
-
-
-def text_of(message: dict[str, Any]) -> str:
+def chat_text(message: dict[str, Any]) -> str:
     """A chat message's text; content is a string or a list of text parts."""
     content = message["content"]
     if isinstance(content, str):
@@ -74,7 +65,7 @@ async def test_list_variables_round_trip(
         events = await turn(server, user_message("What data do I have?"))
 
     assert [e["type"] for e in events if e["type"] == "error"] == []
-    assert assistant_text(events) == final
+    assert text_of(events) == final
     done = [e["item"] for e in events if e["type"] == "thread.item.done"]
     assert done[-1]["type"] == "assistant_message"
     assert done[-1]["content"][0]["text"] == final
@@ -88,7 +79,7 @@ async def test_list_variables_round_trip(
     assert {"list_variables", "inspect_variable", "show_variables", "show_variable"} <= offered
     last = first["body"]["messages"][-1]
     assert last["role"] == "user"
-    assert text_of(last) == "What data do I have?"
+    assert chat_text(last) == "What data do I have?"
 
     (tool_result,) = tool_messages(second)
     assert tool_result["tool_call_id"] == "call_1"
@@ -113,7 +104,7 @@ async def test_the_model_picked_in_the_composer_answers(
         monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
         server = NotebookServer(store=store, namespace=notebook)
         events = await turn(server, user_message("hi", model="picked-model"))
-    assert assistant_text(events) == "from the picked model"
+    assert text_of(events) == "from the picked model"
     (request,) = stub.requests
     assert request["body"]["model"] == "picked-model"
 
@@ -131,7 +122,7 @@ async def test_inspect_variable_round_trip(
         server = NotebookServer(store=store, namespace=notebook)
         events = await turn(server, user_message("Tell me about sales and db_password"))
 
-    assert assistant_text(events) == "Revenue is a float column; the password stays hidden."
+    assert text_of(events) == "Revenue is a float column; the password stays hidden."
     assert len(stub.requests) == 3
     sales = json.loads(tool_messages(stub.requests[1])[0]["content"])
     assert sales["dtypes"] == {"region": "str", "revenue": "float64"} or sales["dtypes"] == {
@@ -164,7 +155,7 @@ async def test_each_reply_keeps_its_own_item(
     # The second request carries the first exchange as history.
     history = stub.requests[1]["body"]["messages"]
     assert [m["role"] for m in history if m["role"] != "system"] == ["user", "assistant", "user"]
-    assert text_of(history[-2]) == "First answer."
+    assert chat_text(history[-2]) == "First answer."
 
     items = await store.load_thread_items(thread_id, None, 20, "asc", {})
     replies = [i for i in items.data if i.type == "assistant_message"]

@@ -29,7 +29,10 @@ def _ts_constants() -> dict[str, str]:
     source = _ts_source()
     found = dict(re.findall(r'export const (\w+) = "([^"]*)";', source))
     api = found["API_URL"]
-    found["UPLOAD_URL"] = api + re.search(r'UPLOAD_URL = API_URL \+ "([^"]*)"', source).group(1)  # type: ignore[union-attr]
+    # `API_URL + "/upload"` or `${API_URL}/upload`, whichever the formatter prefers.
+    suffix = re.search(r'UPLOAD_URL = (?:API_URL \+ "([^"]*)"|`\$\{API_URL\}([^`]*)`)', source)
+    assert suffix, f"UPLOAD_URL is not built from API_URL in {PROTOCOL_TS}"
+    found["UPLOAD_URL"] = api + (suffix.group(1) or suffix.group(2))
     return found
 
 
@@ -122,7 +125,7 @@ async def test_every_kernel_message_has_its_documented_fields(
         return {"fine": True}
 
     def send(content: dict[str, Any], body: bytes = b"") -> None:
-        widget._handle_custom_msg(content, [body])
+        widget.comm.receive(content, [body])
 
     base = {"kind": p.REQUEST, "view": "v1", "url": p.API_URL}
     send({**base, "id": "v1:stream"}, user_message("hi").encode())
@@ -149,21 +152,19 @@ async def test_a_gap_in_upload_pieces_fails_the_upload(fake_comm: Any, tmp_path:
     comm = fake_comm()
     create = {"type": "attachments.create",
               "params": {"name": "a.bin", "size": 6, "mime_type": "application/octet-stream"}}  # fmt: skip
-    widget._handle_custom_msg(
+    widget.comm.receive(
         {"kind": p.REQUEST, "id": "v1:c", "view": "v1", "url": p.API_URL},
         [json.dumps(create).encode()],
     )
     await widget.wait_idle()
     attachment_id = json.loads(comm.custom()[-1][1][0])["id"]
     rid = "v1:u"
-    widget._handle_custom_msg(
+    widget.comm.receive(
         {"kind": p.REQUEST, "id": rid, "view": "v1", "chunked": True,
          "url": f"{p.UPLOAD_URL}/{attachment_id}"}, [b""],
     )  # fmt: skip
-    widget._handle_custom_msg(
-        {"kind": p.UPLOAD_CHUNK, "id": rid, "seq": 0, "last": False}, [b"abc"]
-    )
-    widget._handle_custom_msg({"kind": p.UPLOAD_CHUNK, "id": rid, "seq": 2, "last": True}, [b"def"])
+    widget.comm.receive({"kind": p.UPLOAD_CHUNK, "id": rid, "seq": 0, "last": False}, [b"abc"])
+    widget.comm.receive({"kind": p.UPLOAD_CHUNK, "id": rid, "seq": 2, "last": True}, [b"def"])
     await widget.wait_idle()
     (error,) = [c for c, _ in comm.custom() if c.get("id") == rid and c["kind"] == p.ERROR]
     assert error["status"] == 400

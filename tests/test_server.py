@@ -25,7 +25,7 @@ from chatkit_jupyter import NotebookServer, notebook_tools
 from chatkit_jupyter.server import DEFAULT_INSTRUCTIONS, DEFAULT_OPENAI_MODEL, OfflineModel
 from chatkit_jupyter.server._model import resolve_model, tracing_allowed
 
-from .conftest import turn, user_message
+from .conftest import text_of, turn, user_message
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 NOTEBOOK_TOOLS = ["list_variables", "inspect_variable", "show_variables", "show_variable"]
@@ -44,15 +44,6 @@ def notebook() -> dict[str, Any]:
         "threshold": 0.75,
         "api_key": SECRET,
     }
-
-
-def text_of(events: list[dict[str, Any]]) -> str:
-    return "".join(
-        e["update"]["delta"]
-        for e in events
-        if e["type"] == "thread.item.updated"
-        and e["update"]["type"] == "assistant_message.content_part.text_delta"
-    )
 
 
 def done_items(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

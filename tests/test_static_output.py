@@ -126,7 +126,10 @@ EVERY_COMPONENT: dict[str, Any] = {
     "confirm": {"label": "Save", "action": {"type": "save"}},
     "cancel": {"label": "Back", "action": {"type": "back"}},
     "children": [
-        {"type": "Row", "children": [{"type": "Icon", "name": "star"}, {"type": "Badge", "label": "New"}]},
+        {
+            "type": "Row",
+            "children": [{"type": "Icon", "name": "star"}, {"type": "Badge", "label": "New"}],
+        },
         {"type": "Caption", "value": "caption"},
         {"type": "Markdown", "value": "**bold** <script>x()</script>"},
         {"type": "Image", "src": "https://example.com/a.png", "alt": 'alt "quoted"'},
@@ -138,14 +141,26 @@ EVERY_COMPONENT: dict[str, Any] = {
             "onSubmitAction": {"type": "submit"},
             "children": [
                 {"type": "Label", "value": "Name", "fieldName": "name"},
-                {"type": "Input", "name": "name", "defaultValue": '" onfocus="x()', "placeholder": "Your name"},
+                {
+                    "type": "Input",
+                    "name": "name",
+                    "defaultValue": '" onfocus="x()',
+                    "placeholder": "Your name",
+                },
                 {"type": "Textarea", "name": "notes", "defaultValue": "line 1\nline 2"},
-                {"type": "Text", "value": "editable", "editable": {"name": "t", "placeholder": "edit"}},
+                {
+                    "type": "Text",
+                    "value": "editable",
+                    "editable": {"name": "t", "placeholder": "edit"},
+                },
                 {
                     "type": "Select",
                     "name": "size",
                     "defaultValue": "m",
-                    "options": [{"value": "s", "label": "Small"}, {"value": "m", "label": "Medium"}],
+                    "options": [
+                        {"value": "s", "label": "Small"},
+                        {"value": "m", "label": "Medium"},
+                    ],
                 },
                 {"type": "DatePicker", "name": "when", "defaultValue": "2025-01-31"},
                 {"type": "Checkbox", "name": "ok", "label": "Agree", "defaultChecked": True},
@@ -161,8 +176,19 @@ EVERY_COMPONENT: dict[str, Any] = {
         {
             "type": "Table",
             "children": [
-                {"type": "Table.Row", "header": True, "children": [{"type": "Table.Cell", "children": [{"type": "Text", "value": "Col"}]}]},
-                {"type": "Table.Row", "children": [{"type": "Table.Cell", "children": [{"type": "Text", "value": "cell"}]}]},
+                {
+                    "type": "Table.Row",
+                    "header": True,
+                    "children": [
+                        {"type": "Table.Cell", "children": [{"type": "Text", "value": "Col"}]}
+                    ],
+                },
+                {
+                    "type": "Table.Row",
+                    "children": [
+                        {"type": "Table.Cell", "children": [{"type": "Text", "value": "cell"}]}
+                    ],
+                },
             ],
         },
         {
@@ -171,7 +197,10 @@ EVERY_COMPONENT: dict[str, Any] = {
             "series": [{"type": "bar", "dataKey": "sales", "label": "Sales"}],
             "data": [{"month": "Jan", "sales": 3}, {"month": "Feb", "sales": 5}],
         },
-        {"type": "ListView", "children": [{"type": "ListViewItem", "children": [{"type": "Text", "value": "item"}]}]},
+        {
+            "type": "ListView",
+            "children": [{"type": "ListViewItem", "children": [{"type": "Text", "value": "item"}]}],
+        },
         {"type": "NotAComponent", "children": [{"type": "Text", "value": "inside unknown"}]},
     ],
 }
@@ -182,18 +211,39 @@ def test_every_component_becomes_inert_readable_html() -> None:
     parsed = assert_inert(html)
     text = " ".join(t.strip() for t in parsed.text if t.strip())
     for shown in [
-        "Status <b>", "New", "caption", "**bold** <script>x()</script>", '[alt "quoted"]',
-        "Name", "line 1", "Agree", "A", "B", "Send", "Col", "cell", "Month", "Sales", "Jan",
-        "item", "inside unknown", "Save", "Back",
+        "Status <b>",
+        "New",
+        "caption",
+        "**bold** <script>x()</script>",
+        '[alt "quoted"]',
+        "Name",
+        "line 1",
+        "Agree",
+        "A",
+        "B",
+        "Send",
+        "Col",
+        "cell",
+        "Month",
+        "Sales",
+        "Jan",
+        "item",
+        "inside unknown",
+        "Save",
+        "Back",
     ]:
         assert shown.lower() in text.lower(), shown
     values = {attrs.get("value") for tag, attrs in parsed.tags if tag == "input"}
     assert {'" onfocus="x()', "Medium", "2025-01-31", "editable"} <= values
-    assert "example.com" not in html and "javascript:" not in html
+    assert "example.com" not in html
+    assert "javascript:" not in html
     assert all(
         "disabled" in attrs for tag, attrs in parsed.tags if tag in {"button", "input", "textarea"}
     )
-    assert ("table", {"aria-label": "Chart data", "style": "border-collapse:collapse"}) in parsed.tags
+    assert (
+        "table",
+        {"aria-label": "Chart data", "style": "border-collapse:collapse"},
+    ) in parsed.tags
 
 
 @pytest.mark.parametrize(
@@ -215,10 +265,23 @@ def test_deep_or_huge_trees_stay_bounded() -> None:
 
 
 def test_text_plain_names_the_root_and_its_first_text() -> None:
-    view = WidgetView({"type": "ListView", "children": [{"type": "ListViewItem", "children": [
-        {"type": "Title", "value": "A rather long title that goes on and on and on"},
-        {"type": "Text", "value": "second"},
-    ]}]})
+    view = WidgetView(
+        {
+            "type": "ListView",
+            "children": [
+                {
+                    "type": "ListViewItem",
+                    "children": [
+                        {
+                            "type": "Title",
+                            "value": "A rather long title that goes on and on and on",
+                        },
+                        {"type": "Text", "value": "second"},
+                    ],
+                }
+            ],
+        }
+    )
     data, _ = view._repr_mimebundle_()
     assert data["text/plain"] == "WidgetView(ListView: 'A rather long title that goes on and on…')"
     assert WidgetView({"type": "Card", "children": []})._repr_mimebundle_()[0]["text/plain"] == (

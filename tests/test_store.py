@@ -6,8 +6,7 @@ import asyncio
 import json
 import typing
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -65,44 +64,13 @@ from pydantic import TypeAdapter
 
 from chatkit_jupyter.store import DEFAULT_USER, SQLiteStore, StoreError, user_id_of
 
-T0 = datetime(2025, 1, 1, 12, 0, 0)
+from .conftest import ALICE, BOB, T0, Ctx, message, thread
 
 
-@dataclass
-class Ctx:
-    """A request context with a ``user_id`` attribute, as ChatKit examples use."""
-
-    user_id: str
-
-
-ALICE = Ctx("alice")
-BOB = {"user_id": "bob"}
-
-
-@pytest.fixture(params=["file", "memory", "shared-uri"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLiteStore]:
-    """The same tests against a file, a private in-memory database and a shared-cache URI."""
-    target = {
-        "file": str(tmp_path / "chatkit.db"),
-        "memory": ":memory:",
-        "shared-uri": f"file:test-{uuid.uuid4().hex}?mode=memory&cache=shared",
-    }[request.param]
-    store = SQLiteStore(target)
-    yield store
-    store.close()
-
-
-def thread(thread_id: str, at: datetime = T0, **fields: Any) -> ThreadMetadata:
-    return ThreadMetadata(id=thread_id, created_at=at, **fields)
-
-
-def message(item_id: str, thread_id: str = "thr_a", at: datetime = T0, text: str = "hi") -> Any:
-    return AssistantMessageItem(
-        id=item_id,
-        thread_id=thread_id,
-        created_at=at,
-        content=[AssistantMessageContent(text=text)],
-    )
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Every store test runs against a file, a private in-memory database and a shared-cache URI.
+    if "db" in metafunc.fixturenames:
+        metafunc.parametrize("db", ["file", "memory", "shared-uri"], indirect=True)
 
 
 async def all_pages(load: Any, limit: int) -> tuple[list[str], list[bool]]:
@@ -391,7 +359,7 @@ async def test_users_never_see_each_other(db: SQLiteStore) -> None:
     await db.add_thread_item("thr_a", message("msg_1"), ALICE)
     await db.save_attachment(file_attachment("atc_1", "thr_a"), ALICE)
 
-    for other in (BOB, None, Ctx("Alice")):
+    for other in (BOB, {"user_id": "bob"}, None, Ctx("Alice")):
         with pytest.raises(NotFoundError):
             await db.load_thread("thr_a", other)
         with pytest.raises(NotFoundError):

@@ -13,12 +13,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from chatkit.store import NotFoundError
-from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadMetadata
 
 import chatkit_jupyter.store._sqlite as store_module
 from chatkit_jupyter.store._sqlite import (
@@ -29,7 +27,7 @@ from chatkit_jupyter.store._sqlite import (
     default_store,
 )
 
-T0 = datetime(2025, 1, 1, 12, 0, 0)
+from .conftest import message, thread
 
 # Children load store/_sqlite.py by path, inside a stand-in package so its import of
 # _migrations works: nothing else of chatkit_jupyter runs, so they start fast and do not depend
@@ -95,19 +93,6 @@ def child(script: str, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-
-
-def thread(thread_id: str) -> ThreadMetadata:
-    return ThreadMetadata(id=thread_id, created_at=T0)
-
-
-def message(item_id: str, thread_id: str = "thr_a", text: str = "x") -> AssistantMessageItem:
-    return AssistantMessageItem(
-        id=item_id,
-        thread_id=thread_id,
-        created_at=T0,
-        content=[AssistantMessageContent(text=text)],
     )
 
 

@@ -15,6 +15,7 @@ import pathlib
 from typing import Any
 
 from nbconvert.exporters import HTMLExporter as _LabHTMLExporter
+from nbformat import NotebookNode
 from traitlets import default
 
 TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
@@ -43,10 +44,12 @@ class HTMLExporter(_LabHTMLExporter):
     def _default_extra_template_basedirs(self) -> list[str]:
         return [str(TEMPLATES), *super()._default_extra_template_basedirs()]
 
-    def _init_resources(self, resources: dict[str, Any]) -> dict[str, Any]:
-        resources = super()._init_resources(resources)
-        resources["chatkit_embed_js"] = _embed_script()
-        return resources
+    # nbconvert's HTMLExporter narrows the base Exporter's return type the same way.
+    def from_notebook_node(  # type: ignore[override]
+        self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        resources = {**(resources or {}), "chatkit_embed_js": _embed_script()}
+        return super().from_notebook_node(nb, resources, **kw)
 
 
 def _embed_script() -> str:

@@ -13,8 +13,8 @@ import inspect
 import reprlib
 import sys
 import types
-from collections.abc import Callable, Mapping
-from typing import Any, Final, TypedDict
+from collections.abc import Callable, Iterable, Mapping, Sized
+from typing import Any, Final, Protocol, TypedDict, cast
 
 from typing_extensions import Required
 
@@ -178,7 +178,7 @@ def _length(value: object) -> int | None:
     if not hasattr(type(value), "__len__"):
         return None
     try:
-        n = len(value)  # type: ignore[arg-type]
+        n = len(cast(Sized, value))  # its type has __len__ (checked above)
     except Exception:
         return None
     return n if isinstance(n, int) else None
@@ -191,18 +191,29 @@ def _safe_repr(value: object, limit: int) -> str:
         return f"<repr failed: {type(e).__name__}>"
 
 
+class _Frame(Protocol):
+    # The part of a pandas DataFrame read here; pandas is never imported, only recognised.
+    columns: Iterable[object]
+
+
+class _Typed(Protocol):
+    # A pandas Series or Index, or a numpy array.
+    dtype: object
+
+
 def _short_preview(value: object) -> str:
     kind = _pandas_kind(value)
     try:
         if kind == "DataFrame":
-            columns = ", ".join(str(c) for c in list(value.columns)[:20])  # type: ignore[attr-defined]
+            columns = ", ".join(str(c) for c in list(cast(_Frame, value).columns)[:20])
             return _one_line(scrub(f"columns: {columns}"), SUMMARY_REPR_CHARS)
         if kind in {"Series", "Index"}:
             name = getattr(value, "name", None)
             label = f"name={name!r}, " if name is not None else ""
-            return _one_line(scrub(f"{label}dtype={value.dtype}"), SUMMARY_REPR_CHARS)  # type: ignore[attr-defined]
+            dtype = cast(_Typed, value).dtype
+            return _one_line(scrub(f"{label}dtype={dtype}"), SUMMARY_REPR_CHARS)
         if _is_ndarray(value):
-            return f"dtype={value.dtype}"  # type: ignore[attr-defined]
+            return f"dtype={cast(_Typed, value).dtype}"
     except Exception as e:
         return f"<preview failed: {type(e).__name__}>"
     return _one_line(_safe_repr(value, SUMMARY_REPR_CHARS), SUMMARY_REPR_CHARS)

@@ -230,9 +230,10 @@ class _Worker:
                 except Exception:  # closing a connection at the very end: nothing to tell
                     pass
             return False
+        assert fn is not None, "submit() queues a function with every future"
         if future.set_running_or_notify_cancel():
             try:
-                future.set_result(fn(*args))  # type: ignore[misc]
+                future.set_result(fn(*args))
             except BaseException as error:
                 future.set_exception(error)
         return True

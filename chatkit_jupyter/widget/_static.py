@@ -35,9 +35,12 @@ def _text(v: Any) -> str:
     return ""
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _children(node: Mapping[str, Any]) -> list[Any]:
-    kids = node.get("children")
-    return kids if isinstance(kids, list) else []
+    return _list(node.get("children"))
 
 
 class _Walk:
@@ -75,7 +78,9 @@ class _Walk:
                 for which in ("cancel", "confirm")
                 if isinstance(spec := node.get(which), Mapping)
             )
-            foot = f'<div style="{_ROW};justify-content:flex-end">{buttons}</div>' if buttons else ""
+            foot = (
+                f'<div style="{_ROW};justify-content:flex-end">{buttons}</div>' if buttons else ""
+            )
             return f"{head}{body}{foot}"
         if kind == "ListViewItem":
             return f'<li style="{_ROW}">{self.kids(node, depth)}</li>'
@@ -116,7 +121,7 @@ class _Walk:
             return _field(node.get("defaultValue"), node.get("placeholder"), node.get("name"))
         if kind == "Select":
             chosen = node.get("defaultValue")
-            options = node.get("options") if isinstance(node.get("options"), list) else []
+            options = _list(node.get("options"))
             label = next(
                 (
                     o.get("label") or o.get("value")
@@ -134,7 +139,7 @@ class _Walk:
             )
         if kind == "RadioGroup":
             chosen = node.get("defaultValue")
-            options = node.get("options") if isinstance(node.get("options"), list) else []
+            options = _list(node.get("options"))
             radios = "".join(
                 f'<label><input type="radio" disabled{" checked" if o.get("value") == chosen else ""}> '
                 f"{_text(o.get('label') or o.get('value'))}</label>"
@@ -191,7 +196,9 @@ def _chart(node: Mapping[str, Any]) -> str:
     names = keys[: len(keys) - len(series)] + [s.get("label") or s["dataKey"] for s in series]
     head = "".join(f'<th style="padding:2px 8px">{_text(n)}</th>' for n in names)
     body = "".join(
-        "<tr>" + "".join(f'<td style="padding:2px 8px">{_text(r.get(k))}</td>' for k in keys) + "</tr>"
+        "<tr>"
+        + "".join(f'<td style="padding:2px 8px">{_text(r.get(k))}</td>' for k in keys)
+        + "</tr>"
         for r in data[:_CHART_ROWS]
     )
     more = (

@@ -2,14 +2,13 @@
 // the comm bridge), bridges client tools, widget actions and effects to Python, and picks the
 // renderer: OpenAI's hosted <openai-chatkit> or our lite renderer.
 
-import type { ChatKitOptions, Command, CommandSelection, CommandsOption, EntitiesOption, Entity, OpenAIChatKit } from "@openai/chatkit";
 import type { AnyModel, Render } from "@anywidget/types";
-
-import { Bridge, type CommModel } from "./transport/bridge";
+import type { ChatKitOptions, Command, CommandSelection, CommandsOption, EntitiesOption, Entity, OpenAIChatKit } from "@openai/chatkit";
 import { createHostedElement, loadHostedChatKit } from "./hosted";
+import { type LiteController, type LiteOptions, mountLite } from "./lite";
 import { h } from "./render/dom";
 import { hostColorScheme } from "./render/host-theme";
-import { mountLite, type LiteController, type LiteOptions } from "./lite";
+import { Bridge, type CommModel } from "./transport/bridge";
 import * as p from "./transport/protocol";
 import "./styles.css";
 

@@ -1,9 +1,8 @@
 // The view's options: which ChatKit callbacks it supplies for the Python handlers it is told about
 // (the `handlers` trait), and that each one calls the kernel over the bridge.
 import { describe, expect, it } from "vitest";
-
-import { Bridge, type CommModel } from "../src/transport/bridge";
 import { buildOptions } from "../src/index";
+import { Bridge, type CommModel } from "../src/transport/bridge";
 import * as p from "../src/transport/protocol";
 
 type Listener = (msg: unknown, buffers: DataView[]) => void;
@@ -13,13 +12,18 @@ class FakeKernel implements CommModel {
   calls: { hook: string; payload: unknown }[] = [];
   listeners = new Set<Listener>();
   constructor(private readonly answers: Record<string, unknown> = {}) {}
-  send(content: any): void {
+  send(content: p.FrontendMessage): void {
     if (content.kind !== p.CALL) return;
     this.calls.push({ hook: content.hook, payload: content.payload });
     const value = this.answers[content.hook];
     queueMicrotask(() => {
       for (const cb of [...this.listeners]) {
-        cb(value instanceof Error ? { kind: p.RESULT, id: content.id, ok: false, message: value.message } : { kind: p.RESULT, id: content.id, ok: true, value }, []);
+        cb(
+          value instanceof Error
+            ? { kind: p.RESULT, id: content.id, ok: false, message: value.message }
+            : { kind: p.RESULT, id: content.id, ok: true, value },
+          [],
+        );
       }
     });
   }

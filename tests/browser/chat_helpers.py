@@ -6,7 +6,6 @@ in test_chat.py do: through the composer and what is on screen.
 
 from __future__ import annotations
 
-import os
 import pathlib
 import struct
 import zlib
@@ -16,22 +15,18 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import REPO
 
-WIDGET_FIXTURE_DIRS = [
-    os.environ.get("CHATKIT_WIDGET_FIXTURES", ""),
-    str(REPO.parent / "shared" / "fixtures" / "widgets"),
-    "/work/shared/fixtures/widgets",
-]
+WIDGET_FIXTURES = REPO / "tests" / "fixtures" / "widgets"
+"""chatkit-python's Widget Builder fixtures (`.widget` + the `.json` they render to), vendored."""
 
 
 def widget_fixture_dir() -> pathlib.Path:
-    """The folder of Widget Builder fixtures (`.widget` + the `.json` they render to)."""
-    for candidate in WIDGET_FIXTURE_DIRS:
-        if candidate and pathlib.Path(candidate, "basic_root.widget").is_file():
-            return pathlib.Path(candidate)
-    raise FileNotFoundError(
-        "No widget fixtures found; set CHATKIT_WIDGET_FIXTURES to a folder of .widget files "
-        f"(looked in {[c for c in WIDGET_FIXTURE_DIRS if c]})."
-    )
+    """The folder of Widget Builder fixtures; fails when it is missing rather than skip."""
+    if not (WIDGET_FIXTURES / "basic_root.widget").is_file():
+        raise FileNotFoundError(
+            f"The widget fixtures are missing from {WIDGET_FIXTURES}; restore them with "
+            "`git checkout -- tests/fixtures/widgets`."
+        )
+    return WIDGET_FIXTURES
 
 
 class PageErrors:

@@ -18,8 +18,8 @@ from nbconvert.exporters import HTMLExporter as PlainHTMLExporter
 from playwright.sync_api import expect
 
 from chatkit_jupyter.export import HTMLExporter
+from tests.static_notebook import CELLS, FIRST_TITLE, LAST_TITLE, XSS, executed_notebook
 
-from ..static_notebook import CELLS, FIRST_TITLE, LAST_TITLE, XSS, executed_notebook
 from .conftest import Lab, notebook, open_notebook, run_all_cells
 
 pytestmark = pytest.mark.browser

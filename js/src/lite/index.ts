@@ -2,20 +2,20 @@
 // fetch (the comm bridge) and renders with plain DOM. It takes ChatKit's own options and emits
 // the same `chatkit.*` events as <openai-chatkit>, so the host treats both renderers alike.
 import type { ChatKitOptions, UserMessageContent as CKUserMessageContent } from "@openai/chatkit";
-import type { ActionConfig as WidgetActionConfig } from "../widgets/types";
-import { setMarkdown } from "../render/markdown";
-import { setWidgetColorScheme } from "../widgets";
-import { safeUrl } from "../render/safe";
-import { ChatClient, errorMessage } from "./client/client";
-import { Composer, type ComposerSubmission } from "./view/composer";
 import { copyText, dispatch, h } from "../render/dom";
+import { setMarkdown } from "../render/markdown";
+import { safeUrl } from "../render/safe";
+import { setWidgetColorScheme } from "../widgets";
+import type { ActionConfig as WidgetActionConfig } from "../widgets/types";
+import { ChatClient, errorMessage } from "./client/client";
+import type { Attachment, ThreadMetadata, UserMessageContent, WidgetItem } from "./client/types";
 import { iconButton } from "./view/buttons";
+import { Composer, type ComposerSubmission } from "./view/composer";
 import { HistoryPanel } from "./view/history";
-import { translator, type Translate } from "./view/i18n";
+import { type Translate, translator } from "./view/i18n";
 import { icon } from "./view/icons";
 import type { ItemContext } from "./view/items";
-import { applyTheme, themeOption, type ColorScheme } from "./view/theme";
-import type { Attachment, ThreadMetadata, UserMessageContent, WidgetItem } from "./client/types";
+import { applyTheme, type ColorScheme, themeOption } from "./view/theme";
 import { ThreadView } from "./view/thread";
 import "./lite.css";
 
@@ -110,8 +110,7 @@ class Lite implements LiteInstance {
       // ChatKit's documented default is false (it pins the new message to the top instead);
       // we follow the stream unless told not to, and never while the user has scrolled up.
       autoScroll: () => this.options.thread?.autoScroll ?? true,
-      onFeedback: (ids, kind) =>
-        this.client.feedback(ids, kind).catch((err) => this.reportError(err)),
+      onFeedback: (ids, kind) => this.client.feedback(ids, kind).catch((err) => this.reportError(err)),
     });
     this.composer = new Composer({
       t: () => this.t,
@@ -264,7 +263,9 @@ class Lite implements LiteInstance {
     this.header.append(h("h2", { class: "ckl-title", text: titleEnabled ? text : "" }));
     this.header.append(h("div", { class: "ckl-spacer" }));
     if (this.options.history?.enabled !== false) {
-      const btn = iconButton("history", t("history"), () => void (this.history.isOpen ? this.hideHistory() : this.showHistory()), { className: "ckl-history-btn" });
+      const btn = iconButton("history", t("history"), () => void (this.history.isOpen ? this.hideHistory() : this.showHistory()), {
+        className: "ckl-history-btn",
+      });
       btn.setAttribute("aria-expanded", String(this.history.isOpen));
       this.header.append(btn);
     }
@@ -294,9 +295,7 @@ class Lite implements LiteInstance {
         btn.append(h("span", { text: prompt.label }));
         btn.addEventListener("click", () => {
           const content: UserMessageContent[] =
-            typeof prompt.prompt === "string"
-              ? [{ type: "input_text", text: prompt.prompt }]
-              : (prompt.prompt as UserMessageContent[]);
+            typeof prompt.prompt === "string" ? [{ type: "input_text", text: prompt.prompt }] : (prompt.prompt as UserMessageContent[]);
           void this.send(content, [], null, null);
         });
         list.append(btn);
@@ -355,7 +354,7 @@ class Lite implements LiteInstance {
 
   private async widgetAction(
     action: WidgetActionConfig,
-    meta: { formData?: Record<string, unknown>; source: HTMLElement },
+    _meta: { formData?: Record<string, unknown>; source: HTMLElement },
     item: WidgetItem,
   ): Promise<void> {
     // The widget renderer has already merged Form values (`meta.formData`) into the payload.
@@ -388,7 +387,7 @@ class Lite implements LiteInstance {
     const safe = safeUrl(url, "image");
     if (!safe) return null;
     const allowed = this.client.thread?.allowed_image_domains;
-    if (allowed && allowed.length && /^https?:/i.test(safe)) {
+    if (allowed?.length && /^https?:/i.test(safe)) {
       try {
         const hostName = new URL(safe).hostname.toLowerCase();
         const ok = allowed.some((d) => {
@@ -409,12 +408,17 @@ class Lite implements LiteInstance {
       if (pre.parentElement?.classList.contains("ckl-code")) continue;
       const wrap = h("div", { class: "ckl-code" });
       pre.replaceWith(wrap);
-      const btn = iconButton("copy", this.t("copyCode"), async () => {
-        if (await copyText(pre.textContent ?? "")) {
-          btn.setAttribute("aria-label", this.t("copied"));
-          setTimeout(() => btn.setAttribute("aria-label", this.t("copyCode")), 1500);
-        }
-      }, { className: "ckl-code-copy", size: 14 });
+      const btn = iconButton(
+        "copy",
+        this.t("copyCode"),
+        async () => {
+          if (await copyText(pre.textContent ?? "")) {
+            btn.setAttribute("aria-label", this.t("copied"));
+            setTimeout(() => btn.setAttribute("aria-label", this.t("copyCode")), 1500);
+          }
+        },
+        { className: "ckl-code-copy", size: 14 },
+      );
       wrap.append(pre, btn);
     }
   }
@@ -434,8 +438,9 @@ class Lite implements LiteInstance {
 
   async sendUserMessage(params: Parameters<LiteInstance["sendUserMessage"]>[0]): Promise<void> {
     if (params.newThread && this.client.threadId) await this.client.loadThread(null);
-    const content: UserMessageContent[] =
-      (params.content as UserMessageContent[] | undefined) ?? [{ type: "input_text", text: params.text ?? "" }];
+    const content: UserMessageContent[] = (params.content as UserMessageContent[] | undefined) ?? [
+      { type: "input_text", text: params.text ?? "" },
+    ];
     await this.send(content, params.attachments ?? [], params.toolChoice?.id ?? null, params.model ?? null, params.reply);
   }
 
@@ -499,4 +504,3 @@ function headerIconLabel(name: string): string {
   // Header actions have no label option; the icon name is the best name we have.
   return name.replace(/[-_]/g, " ");
 }
-

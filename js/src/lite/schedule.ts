@@ -52,9 +52,7 @@ export class Slice {
 }
 
 const raf: (cb: () => void) => unknown =
-  typeof requestAnimationFrame === "function"
-    ? (cb) => requestAnimationFrame(() => cb())
-    : (cb) => setTimeout(cb, 16);
+  typeof requestAnimationFrame === "function" ? (cb) => requestAnimationFrame(() => cb()) : (cb) => setTimeout(cb, 16);
 
 /** Runs `fn` at most once per animation frame, however often `schedule()` is called. */
 export class FrameTask {

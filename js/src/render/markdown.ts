@@ -35,7 +35,11 @@ const marked = new Marked({
       return `<a href="${escapeHtml(href ?? "")}" class="ckw-md-image-link">\u{1F5BC}\u{FE0F} ${label}</a>`;
     },
     code({ text, lang }: Tokens.Code): string {
-      const language = (lang ?? "").trim().split(/\s+/)[0]?.replace(/[^\w+#.-]/g, "") ?? "";
+      const language =
+        (lang ?? "")
+          .trim()
+          .split(/\s+/)[0]
+          ?.replace(/[^\w+#.-]/g, "") ?? "";
       const cls = language ? ` class="language-${language}"` : "";
       return `<pre class="ckw-md-code"><code${cls}>${escapeHtml(text.replace(/\n$/, ""))}\n</code></pre>\n`;
     },

@@ -1,8 +1,9 @@
 // Sanitizing helpers shared by the whole front end. Everything that reaches the DOM from model
 // output or widget JSON is untrusted: URLs go through `safeUrl`, CSS values through `safeCssLength`
 // / `safeColor`, and HTML only through `sanitizeHtml` (DOMPurify with our URL policy on top).
-import DOMPurify from "dompurify";
+
 import type { Config, DOMPurify as Purifier } from "dompurify";
+import DOMPurify from "dompurify";
 
 export type UrlKind = "image" | "link";
 
@@ -14,6 +15,7 @@ const IMAGE_SCHEMES = new Set(["http", "https"]);
 
 // The characters a URL parser throws away (tab, newline, other C0 controls and spaces), so that
 // `java\tscript:` is judged as the browser will read it.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const IGNORED_BY_URL_PARSER = /[\u0000-\u0020\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\ufeff]/g;
 
 const NAMED_ENTITIES: Record<string, string> = {
@@ -49,6 +51,7 @@ function decodeEntities(s: string): string {
  */
 export function safeUrl(url: unknown, kind: UrlKind): string | null {
   if (typeof url !== "string") return null;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: trims what URL parsers trim
   const cleaned = url.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "");
   if (cleaned === "" || cleaned.length > 1_000_000) return null;
   // Judge both the raw string and its entity-decoded form; both must be harmless.
@@ -65,13 +68,42 @@ export function safeUrl(url: unknown, kind: UrlKind): string | null {
     if (!(kind === "image" ? IMAGE_SCHEMES : LINK_SCHEMES).has(scheme)) return null;
   }
   // A relative URL must not smuggle a scheme in after an entity or an ignored character.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
   if (/[\u0000-\u001f\u007f]/.test(cleaned)) return null;
   return cleaned;
 }
 
 const LENGTH_UNITS = [
-  "px", "em", "rem", "%", "vh", "vw", "vmin", "vmax", "dvh", "dvw", "svh", "svw", "lvh", "lvw",
-  "ch", "ex", "lh", "pt", "pc", "cm", "mm", "in", "q", "cqw", "cqh", "cqi", "cqb", "cqmin", "cqmax", "fr",
+  "px",
+  "em",
+  "rem",
+  "%",
+  "vh",
+  "vw",
+  "vmin",
+  "vmax",
+  "dvh",
+  "dvw",
+  "svh",
+  "svw",
+  "lvh",
+  "lvw",
+  "ch",
+  "ex",
+  "lh",
+  "pt",
+  "pc",
+  "cm",
+  "mm",
+  "in",
+  "q",
+  "cqw",
+  "cqh",
+  "cqi",
+  "cqb",
+  "cqmin",
+  "cqmax",
+  "fr",
 ];
 const LENGTH = new RegExp(`^[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:e[-+]?\\d+)?(${LENGTH_UNITS.join("|")})?$`, "i");
 const LENGTH_KEYWORDS = new Set(["auto", "none", "fit-content", "min-content", "max-content", "stretch", "0"]);
@@ -196,16 +228,20 @@ const XHTML_NS = "http://www.w3.org/1999/xhtml";
 
 /** Tags kept. Anything else is unwrapped (its text stays) unless it is in DROPPED_TAGS. */
 const ALLOWED_TAGS = new Set(
-  ("a abbr b bdi bdo blockquote br caption cite code col colgroup dd del details dfn div dl dt em " +
+  (
+    "a abbr b bdi bdo blockquote br caption cite code col colgroup dd del details dfn div dl dt em " +
     "figcaption figure h1 h2 h3 h4 h5 h6 hr i img input ins kbd li mark ol p pre q rp rt ruby s samp " +
-    "small span strong sub summary sup table tbody td tfoot th thead time tr u ul var wbr").split(" "),
+    "small span strong sub summary sup table tbody td tfoot th thead time tr u ul var wbr"
+  ).split(" "),
 );
 
 /** Tags removed together with everything inside them. */
 const DROPPED_TAGS = new Set(
-  ("script style template iframe frame frameset object embed applet svg math noscript noembed " +
+  (
+    "script style template iframe frame frameset object embed applet svg math noscript noembed " +
     "noframes xmp plaintext title textarea select option optgroup button form base link meta head " +
-    "audio video source track canvas picture portal dialog slot").split(" "),
+    "audio video source track canvas picture portal dialog slot"
+  ).split(" "),
 );
 
 const GLOBAL_ATTRS = new Set(["title", "lang", "dir", "class"]);

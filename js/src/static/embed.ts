@@ -6,6 +6,8 @@
 // saves it): we re-type those views' scripts so html-manager skips them, import the ESM from a
 // Blob URL and render it with a minimal model. Every other widget stays html-manager's.
 
+import { h } from "../render/dom";
+
 const STATE_TYPE = "application/vnd.jupyter.widget-state+json";
 const VIEW_TYPE = "application/vnd.jupyter.widget-view+json";
 /** What html-manager does not look for. */
@@ -65,7 +67,7 @@ async function draw(host: HTMLElement, state: Record<string, unknown>): Promise<
   const css = state._css;
   if (typeof css === "string" && css && !styled.has(css)) {
     styled.add(css);
-    const style = document.createElement("style");
+    const style = h("style");
     style.textContent = css;
     document.head.append(style);
   }
@@ -100,8 +102,7 @@ export function embed(): Promise<void>[] {
     const attrs = entry?.state;
     if (entry?.model_name !== "AnyModel" || !attrs || !OURS.test(String(attrs._anywidget_id)) || typeof attrs._esm !== "string") continue;
     script.type = TAKEN_TYPE;
-    const host = document.createElement("div");
-    host.className = "chatkit-static-view";
+    const host = h("div", "chatkit-static-view");
     script.parentElement?.insertBefore(host, script);
     jobs.push([host, attrs]);
   }

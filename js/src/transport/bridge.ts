@@ -140,33 +140,36 @@ export class Bridge {
   private watch(): void {
     if (this.watchdog !== undefined) return;
     const limit = this.options.silenceMs ?? 60_000;
-    this.watchdog = setInterval(() => {
-      const now = Date.now();
-      for (const [id, entry] of this.pending) {
-        if (now - entry.heard < limit) continue;
-        const error = new BridgeError(
-          `No word from the kernel for ${Math.round(limit / 1000)} s: it may be busy running a cell, ` +
-            "or it was restarted or stopped. The reply was given up; send the message again when the kernel is idle.",
-        );
-        this.post({ kind: p.CANCEL, id });
-        this.finish(id, error);
-        this.options.onError?.(error);
-      }
-      for (const [id, call] of this.calls) {
-        if (now - call.heard < limit) continue;
-        this.calls.delete(id);
-        const error = new BridgeError(
-          `No word from the kernel for ${Math.round(limit / 1000)} s about a Python handler call: it may be busy ` +
-            "running a cell, or it was restarted or stopped.",
-        );
-        call.reject(error);
-        this.options.onError?.(error);
-      }
-      if (this.pending.size === 0 && this.calls.size === 0) {
-        clearInterval(this.watchdog);
-        this.watchdog = undefined;
-      }
-    }, Math.min(5_000, limit / 2));
+    this.watchdog = setInterval(
+      () => {
+        const now = Date.now();
+        for (const [id, entry] of this.pending) {
+          if (now - entry.heard < limit) continue;
+          const error = new BridgeError(
+            `No word from the kernel for ${Math.round(limit / 1000)} s: it may be busy running a cell, ` +
+              "or it was restarted or stopped. The reply was given up; send the message again when the kernel is idle.",
+          );
+          this.post({ kind: p.CANCEL, id });
+          this.finish(id, error);
+          this.options.onError?.(error);
+        }
+        for (const [id, call] of this.calls) {
+          if (now - call.heard < limit) continue;
+          this.calls.delete(id);
+          const error = new BridgeError(
+            `No word from the kernel for ${Math.round(limit / 1000)} s about a Python handler call: it may be busy ` +
+              "running a cell, or it was restarted or stopped.",
+          );
+          call.reject(error);
+          this.options.onError?.(error);
+        }
+        if (this.pending.size === 0 && this.calls.size === 0) {
+          clearInterval(this.watchdog);
+          this.watchdog = undefined;
+        }
+      },
+      Math.min(5_000, limit / 2),
+    );
   }
 
   /** The view went away: cancel everything it still runs in the kernel. */
@@ -207,7 +210,10 @@ export class Bridge {
     switch (msg.kind) {
       case p.RESPONSE: {
         const data = buffers[0] ? toBytes(buffers[0]) : new Uint8Array();
-        this.settle(entry, new Response(data as Uint8Array<ArrayBuffer>, { status: msg.status, headers: { "content-type": msg.content_type } }));
+        this.settle(
+          entry,
+          new Response(data as Uint8Array<ArrayBuffer>, { status: msg.status, headers: { "content-type": msg.content_type } }),
+        );
         this.pending.delete(msg.id);
         entry.done = true;
         return;

@@ -34,12 +34,29 @@ export const HOOK_ENTITY_CLICK = "entity_click";
 export const HOOK_ENTITY_PREVIEW = "entity_preview";
 export const HOOK_COMMAND_SEARCH = "command_search";
 export const HOOK_COMMAND_SELECT = "command_select";
-export const HOOKS = [HOOK_CLIENT_TOOL, HOOK_ACTION, HOOK_EFFECT, HOOK_CLIENT_SECRET, HOOK_LOG, HOOK_ENTITY_SEARCH, HOOK_ENTITY_CLICK, HOOK_ENTITY_PREVIEW, HOOK_COMMAND_SEARCH, HOOK_COMMAND_SELECT] as const;
+export const HOOKS = [
+  HOOK_CLIENT_TOOL,
+  HOOK_ACTION,
+  HOOK_EFFECT,
+  HOOK_CLIENT_SECRET,
+  HOOK_LOG,
+  HOOK_ENTITY_SEARCH,
+  HOOK_ENTITY_CLICK,
+  HOOK_ENTITY_PREVIEW,
+  HOOK_COMMAND_SEARCH,
+  HOOK_COMMAND_SELECT,
+] as const;
 // Hooks wired only when Python registered a handler (the widget's `handlers` trait).
-export const HANDLER_HOOKS = [HOOK_ENTITY_SEARCH, HOOK_ENTITY_CLICK, HOOK_ENTITY_PREVIEW, HOOK_COMMAND_SEARCH, HOOK_COMMAND_SELECT] as const;
+export const HANDLER_HOOKS = [
+  HOOK_ENTITY_SEARCH,
+  HOOK_ENTITY_CLICK,
+  HOOK_ENTITY_PREVIEW,
+  HOOK_COMMAND_SEARCH,
+  HOOK_COMMAND_SELECT,
+] as const;
 
 export const API_URL = "https://chatkit-jupyter.invalid/chatkit";
-export const UPLOAD_URL = API_URL + "/upload";
+export const UPLOAD_URL = `${API_URL}/upload`;
 
 // ---------------------------------------------------------------- front end -> kernel
 

@@ -10,10 +10,7 @@ import type { ActionConfig } from "./types";
 
 export interface WidgetHost {
   /** An action fired by a button/form/select/etc. `formData` holds a Form's named field values. */
-  onAction(
-    action: ActionConfig,
-    meta: { formData?: Record<string, unknown>; source: HTMLElement },
-  ): Promise<void> | void;
+  onAction(action: ActionConfig, meta: { formData?: Record<string, unknown>; source: HTMLElement }): Promise<void> | void;
   colorScheme: "light" | "dark";
 }
 
@@ -174,7 +171,10 @@ export function mergePayload(
     for (const [k, v] of Object.entries(extra)) {
       if (!(k in out)) out[k] = v;
       else if (isPlainObject(out[k]) && isPlainObject(v)) out[k] = merge(out[k] as Record<string, unknown>, v, `${prefix}${k}.`);
-      else console.warn(`chatkit widget: form field "${prefix}${k}" collides with a payload key of action "${actionType}"; the payload's value is kept.`);
+      else
+        console.warn(
+          `chatkit widget: form field "${prefix}${k}" collides with a payload key of action "${actionType}"; the payload's value is kept.`,
+        );
     }
     return out;
   };

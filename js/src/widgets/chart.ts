@@ -129,7 +129,7 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
   const categories = rows.map((r) => {
     const raw = r[xKey];
     const key = raw === undefined || raw === null ? "" : String(raw);
-    const mapped = Object.prototype.hasOwnProperty.call(xLabels, key) ? xLabels[key] : undefined;
+    const mapped = Object.hasOwn(xLabels, key) ? xLabels[key] : undefined;
     return typeof mapped === "string" ? mapped : key;
   });
 
@@ -156,7 +156,10 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
   const stackSums = new Map<string, { pos: number[]; neg: number[] }>();
   for (const s of series) {
     if (!s.stack) {
-      extents.set(s, s.values.map((v) => (v === null ? null : [0, v])));
+      extents.set(
+        s,
+        s.values.map((v) => (v === null ? null : [0, v])),
+      );
       continue;
     }
     const id = `${s.type}:${s.stack}`;
@@ -176,7 +179,13 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
 
   let lo = 0;
   let hi = 0;
-  for (const ext of extents.values()) for (const e of ext) if (e) (lo = Math.min(lo, e[0], e[1])), (hi = Math.max(hi, e[0], e[1]));
+  for (const ext of extents.values()) {
+    for (const e of ext) {
+      if (!e) continue;
+      lo = Math.min(lo, e[0], e[1]);
+      hi = Math.max(hi, e[0], e[1]);
+    }
+  }
   if (lo === hi) hi = lo + 1;
   const step = niceStep(hi - lo, 4);
   lo = Math.floor(lo / step) * step;
@@ -189,7 +198,12 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
   const band = rows.length ? plotW / rows.length : plotW;
   const xCenter = (i: number) => margin.left + band * (i + 0.5);
 
-  const chart = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "ckw-chart__svg", role: "img", preserveAspectRatio: "xMidYMid meet" });
+  const chart = svg("svg", {
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    class: "ckw-chart__svg",
+    role: "img",
+    preserveAspectRatio: "xMidYMid meet",
+  });
   chart.setAttribute("aria-label", chartLabel(series));
   const title = svg("title");
   title.textContent = chartLabel(series);
@@ -199,7 +213,15 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
   const grid = svg("g", { class: "ckw-chart__grid", "aria-hidden": "true" });
   for (let v = lo; v <= hi + step / 2; v += step) {
     const yy = y(v);
-    grid.append(svg("line", { x1: margin.left, x2: WIDTH - margin.right, y1: yy, y2: yy, class: v === 0 ? "ckw-chart__baseline" : "ckw-chart__gridline" }));
+    grid.append(
+      svg("line", {
+        x1: margin.left,
+        x2: WIDTH - margin.right,
+        y1: yy,
+        y2: yy,
+        class: v === 0 ? "ckw-chart__baseline" : "ckw-chart__gridline",
+      }),
+    );
     if (showY) {
       const t = svg("text", { x: margin.left - 6, y: yy, "text-anchor": "end", "dominant-baseline": "middle", class: "ckw-chart__tick" });
       t.textContent = compact.format(Math.abs(v) < step / 1e6 ? 0 : v);
@@ -215,7 +237,8 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
     const slot = s.stack ?? `#${i}`;
     if (!slots.includes(slot)) slots.push(slot);
   }
-  const categoryGap = typeof node.barCategoryGap === "number" && node.barCategoryGap >= 0 ? Math.min(node.barCategoryGap, band * 0.9) : band * 0.2;
+  const categoryGap =
+    typeof node.barCategoryGap === "number" && node.barCategoryGap >= 0 ? Math.min(node.barCategoryGap, band * 0.9) : band * 0.2;
   const barGap = typeof node.barGap === "number" && node.barGap >= 0 ? node.barGap : 4;
   const inner = Math.max(1, band - categoryGap);
   const slotW = slots.length ? Math.max(1, (inner - barGap * (slots.length - 1)) / slots.length) : 0;
@@ -258,12 +281,24 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
     const points = ext.map((e, i) => (e ? { i, top: [xCenter(i), y(e[1])] as Pt, base: [xCenter(i), y(e[0])] as Pt } : null));
     for (const run of runs(points)) {
       if (s.type === "area") {
-        const topPath = linePath(run.map((p) => p.top), s.curve);
+        const topPath = linePath(
+          run.map((p) => p.top),
+          s.curve,
+        );
         const basePts = run.map((p) => p.base).reverse();
         const back = linePath(basePts, s.curve).replace(/^M/, "L");
         g.append(svg("path", { d: `${topPath}${back}Z`, class: "ckw-chart__area" }));
       }
-      g.append(svg("path", { d: linePath(run.map((p) => p.top), s.curve), class: "ckw-chart__line", fill: "none" }));
+      g.append(
+        svg("path", {
+          d: linePath(
+            run.map((p) => p.top),
+            s.curve,
+          ),
+          class: "ckw-chart__line",
+          fill: "none",
+        }),
+      );
     }
     for (const p of points) {
       if (!p) continue;

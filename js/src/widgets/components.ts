@@ -3,12 +3,12 @@
 // class names only from fixed lists. A node that cannot be rendered becomes a small placeholder
 // naming its type; nothing here throws on bad input.
 import { h } from "../render/dom";
-import { oneOf, safeUrl } from "../render/safe";
 import { setMarkdown } from "../render/markdown";
-import { bindAction, boundAction, fireAction, FIELD_ATTR, FORM_ATTR, fieldValue, sameForm, type LoadingTarget } from "./actions";
+import { oneOf, safeUrl } from "../render/safe";
+import { bindAction, boundAction, FIELD_ATTR, FORM_ATTR, fieldValue, fireAction, type LoadingTarget, sameForm } from "./actions";
 import { renderChart } from "./chart";
 import { createIcon } from "./icons";
-import { dimension, radius, resolveColor, spacing, spacingSides, type ColorRole } from "./tokens";
+import { type ColorRole, dimension, radius, resolveColor, spacing, spacingSides } from "./tokens";
 import type { AnyNode, ColorScheme } from "./types";
 
 export interface RenderContext {
@@ -20,7 +20,6 @@ export interface RenderContext {
 
 type Rendered = HTMLElement | SVGElement;
 type Renderer = (node: AnyNode, ctx: RenderContext) => Rendered;
-
 
 /** Markdown sources of rendered Markdown components (for streaming appends). */
 export const markdownSource = new WeakMap<Element, string>();
@@ -52,7 +51,11 @@ function positiveInt(v: unknown, max = 1000): number | undefined {
 
 /** `"first_name"` / `"todo.title"` -> `"first name"` / `"todo title"`, for fallback labels. */
 function humanize(name: string): string {
-  return name.replace(/[._-]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").trim().toLowerCase();
+  return name
+    .replace(/[._-]+/g, " ")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .trim()
+    .toLowerCase();
 }
 
 function color(v: unknown, role: ColorRole, ctx: RenderContext): string | null {
@@ -61,8 +64,13 @@ function color(v: unknown, role: ColorRole, ctx: RenderContext): string | null {
 
 const ALIGN: Record<string, string> = { start: "flex-start", center: "center", end: "flex-end", baseline: "baseline", stretch: "stretch" };
 const JUSTIFY: Record<string, string> = {
-  start: "flex-start", center: "center", end: "flex-end", between: "space-between",
-  around: "space-around", evenly: "space-evenly", stretch: "stretch",
+  start: "flex-start",
+  center: "center",
+  end: "flex-end",
+  between: "space-between",
+  around: "space-around",
+  evenly: "space-evenly",
+  stretch: "stretch",
 };
 const TEXT_ALIGN = ["start", "center", "end"] as const;
 const WEIGHTS = ["normal", "medium", "semibold", "bold"] as const;
@@ -208,7 +216,7 @@ function scheduleAutoFocus(control: HTMLElement, select: boolean): void {
     if (!control.isConnected) return;
     const active = document.activeElement;
     const root = control.closest(".ckw-root");
-    if (active && active !== document.body && !(root && root.contains(active))) return;
+    if (active && active !== document.body && !root?.contains(active)) return;
     control.focus({ preventScroll: true });
     if (select && "select" in control) (control as HTMLInputElement).select();
   };
@@ -218,9 +226,11 @@ function scheduleAutoFocus(control: HTMLElement, select: boolean): void {
 
 // Form properties that code (ours, the host's, the browser's extensions') reads from a form.
 const FORM_PROPERTIES_IN_USE = new Set(
-  ("inert classList style children childNodes parentElement parentNode isConnected ownerDocument tagName " +
+  (
+    "inert classList style children childNodes parentElement parentNode isConnected ownerDocument tagName " +
     "localName nodeName nodeType namespaceURI attributes elements id className dataset hidden " +
-    "firstElementChild lastElementChild textContent innerHTML outerHTML length").split(" "),
+    "firstElementChild lastElementChild textContent innerHTML outerHTML length"
+  ).split(" "),
 );
 let formMethods: Set<string> | null = null;
 
@@ -436,23 +446,50 @@ const renderIcon: Renderer = (n, ctx) => {
 
 const OBJECT_POSITIONS = ["top left", "top", "top right", "left", "center", "right", "bottom left", "bottom", "bottom right"] as const;
 
+/**
+ * What an Image shows when it has nothing to show (no safe source, or the load failed): a neutral
+ * box of the same size with the alt text in it, never the browser's broken-image icon.
+ */
+function imageFallback(alt: string, className: string): HTMLElement {
+  return h(
+    "div",
+    { class: `ckw-image ${className}`, role: "img", "aria-label": alt || "Image not available" },
+    alt ? h("span", { class: "ckw-image__alt", "aria-hidden": "true", text: alt }) : null,
+  );
+}
+
+function swapForFallback(img: HTMLImageElement, alt: string): void {
+  // The error can come before the widget is in the document; swap wherever the image sits.
+  if (!img.parentNode) return;
+  const box = imageFallback(alt, "ckw-image--failed");
+  box.style.cssText = img.style.cssText;
+  for (const cls of ["ckw-image--frame", "ckw-flush"]) if (img.classList.contains(cls)) box.classList.add(cls);
+  for (const attr of Array.from(img.attributes)) if (attr.name.startsWith("data-")) box.setAttribute(attr.name, attr.value);
+  img.replaceWith(box);
+}
+
 const renderImage: Renderer = (n, ctx) => {
   const src = safeUrl(n.src, "image");
   const alt = str(n.alt);
   let img: HTMLElement;
   if (src) {
-    const i = h("img", "ckw-image");
-    i.src = src;
+    const i = h("img", "ckw-image ckw-image--loading");
+    // The placeholder needs a size of its own only along axes the widget leaves open.
+    if (n.width === undefined && n.size === undefined) i.classList.add("ckw-image--auto-width");
+    if (n.height === undefined && n.size === undefined && n.aspectRatio === undefined) i.classList.add("ckw-image--auto-height");
     i.alt = alt;
     i.loading = "lazy";
     i.decoding = "async";
     i.referrerPolicy = "no-referrer";
+    i.addEventListener("load", () => i.classList.remove("ckw-image--loading", "ckw-image--auto-width", "ckw-image--auto-height"), {
+      once: true,
+    });
+    i.addEventListener("error", () => swapForFallback(i, alt), { once: true });
+    i.src = src;
     img = i;
   } else {
-    // An unsafe or missing source: keep the layout, show nothing from it.
-    img = h("div", "ckw-image ckw-image--blocked");
-    img.setAttribute("role", "img");
-    img.setAttribute("aria-label", alt || "Image not shown");
+    // An unsafe or missing source: keep the layout, load nothing from it.
+    img = imageFallback(alt, "ckw-image--blocked");
   }
   applyBlock(img, n);
   css(img, "object-fit", oneOf(n.fit, ["cover", "contain", "fill", "scale-down", "none"] as const));
@@ -775,7 +812,10 @@ const renderCard: Renderer = (n, ctx) => {
   card.append(body);
 
   const footer = h("div", "ckw-card__footer");
-  for (const [which, auto] of [["cancel", "container"], ["confirm", "container"]] as const) {
+  for (const [which, auto] of [
+    ["cancel", "container"],
+    ["confirm", "container"],
+  ] as const) {
     const spec = n[which];
     if (!isObj(spec)) continue;
     const submit = asForm && which === "confirm";
@@ -898,7 +938,9 @@ export function expandList(listView: HTMLElement, moveFocus: boolean): void {
   const revealed = Array.from(list?.children ?? []).filter((item) => (item as HTMLElement).hidden) as HTMLElement[];
   for (const item of revealed) item.hidden = false;
   listView.setAttribute("data-ckw-expanded", "");
-  Array.from(listView.children).find((c) => c.classList.contains("ckw-listview__more"))?.remove();
+  Array.from(listView.children)
+    .find((c) => c.classList.contains("ckw-listview__more"))
+    ?.remove();
   if (moveFocus) revealed[0]?.querySelector<HTMLElement>("[tabindex='0'], button, input, select, textarea")?.focus({ preventScroll: true });
 }
 
@@ -957,7 +999,7 @@ export const SUPPORTED_TYPES: readonly string[] = Object.keys(RENDERERS);
 export function renderNode(node: unknown, ctx: RenderContext): Rendered {
   if (!isObj(node)) return placeholder(typeof node, "Invalid widget component");
   const type = typeof node.type === "string" ? node.type : "";
-  const renderer = Object.prototype.hasOwnProperty.call(RENDERERS, type) ? RENDERERS[type] : undefined;
+  const renderer = Object.hasOwn(RENDERERS, type) ? RENDERERS[type] : undefined;
   let out: Rendered;
   try {
     out = renderer ? renderer(node, ctx) : placeholder(type || "(no type)");
@@ -979,7 +1021,9 @@ export function linkLabels(scope: Element): void {
   for (const label of Array.from(scope.querySelectorAll<HTMLLabelElement>("label.ckw-label[data-ckw-for-field]"))) {
     const name = label.getAttribute("data-ckw-for-field")!;
     const within = label.closest("form") ?? label.closest(".ckw-root") ?? scope;
-    const group = Array.from(within.querySelectorAll<HTMLElement>("[data-ckw-group]")).find((g) => g.getAttribute("data-ckw-group") === name);
+    const group = Array.from(within.querySelectorAll<HTMLElement>("[data-ckw-group]")).find(
+      (g) => g.getAttribute("data-ckw-group") === name,
+    );
     const field = Array.from(within.querySelectorAll<HTMLElement>(`[${FIELD_ATTR}]`)).find(
       (f) => f.getAttribute(FIELD_ATTR) === name && !(f instanceof HTMLInputElement && f.type === "radio"),
     );

@@ -1,6 +1,6 @@
 // ChatKit icon names drawn with lucide's icon nodes. `lucide:<name>` reaches any lucide icon, which
 // is why the whole set is imported (about 110 kB gzipped) rather than the few ChatKit names use.
-import { icons as lucideIcons, type IconNode } from "lucide";
+import { type IconNode, icons as lucideIcons } from "lucide";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -86,7 +86,7 @@ function pascalCase(kebab: string): string {
 
 function lookup(name: string): IconNode | undefined {
   const table = lucideIcons as Record<string, IconNode>;
-  return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+  return Object.hasOwn(table, name) ? table[name] : undefined;
 }
 
 /** The lucide icon node for a ChatKit icon name or `lucide:<name>`, if there is one. */
@@ -96,7 +96,7 @@ export function iconNode(name: unknown): IconNode | undefined {
     const bare = name.slice("lucide:".length);
     return lookup(pascalCase(bare)) ?? lookup(bare);
   }
-  const mapped = Object.prototype.hasOwnProperty.call(CHATKIT_ICONS, name) ? CHATKIT_ICONS[name] : undefined;
+  const mapped = Object.hasOwn(CHATKIT_ICONS, name) ? CHATKIT_ICONS[name] : undefined;
   return mapped ? lookup(mapped) : undefined;
 }
 

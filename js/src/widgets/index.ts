@@ -8,12 +8,15 @@
 import "./widgets.css";
 import { h } from "../render/dom";
 import { setMarkdown } from "../render/markdown";
-import { ROOT_CLASS, hostOf, setHost, type WidgetHost } from "./actions";
+import { hostOf, ROOT_CLASS, setHost, type WidgetHost } from "./actions";
 import { linkLabels, markdownSource, renderNode } from "./components";
 import { morphChildren, morphElement } from "./morph";
-import type { AnyNode, ColorScheme, WidgetRoot, WidgetComponent } from "./types";
+import type { AnyNode, ColorScheme, WidgetComponent, WidgetRoot } from "./types";
 
 export type { WidgetHost } from "./actions";
+export { SUPPORTED_TYPES } from "./components";
+export { CHATKIT_ICONS, createIcon } from "./icons";
+export { resolveColor } from "./tokens";
 export type {
   ActionConfig,
   AnyNode,
@@ -28,9 +31,6 @@ export type {
   WidgetIcon,
   WidgetRoot,
 } from "./types";
-export { SUPPORTED_TYPES } from "./components";
-export { CHATKIT_ICONS, createIcon } from "./icons";
-export { resolveColor } from "./tokens";
 
 /** The widget tree each rendered element shows now, with component updates and streamed text applied. */
 const trees = new WeakMap<HTMLElement, AnyNode>();
@@ -85,7 +85,11 @@ function findById(el: HTMLElement, id: string): HTMLElement | undefined {
 }
 
 /** Calls `fn` on the node with `id` in `tree` (depth first). */
-function withNode(tree: AnyNode, id: string, fn: (node: AnyNode, parent: unknown[] | AnyNode | null, key: number | string) => void): boolean {
+function withNode(
+  tree: AnyNode,
+  id: string,
+  fn: (node: AnyNode, parent: unknown[] | AnyNode | null, key: number | string) => void,
+): boolean {
   const visit = (node: unknown, parent: unknown[] | AnyNode | null, key: number | string): boolean => {
     if (typeof node !== "object" || node === null) return false;
     if (Array.isArray(node)) return node.some((child, i) => visit(child, node, i));

@@ -36,7 +36,13 @@ export class KernelLink {
     view: string,
   ) {
     for (const event of KernelLink.EVENTS) model.on(event, this.onWord);
-    const hello: p.CallMessage = { kind: p.CALL, id: `${view}:hello`, view, hook: p.HOOK_LOG, payload: { level: "debug", message: "view hello" } };
+    const hello: p.CallMessage = {
+      kind: p.CALL,
+      id: `${view}:hello`,
+      view,
+      hook: p.HOOK_LOG,
+      payload: { level: "debug", message: "view hello" },
+    };
     try {
       model.send(hello);
     } catch {

@@ -72,7 +72,11 @@ function morphWith(target: Element, next: Element, childrenOnly: boolean): Node 
       adoptState(from, to);
       copyLoading(from, to);
       if (from.classList.contains("ckw-listview") && from.hasAttribute("data-ckw-expanded")) expandList(to, false);
-      if (from.classList.contains("ckw-card__toggle") && from.getAttribute("aria-expanded") === "true" && to.getAttribute("aria-expanded") === "false") {
+      if (
+        from.classList.contains("ckw-card__toggle") &&
+        from.getAttribute("aria-expanded") === "true" &&
+        to.getAttribute("aria-expanded") === "false"
+      ) {
         setCardOpen(to, true);
       }
       if (isControl(from) && isControl(to) && initialOf(from) === initialOf(to)) keepUserValue(from, to, restore);
@@ -110,10 +114,12 @@ function keepUserValue(from: Control, to: Control, restore: Array<() => void>): 
     return;
   }
   const value = from.value;
-  const selection = from instanceof HTMLTextAreaElement ? [from.selectionStart, from.selectionEnd, from.selectionDirection] as const : null;
+  const selection =
+    from instanceof HTMLTextAreaElement ? ([from.selectionStart, from.selectionEnd, from.selectionDirection] as const) : null;
   restore.push(() => {
     if (from.value === value) return;
     from.value = value;
-    if (selection && from instanceof HTMLTextAreaElement && document.activeElement === from) from.setSelectionRange(selection[0], selection[1], selection[2] ?? undefined);
+    if (selection && from instanceof HTMLTextAreaElement && document.activeElement === from)
+      from.setSelectionRange(selection[0], selection[1], selection[2] ?? undefined);
   });
 }

@@ -31,8 +31,7 @@ export function spacingSides(v: unknown): SideValues | null {
   if (v === null || v === undefined) return null;
   if (typeof v === "object" && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
-    const pick = (side: string, axis: string): string | undefined =>
-      spacing(o[side] ?? o[axis]) ?? undefined;
+    const pick = (side: string, axis: string): string | undefined => spacing(o[side] ?? o[axis]) ?? undefined;
     return { top: pick("top", "y"), right: pick("right", "x"), bottom: pick("bottom", "y"), left: pick("left", "x") };
   }
   const all = spacing(v);
@@ -64,7 +63,19 @@ export function radius(v: unknown): string | null {
 /** Where a colour is used, which decides the meaning of semantic names like `secondary`. */
 export type ColorRole = "text" | "background" | "border" | "chart";
 
-const TEXT_TOKENS = new Set(["prose", "primary", "emphasis", "secondary", "tertiary", "success", "warning", "danger", "info", "discovery", "caution"]);
+const TEXT_TOKENS = new Set([
+  "prose",
+  "primary",
+  "emphasis",
+  "secondary",
+  "tertiary",
+  "success",
+  "warning",
+  "danger",
+  "info",
+  "discovery",
+  "caution",
+]);
 const SURFACE_TOKENS = new Set(["surface", "surface-secondary", "surface-tertiary", "surface-elevated", "surface-elevated-secondary"]);
 const BORDER_TOKENS = new Set(["default", "subtle", "strong"]);
 export const CHART_TOKENS = ["blue", "purple", "orange", "green", "red", "yellow", "pink"] as const;
@@ -103,16 +114,214 @@ export const PALETTE: ReadonlyMap<string, string> = new Map(
   ),
 );
 
+// --- palette in dark mode --------------------------------------------------------------------
+//
+// ChatKit's design system (OpenAI's Apps SDK UI) defines its grayscale per scheme, mirrored:
+// gray-100 is #ededed in light and #181818 in dark, gray-900 the other way round; its semantic
+// tokens then pick a lighter shade in dark (info text: blue-700 -> blue-200). We do the same for
+// every ramp, so a widget written against a white card stays readable on a dark one. A colour
+// made for the light scheme (a pale fill under dark text, a dark ink on a white surface) gets, in
+// dark mode, its mirror shade `hue-(1000-N)` (50 <-> 950, 100 <-> 900 ...), moved further along
+// the ramp if that stands out from the dark reference less than `hue-N` did from the light one
+// (capped at WCAG AA, 4.5:1). A colour that already suits the dark scheme better (a dark panel,
+// a light ink meant for it) stays, so an author's dark hero box with white text is left alone.
+// Text, icons, borders and chart series are measured against the surface; backgrounds against
+// the prose text on them. `{light, dark}` pairs are taken literally: both colours were chosen.
+
+/** WCAG AA for normal text. */
+export const AA = 4.5;
+
+/** The colours palette shades are measured against: --ckw-surface and --ckw-text-prose in widgets.css. */
+export const SCHEME_REFERENCE = {
+  light: { surface: "#ffffff", prose: "#0d0d0d" },
+  dark: { surface: "#212121", prose: "#ececec" },
+} as const;
+
+function channel(hex: string, i: number): number {
+  const v = parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
+  return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+}
+
+/** WCAG relative luminance of a `#rrggbb` colour. */
+export function luminance(hex: string): number {
+  return 0.2126 * channel(hex, 0) + 0.7152 * channel(hex, 1) + 0.0722 * channel(hex, 2);
+}
+
+/** WCAG contrast ratio of two `#rrggbb` colours (1 to 21). */
+export function contrastRatio(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+type Ink = "surface" | "prose";
+
+function darkShade(ramp: readonly string[], i: number, against: Ink): string {
+  const ref = SCHEME_REFERENCE.dark[against];
+  const inLight = contrastRatio(ramp[i]!, SCHEME_REFERENCE.light[against]);
+  if (contrastRatio(ramp[i]!, ref) >= inLight) return ramp[i]!;
+  const want = Math.min(AA, inLight);
+  // Lighter shades (lower index) stand out from a dark surface; darker ones from light prose.
+  const step = against === "surface" ? -1 : 1;
+  let j = ramp.length - 1 - i;
+  while (contrastRatio(ramp[j]!, ref) < want && ramp[j + step] !== undefined) j += step;
+  return ramp[j]!;
+}
+
+function darkTable(against: Ink): ReadonlyMap<string, string> {
+  return new Map(
+    Object.entries(PALETTE_SOURCE).flatMap(([hue, hexes]) => {
+      const ramp = hexes.split(" ").map((h) => `#${h}`);
+      return ramp.map((_, i) => [`${hue}-${SHADES[i]}`, darkShade(ramp, i, against)] as [string, string]);
+    }),
+  );
+}
+
+/** Dark-mode stand-ins for palette tokens, per role: text-like uses and backgrounds. */
+export const DARK_PALETTE: { readonly ink: ReadonlyMap<string, string>; readonly fill: ReadonlyMap<string, string> } = {
+  ink: darkTable("surface"),
+  fill: darkTable("prose"),
+};
+
+/** The hex a palette token (`blue-100`) paints with in `scheme`, or undefined for other strings. */
+export function paletteColor(token: string, role: ColorRole, scheme: ColorScheme): string | undefined {
+  if (scheme === "light") return PALETTE.get(token);
+  return (role === "background" ? DARK_PALETTE.fill : DARK_PALETTE.ink).get(token);
+}
+
+// --- gradients -------------------------------------------------------------------------------
+//
+// `background` may be a CSS gradient (ChatKit types it as a plain string). It is rebuilt token by
+// token from an allowlist: gradient functions at the top, inside them only numbers with angle or
+// length units, `#hex`, position/shape/interpolation keywords, colour tokens (resolved like any
+// other colour, so `linear-gradient(blue-100, blue-300)` follows the scheme), colour functions
+// that pass safeColor and calc()-style lengths that pass safeCssLength. Any other character
+// (quotes, `;`, braces, backslashes, `:`, `!`) or function (`url()`, `image()`, `expression()`,
+// `attr()`, `element()`) rejects the whole value.
+
+const GRADIENTS = new Set(["linear", "radial", "conic"].flatMap((g) => [`${g}-gradient`, `repeating-${g}-gradient`]));
+const GRADIENT_WORDS = new Set(
+  (
+    "to top bottom left right center at circle ellipse closest-side closest-corner farthest-side " +
+    "farthest-corner from in srgb srgb-linear display-p3 a98-rgb prophoto-rgb rec2020 lab oklab xyz " +
+    "xyz-d50 xyz-d65 hsl hwb lch oklch shorter longer increasing decreasing hue"
+  ).split(" "),
+);
+const COLOR_FUNCTIONS = new Set(["rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch"]);
+const MATH = new Set(["calc", "min", "max", "clamp"]);
+const NUMBER_UNITS = new Set([
+  "deg",
+  "rad",
+  "grad",
+  "turn",
+  "%",
+  "px",
+  "em",
+  "rem",
+  "vh",
+  "vw",
+  "vmin",
+  "vmax",
+  "ch",
+  "ex",
+  "pt",
+  "cm",
+  "mm",
+  "in",
+]);
+const MAX_BACKGROUND = 2000;
+
+/** Index just past the `)` that closes the `(` at `open`, or -1. */
+function closing(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === "(") depth++;
+    else if (s[i] === ")" && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+// One token inside a gradient; the order of the alternatives matters (numbers before words,
+// function names before bare words).
+const GRADIENT_TOKEN =
+  /(?<space>\s+)|(?<punct>[,/])|(?<hash>#[0-9a-f]+)|(?<num>[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?(?<unit>%|[a-z]+)?)|(?<fn>-{0,2}[a-z_][a-z0-9_-]*)\(|(?<word>[a-z][a-z0-9-]*)/iy;
+
+/** A call inside a gradient (`rgb(...)`, `calc(...)`, `var(--x)`), as written if safe, else null. */
+function innerCall(name: string, call: string): string | null {
+  if (COLOR_FUNCTIONS.has(name)) return safeColor(call);
+  if (MATH.has(name)) return safeCssLength(call);
+  if (name === "var") return /^var\(\s*--[a-z0-9_-]+\s*\)$/i.test(call) ? call : null;
+  return null;
+}
+
+/** The inside of one gradient function, rebuilt, or null. */
+function gradientArgs(body: string, scheme: ColorScheme, literal: boolean): string | null {
+  const out: string[] = [];
+  let i = 0;
+  while (i < body.length) {
+    GRADIENT_TOKEN.lastIndex = i;
+    const m = GRADIENT_TOKEN.exec(body);
+    if (!m?.groups) return null;
+    const g = m.groups;
+    let next = i + m[0].length;
+    let piece: string | null = m[0];
+    if (g.space) piece = " ";
+    else if (g.hash) piece = safeColor(g.hash);
+    else if (g.num) piece = g.unit === undefined || NUMBER_UNITS.has(g.unit.toLowerCase()) ? g.num : null;
+    else if (g.fn) {
+      next = closing(body, i + g.fn.length);
+      piece = next < 0 ? null : innerCall(g.fn.toLowerCase(), body.slice(i, next));
+    } else if (g.word) {
+      const word = g.word.toLowerCase();
+      piece = GRADIENT_WORDS.has(word) ? word : resolve(g.word, "background", scheme, literal);
+    }
+    if (piece === null) return null;
+    out.push(piece);
+    i = next;
+  }
+  return out.join("").trim();
+}
+
+/**
+ * A `background` made of CSS gradients (comma-separated layers, the last of which may be a plain
+ * colour), rebuilt from allowed parts with colour tokens resolved for `scheme`; null when any
+ * part is not allowed.
+ */
+export function safeGradient(v: string, scheme: ColorScheme, literal = false): string | null {
+  const s = v.trim();
+  if (s.length > MAX_BACKGROUND) return null;
+  const layers: string[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const m = /^\s*([a-z-]+)\(/i.exec(s.slice(i));
+    if (!m || !GRADIENTS.has(m[1]!.toLowerCase())) {
+      // Only a final plain colour may follow the gradients.
+      if (layers.length === 0) return null;
+      const last = resolve(s.slice(i), "background", scheme, literal);
+      if (last === null || /gradient\(/i.test(last)) return null;
+      layers.push(last);
+      break;
+    }
+    const open = i + m[0].length - 1;
+    const end = closing(s, open);
+    if (end < 0) return null;
+    const args = gradientArgs(s.slice(open + 1, end - 1), scheme, literal);
+    if (!args) return null;
+    layers.push(`${m[1]!.toLowerCase()}(${args})`);
+    const sep = /^\s*(,|$)/.exec(s.slice(end));
+    if (!sep) return null;
+    i = end + sep[0].length;
+    if (sep[1] === "") break;
+  }
+  return layers.length ? layers.join(", ") : null;
+}
+
 function isThemeColor(v: unknown): v is { light?: unknown; dark?: unknown } {
   return typeof v === "object" && v !== null && !Array.isArray(v) && ("light" in v || "dark" in v);
 }
 
-/**
- * Resolves a colour prop (`"orange-700"`, `"secondary"`, `"alpha-10"`, `"#fff"`, `{light, dark}`)
- * to a CSS value, or `null` when it is neither a known token nor a safe CSS colour.
- */
-export function resolveColor(v: unknown, role: ColorRole, scheme: ColorScheme): string | null {
-  if (isThemeColor(v)) return resolveColor(v[scheme] ?? v.light ?? v.dark, role, scheme);
+function resolve(v: unknown, role: ColorRole, scheme: ColorScheme, literal: boolean): string | null {
+  // A pair's sides are final colours: no dark-mode stand-ins inside them.
+  if (isThemeColor(v)) return resolve(v[scheme] ?? v.light ?? v.dark, role, scheme, true);
   if (typeof v !== "string") return null;
   const s = v.trim();
   const lower = s.toLowerCase();
@@ -126,7 +335,17 @@ export function resolveColor(v: unknown, role: ColorRole, scheme: ColorScheme): 
     const pct = Math.min(100, Number(alpha[1]));
     return `rgb(var(--ckw-alpha-rgb) / ${pct / 100})`;
   }
-  const hex = PALETTE.get(lower);
+  const hex = paletteColor(lower, role, literal ? "light" : scheme);
   if (hex) return hex;
+  if (role === "background" && /gradient\(/i.test(s)) return safeGradient(s, scheme, literal);
   return safeColor(s);
+}
+
+/**
+ * Resolves a colour prop (`"orange-700"`, `"secondary"`, `"alpha-10"`, `"#fff"`, `{light, dark}`,
+ * and for backgrounds a CSS gradient) to a CSS value for `scheme`, or `null` when it is neither a
+ * known token nor safe CSS. Palette tokens get their dark-mode stand-in in the dark scheme.
+ */
+export function resolveColor(v: unknown, role: ColorRole, scheme: ColorScheme): string | null {
+  return resolve(v, role, scheme, false);
 }

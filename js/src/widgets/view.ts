@@ -2,10 +2,9 @@
 // widget in a cell output. It draws the `widget` trait with the widget renderer, redraws in place
 // when the kernel changes it, and sends actions to Python over the comm bridge's `call`.
 import type { AnyModel, Render } from "@anywidget/types";
-
+import { hostColorScheme } from "../render/host-theme";
 import { Bridge, type CommModel } from "../transport/bridge";
 import * as p from "../transport/protocol";
-import { hostColorScheme } from "../render/host-theme";
 import { renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
 import { KernelLink, type LinkModel, NOT_CONNECTED } from "./link";
 import "./view.css";

@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, test } from "vitest";
 import {
-  FakeServer,
   allByRole,
   assistantItem,
   byRole,
   composer,
   controlledStream,
+  FakeServer,
   jsonResponse,
   log,
+  type Mounted,
   mount,
   press,
   queryByRole,
@@ -15,10 +16,9 @@ import {
   sseResponse,
   thread,
   type,
+  unmountAll,
   userItem,
   waitFor,
-  type Mounted,
-  unmountAll,
 } from "./harness";
 
 let mounted: Mounted | null = null;
@@ -217,10 +217,7 @@ describe("sending and streaming", () => {
     const { el } = start({}, server);
     type(composer(el), "go");
     press(composer(el), "Enter");
-    const status = await waitFor(
-      () => allByRole(el, "status").find((s) => s.textContent?.includes("Searching the web")),
-      "progress",
-    );
+    const status = await waitFor(() => allByRole(el, "status").find((s) => s.textContent?.includes("Searching the web")), "progress");
     expect(status.querySelector("svg")).toBeTruthy();
     release();
     await waitFor(() => !allByRole(el, "status").some((s) => s.textContent?.includes("Searching")), "progress cleared");
@@ -254,7 +251,9 @@ describe("errors", () => {
 
   test("Retry after a failed follow-up re-sends that message, not an older turn", async () => {
     const server = new FakeServer();
-    server.on("threads.create", () => sseResponse([{ type: "thread.created", thread: thread("thr_1") }, ...replyEvents("u1", "First", "a1", ["one"])]));
+    server.on("threads.create", () =>
+      sseResponse([{ type: "thread.created", thread: thread("thr_1") }, ...replyEvents("u1", "First", "a1", ["one"])]),
+    );
     let fail = true;
     server.on("threads.add_user_message", () => {
       if (fail) return jsonResponse({ error: "kernel busy" }, 503);
@@ -341,9 +340,7 @@ describe("errors", () => {
         { type: "error", code: "stream.error", allow_retry: true },
       ]),
     );
-    server.on("threads.retry_after_item", () =>
-      sseResponse([{ type: "thread.item.done", item: assistantItem("a1", "Second try") }]),
-    );
+    server.on("threads.retry_after_item", () => sseResponse([{ type: "thread.item.done", item: assistantItem("a1", "Second try") }]));
     const { el } = start({}, server);
     type(composer(el), "Hi");
     press(composer(el), "Enter");
@@ -375,9 +372,7 @@ describe("per-response actions", () => {
   test("feedback sends items.feedback; retry sends threads.retry_after_item", async () => {
     const server = chatServer(["Answer"]);
     server.on("items.feedback", () => jsonResponse({}));
-    server.on("threads.retry_after_item", () =>
-      sseResponse([{ type: "thread.item.done", item: assistantItem("a2", "Better answer") }]),
-    );
+    server.on("threads.retry_after_item", () => sseResponse([{ type: "thread.item.done", item: assistantItem("a2", "Better answer") }]));
     const { el } = start({ threadItemActions: { feedback: true, retry: true } }, server);
     type(composer(el), "Q");
     press(composer(el), "Enter");

@@ -2,11 +2,12 @@ import type { Command } from "@openai/chatkit";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { acceptsFile, sizeLimit } from "../../src/lite/view/composer/files";
 import {
-  FakeServer,
   allByRole,
   byRole,
   composer,
+  FakeServer,
   jsonResponse,
+  type Mounted,
   mount,
   press,
   queryByRole,
@@ -14,9 +15,8 @@ import {
   sseResponse,
   thread,
   type,
-  waitFor,
-  type Mounted,
   unmountAll,
+  waitFor,
 } from "./harness";
 
 let mounted: Mounted | null = null;
@@ -27,7 +27,9 @@ afterEach(() => {
 
 function echoServer(): FakeServer {
   const server = new FakeServer();
-  server.on("threads.create", () => sseResponse([{ type: "thread.created", thread: thread("thr_1") }, ...replyEvents("u1", "x", "a1", ["ok"])]));
+  server.on("threads.create", () =>
+    sseResponse([{ type: "thread.created", thread: thread("thr_1") }, ...replyEvents("u1", "x", "a1", ["ok"])]),
+  );
   server.on("threads.add_user_message", () => sseResponse(replyEvents("u2", "x", "a2", ["ok"])));
   return server;
 }
@@ -47,7 +49,14 @@ describe("tools and models", () => {
         composer: {
           placeholder: "Ask",
           tools: [
-            { id: "search", label: "Search the web", shortLabel: "Search", icon: "globe", pinned: true, placeholderOverride: "Search for…" },
+            {
+              id: "search",
+              label: "Search the web",
+              shortLabel: "Search",
+              icon: "globe",
+              pinned: true,
+              placeholderOverride: "Search for…",
+            },
             { id: "plot", label: "Make a plot", icon: "chart", persistent: true },
           ],
           models: [
@@ -74,7 +83,10 @@ describe("tools and models", () => {
     expect(input(server.ofType("threads.create")[0]).inference_options).toEqual({ tool_choice: { id: "search" }, model: "gpt-large" });
     // Not persistent: cleared after sending.
     expect(byRole(el, "button", "Search the web").getAttribute("aria-pressed")).toBe("false");
-    await waitFor(() => queryByRole(el, "button", "Send message") && !(byRole(el, "button", "Send message") as HTMLButtonElement).hidden, "idle");
+    await waitFor(
+      () => queryByRole(el, "button", "Send message") && !(byRole(el, "button", "Send message") as HTMLButtonElement).hidden,
+      "idle",
+    );
 
     // Unpinned tool from the menu; persistent; other model.
     const menuButton = byRole(el, "button", "Tools");
@@ -87,7 +99,10 @@ describe("tools and models", () => {
     type(composer(el, "Ask"), "plot it");
     press(composer(el, "Ask"), "Enter");
     await waitFor(() => server.ofType("threads.add_user_message").length === 1, "add");
-    expect(input(server.ofType("threads.add_user_message")[0]).inference_options).toEqual({ tool_choice: { id: "plot" }, model: "gpt-small" });
+    expect(input(server.ofType("threads.add_user_message")[0]).inference_options).toEqual({
+      tool_choice: { id: "plot" },
+      model: "gpt-small",
+    });
     expect(queryByRole(el, "button", "Remove Make a plot")).toBeTruthy();
   });
 });
@@ -100,7 +115,14 @@ describe("attachments", () => {
 
   test("validates count, size and type client-side with a clear message", async () => {
     mounted = mount({
-      composer: { attachments: { enabled: true, maxCount: 1, maxSize: { "image/*": 900, "*": 10 }, accept: { "image/*": [".png"], "text/csv": [".csv"] } } },
+      composer: {
+        attachments: {
+          enabled: true,
+          maxCount: 1,
+          maxSize: { "image/*": 900, "*": 10 },
+          accept: { "image/*": [".png"], "text/csv": [".csv"] },
+        },
+      },
     });
     const { el, lite } = mounted;
     const addFiles = (files: File[]) => lite.setComposerValue({ files });
@@ -127,7 +149,13 @@ describe("attachments", () => {
     const uploads: Array<{ url: string; file: File | null; headers: unknown }> = [];
     server.upload = (url, init) => {
       uploads.push({ url, file: (init.body as FormData).get("file") as File | null, headers: init.headers });
-      return jsonResponse({ type: "image", id: "att_1", name: "plot.png", mime_type: "image/png", preview_url: "https://files.example/att_1.png" });
+      return jsonResponse({
+        type: "image",
+        id: "att_1",
+        name: "plot.png",
+        mime_type: "image/png",
+        preview_url: "https://files.example/att_1.png",
+      });
     };
     mounted = mount({ composer: { attachments: { enabled: true } } }, server);
     const { el, lite } = mounted;
@@ -144,7 +172,10 @@ describe("attachments", () => {
     expect(send.disabled).toBe(false);
     send.click();
     await waitFor(() => server.ofType("threads.create").length === 1, "create");
-    expect(input(server.ofType("threads.create")[0])).toMatchObject({ attachments: ["att_1"], content: [{ type: "input_text", text: "" }] });
+    expect(input(server.ofType("threads.create")[0])).toMatchObject({
+      attachments: ["att_1"],
+      content: [{ type: "input_text", text: "" }],
+    });
     expect(queryByRole(el, "button", "Remove plot.png")).toBeNull();
   });
 
@@ -244,7 +275,11 @@ describe("chrome", () => {
     const left = vi.fn();
     const right = vi.fn();
     mounted = mount({
-      header: { title: { text: "Notebook helper" }, leftAction: { icon: "sidebar-left", onClick: left }, rightAction: { icon: "settings-cog", onClick: right } },
+      header: {
+        title: { text: "Notebook helper" },
+        leftAction: { icon: "sidebar-left", onClick: left },
+        rightAction: { icon: "settings-cog", onClick: right },
+      },
       disclaimer: { text: "AI can make **mistakes**." },
     });
     const { el, lite } = mounted;
@@ -310,7 +345,14 @@ describe("command menu", () => {
   test('"/" at the start opens a menu filled by onSearch; arrows + Enter walk a submenu to a tag', async () => {
     const onSearch = vi.fn(async (q: string) => commands.filter((c) => c.label.toLowerCase().includes(q)));
     const onSelect = vi.fn(async (c: { id: string }) => {
-      if (c.id === "describe") return { type: "menu" as const, commands: [{ id: "v:sales", label: "sales" }, { id: "v:temps", label: "temps" }] };
+      if (c.id === "describe")
+        return {
+          type: "menu" as const,
+          commands: [
+            { id: "v:sales", label: "sales" },
+            { id: "v:temps", label: "temps" },
+          ],
+        };
       return { type: "entity" as const, entity: { id: c.id, title: c.id.slice(2), data: { kind: "var" } } };
     });
     mounted = mount({ commands: { enabled: true, onSearch, onSelect } }, echoServer());
@@ -372,7 +414,11 @@ describe("command menu", () => {
 
   test("a failing onSelect says why in the menu; Escape closes it", async () => {
     mounted = mount({
-      commands: { enabled: true, onSearch: async () => commands, onSelect: async () => Promise.reject(new Error("HandlerResultError: bad shape")) },
+      commands: {
+        enabled: true,
+        onSearch: async () => commands,
+        onSelect: async () => Promise.reject(new Error("HandlerResultError: bad shape")),
+      },
     });
     const { el } = mounted;
     const box = composer(el);
@@ -380,7 +426,10 @@ describe("command menu", () => {
     type(box, "/");
     await waitFor(() => queryByRole(el, "option", "Clear the chat"), "option");
     press(box, "Enter");
-    const menu = await waitFor(() => (queryByRole(el, "listbox")?.textContent?.includes("bad shape") ? queryByRole(el, "listbox") : null), "error");
+    const menu = await waitFor(
+      () => (queryByRole(el, "listbox")?.textContent?.includes("bad shape") ? queryByRole(el, "listbox") : null),
+      "error",
+    );
     expect(menu!.textContent).toContain("HandlerResultError: bad shape");
     press(box, "Escape");
     expect(queryByRole(el, "listbox")).toBeNull();

@@ -1,7 +1,7 @@
 // Test harness for the lite renderer: a fake ChatKit backend behind a fetch function that
 // answers exactly as ChatKitServer does (SSE `data: <json>\n\n` for streaming requests, JSON for
 // the rest), and small DOM helpers that find things by role and accessible name.
-import { mountLite, type LiteInstance, type LiteOptions } from "../../src/lite";
+import { type LiteInstance, type LiteOptions, mountLite } from "../../src/lite";
 
 export interface Sent {
   type: string;
@@ -229,7 +229,7 @@ export function accessibleName(el: Element): string {
 export function allByRole(root: ParentNode, role: string, name?: string | RegExp): HTMLElement[] {
   return Array.from(root.querySelectorAll<HTMLElement>("*")).filter((el) => {
     const explicit = el.getAttribute("role");
-    const matches = explicit ? explicit === role : IMPLICIT[role]?.(el) ?? false;
+    const matches = explicit ? explicit === role : (IMPLICIT[role]?.(el) ?? false);
     if (!matches || !visible(el)) return false;
     if (name === undefined) return true;
     const n = accessibleName(el);
@@ -310,7 +310,6 @@ export async function longestBlock(work: () => Promise<void>): Promise<number> {
   }
   return longest;
 }
-
 
 /** An SSE response the test feeds event by event (`push`), then ends (`close`). */
 export function controlledStream(): { response: Response; push(...events: object[]): void; close(): void } {

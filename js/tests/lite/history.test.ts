@@ -1,18 +1,18 @@
 import { afterEach, describe, expect, test } from "vitest";
 import {
-  FakeServer,
   allByRole,
   assistantItem,
   byRole,
+  FakeServer,
   jsonResponse,
   log,
+  type Mounted,
   mount,
   queryByRole,
   thread,
+  unmountAll,
   userItem,
   waitFor,
-  type Mounted,
-  unmountAll,
 } from "./harness";
 
 let mounted: Mounted | null = null;
@@ -26,7 +26,7 @@ function historyServer(): FakeServer {
   const threads = Array.from({ length: 5 }, (_, i) => ({
     id: `thr_${i + 1}`,
     title: `Thread ${i + 1}`,
-    created_at: "2025-01-0" + (i + 1) + "T00:00:00Z",
+    created_at: `2025-01-0${i + 1}T00:00:00Z`,
     status: { type: "active" },
   }));
   server.on("threads.list", (p) => {
@@ -40,7 +40,11 @@ function historyServer(): FakeServer {
     jsonResponse(
       thread(String(p.thread_id), {
         title: "Thread 2",
-        items: { data: [userItem("u1", "first", String(p.thread_id)), assistantItem("a1", "answer one", String(p.thread_id))], has_more: true, after: "a1" },
+        items: {
+          data: [userItem("u1", "first", String(p.thread_id)), assistantItem("a1", "answer one", String(p.thread_id))],
+          has_more: true,
+          after: "a1",
+        },
       }),
     ),
   );

@@ -1,23 +1,23 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import {
-  FakeServer,
   allByRole,
   assistantItem,
   byRole,
   composer,
+  FakeServer,
   item,
   jsonResponse,
   log,
+  type Mounted,
   mount,
   press,
   queryByRole,
   sseResponse,
   thread,
   type,
+  unmountAll,
   userItem,
   waitFor,
-  type Mounted,
-  unmountAll,
 } from "./harness";
 
 let mounted: Mounted | null = null;
@@ -50,7 +50,7 @@ describe("assistant content", () => {
       "[click](javascript:alert(1)) and [ok](https://example.org)",
       '<a href="javascript:alert(3)">raw</a>',
       "![pic](javascript:alert(4))",
-      "<iframe src=\"https://evil.example\"></iframe>",
+      '<iframe src="https://evil.example"></iframe>',
     ].join("\n\n");
     const { el } = startWith([done(assistantItem("a1", hostile))]);
     const answer = await waitFor(() => el.querySelector<HTMLElement>("[data-item-id=a1]"), "answer");
@@ -78,7 +78,12 @@ describe("assistant content", () => {
     const { el } = startWith([
       added(assistantItem("a1", "")),
       updated("a1", { type: "assistant_message.content_part.text_delta", content_index: 0, delta: "See the docs." }),
-      updated("a1", { type: "assistant_message.content_part.annotation_added", content_index: 0, annotation_index: 0, annotation: annotations[0] }),
+      updated("a1", {
+        type: "assistant_message.content_part.annotation_added",
+        content_index: 0,
+        annotation_index: 0,
+        annotation: annotations[0],
+      }),
       done(assistantItem("a1", "See the docs.", "thr_1", annotations)),
     ]);
     const sources = await waitFor(() => queryByRole(el, "region", "Sources"), "sources");
@@ -105,9 +110,17 @@ describe("assistant content", () => {
   test("multiple content parts and content_part.added/done", async () => {
     const { el } = startWith([
       added(assistantItem("a1", "")),
-      updated("a1", { type: "assistant_message.content_part.added", content_index: 1, content: { type: "output_text", text: "Second", annotations: [] } }),
+      updated("a1", {
+        type: "assistant_message.content_part.added",
+        content_index: 1,
+        content: { type: "output_text", text: "Second", annotations: [] },
+      }),
       updated("a1", { type: "assistant_message.content_part.text_delta", content_index: 0, delta: "First" }),
-      updated("a1", { type: "assistant_message.content_part.done", content_index: 1, content: { type: "output_text", text: "Second part", annotations: [] } }),
+      updated("a1", {
+        type: "assistant_message.content_part.done",
+        content_index: 1,
+        content: { type: "output_text", text: "Second part", annotations: [] },
+      }),
     ]);
     const answer = await waitFor(() => el.querySelector<HTMLElement>("[data-item-id=a1]:not([data-streaming])"), "answer");
     const parts = answer.querySelectorAll(".ckl-part");
@@ -173,7 +186,14 @@ describe("client tools", () => {
     const { el, server: s } = startWith(
       [
         { type: "stream_options", stream_options: { allow_cancel: true } },
-        done(item("client_tool_call", "tc1", { status: "pending", call_id: "call_1", name: "get_selection", arguments: { notebook: "a.ipynb" } })),
+        done(
+          item("client_tool_call", "tc1", {
+            status: "pending",
+            call_id: "call_1",
+            name: "get_selection",
+            arguments: { notebook: "a.ipynb" },
+          }),
+        ),
       ],
       { onClientTool },
       server,
@@ -238,12 +258,21 @@ describe("widgets", () => {
     const open = await waitFor(() => queryByRole(again.el, "button", "Open"), "client button");
     open.click();
     await waitFor(() => onAction.mock.calls.length === 1, "onAction");
-    expect(onAction.mock.calls[0]).toEqual([{ type: "open_doc", payload: { doc: "x" } }, { id: "w2", widget: card }]);
+    expect(onAction.mock.calls[0]).toEqual([
+      { type: "open_doc", payload: { doc: "x" } },
+      { id: "w2", widget: card },
+    ]);
     expect(again.server.ofType("threads.custom_action")).toHaveLength(0);
   });
 
   test("streamed widget text and component updates are applied", async () => {
-    const widget = { type: "Card", children: [{ type: "Markdown", id: "md", value: "Draft: ", streaming: true }, { type: "Text", id: "t", value: "old" }] };
+    const widget = {
+      type: "Card",
+      children: [
+        { type: "Markdown", id: "md", value: "Draft: ", streaming: true },
+        { type: "Text", id: "t", value: "old" },
+      ],
+    };
     const { el } = startWith([
       added(item("widget", "w1", { widget })),
       updated("w1", { type: "widget.streaming_text.value_delta", component_id: "md", delta: "Dear ", done: false }),
@@ -274,19 +303,39 @@ describe("tasks, workflows, images, structured input", () => {
   test("workflow items are collapsible with summaries and streamed tasks", async () => {
     const { el } = startWith([
       added(item("workflow", "wf1", { workflow: { type: "reasoning", tasks: [], expanded: false } })),
-      updated("wf1", { type: "workflow.task.added", task_index: 0, task: { type: "thought", title: "Reading the data", content: "Looking at **columns**" } }),
-      updated("wf1", { type: "workflow.task.added", task_index: 1, task: { type: "web_search", title_query: "pandas groupby", queries: ["pandas groupby"], sources: [{ type: "url", url: "https://pandas.pydata.org", title: "pandas" }] } }),
-      done(item("workflow", "wf1", {
-        workflow: {
-          type: "reasoning",
-          expanded: false,
-          summary: { duration: 12 },
-          tasks: [
-            { type: "thought", title: "Reading the data", content: "Looking at **columns**" },
-            { type: "web_search", title_query: "pandas groupby", queries: ["pandas groupby"], sources: [{ type: "url", url: "https://pandas.pydata.org", title: "pandas" }] },
-          ],
+      updated("wf1", {
+        type: "workflow.task.added",
+        task_index: 0,
+        task: { type: "thought", title: "Reading the data", content: "Looking at **columns**" },
+      }),
+      updated("wf1", {
+        type: "workflow.task.added",
+        task_index: 1,
+        task: {
+          type: "web_search",
+          title_query: "pandas groupby",
+          queries: ["pandas groupby"],
+          sources: [{ type: "url", url: "https://pandas.pydata.org", title: "pandas" }],
         },
-      })),
+      }),
+      done(
+        item("workflow", "wf1", {
+          workflow: {
+            type: "reasoning",
+            expanded: false,
+            summary: { duration: 12 },
+            tasks: [
+              { type: "thought", title: "Reading the data", content: "Looking at **columns**" },
+              {
+                type: "web_search",
+                title_query: "pandas groupby",
+                queries: ["pandas groupby"],
+                sources: [{ type: "url", url: "https://pandas.pydata.org", title: "pandas" }],
+              },
+            ],
+          },
+        }),
+      ),
       done(item("task", "t1", { task: { type: "custom", title: "Loaded 3 files", icon: "document", content: "a.csv, b.csv" } })),
     ]);
     // The workflow re-renders as tasks stream in: look it up afresh each time.
@@ -336,7 +385,13 @@ describe("tasks, workflows, images, structured input", () => {
             ...pending,
             status: "answered",
             inputs: [
-              { type: "multiple_choice", id: "q1", question: "Which chart?", options: [{ value: "Bar" }, { value: "Line" }], answer: { values: ["Line"] } },
+              {
+                type: "multiple_choice",
+                id: "q1",
+                question: "Which chart?",
+                options: [{ value: "Bar" }, { value: "Line" }],
+                answer: { values: ["Line"] },
+              },
               { type: "freeform", id: "q2", question: "Any title?", answer: { values: ["Revenue"] } },
             ],
           },

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { setMarkdown } from "../../src/render/markdown";
 import { MarkdownStream } from "../../src/lite/view/stream-md";
+import { setMarkdown } from "../../src/render/markdown";
 
 function stream(text: string, steps: number): MarkdownStream {
   const md = new MarkdownStream("ckl-md", false);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { SseParser, readSse } from "../../src/lite/client/sse";
+import { readSse, SseParser } from "../../src/lite/client/sse";
 import { sseStream } from "./harness";
 
 async function collect(stream: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<string[]> {
@@ -12,7 +12,7 @@ describe("SseParser", () => {
   test("splits events on blank lines and strips the data prefix", () => {
     const p = new SseParser();
     expect(p.push('data: {"a":1}\n\ndata: {"b":')).toEqual(['{"a":1}']);
-    expect(p.push('2}\n\n')).toEqual(['{"b":2}']);
+    expect(p.push("2}\n\n")).toEqual(['{"b":2}']);
   });
 
   test("handles CRLF, CRLF split across chunks, comments, other fields and multi-line data", () => {

@@ -7,9 +7,9 @@ type Listener = (msg: unknown, buffers: DataView[]) => void;
 
 /** Plays the kernel's side: records what the bridge sends, lets the test answer. */
 class FakeKernel implements CommModel {
-  sent: { content: any; buffers?: unknown[] }[] = [];
+  sent: { content: p.FrontendMessage; buffers?: unknown[] }[] = [];
   listeners = new Set<Listener>();
-  send(content: unknown, _callbacks?: unknown, buffers?: unknown[]): void {
+  send(content: p.FrontendMessage, _callbacks?: unknown, buffers?: unknown[]): void {
     this.sent.push({ content, buffers });
   }
   on(_event: "msg:custom", cb: Listener): void {
@@ -23,8 +23,10 @@ class FakeKernel implements CommModel {
     const buffers = bytes ? [new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)] : [];
     for (const cb of [...this.listeners]) cb(msg, buffers);
   }
-  last(kind: string): any {
-    return [...this.sent].reverse().find((m) => m.content.kind === kind)?.content;
+  last<K extends p.FrontendMessage["kind"]>(kind: K): Extract<p.FrontendMessage, { kind: K }> {
+    const found = [...this.sent].reverse().find((m) => m.content.kind === kind);
+    if (!found) throw new Error(`the bridge sent no ${kind} message`);
+    return found.content as Extract<p.FrontendMessage, { kind: K }>;
   }
 }
 
@@ -81,7 +83,10 @@ describe("Bridge.fetch", () => {
   });
 
   it("detects a lost tail from the end marker and from heartbeats", async () => {
-    for (const last of [{ kind: p.END, total: 2 }, { kind: p.BEAT, sent: 2 }]) {
+    for (const last of [
+      { kind: p.END, total: 2 },
+      { kind: p.BEAT, sent: 2 },
+    ]) {
       const kernel = new FakeKernel();
       const bridge = new Bridge(kernel);
       const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
@@ -142,12 +147,16 @@ describe("Bridge.fetch", () => {
     const bridge = new Bridge(kernel, { uploadChunkBytes: 4 });
     const form = new FormData();
     form.append("file", new Blob(["0123456789"], { type: "text/plain" }), "digits.txt");
-    const pending = bridge.fetch(p.UPLOAD_URL + "/atc_1", { method: "POST", body: form });
+    const pending = bridge.fetch(`${p.UPLOAD_URL}/atc_1`, { method: "POST", body: form });
     await new Promise((r) => setTimeout(r, 20));
     const req = kernel.last(p.REQUEST);
-    expect(req).toMatchObject({ chunked: true, url: p.UPLOAD_URL + "/atc_1" });
+    expect(req).toMatchObject({ chunked: true, url: `${p.UPLOAD_URL}/atc_1` });
     const chunks = kernel.sent.filter((m) => m.content.kind === p.UPLOAD_CHUNK);
-    expect(chunks.map((c) => [c.content.seq, c.content.last])).toEqual([[0, false], [1, false], [2, true]]);
+    expect(chunks.map(({ content: c }) => c.kind === p.UPLOAD_CHUNK && [c.seq, c.last])).toEqual([
+      [0, false],
+      [1, false],
+      [2, true],
+    ]);
     const text = chunks.map((c) => new TextDecoder().decode(c.buffers![0] as ArrayBuffer)).join("");
     expect(text).toBe("0123456789");
     kernel.reply({ kind: p.RESPONSE, id: req.id, status: 200, content_type: "application/json" }, '{"id":"atc_1"}');

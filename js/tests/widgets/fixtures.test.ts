@@ -5,26 +5,20 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { renderWidget, SUPPORTED_TYPES, type ActionConfig, type WidgetRoot } from "../../src/widgets";
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { type ActionConfig, renderWidget, SUPPORTED_TYPES, type WidgetRoot } from "../../src/widgets";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const candidates = [
-  process.env.CHATKIT_WIDGET_FIXTURES,
-  path.join(here, "../../../tests/fixtures/widgets"), // vendored into the repository's tests/
-  // Until the fixtures are vendored (issue 7): shared/ beside the repository.
-  path.join(here, "../../../../shared/fixtures/widgets"),
-  "/work/shared/fixtures/widgets",
-].filter((p): p is string => !!p);
-const dir = candidates.find((p) => existsSync(p));
+// chatkit-python's test assets, vendored with their licence notice (tests/fixtures/widgets/NOTICE).
+const dir = path.join(here, "../../../tests/fixtures/widgets");
 
 type Fixture = { file: string; root: WidgetRoot };
 
 function loadFixtures(): Fixture[] {
-  if (!dir) return [];
+  // Missing fixtures fail the file (readdirSync throws) instead of leaving nothing to test.
   const out: Fixture[] = [];
   for (const file of readdirSync(dir).sort()) {
-    if (!file.endsWith(".widget") && !file.endsWith(".json")) continue; // NOTICE and the like
+    if (!file.endsWith(".widget") && !file.endsWith(".json")) continue; // NOTICE
     const data = JSON.parse(readFileSync(path.join(dir, file), "utf8")) as Record<string, unknown>;
     if (file.endsWith(".widget")) out.push({ file: `${file} (outputJsonPreview)`, root: data.outputJsonPreview as WidgetRoot });
     else if (file.endsWith(".json")) out.push({ file, root: data as unknown as WidgetRoot });
@@ -68,7 +62,7 @@ afterEach(() => {
 
 describe("widget fixtures", () => {
   it("finds the fixtures", () => {
-    expect(dir, `none of ${candidates.join(", ")} exists`).toBeDefined();
+    expect(existsSync(path.join(dir, "basic_root.widget")), `${dir} has no fixtures`).toBe(true);
     expect(fixtures.filter((f) => f.file.endsWith("(outputJsonPreview)")).length).toBeGreaterThanOrEqual(5);
     expect(fixtures.filter((f) => f.file.endsWith(".json")).length).toBeGreaterThanOrEqual(5);
   });

@@ -5,20 +5,20 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { iconNode } from "../../src/widgets/icons";
-import { PALETTE, radius, resolveColor, spacing } from "../../src/widgets/tokens";
 import {
-  CHATKIT_ICONS,
+  type ActionConfig,
   appendStreamingText,
+  CHATKIT_ICONS,
   renderWidget,
   setWidgetColorScheme,
   updateComponent,
   updateWidget,
-  type ActionConfig,
   type WidgetComponent,
   type WidgetHost,
   type WidgetRoot,
 } from "../../src/widgets";
+import { iconNode } from "../../src/widgets/icons";
+import { PALETTE, radius, resolveColor, spacing } from "../../src/widgets/tokens";
 
 // --- a small accessibility query kit ---------------------------------------------------------
 
@@ -34,9 +34,24 @@ function roleOf(el: Element): string | null {
     return "textbox";
   }
   const roles: Record<string, string> = {
-    button: "button", select: "combobox", textarea: "textbox", ul: "list", ol: "list", li: "listitem",
-    hr: "separator", table: "table", tr: "row", th: "columnheader", td: "cell", p: "paragraph",
-    h1: "heading", h2: "heading", h3: "heading", h4: "heading", h5: "heading", h6: "heading",
+    button: "button",
+    select: "combobox",
+    textarea: "textbox",
+    ul: "list",
+    ol: "list",
+    li: "listitem",
+    hr: "separator",
+    table: "table",
+    tr: "row",
+    th: "columnheader",
+    td: "cell",
+    p: "paragraph",
+    h1: "heading",
+    h2: "heading",
+    h3: "heading",
+    h4: "heading",
+    h5: "heading",
+    h6: "heading",
   };
   if (tag === "a") return el.hasAttribute("href") ? "link" : null;
   if (tag === "img") return (el as HTMLImageElement).alt === "" ? "presentation" : "img";
@@ -49,13 +64,19 @@ function text(el: Element | null | undefined): string {
 
 function nameOf(el: Element): string {
   const labelledby = el.getAttribute("aria-labelledby");
-  if (labelledby) return labelledby.split(/\s+/).map((id) => text(el.ownerDocument.getElementById(id))).join(" ");
+  if (labelledby)
+    return labelledby
+      .split(/\s+/)
+      .map((id) => text(el.ownerDocument.getElementById(id)))
+      .join(" ");
   const aria = el.getAttribute("aria-label");
   if (aria) return aria.trim();
   if (el.tagName === "IMG") return (el as HTMLImageElement).alt;
   if (/^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName)) {
     const id = el.id;
-    const byFor = id ? el.ownerDocument.querySelector(`label[for="${id}"]`) ?? el.closest("div,form,body")?.querySelector(`label[for="${id}"]`) : null;
+    const byFor = id
+      ? (el.ownerDocument.querySelector(`label[for="${id}"]`) ?? el.closest("div,form,body")?.querySelector(`label[for="${id}"]`))
+      : null;
     if (byFor) return text(byFor);
     const wrapping = el.closest("label");
     if (wrapping) return text(wrapping);
@@ -169,7 +190,10 @@ describe("roots", () => {
       type: "Basic",
       direction: "row",
       gap: 2,
-      children: [{ type: "Card", children: [{ type: "Text", value: "inside a card" }] }, { type: "Text", value: "beside" }],
+      children: [
+        { type: "Card", children: [{ type: "Text", value: "inside a card" }] },
+        { type: "Text", value: "beside" },
+      ],
     });
     const basicEl = el.querySelector(".ckw-basic") as HTMLElement;
     expect(basicEl.classList.contains("ckw-box--row")).toBe(true);
@@ -188,7 +212,16 @@ describe("roots", () => {
   });
 
   it("never throws on malformed input", () => {
-    for (const bad of [null, 42, "x", [], {}, { type: "Card" }, { type: "Card", children: "nope" }, { type: "ListView", children: [null, 3, { type: "ListViewItem" }] }]) {
+    for (const bad of [
+      null,
+      42,
+      "x",
+      [],
+      {},
+      { type: "Card" },
+      { type: "Card", children: "nope" },
+      { type: "ListView", children: [null, 3, { type: "ListViewItem" }] },
+    ]) {
       expect(() => renderWidget(bad as unknown as WidgetRoot, makeHost().host)).not.toThrow();
     }
   });
@@ -265,7 +298,13 @@ describe("icons", () => {
   });
 
   it("renders Icon as decorative SVG from lucide, including lucide:<name>", () => {
-    const el = mount(basic({ type: "Icon", name: "check", size: "3xl", color: "white" }, { type: "Icon", name: "lucide:arrow-up-right" }, { type: "Icon", name: "vendor:acme" }));
+    const el = mount(
+      basic(
+        { type: "Icon", name: "check", size: "3xl", color: "white" },
+        { type: "Icon", name: "lucide:arrow-up-right" },
+        { type: "Icon", name: "vendor:acme" },
+      ),
+    );
     const [check, arrow, vendor] = Array.from(el.querySelectorAll("svg"));
     expect(check!.getAttribute("aria-hidden")).toBe("true");
     expect(check!.getAttribute("class")).toContain("ckw-icon--3xl");
@@ -384,13 +423,28 @@ describe("layout", () => {
   });
 
   it("drops unsafe style values", () => {
-    const el = mount(basic({ type: "Col", width: "url(x)", gap: "expression(1)", background: "url(javascript:1)", padding: "1px;color:red", children: [] }));
+    const el = mount(
+      basic({
+        type: "Col",
+        width: "url(x)",
+        gap: "expression(1)",
+        background: "url(javascript:1)",
+        padding: "1px;color:red",
+        children: [],
+      }),
+    );
     const col = el.querySelector<HTMLElement>(".ckw-basic > .ckw-box")!;
     expect(col.getAttribute("style") ?? "").toBe("");
   });
 
   it("renders Divider, Spacer and Transition", () => {
-    const el = mount(basic({ type: "Divider", flush: true, color: "strong", spacing: 2 }, { type: "Spacer", minSize: 10 }, { type: "Transition", children: { type: "Text", value: "animated" } }));
+    const el = mount(
+      basic(
+        { type: "Divider", flush: true, color: "strong", spacing: 2 },
+        { type: "Spacer", minSize: 10 },
+        { type: "Transition", children: { type: "Text", value: "animated" } },
+      ),
+    );
     const hr = byRole(el, "separator");
     expect(hr.classList.contains("ckw-flush")).toBe(true);
     expect(hr.style.borderTopColor).toBe("var(--ckw-border-strong)");
@@ -405,8 +459,18 @@ describe("layout", () => {
       basic({
         type: "Table",
         children: [
-          { type: "Table.Row", header: true, children: [{ type: "Table.Cell", children: [{ type: "Text", value: "Name" }] }, { type: "Table.Cell", children: [{ type: "Text", value: "Qty" }] }] },
-          { type: "Table.Row", children: [{ type: "Table.Cell", colSpan: 2, align: "end", children: [{ type: "Text", value: "Apples" }] }] },
+          {
+            type: "Table.Row",
+            header: true,
+            children: [
+              { type: "Table.Cell", children: [{ type: "Text", value: "Name" }] },
+              { type: "Table.Cell", children: [{ type: "Text", value: "Qty" }] },
+            ],
+          },
+          {
+            type: "Table.Row",
+            children: [{ type: "Table.Cell", colSpan: 2, align: "end", children: [{ type: "Text", value: "Apples" }] }],
+          },
         ],
       }),
     );
@@ -433,14 +497,31 @@ function todoForm(extra: Record<string, unknown> = {}): WidgetRoot {
           { type: "Label", value: "Notes", fieldName: "notes" },
           { type: "Textarea", name: "notes", rows: 4 },
           { type: "Label", value: "Priority", fieldName: "priority" },
-          { type: "Select", name: "priority", placeholder: "Pick one", options: [{ value: "low", label: "Low" }, { value: "high", label: "High" }] },
+          {
+            type: "Select",
+            name: "priority",
+            placeholder: "Pick one",
+            options: [
+              { value: "low", label: "Low" },
+              { value: "high", label: "High" },
+            ],
+          },
           { type: "Label", value: "Due", fieldName: "due" },
           { type: "DatePicker", name: "due", defaultValue: "2025-03-01T00:00:00Z", min: "2025-01-01", max: "2025-12-31" },
           { type: "Checkbox", name: "done", label: "Done", defaultChecked: false },
-          { type: "RadioGroup", name: "size", ariaLabel: "Size", options: [{ value: "s", label: "Small" }, { value: "l", label: "Large" }], defaultValue: "s" },
+          {
+            type: "RadioGroup",
+            name: "size",
+            ariaLabel: "Size",
+            options: [
+              { value: "s", label: "Small" },
+              { value: "l", label: "Large" },
+            ],
+            defaultValue: "s",
+          },
           { type: "Text", value: "Editable", editable: { name: "todo.tag" } },
           { type: "Button", label: "Save", submit: true },
-          ...(extra.children as unknown[] | undefined ?? []),
+          ...((extra.children as unknown[] | undefined) ?? []),
         ],
       },
     ],
@@ -478,9 +559,23 @@ describe("controls", () => {
     const { host, calls } = makeHost(() => new Promise(() => undefined));
     const el = mount(
       basic(
-        { type: "Select", name: "city", options: [{ value: "ber", label: "Berlin" }], onChangeAction: { type: "pick", payload: { from: "x" } } },
+        {
+          type: "Select",
+          name: "city",
+          options: [{ value: "ber", label: "Berlin" }],
+          onChangeAction: { type: "pick", payload: { from: "x" } },
+        },
         { type: "Checkbox", name: "agree", label: "Agree", onChangeAction: { type: "tick" } },
-        { type: "RadioGroup", name: "size", ariaLabel: "Size", options: [{ value: "s", label: "S" }, { value: "m", label: "M" }], onChangeAction: { type: "size" } },
+        {
+          type: "RadioGroup",
+          name: "size",
+          ariaLabel: "Size",
+          options: [
+            { value: "s", label: "S" },
+            { value: "m", label: "M" },
+          ],
+          onChangeAction: { type: "size" },
+        },
         { type: "DatePicker", name: "when", onChangeAction: { type: "date" } },
       ),
       host,
@@ -586,7 +681,14 @@ describe("Form", () => {
         confirm: { label: "Outer", action: { type: "outer" } },
         children: [
           { type: "Input", name: "a", defaultValue: "1" },
-          { type: "Form", onSubmitAction: { type: "inner" }, children: [{ type: "Input", name: "b", defaultValue: "2" }, { type: "Button", label: "Inner", submit: true }] },
+          {
+            type: "Form",
+            onSubmitAction: { type: "inner" },
+            children: [
+              { type: "Input", name: "b", defaultValue: "2" },
+              { type: "Button", label: "Inner", submit: true },
+            ],
+          },
         ],
       },
       host,
@@ -624,7 +726,10 @@ describe("loadingBehavior", () => {
   it("auto: a form submit makes the whole widget busy and inert", async () => {
     const gate = deferred();
     const { host } = makeHost(() => gate.promise);
-    const el = mount(basic({ type: "Form", onSubmitAction: { type: "save" }, children: [{ type: "Button", label: "Save", submit: true }] }), host);
+    const el = mount(
+      basic({ type: "Form", onSubmitAction: { type: "save" }, children: [{ type: "Button", label: "Save", submit: true }] }),
+      host,
+    );
     byRole(el, "button", "Save").click();
     expect(el.getAttribute("aria-busy")).toBe("true");
     expect(el.classList.contains("ckw-root--loading")).toBe(true);
@@ -701,7 +806,14 @@ describe("ListView", () => {
         type: "ListView",
         children: [
           ...items.slice(0, 2),
-          { type: "ListViewItem", onClickAction: { type: "row" }, children: [{ type: "Text", value: "Row" }, { type: "Button", label: "Inner", onClickAction: { type: "inner" } }] },
+          {
+            type: "ListViewItem",
+            onClickAction: { type: "row" },
+            children: [
+              { type: "Text", value: "Row" },
+              { type: "Button", label: "Inner", onClickAction: { type: "inner" } },
+            ],
+          },
         ],
       },
       host,
@@ -762,7 +874,8 @@ describe("Chart", () => {
 
   it("stacks bars that share a stack id and resolves series colours", () => {
     const el = mount(basic(chart), makeHost(undefined, "dark").host);
-    const rectOf = (key: string, i: number) => el.querySelectorAll(`.ckw-chart__series--bar[data-series="${key}"] rect`)[i] as SVGRectElement;
+    const rectOf = (key: string, i: number) =>
+      el.querySelectorAll(`.ckw-chart__series--bar[data-series="${key}"] rect`)[i] as SVGRectElement;
     const tablet = rectOf("tablet", 1);
     const mobile = rectOf("mobile", 1);
     // Same slot, mobile sits on top of tablet.
@@ -777,7 +890,23 @@ describe("Chart", () => {
   });
 
   it("copes with empty or odd data", () => {
-    const el = mount(basic({ type: "Chart", data: [], series: [], xAxis: "x" }, { type: "Chart", data: [{ x: "a", v: "n/a" }, { x: "b", v: 3 }], series: [{ type: "line", dataKey: "v" }, { type: "pie", dataKey: "v" }], xAxis: "x" }));
+    const el = mount(
+      basic(
+        { type: "Chart", data: [], series: [], xAxis: "x" },
+        {
+          type: "Chart",
+          data: [
+            { x: "a", v: "n/a" },
+            { x: "b", v: 3 },
+          ],
+          series: [
+            { type: "line", dataKey: "v" },
+            { type: "pie", dataKey: "v" },
+          ],
+          xAxis: "x",
+        },
+      ),
+    );
     expect(text(el.querySelector(".ckw-chart__empty"))).toBe("No data");
     expect(el.querySelectorAll(".ckw-chart__series")).toHaveLength(1);
   });
@@ -786,7 +915,7 @@ describe("Chart", () => {
 describe("tokens", () => {
   it("resolves palette, semantic, alpha and {light, dark} colours", () => {
     expect(resolveColor("orange-700", "background", "light")).toBe("#c2410c");
-    expect(resolveColor("gray-500", "text", "dark")).toBe("#6b7280");
+    expect(resolveColor("gray-500", "text", "light")).toBe("#6b7280");
     expect(PALETTE.size).toBeGreaterThan(200);
     expect(resolveColor("secondary", "text", "light")).toBe("var(--ckw-text-secondary)");
     expect(resolveColor("surface-secondary", "background", "light")).toBe("var(--ckw-surface-secondary)");
@@ -819,7 +948,10 @@ describe("tokens", () => {
     const light = mount(basic({ type: "Box", background: pair, children: [] }), makeHost(undefined, "light").host);
     expect(light.getAttribute("data-color-scheme")).toBe("light");
     expect(light.querySelector<HTMLElement>(".ckw-basic > .ckw-box")!.style.background).toBe("#ffffff");
-    const themed = mount({ type: "Card", theme: "dark", children: [{ type: "Box", background: pair, children: [] }] }, makeHost(undefined, "light").host);
+    const themed = mount(
+      { type: "Card", theme: "dark", children: [{ type: "Box", background: pair, children: [] }] },
+      makeHost(undefined, "light").host,
+    );
     expect(themed.querySelector(".ckw-card-widget")!.getAttribute("data-color-scheme")).toBe("dark");
     expect(themed.querySelector<HTMLElement>(".ckw-card .ckw-box")!.style.background).toBe("#000000");
   });
@@ -840,8 +972,19 @@ describe("updates", () => {
     const root = (title: string) =>
       basic(
         { type: "Title", value: title },
-        { type: "Form", onSubmitAction: { type: "s" }, children: [{ type: "Input", name: "q", placeholder: "Query" }, { type: "Input", name: "r", placeholder: "Other", defaultValue: "a" }] },
-        { type: "ListView", limit: 1, children: [1, 2, 3].map((i) => ({ type: "ListViewItem", children: [{ type: "Text", value: `item ${i}` }] })) },
+        {
+          type: "Form",
+          onSubmitAction: { type: "s" },
+          children: [
+            { type: "Input", name: "q", placeholder: "Query" },
+            { type: "Input", name: "r", placeholder: "Other", defaultValue: "a" },
+          ],
+        },
+        {
+          type: "ListView",
+          limit: 1,
+          children: [1, 2, 3].map((i) => ({ type: "ListViewItem", children: [{ type: "Text", value: `item ${i}` }] })),
+        },
       );
     const el = mount(root("Before"), host);
     byRole(el, "button", /show more/i).click();
@@ -873,7 +1016,12 @@ describe("updates", () => {
     const el = mount(basic({ type: "Text", id: "status", value: "Pending" }, { type: "Input", name: "keep", placeholder: "Keep" }), host);
     const keep = byRole<HTMLInputElement>(el, "textbox", "Keep");
     type(keep, "mine");
-    updateComponent(el, "status", { type: "Button", id: "status", label: "Retry", onClickAction: { type: "retry" } } as WidgetComponent, host);
+    updateComponent(
+      el,
+      "status",
+      { type: "Button", id: "status", label: "Retry", onClickAction: { type: "retry" } } as WidgetComponent,
+      host,
+    );
     expect(allByRole(el, "paragraph", "Pending")).toHaveLength(0);
     byRole(el, "button", "Retry").click();
     expect(calls[0]!.action.type).toBe("retry");
@@ -894,7 +1042,9 @@ describe("updates", () => {
   });
 
   it("appendStreamingText streams into Text and Markdown", () => {
-    const el = mount(basic({ type: "Text", id: "t", value: "Hel", streaming: true }, { type: "Markdown", id: "m", value: "**bo", streaming: true }));
+    const el = mount(
+      basic({ type: "Text", id: "t", value: "Hel", streaming: true }, { type: "Markdown", id: "m", value: "**bo", streaming: true }),
+    );
     appendStreamingText(el, "t", "lo", false);
     appendStreamingText(el, "m", "ld** text", false);
     const t = el.querySelector<HTMLElement>("[data-ckw-id=t]")!;
@@ -986,7 +1136,15 @@ describe("in-place redraws", () => {
           { type: "Title", value: `Count ${n}` },
           { type: "Input", name: "note", placeholder: "Note" },
           { type: "Textarea", name: "long", placeholder: "Long" },
-          { type: "Select", name: "pick", placeholder: "Pick", options: [{ label: "A", value: "a" }, { label: "B", value: "b" }] },
+          {
+            type: "Select",
+            name: "pick",
+            placeholder: "Pick",
+            options: [
+              { label: "A", value: "a" },
+              { label: "B", value: "b" },
+            ],
+          },
           ...Array.from({ length: n % 5 }, (_, i) => ({ type: "Text", key: `t${i}`, value: `line ${i}` })),
         ],
       }) as unknown as WidgetRoot;
@@ -1012,7 +1170,10 @@ describe("in-place redraws", () => {
     const view = (n: number, withAction: boolean) =>
       basic(
         { type: "Button", key: "go", label: "Go", onClickAction: { type: "go", payload: { n } } },
-        { type: "ListView", children: [withAction ? row("r", "Row") : { type: "ListViewItem", key: "r", children: [{ type: "Text", value: "Row" }] }] },
+        {
+          type: "ListView",
+          children: [withAction ? row("r", "Row") : { type: "ListViewItem", key: "r", children: [{ type: "Text", value: "Row" }] }],
+        },
       );
     const el = mount(view(1, false), host);
     const go = byRole(el, "button", "Go");
@@ -1038,7 +1199,10 @@ describe("in-place redraws", () => {
         {
           type: "Form",
           onSubmitAction: { type: "save", payload: { title } },
-          children: [{ type: "Input", name: "todo.title", placeholder: "Todo" }, { type: "Button", label: "Save", submit: true }],
+          children: [
+            { type: "Input", name: "todo.title", placeholder: "Todo" },
+            { type: "Button", label: "Save", submit: true },
+          ],
         },
       );
     const el = mount(form("v1"), host);

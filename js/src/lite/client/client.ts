@@ -2,8 +2,9 @@
 // `{type, params, metadata}` through the host's fetch; streaming requests answer with SSE, the
 // others with JSON (chatkit/server.py). The client applies stream events to its item list and
 // tells listeners what changed; the view decides when to paint.
-import { SseParser, abortError, isAbortError, readSse } from "./sse";
+
 import { Slice } from "../schedule";
+import { abortError, isAbortError, readSse, SseParser } from "./sse";
 import type {
   Action,
   Annotation,
@@ -24,11 +25,10 @@ import type {
   WidgetRoot,
 } from "./types";
 
-export interface ClientToolHandler {
-  (call: { name: string; params: Record<string, unknown> }):
-    | Promise<Record<string, unknown>>
-    | Record<string, unknown>;
-}
+export type ClientToolHandler = (call: {
+  name: string;
+  params: Record<string, unknown>;
+}) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 export interface ClientConfig {
   fetch: typeof fetch;
@@ -74,11 +74,11 @@ export interface ClientEvents {
   progress: { icon?: string | null; text: string } | null;
   notice: Notice;
   error: LiteError;
-  clearErrors: void;
+  clearErrors: undefined;
   effect: { name: string; data?: Record<string, unknown> };
   log: { name: string; data?: Record<string, unknown> };
-  responseStart: void;
-  responseEnd: void;
+  responseStart: undefined;
+  responseEnd: undefined;
   loadStart: { threadId: string };
   loadEnd: { threadId: string };
 }
@@ -133,7 +133,10 @@ export class ChatClient {
 
   on<K extends keyof ClientEvents>(name: K, fn: Listener<ClientEvents[K]>): () => void {
     let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
     set.add(fn as Listener<never>);
     return () => set!.delete(fn as Listener<never>);
   }
@@ -157,11 +160,7 @@ export class ChatClient {
 
   // ---------------------------------------------------------------- transport
 
-  private async post(
-    type: string,
-    params: unknown,
-    signal?: AbortSignal,
-  ): Promise<Response> {
+  private async post(type: string, params: unknown, signal?: AbortSignal): Promise<Response> {
     this.emit("log", { name: "request", data: { type } });
     let res: Response;
     try {
@@ -233,10 +232,7 @@ export class ChatClient {
     }
   }
 
-  private async streamOnce(
-    type: StreamingRequestType,
-    params: Record<string, unknown>,
-  ): Promise<StreamRun> {
+  private async streamOnce(type: StreamingRequestType, params: Record<string, unknown>): Promise<StreamRun> {
     const controller = new AbortController();
     this.abort = controller;
     const signal = controller.signal;
@@ -469,10 +465,7 @@ export class ChatClient {
   // ---------------------------------------------------------------- operations
 
   /** Sends a user message, creating the thread first if there is none. */
-  async sendUserMessage(
-    input: UserMessageInput,
-    display?: { attachments?: Attachment[] },
-  ): Promise<void> {
+  async sendUserMessage(input: UserMessageInput, display?: { attachments?: Attachment[] }): Promise<void> {
     if (this.busy) return;
     const threadId = this.threadId;
     const optimistic: UserMessageItem = {
@@ -517,10 +510,7 @@ export class ChatClient {
     if (!this.threadId) throw new Error("There is no thread to send the action to yet.");
     const params = { thread_id: this.threadId, item_id: itemId, action };
     if (!streaming) {
-      const res = await this.request<{ updated_item?: ThreadItem | null }>(
-        "threads.sync_custom_action",
-        params,
-      );
+      const res = await this.request<{ updated_item?: ThreadItem | null }>("threads.sync_custom_action", params);
       if (res.updated_item) this.applyEvent({ type: "thread.item.replaced", item: res.updated_item });
       return;
     }
@@ -557,7 +547,10 @@ export class ChatClient {
     try {
       const thread = await this.request<Thread>("threads.get_by_id", { thread_id: threadId });
       if (token !== this.loadToken) return;
-      this.resetState(thread, (thread.items?.data ?? []).filter((i) => !isHidden(i)));
+      this.resetState(
+        thread,
+        (thread.items?.data ?? []).filter((i) => !isHidden(i)),
+      );
       this.emit("threadChange", { threadId });
       this.emit("threadUpdate", { thread: this.thread });
       let page: Page<ThreadItem> = thread.items ?? { data: [] };
@@ -624,8 +617,7 @@ export class ChatClient {
       mime_type: file.type || "application/octet-stream",
     });
     const descriptor =
-      created.upload_descriptor ??
-      (created.upload_url ? { url: created.upload_url, method: "POST" as const, headers: {} } : null);
+      created.upload_descriptor ?? (created.upload_url ? { url: created.upload_url, method: "POST" as const, headers: {} } : null);
     if (!descriptor) return created;
     const form = new FormData();
     form.append("file", file, file.name);
@@ -678,7 +670,8 @@ export function applyUpdate(item: ThreadItem, update: ThreadItemUpdate): void {
     case "assistant_message.content_part.annotation_added":
     case "assistant_message.content_part.done": {
       if (item.type !== "assistant_message") return;
-      const content = (item.content ??= []);
+      item.content ??= [];
+      const content = item.content;
       while (content.length <= update.content_index) {
         content.push({ type: "output_text", text: "", annotations: [] });
       }
@@ -686,7 +679,8 @@ export function applyUpdate(item: ThreadItem, update: ThreadItemUpdate): void {
       if (update.type === "assistant_message.content_part.text_delta") {
         part.text += update.delta;
       } else if (update.type === "assistant_message.content_part.annotation_added") {
-        const annotations: Annotation[] = (part.annotations ??= []);
+        part.annotations ??= [];
+        const annotations: Annotation[] = part.annotations;
         if (update.annotation_index <= annotations.length) {
           annotations.splice(update.annotation_index, 0, update.annotation);
         } else annotations.push(update.annotation);
@@ -698,7 +692,8 @@ export function applyUpdate(item: ThreadItem, update: ThreadItemUpdate): void {
     case "workflow.task.added":
     case "workflow.task.updated": {
       if (item.type !== "workflow") return;
-      const tasks = (item.workflow.tasks ??= []);
+      item.workflow.tasks ??= [];
+      const tasks = item.workflow.tasks;
       if (update.type === "workflow.task.added" && update.task_index >= tasks.length) tasks.push(update.task);
       else tasks[update.task_index] = update.task;
       return;
@@ -777,10 +772,7 @@ async function responseError(res: Response): Promise<RequestError> {
   } catch {
     // Unreadable body: fall back to the status line.
   }
-  return new RequestError(
-    message || `Request failed with status ${res.status}${res.statusText ? ` ${res.statusText}` : ""}.`,
-    res.status,
-  );
+  return new RequestError(message || `Request failed with status ${res.status}${res.statusText ? ` ${res.statusText}` : ""}.`, res.status);
 }
 
 export function errorMessage(err: unknown): string {

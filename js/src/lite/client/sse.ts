@@ -10,7 +10,7 @@ export class SseParser {
   /** Feeds decoded text; returns the data payloads of the events it completed. */
   push(text: string): string[] {
     if (this.pendingCR) {
-      text = "\r" + text;
+      text = `\r${text}`;
       this.pendingCR = false;
     }
     if (text.includes("\r")) {
@@ -57,7 +57,8 @@ function parseEventBlock(block: string): string | null {
     if (field !== "data") continue;
     let value = colon < 0 ? "" : line.slice(colon + 1);
     if (value.startsWith(" ")) value = value.slice(1);
-    (data ??= []).push(value);
+    data ??= [];
+    data.push(value);
   }
   return data === null ? null : data.join("\n");
 }
@@ -66,10 +67,7 @@ function parseEventBlock(block: string): string | null {
  * Reads an SSE body and yields the `data` payload of each event, chunk by chunk.
  * Aborting `signal` cancels the reader, so a stalled bridge can never keep the loop alive.
  */
-export async function* readSse(
-  body: ReadableStream<Uint8Array>,
-  signal?: AbortSignal,
-): AsyncGenerator<string[], void, undefined> {
+export async function* readSse(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<string[], void, undefined> {
   const reader = body.getReader();
   const decoder = new TextDecoder("utf-8");
   const parser = new SseParser();
@@ -83,9 +81,7 @@ export async function* readSse(
       const { done, value } = await reader.read();
       if (signal?.aborted) throw abortError(signal);
       if (done) break;
-      const events = parser.push(
-        typeof value === "string" ? value : decoder.decode(value, { stream: true }),
-      );
+      const events = parser.push(typeof value === "string" ? value : decoder.decode(value, { stream: true }));
       if (events.length) yield events;
     }
     const tail = parser.push(decoder.decode());
@@ -110,10 +106,5 @@ export function abortError(signal?: AbortSignal): Error {
 }
 
 export function isAbortError(err: unknown): boolean {
-  return (
-    typeof err === "object" &&
-    err !== null &&
-    "name" in err &&
-    (err as { name: unknown }).name === "AbortError"
-  );
+  return typeof err === "object" && err !== null && "name" in err && (err as { name: unknown }).name === "AbortError";
 }

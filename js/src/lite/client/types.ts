@@ -10,10 +10,7 @@ export interface Page<T> {
   after?: string | null;
 }
 
-export type ThreadStatus =
-  | { type: "active" }
-  | { type: "locked"; reason?: string | null }
-  | { type: "closed"; reason?: string | null };
+export type ThreadStatus = { type: "active" } | { type: "locked"; reason?: string | null } | { type: "closed"; reason?: string | null };
 
 export interface ThreadMetadata {
   id: string;

@@ -2,12 +2,12 @@
 // `threads.get_by_id`, renamed with `threads.update` and deleted with `threads.delete` when
 // options.history allows it.
 import type { ChatKitOptions } from "@openai/chatkit";
+import { h } from "../../render/dom";
 import type { ChatClient } from "../client/client";
 import { errorMessage } from "../client/client";
-import { h } from "../../render/dom";
+import type { ThreadMetadata } from "../client/types";
 import { iconButton } from "./buttons";
 import type { Translate } from "./i18n";
-import type { ThreadMetadata } from "../client/types";
 
 export interface HistoryHost {
   t(): Translate;
@@ -172,7 +172,13 @@ export class HistoryPanel {
     const t = this.host.t();
     const yes = h("button", { type: "button", class: "ckl-btn ckl-btn-danger", text: t("delete") });
     const no = h("button", { type: "button", class: "ckl-btn", text: t("cancel") });
-    const box = h("div", { class: "ckl-confirm", role: "group", "aria-label": t("confirmDelete") }, h("span", { text: t("confirmDelete") }), yes, no);
+    const box = h(
+      "div",
+      { class: "ckl-confirm", role: "group", "aria-label": t("confirmDelete") },
+      h("span", { text: t("confirmDelete") }),
+      yes,
+      no,
+    );
     const restore = () => {
       const fresh = this.row(thread);
       li.replaceChildren(...Array.from(fresh.childNodes));

@@ -156,8 +156,7 @@ const catalogs: Record<string, Strings> = { en, de };
 
 /** The language we have strings for: `de-DE` -> `de`, anything unknown -> `en`. */
 export function resolveLocale(locale?: string | null): string {
-  const wanted =
-    locale || (typeof navigator !== "undefined" ? navigator.language : undefined) || "en";
+  const wanted = locale || (typeof navigator !== "undefined" ? navigator.language : undefined) || "en";
   const lang = wanted.toLowerCase().split(/[-_]/)[0];
   return lang in catalogs ? lang : "en";
 }
@@ -169,9 +168,7 @@ export function translator(locale?: string | null): Translate {
   return (key, vars) => {
     let text = strings[key] ?? en[key] ?? key;
     if (vars) {
-      text = text.replace(/\{(\w+)\}/g, (m, name: string) =>
-        name in vars ? String(vars[name]) : m,
-      );
+      text = text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
     }
     return text;
   };

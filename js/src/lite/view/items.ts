@@ -2,20 +2,11 @@
 // `replace` for whole items) cheaply, and paints in `flush()`, which the thread view calls at
 // most once per animation frame.
 import type { ChatKitOptions, Entity } from "@openai/chatkit";
-import {
-  appendStreamingText,
-  renderWidget,
-  updateComponent,
-  updateWidget,
-  type WidgetHost,
-} from "../../widgets";
-import type { ActionConfig as WidgetActionConfig } from "../../widgets/types";
+import { h } from "../../render/dom";
 import { setMarkdown } from "../../render/markdown";
 import { safeUrl } from "../../render/safe";
-import { h } from "../../render/dom";
-import { icon } from "./icons";
-import type { Translate } from "./i18n";
-import { MarkdownStream } from "./stream-md";
+import { appendStreamingText, renderWidget, updateComponent, updateWidget, type WidgetHost } from "../../widgets";
+import type { ActionConfig as WidgetActionConfig } from "../../widgets/types";
 import type {
   Annotation,
   AssistantMessageItem,
@@ -33,6 +24,9 @@ import type {
   WidgetItem,
   WorkflowItem,
 } from "../client/types";
+import type { Translate } from "./i18n";
+import { icon } from "./icons";
+import { MarkdownStream } from "./stream-md";
 
 export interface ItemContext {
   t: Translate;
@@ -331,13 +325,8 @@ function renderStructuredInput(item: StructuredInputItem, ctx: ItemContext): HTM
     for (const input of item.inputs ?? []) {
       const answer = input.answer;
       const text =
-        status === "skipped" || !answer || answer.skipped || !answer.values?.length
-          ? ctx.t("skipped")
-          : answer.values.join(", ");
-      el.append(
-        h("div", { class: "ckl-structured-q", text: input.question }),
-        h("div", { class: "ckl-structured-a", text }),
-      );
+        status === "skipped" || !answer || answer.skipped || !answer.values?.length ? ctx.t("skipped") : answer.values.join(", ");
+      el.append(h("div", { class: "ckl-structured-q", text: input.question }), h("div", { class: "ckl-structured-a", text }));
     }
     return el;
   }
@@ -514,9 +503,8 @@ class WidgetView implements ItemView {
     ctx: ItemContext,
     public streaming: boolean,
   ) {
-    const self = this;
     this.host = {
-      onAction: (action, meta) => ctx.onWidgetAction(action, meta, self.item),
+      onAction: (action, meta) => ctx.onWidgetAction(action, meta, this.item),
       get colorScheme() {
         return ctx.colorScheme();
       },
@@ -628,7 +616,12 @@ class ImageView implements ItemView {
     } else if (image && !src) {
       fig.append(h("div", { class: "ckl-image-placeholder", text: this.ctx.t("imageBlocked") }));
     } else {
-      const placeholder = h("div", { class: "ckl-image-placeholder", role: "status" }, icon("spinner", 16), h("span", { text: this.ctx.t("generatingImage") }));
+      const placeholder = h(
+        "div",
+        { class: "ckl-image-placeholder", role: "status" },
+        icon("spinner", 16),
+        h("span", { text: this.ctx.t("generatingImage") }),
+      );
       if (this.progress !== null) {
         const bar = h("progress", { max: 1, "aria-label": this.ctx.t("generatingImage") });
         bar.value = this.progress;

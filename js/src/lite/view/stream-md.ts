@@ -4,8 +4,9 @@
 // a burst of text (a backlog of blocks) is frozen over several frames, with the tail hidden until
 // it is caught up. When the text is final and small enough, one full render gives exactly what a
 // single `marked` pass would.
-import { setMarkdown } from "../../render/markdown";
+
 import { h } from "../../render/dom";
+import { setMarkdown } from "../../render/markdown";
 import { now } from "../schedule";
 
 /** Up to this size a finished text gets one full render (exact markdown semantics). */

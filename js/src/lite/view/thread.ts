@@ -1,14 +1,15 @@
 // The thread view: the `role="log"` region with one view per item, progress, notices, errors,
 // per-response actions and scrolling. It listens to the client and paints once per frame.
-import type { ChatClient, LiteError, Notice } from "../client/client";
-import { OPTIMISTIC_PREFIX, isHidden } from "../client/client";
+
 import { copyText, h } from "../../render/dom";
+import { setMarkdown } from "../../render/markdown";
+import type { ChatClient, LiteError, Notice } from "../client/client";
+import { isHidden, OPTIMISTIC_PREFIX } from "../client/client";
+import type { ThreadItem } from "../client/types";
+import { afterNextPaint, FrameTask, Slice } from "../schedule";
 import { iconButton } from "./buttons";
 import { icon } from "./icons";
-import { createItemView, isAssistantView, type ItemContext, type ItemView } from "./items";
-import { setMarkdown } from "../../render/markdown";
-import { FrameTask, Slice, afterNextPaint } from "../schedule";
-import type { ThreadItem } from "../client/types";
+import { createItemView, type ItemContext, type ItemView, isAssistantView } from "./items";
 
 /** Distance from the bottom (px) within which the view keeps following new content. */
 const STICK_THRESHOLD = 48;
@@ -502,17 +503,20 @@ export class ThreadView {
 
   private showError(error: LiteError): void {
     const t = this.ctx.t;
-    const message =
-      error.message ||
-      (error.code === "stream.error" ? t("errorStream") : t("errorGeneric"));
+    const message = error.message || (error.code === "stream.error" ? t("errorStream") : t("errorGeneric"));
     const el = h("div", { class: "ckl-error", role: "alert" });
     el.append(icon("alert", 16), h("span", { class: "ckl-error-text", text: message }));
     if (error.retry) {
       const retry = error.retry;
-      const btn = iconButton("reload", t("retry"), () => {
-        el.remove();
-        void retry();
-      }, { label: t("retry"), className: "ckl-retry" });
+      const btn = iconButton(
+        "reload",
+        t("retry"),
+        () => {
+          el.remove();
+          void retry();
+        },
+        { label: t("retry"), className: "ckl-retry" },
+      );
       el.append(btn);
     }
     this.log.append(el);

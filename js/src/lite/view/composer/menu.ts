@@ -282,9 +282,9 @@ export class ComposerMenu {
     this.options = [];
     this.open();
     this.el.setAttribute("aria-busy", "true");
-    let selection: CommandSelection | void;
+    let selection: CommandSelection | undefined;
     try {
-      selection = await onSelect(command);
+      selection = (await onSelect(command)) ?? undefined;
     } catch (err) {
       if (id !== this.searchId) return;
       console.error("chatkit-jupyter lite: onSelect failed", err);

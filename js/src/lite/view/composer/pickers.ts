@@ -47,7 +47,12 @@ export class ToolPicker {
     const selected = this.selected();
     if (selected && !selected.pinned) {
       const t = this.host.t();
-      const chip = h("span", { class: "ckl-chip ckl-tool-chip" }, icon(selected.icon, 14), h("span", { text: selected.shortLabel ?? selected.label }));
+      const chip = h(
+        "span",
+        { class: "ckl-chip ckl-tool-chip" },
+        icon(selected.icon, 14),
+        h("span", { text: selected.shortLabel ?? selected.label }),
+      );
       chip.append(
         iconButton(
           "close",
