@@ -1,6 +1,7 @@
 // Bundles the front end into ../chatkit_jupyter/static/: widget.js + widget.css (the chat) and
 // view.js + view.css (a single ChatKit widget, WidgetView), which the Python package serves as
-// the anywidgets' ESM and CSS. `--watch` rebuilds on change.
+// the anywidgets' ESM and CSS; and embed.js, the script `nbconvert --to chatkit` inlines to draw
+// WidgetViews in an exported page offline. `--watch` rebuilds on change.
 import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -20,9 +21,15 @@ const options = {
   logLevel: "info",
 };
 
+// An IIFE, no exports: the exporter's template inlines it in a <script type="module">.
+const embed = {
+  ...options,
+  entryPoints: { embed: path.join(here, "src/static/embed.ts") },
+  format: "iife",
+};
+
 if (watch) {
-  const ctx = await esbuild.context(options);
-  await ctx.watch();
+  for (const o of [options, embed]) await (await esbuild.context(o)).watch();
 } else {
-  await esbuild.build(options);
+  await Promise.all([esbuild.build(options), esbuild.build(embed)]);
 }

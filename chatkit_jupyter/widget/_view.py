@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 
+from ._static import first_text, static_html
 from ._template import (
     WidgetError,
     WidgetTemplate,
@@ -212,6 +213,23 @@ class WidgetView(anywidget.AnyWidget):
         await self._bridge.wait_idle()
 
     # -- display --------------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The live view, plus a script-free ``text/html`` copy of the widget as it is now.
+
+        The copy is what viewers without the widget manager show (``nbconvert --to html`` of a
+        notebook saved without widget state, GitHub): the state at display time, not later
+        updates. Jupyter picks the live view when it can draw it.
+        """
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        kind = self.widget.get("type", "?") if isinstance(self.widget, Mapping) else "?"
+        text = first_text(self.widget)
+        data["text/plain"] = f"WidgetView({kind}: {text!r})" if text else f"WidgetView({kind})"
+        data["text/html"] = static_html(self.widget)
+        return data, metadata
 
     def _ipython_display_(self, **kwargs: Any) -> None:
         # show() displays the view and returns it; skip the displayhook's second display of that

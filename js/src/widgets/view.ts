@@ -7,6 +7,7 @@ import { hostColorScheme } from "../render/host-theme";
 import { Bridge, type CommModel } from "../transport/bridge";
 import * as p from "../transport/protocol";
 import { renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
+import { KernelLink, type LinkModel, NOT_CONNECTED } from "./link";
 import "./view.css";
 
 interface ViewModel {
@@ -32,10 +33,11 @@ export const render: Render<ViewModel> = ({ model, el }) => {
 
   const bridge = new Bridge(m as unknown as CommModel, {
     onError: (error) => {
-      localError = error.message;
+      localError = link.heard ? error.message : NOT_CONNECTED;
       showError();
     },
   });
+  const link = new KernelLink(m as unknown as LinkModel, bridge.view);
 
   const scheme = () => {
     const t = m.get("theme");
@@ -62,14 +64,24 @@ export const render: Render<ViewModel> = ({ model, el }) => {
     onAction: async (action) => {
       // The kernel answers once the handler has returned; the action's loading state lasts
       // until then, and a redraw it asked for arrives (as a `widget` change) before the answer.
+      // Without a kernel (saved state, exported page) no answer comes: after a short silence
+      // say so and end the loading state; an answer that comes late still counts.
       localError = "";
-      try {
-        await bridge.call(p.HOOK_ACTION, { action });
-      } catch (error) {
-        localError = error instanceof Error ? error.message : String(error);
-      }
+      const call = bridge.call(p.HOOK_ACTION, { action }).then(
+        () => "",
+        (error) => (link.heard ? (error instanceof Error ? error.message : String(error)) : NOT_CONNECTED),
+      );
+      localError = await Promise.race([call, link.silent().then((silent) => (silent ? NOT_CONNECTED : call))]);
       if (queued) draw(); // the handler's redraw lands before the loading state ends
       showError();
+      if (localError === NOT_CONNECTED) {
+        void call.then((late) => {
+          if (localError === NOT_CONNECTED && link.heard) {
+            localError = late;
+            showError();
+          }
+        });
+      }
     },
   };
 
@@ -96,6 +108,7 @@ export const render: Render<ViewModel> = ({ model, el }) => {
     m.off("change:widget", redraw);
     m.off("change:error", showError);
     m.off("change:theme", rescheme);
+    link.close();
     bridge.close();
     frame.remove();
   };
