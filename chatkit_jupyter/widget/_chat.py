@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pathlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -16,6 +15,7 @@ import traitlets
 from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 
+from ._bundle import bundle
 from ._drive import PendingCommand, Views, attach, local_files, thread_item
 from ._hooks import HookRegistry
 from ._options import DEFAULT_CDN_URL, validate_options
@@ -24,21 +24,10 @@ from ._serve import ChatKitEndpoint
 if TYPE_CHECKING:
     from chatkit.server import ChatKitServer
 
-STATIC = pathlib.Path(__file__).parent.parent / "static"
 logger = logging.getLogger("chatkit_jupyter")
 
 Renderer = Literal["auto", "chatkit", "lite"]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _bundle(name: str) -> pathlib.Path:
-    path = STATIC / name
-    if not path.exists():
-        raise RuntimeError(
-            f"chatkit-jupyter's front-end bundle {path} is missing. Build it with "
-            "`npm install && npm run build` in the js/ folder, or reinstall the package."
-        )
-    return path
 
 
 class ChatKitWidget(anywidget.AnyWidget):
@@ -54,8 +43,8 @@ class ChatKitWidget(anywidget.AnyWidget):
         domain_key: ChatKit's ``api.domainKey``.
     """
 
-    _esm = _bundle("widget.js")
-    _css = _bundle("widget.css")
+    _esm = bundle("widget.js")
+    _css = bundle("widget.css")
 
     options = traitlets.Dict().tag(sync=True)
     """ChatKit options, validated; change them on a live widget and every view updates."""
@@ -252,10 +241,10 @@ class ChatKitWidget(anywidget.AnyWidget):
         if count is not None and self._displayed_in == count:
             self._displayed_in = None
             return
-        bundle = self._repr_mimebundle_(**kwargs)
-        if bundle is None:
+        mime = self._repr_mimebundle_(**kwargs)
+        if mime is None:
             return
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data, metadata = mime if isinstance(mime, tuple) else (mime, {})
         publish_display_data(data, metadata)
         # A view is on its way: commands sent before it is ready wait for it.
         self._views.expecting = True

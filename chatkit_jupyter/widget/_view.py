@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pathlib
 import traceback
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 
+from ._bundle import bundle
 from ._static import first_text, static_html
 from ._template import (
     WidgetError,
@@ -38,20 +38,9 @@ from ._template import (
 
 logger = logging.getLogger("chatkit_jupyter")
 
-STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 
 Theme = Literal["auto", "light", "dark"]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _bundle(name: str) -> pathlib.Path:
-    path = STATIC / name
-    if not path.exists():
-        raise RuntimeError(
-            f"chatkit-jupyter's front-end bundle {path} is missing. Build it with "
-            "`npm install && npm run build` in the js/ folder, or reinstall the package."
-        )
-    return path
 
 
 def _one_line(e: BaseException) -> str:
@@ -76,8 +65,8 @@ class WidgetView(anywidget.AnyWidget):
             view.update({"type": "Card", "children": [{"type": "Text", "value": str(i)}]})
     """
 
-    _esm = _bundle("view.js")
-    _css = _bundle("view.css")
+    _esm = bundle("view.js")
+    _css = bundle("view.css")
 
     widget = traitlets.Dict().tag(sync=True)
     """The widget root on screen, as JSON (what ChatKit sends for a ``WidgetItem``)."""
@@ -221,10 +210,10 @@ class WidgetView(anywidget.AnyWidget):
         notebook saved without widget state, GitHub): the state at display time, not later
         updates. Jupyter picks the live view when it can draw it.
         """
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if bundle is None:
+        mime = super()._repr_mimebundle_(**kwargs)
+        if mime is None:
             return None
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data, metadata = mime if isinstance(mime, tuple) else (mime, {})
         kind = self.widget.get("type", "?") if isinstance(self.widget, Mapping) else "?"
         text = first_text(self.widget)
         data["text/plain"] = f"WidgetView({kind}: {text!r})" if text else f"WidgetView({kind})"
@@ -241,10 +230,10 @@ class WidgetView(anywidget.AnyWidget):
         if count is not None and self._displayed_in == count:
             self._displayed_in = None
             return
-        bundle = self._repr_mimebundle_(**kwargs)
-        if bundle is None:
+        mime = self._repr_mimebundle_(**kwargs)
+        if mime is None:
             return
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data, metadata = mime if isinstance(mime, tuple) else (mime, {})
         publish_display_data(data, metadata)
 
     def display_once(self) -> None:
