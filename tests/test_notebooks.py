@@ -25,7 +25,14 @@ def test_notebook_runs_offline(
 ) -> None:
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"):
         monkeypatch.delenv(var, raising=False)
-    # Run in a copy so the notebook's .chatkit/ database lands in tmp, not in the repo.
+    # Run in a copy so the notebook's .chatkit/ database lands in tmp, not in the repo; with the
+    # folders beside it (widgets/*.widget), which notebooks open by relative path.
+    shutil.copytree(
+        path.parent,
+        tmp_path,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".chatkit", ".ipynb_checkpoints", "*.ipynb"),
+    )
     work = tmp_path / path.name
     shutil.copy(path, work)
     nb = nbformat.read(work, as_version=4)
