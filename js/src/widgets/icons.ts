@@ -1,6 +1,73 @@
-// ChatKit icon names drawn with lucide's icon nodes. `lucide:<name>` reaches any lucide icon, which
-// is why the whole set is imported (about 110 kB gzipped) rather than the few ChatKit names use.
-import { type IconNode, icons as lucideIcons } from "lucide";
+// ChatKit icon names drawn with lucide's icon nodes. Only the icons those names use are bundled:
+// the standalone WidgetView's ESM is saved into the notebook once per view, and all of lucide
+// would add 450 kB to each. `lucide:<name>` reaches the rest once the chat (whose bundle carries
+// all of lucide for its own options) registers them with setLucideIcons.
+import {
+  Atom,
+  Award,
+  Book,
+  BookMarked,
+  BookOpen,
+  Bot,
+  Box,
+  BriefcaseBusiness,
+  Bug,
+  Calendar,
+  ChartColumn,
+  ChartLine,
+  Check,
+  ChevronDown,
+  ChevronLeft,
+  ChevronRight,
+  Circle,
+  CircleCheck,
+  CircleQuestionMark,
+  CircleUser,
+  Clock,
+  Compass,
+  Contact,
+  Dot,
+  Ellipsis,
+  EllipsisVertical,
+  ExternalLink,
+  File as FileIcon,
+  FileText,
+  FlaskConical,
+  Globe,
+  type IconNode,
+  IdCard,
+  Image as ImageIcon,
+  Images,
+  Info,
+  KeyRound,
+  Layers,
+  LifeBuoy,
+  Lightbulb,
+  Mail,
+  Map as MapIcon,
+  MapPin,
+  Monitor,
+  Notebook,
+  NotebookPen,
+  PartyPopper,
+  Pencil,
+  PenLine,
+  Phone,
+  Play,
+  Plus,
+  RefreshCw,
+  Search,
+  SlidersHorizontal,
+  Smartphone,
+  Sparkle,
+  Sparkles,
+  SquareCode,
+  SquarePen,
+  SquareText,
+  Star,
+  User,
+  Zap,
+} from "lucide";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -75,6 +142,88 @@ export const CHATKIT_ICONS: Readonly<Record<string, string>> = {
 /** Icons drawn solid rather than outlined (ChatKit's `-filled` names). */
 const FILLED = new Set(["check-circle-filled", "star-filled"]);
 
+/** The lucide icons bundled here, by export name: those CHATKIT_ICONS use, and the Select arrow. */
+const BUNDLED: Readonly<Record<string, IconNode>> = {
+  Atom,
+  Award,
+  Book,
+  BookMarked,
+  BookOpen,
+  Bot,
+  Box,
+  BriefcaseBusiness,
+  Bug,
+  Calendar,
+  ChartColumn,
+  ChartLine,
+  Check,
+  ChevronDown,
+  ChevronLeft,
+  ChevronRight,
+  Circle,
+  CircleCheck,
+  CircleQuestionMark,
+  CircleUser,
+  Clock,
+  Compass,
+  Contact,
+  Dot,
+  Ellipsis,
+  EllipsisVertical,
+  ExternalLink,
+  File: FileIcon,
+  FileText,
+  FlaskConical,
+  Globe,
+  IdCard,
+  Image: ImageIcon,
+  Images,
+  Info,
+  KeyRound,
+  Layers,
+  LifeBuoy,
+  Lightbulb,
+  Mail,
+  Map: MapIcon,
+  MapPin,
+  Monitor,
+  Notebook,
+  NotebookPen,
+  PartyPopper,
+  PenLine,
+  Pencil,
+  Phone,
+  Play,
+  Plus,
+  RefreshCw,
+  Search,
+  SlidersHorizontal,
+  Smartphone,
+  Sparkle,
+  Sparkles,
+  SquareCode,
+  SquarePen,
+  SquareText,
+  Star,
+  User,
+  Zap,
+};
+
+// Built icons by name and class: a redraw of a long list clones them instead of rebuilding each.
+const built = new Map<string, SVGSVGElement>();
+
+/** The rest of lucide, when a bundle that carries it has registered it. */
+let registered: Readonly<Record<string, IconNode>> = {};
+
+/**
+ * Lets `lucide:<name>` reach every icon in `icons` (lucide's `icons` export, keyed by export
+ * name), not just the bundled ones. Icons already built by name are rebuilt on next use.
+ */
+export function setLucideIcons(icons: Readonly<Record<string, IconNode>> | null): void {
+  registered = icons ?? {};
+  built.clear();
+}
+
 /** `"arrow-up-right"` -> `"ArrowUpRight"`, lucide's export names. */
 function pascalCase(kebab: string): string {
   return kebab
@@ -85,8 +234,8 @@ function pascalCase(kebab: string): string {
 }
 
 function lookup(name: string): IconNode | undefined {
-  const table = lucideIcons as Record<string, IconNode>;
-  return Object.hasOwn(table, name) ? table[name] : undefined;
+  if (Object.hasOwn(BUNDLED, name)) return BUNDLED[name];
+  return Object.hasOwn(registered, name) ? registered[name] : undefined;
 }
 
 /** The lucide icon node for a ChatKit icon name or `lucide:<name>`, if there is one. */
@@ -102,12 +251,9 @@ export function iconNode(name: unknown): IconNode | undefined {
 
 /**
  * An `<svg>` for the icon, hidden from assistive technology (its meaning belongs in the label of
- * whatever holds it). Unknown names (including `vendor:` icons, which need the hosted ChatKit)
- * give an empty placeholder of the same size.
+ * whatever holds it). Unknown names (including `vendor:` icons, which need the hosted ChatKit, and
+ * unbundled `lucide:` icons in a standalone view) give an empty placeholder of the same size.
  */
-// Built icons by name and class: a redraw of a long list clones them instead of rebuilding each.
-const built = new Map<string, SVGSVGElement>();
-
 export function createIcon(name: unknown, className = "ckw-icon"): SVGSVGElement {
   const key = typeof name === "string" ? `${className}\u0000${name}` : null;
   const cached = key === null ? undefined : built.get(key);

@@ -10,6 +10,7 @@ import {
   appendStreamingText,
   CHATKIT_ICONS,
   renderWidget,
+  setLucideIcons,
   setWidgetColorScheme,
   updateComponent,
   updateWidget,
@@ -297,21 +298,43 @@ describe("icons", () => {
     }
   });
 
-  it("renders Icon as decorative SVG from lucide, including lucide:<name>", () => {
+  it("renders Icon as decorative SVG from lucide; a standalone view has only the bundled lucide: icons", () => {
     const el = mount(
       basic(
         { type: "Icon", name: "check", size: "3xl", color: "white" },
+        { type: "Icon", name: "lucide:chevron-down" },
         { type: "Icon", name: "lucide:arrow-up-right" },
         { type: "Icon", name: "vendor:acme" },
       ),
     );
-    const [check, arrow, vendor] = Array.from(el.querySelectorAll("svg"));
+    const [check, chevron, arrow, vendor] = Array.from(el.querySelectorAll("svg"));
     expect(check!.getAttribute("aria-hidden")).toBe("true");
     expect(check!.getAttribute("class")).toContain("ckw-icon--3xl");
     expect(check!.querySelector("path")?.getAttribute("d")).toBe("M20 6 9 17l-5-5");
     expect(check!.style.color).toBe("white");
-    expect(arrow!.querySelectorAll("path").length).toBeGreaterThan(0);
+    expect(chevron!.querySelector("path")?.getAttribute("d")).toBe("m6 9 6 6 6-6");
+    // Not one of the icons ChatKit widget names use, and nothing has registered the rest of lucide.
+    expect(arrow!.getAttribute("class")).toContain("ckw-icon--missing");
+    expect(arrow!.children.length).toBe(0);
     expect(vendor!.getAttribute("class")).toContain("ckw-icon--missing");
+  });
+
+  it("draws any lucide: icon once the chat's renderer has registered all of lucide", async () => {
+    const tree = basic({ type: "Icon", name: "lucide:arrow-up-right" }, { type: "Icon", name: "lucide:ArrowUpRight" });
+    const before = mount(tree).querySelector("svg")!;
+    expect(before.getAttribute("class")).toContain("ckw-icon--missing");
+
+    await import("../../src/lite/view/icons");
+    try {
+      const [kebab, pascal] = Array.from(mount(tree).querySelectorAll("svg"));
+      for (const svg of [kebab!, pascal!]) {
+        expect(svg.getAttribute("class")).not.toContain("ckw-icon--missing");
+        expect(Array.from(svg.querySelectorAll("path"), (p) => p.getAttribute("d"))).toEqual(["M7 7h10v10", "M7 17 17 7"]);
+      }
+    } finally {
+      setLucideIcons(null);
+    }
+    expect(mount(tree).querySelector("svg")!.getAttribute("class")).toContain("ckw-icon--missing");
   });
 });
 

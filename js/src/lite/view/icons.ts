@@ -1,5 +1,6 @@
 // Icons for the lite renderer's chrome, drawn with lucide. Names outside this table (any
-// `lucide:<name>`) go to the widget renderer's createIcon, which already bundles all of lucide.
+// `lucide:<name>`) go to the widget renderer's createIcon, to which we hand all of lucide: chat
+// options take any `lucide:` icon, and so do widgets drawn in the chat.
 import {
   ArrowDown,
   ArrowLeft,
@@ -54,6 +55,7 @@ import {
   LifeBuoy,
   Lightbulb,
   LoaderCircle,
+  icons as lucideIcons,
   Mail,
   Map as MapIcon,
   MapPin,
@@ -101,7 +103,9 @@ import {
   Wrench,
   X,
 } from "lucide";
-import { createIcon } from "../../widgets";
+import { createIcon, setLucideIcons } from "../../widgets";
+
+setLucideIcons(lucideIcons);
 
 /** ChatKit's icon names (ChatKitIcon, HeaderIcon, IconName) and our own UI icons. */
 const ICONS: Record<string, IconNode> = {
