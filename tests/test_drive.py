@@ -178,6 +178,23 @@ async def test_commands_wait_for_a_view_that_is_being_displayed(widget: Any) -> 
     await pending
 
 
+async def test_a_command_waiting_for_a_view_that_never_comes_fails_instead_of_hanging(
+    widget: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chatkit_jupyter.widget._drive as drive
+
+    monkeypatch.setattr(drive, "VIEW_WAIT_S", 0.05)
+    w, comm = widget
+    w._ipython_display_()  # displayed, but no front end ever renders it (a headless run)
+    pending = w.send_user_message("anyone there?")
+    assert not pending.sent
+    with pytest.raises(CommandError, match="No view of the chat became ready within"):
+        await asyncio.wait_for(pending, 5)
+    # It left the queue: a view that comes later does not run a command that already failed.
+    await ready(w, "v_late")
+    assert commands(comm) == []
+
+
 async def test_a_silent_view_times_out_and_stops_being_addressed(
     widget: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -444,3 +461,10 @@ async def test_composer_files_fail_early_with_what_to_do(
     with pytest.raises(ValueError, match="no attachment store"):
         plain.set_composer_value("x", files=[big])
     assert commands(comm) == []
+
+
+def test_repr_names_the_server_and_the_thread_on_screen(widget: Any) -> None:
+    w, _comm = widget
+    assert repr(w) == "ChatKitWidget(server=ScriptedServer, renderer='lite', thread_id=None)"
+    data, _ = w._repr_mimebundle_()
+    assert data["text/plain"] == repr(w)  # what a viewer without widgets shows, no private path

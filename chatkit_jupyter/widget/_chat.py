@@ -16,6 +16,7 @@ from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_han
 from chatkit_jupyter.bridge import _protocol as p
 
 from ._bundle import bundle
+from ._display import DisplayOnce
 from ._drive import PendingCommand, Views, attach, local_files, thread_item
 from ._hooks import HookRegistry
 from ._options import DEFAULT_CDN_URL, validate_options
@@ -30,7 +31,7 @@ Renderer = Literal["auto", "chatkit", "lite"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class ChatKitWidget(anywidget.AnyWidget):
+class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
     """A ChatKit chat in a notebook cell, served by a ChatKitServer in this kernel.
 
     Args:
@@ -102,7 +103,6 @@ class ChatKitWidget(anywidget.AnyWidget):
         self.context: Any = {} if context is None else context
         """Passed to ``server.process`` as the request context (e.g. ``{"user_id": ...}``)."""
         self._hooks = HookRegistry()
-        self._displayed_in: int | None = None
         self.events: deque[dict[str, Any]] = deque(maxlen=500)
         """Front-end events reported to the kernel (effects, errors), newest last."""
         super().__init__(
@@ -230,32 +230,17 @@ class ChatKitWidget(anywidget.AnyWidget):
         """Wait until every running request has finished."""
         await self._bridge.wait_idle()
 
-    def _ipython_display_(self, **kwargs: Any) -> None:
-        # `%chatkit` displays the widget itself (so `w = %chatkit` shows it too) and returns it;
-        # skip the second display that IPython's displayhook would make of that return value.
-        from IPython.core.getipython import get_ipython
-        from IPython.display import publish_display_data
+    def __repr__(self) -> str:
+        server = "hosted workflow" if self.server is None else type(self.server).__name__
+        return (
+            f"ChatKitWidget(server={server}, renderer={self.renderer!r}, "
+            f"thread_id={self.thread_id!r})"
+        )
 
-        shell = get_ipython()
-        count = getattr(shell, "execution_count", None)
-        if count is not None and self._displayed_in == count:
-            self._displayed_in = None
-            return
-        mime = self._repr_mimebundle_(**kwargs)
-        if mime is None:
-            return
-        data, metadata = mime if isinstance(mime, tuple) else (mime, {})
-        publish_display_data(data, metadata)
-        # A view is on its way: commands sent before it is ready wait for it.
+    def _displayed(self) -> None:
+        # `%chatkit` displays the widget itself and returns it (DisplayOnce skips the second
+        # display); a view is on its way: commands sent before it is ready wait for it.
         self._views.expecting = True
-
-    def display_once(self) -> None:
-        """Display now and skip the displayhook's display of this same widget in this cell."""
-        from IPython.core.getipython import get_ipython
-
-        self._displayed_in = None
-        self._ipython_display_()
-        self._displayed_in = getattr(get_ipython(), "execution_count", None)
 
     def close(self) -> None:
         """Close the widget and cancel whatever it still runs."""

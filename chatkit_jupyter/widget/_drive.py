@@ -40,6 +40,17 @@ COMMAND_TIMEOUT_S: Final = 30.0
 never says ``view_closed``). Views answer once a command has *started*: a message being sent,
 not its whole reply."""
 
+VIEW_WAIT_S: Final = 20.0
+"""How long a command waits for a view that is being displayed. Without a front end (nbclient,
+``nbconvert --execute``, a closed tab) no view ever comes; the command fails then instead of
+hanging the cell that awaits it."""
+
+NO_VIEW_CAME: Final = (
+    "No view of the chat became ready within {seconds:.0f} s, so it could not {what}. Is the "
+    "notebook open in JupyterLab, Notebook 7 or VS Code? A headless run (nbclient, nbconvert "
+    "--execute) has no screen to drive; post() still stores items without one."
+)
+
 Scope = Literal["one", "each"]
 
 NO_VIEW: Final = (
@@ -215,7 +226,10 @@ class Views:
                 future.set_result(None)
                 return PendingCommand(name, future)
             if self.waiting() and where is None:
-                self._queue.append((name, args, scope, future))
+                entry = (name, args, scope, future)
+                self._queue.append(entry)
+                expire = future.get_loop().call_later(VIEW_WAIT_S, self._expire, entry, what)
+                future.add_done_callback(lambda _f: expire.cancel())
                 return PendingCommand(name, future, sent=False)
             future.cancel()
             if required:
@@ -268,6 +282,13 @@ class Views:
         future: asyncio.Future[Any] = loop.create_future()
         future.add_done_callback(self._report)
         return future
+
+    def _expire(self, entry: tuple[str, list[Any], Scope, asyncio.Future[Any]], what: str) -> None:
+        if entry in self._queue:
+            self._queue.remove(entry)
+        future = entry[3]
+        if not future.done():
+            future.set_exception(CommandError(NO_VIEW_CAME.format(seconds=VIEW_WAIT_S, what=what)))
 
     def _flush(self, view: View) -> None:
         queue, self._queue = self._queue, []

@@ -24,6 +24,7 @@ from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 
 from ._bundle import bundle
+from ._display import DisplayOnce
 from ._static import first_text, static_html
 from ._template import (
     WidgetError,
@@ -48,7 +49,7 @@ def _one_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
-class WidgetView(anywidget.AnyWidget):
+class WidgetView(DisplayOnce, anywidget.AnyWidget):
     """A ChatKit widget shown in a cell, updated from Python and wired to Python handlers.
 
     Args:
@@ -88,7 +89,6 @@ class WidgetView(anywidget.AnyWidget):
         self.data: dict[str, Any] | None = None
         """The data last rendered with ``template``."""
         self._handlers: list[Callable[..., Any]] = []
-        self._displayed_in: int | None = None
         self.errors: list[str] = []
         """Tracebacks of action handlers that raised, oldest first."""
         self.actions: deque[dict[str, Any]] = deque(maxlen=200)
@@ -219,30 +219,6 @@ class WidgetView(anywidget.AnyWidget):
         data["text/plain"] = f"WidgetView({kind}: {text!r})" if text else f"WidgetView({kind})"
         data["text/html"] = static_html(self.widget)
         return data, metadata
-
-    def _ipython_display_(self, **kwargs: Any) -> None:
-        # show() displays the view and returns it; skip the displayhook's second display of that
-        # return value in the same cell.
-        from IPython.core.getipython import get_ipython
-        from IPython.display import publish_display_data
-
-        count = getattr(get_ipython(), "execution_count", None)
-        if count is not None and self._displayed_in == count:
-            self._displayed_in = None
-            return
-        mime = self._repr_mimebundle_(**kwargs)
-        if mime is None:
-            return
-        data, metadata = mime if isinstance(mime, tuple) else (mime, {})
-        publish_display_data(data, metadata)
-
-    def display_once(self) -> None:
-        """Display now and skip the displayhook's display of this same view in this cell."""
-        from IPython.core.getipython import get_ipython
-
-        self._displayed_in = None
-        self._ipython_display_()
-        self._displayed_in = getattr(get_ipython(), "execution_count", None)
 
     def close(self) -> None:
         """Close the view and cancel handlers still running."""
