@@ -26,6 +26,7 @@ CELLS = [
 def card(title):
     return {{"type": "Card", "children": [
         {{"type": "Title", "value": title}},
+        {{"type": "Icon", "name": "lucide:rocket"}},
         {{"type": "Text", "value": {XSS!r}}},
         {{"type": "Button", "label": "Refresh", "onClickAction": {{"type": "refresh"}}}},
     ]}}

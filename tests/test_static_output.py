@@ -22,6 +22,8 @@ from .static_notebook import FIRST_TITLE, LAST_TITLE, XSS, executed_notebook
 ROOT = pathlib.Path(__file__).parent.parent
 STATE = "application/vnd.jupyter.widget-state+json"
 VIEW = "application/vnd.jupyter.widget-view+json"
+# From lucide's rocket.mjs.
+ROCKET_FIRST_PATH = "M12 15v5s3.03-.55 4-2c1.08-1.62 0-5 0-5"
 
 
 class _Parsed(HTMLParser):
@@ -67,6 +69,9 @@ def test_saved_widget_state_holds_the_last_root_and_the_view_code(notebook: path
     assert saved["widget"]["children"][0] == {"type": "Title", "value": LAST_TITLE}
     view_js = (ROOT / "chatkit_jupyter" / "static" / "view.js").read_text()
     assert saved["_esm"] == view_js
+    # The one lucide icon view.js lacks travels with the state, for the exported page to draw.
+    assert list(saved["icons"]) == ["lucide:rocket"]
+    assert saved["icons"]["lucide:rocket"][0] == ["path", {"d": ROCKET_FIRST_PATH}]
 
 
 def test_the_output_keeps_an_inert_copy_of_the_widget_at_display_time(

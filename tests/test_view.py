@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from chatkit_jupyter.bridge import _protocol as p
 
 from .conftest import FakeComm
 
+ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "widgets"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 CARD = {"type": "Card", "children": [{"type": "Text", "value": "hello"}]}
@@ -182,6 +184,63 @@ def test_update_a_plain_view_with_a_root(fake_comm: Any) -> None:
     assert values == [str(i) for i in range(30)]
     view.update(Card(children=[Text(value="model")]))
     assert view.widget["children"][0]["value"] == "model"
+
+
+def _lucide_paths(name: str) -> list[str]:
+    """The ``d`` of each path in lucide's own source for icon ``name`` (js/node_modules)."""
+    source = ROOT / "js" / "node_modules" / "lucide" / "dist" / "esm" / "icons" / f"{name}.mjs"
+    return re.findall(r'd: "([^"]+)"', source.read_text())
+
+
+def _paths(node: list[Any]) -> list[str]:
+    return [attrs["d"] for tag, attrs in node if tag == "path"]
+
+
+def test_view_sends_only_the_lucide_icons_its_bundle_lacks(fake_comm: Any) -> None:
+    view = WidgetView(
+        {
+            "type": "Card",
+            "children": [
+                {"type": "Icon", "name": "lucide:rocket"},
+                {"type": "Icon", "name": "lucide:star"},  # bundled (ChatKit's "star")
+                {"type": "Button", "label": "Go", "iconStart": "check", "iconEnd": "lucide:rocket"},
+            ],
+        }
+    )
+    comm = fake_comm()
+    assert list(view.icons) == ["lucide:rocket"]
+    assert _paths(view.icons["lucide:rocket"]) == _lucide_paths("rocket")
+
+    # Any icon-bearing field counts; an old lucide name resolves; an unknown one is left blank.
+    view.update(
+        {
+            "type": "ListView",
+            "children": [
+                {
+                    "type": "ListViewItem",
+                    "children": [
+                        {"type": "Button", "label": "A", "iconStart": "lucide:anchor"},
+                        {"type": "Icon", "name": "lucide:help-circle"},
+                        {"type": "Icon", "name": "lucide:no-such-icon"},
+                        {"type": "Icon", "name": "lucide:chevron-down"},  # bundled (Select)
+                    ],
+                }
+            ],
+        }
+    )
+    assert sorted(view.icons) == ["lucide:anchor", "lucide:help-circle"]
+    assert _paths(view.icons["lucide:anchor"]) == _lucide_paths("anchor")
+    assert _paths(view.icons["lucide:help-circle"]) == _lucide_paths("circle-question-mark")
+    # The new root and its icons reach the front end in one message.
+    both = [
+        d["state"] for d, _ in comm.sent if {"widget", "icons"} <= (d.get("state") or {}).keys()
+    ]
+    assert both
+    assert sorted(both[-1]["icons"]) == ["lucide:anchor", "lucide:help-circle"]
+
+    view.update(CARD)
+    assert view.icons == {}
+    assert synced(comm, "icons")[-1] == {}
 
 
 # -- actions ---------------------------------------------------------------------------------------

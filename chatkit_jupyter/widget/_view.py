@@ -25,6 +25,7 @@ from chatkit_jupyter.bridge import _protocol as p
 
 from ._bundle import bundle
 from ._display import DisplayOnce
+from ._icons import missing_icons
 from ._static import first_text, static_html
 from ._template import (
     WidgetError,
@@ -75,6 +76,9 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
     """``"auto"`` follows JupyterLab's light/dark theme."""
     error = traitlets.Unicode("").tag(sync=True)
     """The one-line error the view shows (the last action handler's exception); ``""`` for none."""
+    icons = traitlets.Dict().tag(sync=True)
+    """Icon nodes for the ``lucide:`` names in ``widget`` that the view's code does not bundle
+    (``{"lucide:rocket": [...]}``), kept in step with ``widget``; unknown names stay blank."""
 
     def __init__(
         self,
@@ -104,6 +108,12 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
 
     # -- what to draw ---------------------------------------------------------------------------
 
+    @traitlets.observe("widget")
+    def _widget_changed(self, change: Mapping[str, Any]) -> None:
+        icons = missing_icons(change["new"])
+        if icons != self.icons:
+            self.icons = icons
+
     def _resolve(self, widget: Any, data: Any) -> dict[str, Any]:
         """The root for ``widget`` (+ ``data``); remembers a template for later ``update``s."""
         template = as_template(widget)
@@ -131,7 +141,9 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
             self.data = _data_dict(value)
         else:
             root = self._resolve(value, None)
-        self.widget = root
+        # One comm message with the icons the new root needs, so it is never drawn without them.
+        with self.hold_sync():
+            self.widget = root
 
     # -- actions --------------------------------------------------------------------------------
 

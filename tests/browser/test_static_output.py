@@ -58,6 +58,9 @@ def test_chatkit_export_shows_the_last_state_offline(
     # Drawn by our script, not by html-manager (whose CDN loads were refused).
     assert page.locator(".chatkit-static-view .ckw-view").count() == 1
     assert any("html-manager" in url or "require" in url for url in refused)
+    # lucide:rocket is not in view.js: its node came in the saved state (the `icons` trait).
+    rocket = page.locator('.ckw-view svg[data-icon="lucide:rocket"] path').first
+    expect(rocket).to_have_attribute("d", "M12 15v5s3.03-.55 4-2c1.08-1.62 0-5 0-5")
 
     # No kernel behind the page: an action says so instead of doing nothing.
     page.get_by_role("button", name="Refresh").click()

@@ -1,7 +1,8 @@
 // ChatKit icon names drawn with lucide's icon nodes. Only the icons those names use are bundled:
 // the standalone WidgetView's ESM is saved into the notebook once per view, and all of lucide
 // would add 450 kB to each. `lucide:<name>` reaches the rest once the chat (whose bundle carries
-// all of lucide for its own options) registers them with setLucideIcons.
+// all of lucide for its own options) registers them with setLucideIcons, or, in a standalone
+// view, once the kernel sends the few its widget uses (addIcons, from lucide-icons.json).
 import {
   Atom,
   Award,
@@ -224,6 +225,56 @@ export function setLucideIcons(icons: Readonly<Record<string, IconNode>> | null)
   built.clear();
 }
 
+/** Icons the kernel sent by ChatKit name (`lucide:rocket`), checked: they arrive as data. */
+const added = new Map<string, IconNode>();
+
+// What lucide's icon nodes use. Anything else (a <script>, an `href`, a `fill: url(...)` that
+// fetches) could come from a tampered saved notebook, so such an icon is dropped whole.
+const SHAPES = new Set(["path", "circle", "rect", "line", "ellipse", "polyline", "polygon"]);
+const GEOMETRY = new Set(["d", "cx", "cy", "r", "rx", "ry", "x", "y", "x1", "x2", "y1", "y2", "width", "height", "points"]);
+const GEOMETRY_VALUE = /^[\w.,\s+-]{0,4000}$/;
+
+function checkedNode(node: unknown): IconNode | undefined {
+  if (!Array.isArray(node) || node.length > 64) return undefined;
+  for (const child of node) {
+    if (!Array.isArray(child) || child.length !== 2 || !SHAPES.has(child[0])) return undefined;
+    const attrs: unknown = child[1];
+    if (typeof attrs !== "object" || attrs === null || Array.isArray(attrs)) return undefined;
+    for (const [key, value] of Object.entries(attrs)) {
+      const ok =
+        key === "fill"
+          ? value === "none" || value === "currentColor"
+          : GEOMETRY.has(key) && (typeof value === "number" || (typeof value === "string" && GEOMETRY_VALUE.test(value)));
+      if (!ok) return undefined;
+    }
+  }
+  return node as IconNode;
+}
+
+/**
+ * Adds icons by ChatKit name (`{"lucide:rocket": node}`), keeping those already there: what a
+ * standalone view's kernel sends for the `lucide:` names its widget uses beyond the bundled
+ * ones. Malformed or non-lucide entries are ignored (their icons stay empty placeholders).
+ */
+export function addIcons(icons: unknown): void {
+  if (typeof icons !== "object" || icons === null) return;
+  let changed = false;
+  for (const [name, node] of Object.entries(icons)) {
+    if (!name.startsWith("lucide:") || name.length > 100 || added.has(name) || added.size >= 2000) continue;
+    const checked = checkedNode(node);
+    if (!checked) continue;
+    added.set(name, checked);
+    changed = true;
+  }
+  // Placeholders built before the icon came are cached too.
+  if (changed) built.clear();
+}
+
+/** The export names of the lucide icons bundled here (build.mjs lists them for the kernel). */
+export function bundledIconNames(): string[] {
+  return Object.keys(BUNDLED);
+}
+
 /** `"arrow-up-right"` -> `"ArrowUpRight"`, lucide's export names. */
 function pascalCase(kebab: string): string {
   return kebab
@@ -243,7 +294,7 @@ export function iconNode(name: unknown): IconNode | undefined {
   if (typeof name !== "string" || name.length > 100) return undefined;
   if (name.startsWith("lucide:")) {
     const bare = name.slice("lucide:".length);
-    return lookup(pascalCase(bare)) ?? lookup(bare);
+    return lookup(pascalCase(bare)) ?? lookup(bare) ?? added.get(name);
   }
   const mapped = Object.hasOwn(CHATKIT_ICONS, name) ? CHATKIT_ICONS[name] : undefined;
   return mapped ? lookup(mapped) : undefined;

@@ -15,7 +15,7 @@ import type { AnyNode, ColorScheme, WidgetComponent, WidgetRoot } from "./types"
 
 export type { WidgetHost } from "./actions";
 export { SUPPORTED_TYPES } from "./components";
-export { CHATKIT_ICONS, createIcon, setLucideIcons } from "./icons";
+export { addIcons, CHATKIT_ICONS, createIcon, setLucideIcons } from "./icons";
 export { resolveColor } from "./tokens";
 export type {
   ActionConfig,

@@ -6,12 +6,14 @@ import { h } from "../render/dom";
 import { hostColorScheme } from "../render/host-theme";
 import { Bridge, type CommModel } from "../transport/bridge";
 import * as p from "../transport/protocol";
-import { renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
+import { addIcons, renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
 import { KernelLink, type LinkModel, NOT_CONNECTED } from "./link";
 import "./view.css";
 
 interface ViewModel {
   widget: Record<string, unknown>;
+  /** Icon nodes of the `lucide:` names the widget uses that this bundle lacks, by name. */
+  icons: Record<string, unknown>;
   theme: "auto" | "light" | "dark";
   error: string;
 }
@@ -49,6 +51,7 @@ export const render: Render<ViewModel> = ({ model, el }) => {
   let queued = false;
   const draw = () => {
     queued = false;
+    addIcons(m.get("icons"));
     updateWidget(widgetEl, m.get("widget") as WidgetRoot, host);
   };
   const redraw = () => {
@@ -85,6 +88,7 @@ export const render: Render<ViewModel> = ({ model, el }) => {
     },
   };
 
+  addIcons(m.get("icons"));
   const widgetEl = renderWidget(m.get("widget") as WidgetRoot, host);
   frame.append(widgetEl, errorLine);
   el.append(frame);
@@ -97,6 +101,7 @@ export const render: Render<ViewModel> = ({ model, el }) => {
     setWidgetColorScheme(widgetEl, next);
   };
   m.on("change:widget", redraw);
+  m.on("change:icons", redraw);
   m.on("change:error", showError);
   m.on("change:theme", rescheme);
   // JupyterLab flips data-jp-theme-light on <body> when the user switches themes.
@@ -106,6 +111,7 @@ export const render: Render<ViewModel> = ({ model, el }) => {
   return () => {
     observer.disconnect();
     m.off("change:widget", redraw);
+    m.off("change:icons", redraw);
     m.off("change:error", showError);
     m.off("change:theme", rescheme);
     link.close();
