@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
 from chatkit.types import SDKHiddenContextItem
 
 from chatkit_jupyter import ChatKitWidget
+from chatkit_jupyter.bridge import Bridge, RequestError
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
 
@@ -411,3 +414,215 @@ async def test_a_large_upload_from_another_thread_is_not_refused(
     assert (head["kind"], head["status"]) == (p.RESPONSE, 200)
     stored = await server.attachment_store.read_bytes(attachment_id, {})  # type: ignore[union-attr]
     assert hashlib.sha256(stored).digest() == hashlib.sha256(piece * chunks).digest()
+
+
+# -- the bridge on its own: what the widget never sends, and the request records ----------------
+
+
+class Endpoint:
+    """An endpoint that answers every body with its reverse (or a stream, or a failure)."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self, body: bytes) -> Any:
+        await self.gate.wait()
+        if body == b"stream":
+
+            async def frames() -> Any:
+                yield b"data: 1\n\n"
+                yield b"data: 22\n\n"
+
+            return frames()
+        if body == b"fail":
+            raise RequestError(418, "no coffee")
+        return body[::-1]
+
+
+def bridge(**kwargs: Any) -> tuple[Bridge, list[tuple[dict[str, Any], list[bytes]]]]:
+    sent: list[tuple[dict[str, Any], list[bytes]]] = []
+
+    async def hooks(hook: str, payload: Any) -> Any:
+        return None
+
+    made = Bridge(
+        send=lambda content, buffers: sent.append((dict(content), list(buffers or []))),
+        endpoint=kwargs.pop("endpoint", Endpoint()),
+        hooks=hooks,
+        **kwargs,
+    )
+    return made, sent
+
+
+def request(rid: str, **fields: Any) -> dict[str, Any]:
+    return {"kind": p.REQUEST, "id": rid, "view": "v1", "url": p.API_URL, **fields}
+
+
+@pytest.mark.filterwarnings("error")
+async def test_an_unknown_kind_or_a_reused_id_gets_a_clear_error() -> None:
+    b, sent = bridge()
+    b.handle({"kind": "bogus", "id": "v1:x"}, [])
+    assert sent == [
+        (
+            {
+                "kind": p.ERROR,
+                "id": "v1:x",
+                "status": 400,
+                "message": "Unknown message kind 'bogus'; expected one of "
+                + ", ".join(p.FROM_FRONTEND)
+                + ".",
+            },
+            [],
+        )
+    ]
+    sent.clear()
+    endpoint = Endpoint()
+    b, sent = bridge(endpoint=endpoint)
+    endpoint.gate.clear()
+    b.handle(request("v1:1"), [b"abc"])
+    b.handle(request("v1:1"), [b"xyz"])
+    assert sent == [
+        (
+            {
+                "kind": p.ERROR,
+                "id": "v1:1",
+                "status": 409,
+                "message": "Request id 'v1:1' is already in use.",
+            },
+            [],
+        )
+    ]
+    endpoint.gate.set()
+    await b.wait_idle()
+    gc.collect()  # the refused request's coroutine was closed, not left "never awaited"
+    assert sent[-1] == (
+        {"kind": p.RESPONSE, "id": "v1:1", "status": 200, "content_type": "application/json"},
+        [b"cba"],
+    )
+
+
+async def test_a_message_without_an_id_is_ignored_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    b, sent = bridge()
+    for rid in (None, "", 7):
+        b.handle({"kind": p.REQUEST, "id": rid}, [b"x"])
+    assert sent == []
+    assert b.pending == 0
+    assert caplog.messages == ["chatkit-jupyter: ignoring a 'request' message without an id"] * 3
+
+
+@pytest.mark.filterwarnings("error")
+async def test_cancel_says_whether_something_was_running() -> None:
+    endpoint = Endpoint()
+    endpoint.gate.clear()
+    b, _ = bridge(endpoint=endpoint)
+    b.handle(request("v1:1"), [b"x"])
+    b.handle(request("v1:2"), [b"x"])
+    await asyncio.sleep(0)  # v1:1 starts and waits at the gate
+    assert b.cancel("v1:nope") is False
+    assert b.cancel("v1:1") is True
+    b.handle(request("v1:3"), [b"x"])
+    assert b.cancel("v1:3") is True  # before it ever ran: closed, not left "never awaited"
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert b.pending == 1  # v1:2, still at the gate
+    endpoint.gate.set()
+    await b.wait_idle()
+    assert [(r.id, r.cancelled, r.status) for r in b.records] == [
+        ("v1:1", True, None),
+        ("v1:2", False, 200),
+    ]
+    gc.collect()  # a coroutine never awaited would warn when collected
+
+
+async def test_records_say_what_happened() -> None:
+    b, _ = bridge()
+    started = time.monotonic()
+    for rid, body in (("v1:plain", b"hello"), ("v1:stream", b"stream"), ("v1:fail", b"fail")):
+        b.handle(request(rid), [body])
+        await b.wait_idle()
+    elapsed = time.monotonic() - started
+    plain, stream, fail = b.records
+    assert (plain.status, plain.bytes, plain.streaming, plain.chunks) == (200, 5, False, 0)
+    assert (stream.status, stream.bytes, stream.streaming) == (200, 19, True)
+    assert stream.chunks >= 1
+    assert (fail.status, fail.error, fail.bytes) == (418, "no coffee", 0)
+    for record in (plain, stream, fail):
+        assert record.duration is not None
+        assert 0 <= record.duration <= elapsed
+        assert record.type == "(malformed)"  # not ChatKit JSON
+
+
+async def test_uploads_whole_chunked_or_refused() -> None:
+    stored: list[tuple[str, bytes]] = []
+
+    async def upload(attachment_id: str, chunks: Any) -> bytes:
+        stored.append((attachment_id, b"".join([c async for c in chunks])))
+        return b'{"ok": true}'
+
+    b, sent = bridge(upload=upload)
+    b.handle(request("v1:whole", url=f"{p.UPLOAD_URL}/atc_1"), [b"all at once"])
+    b.handle(request("v1:parts", url=f"{p.UPLOAD_URL}/atc_2/", chunked=True), [b""])
+    for seq, piece in enumerate((b"ab", b"", b"cd")):
+        b.handle({"kind": p.UPLOAD_CHUNK, "id": "v1:parts", "seq": seq, "last": seq == 2}, [piece])
+    b.handle(request("v1:none", url=p.UPLOAD_URL + "/"), [b"x"])
+    await b.wait_idle()
+    assert stored == [("atc_1", b"all at once"), ("atc_2", b"abcd")]
+    assert [r.type for r in b.records] == ["(malformed)", "upload", "(malformed)"]
+    errors = [c for c, _ in sent if c["kind"] == p.ERROR]
+    assert errors == [
+        {
+            "kind": p.ERROR,
+            "id": "v1:none",
+            "status": 400,
+            "message": f"Upload URL '{p.UPLOAD_URL}/' names no attachment.",
+        }
+    ]
+
+    no_store, sent = bridge()
+    no_store.handle(request("v1:u", url=f"{p.UPLOAD_URL}/atc_1"), [b"x"])
+    await no_store.wait_idle()
+    ((error, _),) = sent
+    assert (error["status"], error["message"]) == (
+        501,
+        "This server has no attachment store, so uploads are off. Pass `attachment_store=` "
+        "to the server or disable composer attachments.",
+    )
+
+
+async def test_pieces_after_a_gap_are_dropped_with_one_error() -> None:
+    async def upload(attachment_id: str, chunks: Any) -> bytes:
+        return b"".join([c async for c in chunks])
+
+    b, sent = bridge(upload=upload)
+    b.handle(request("v1:u", url=f"{p.UPLOAD_URL}/atc_1", chunked=True), [b""])
+    for seq in (0, 2, 1, 3):
+        b.handle({"kind": p.UPLOAD_CHUNK, "id": "v1:u", "seq": seq, "last": seq == 3}, [b"x"])
+    await b.wait_idle()
+    ((error, _),) = sent
+    assert error["message"] == (
+        "Upload piece 2 arrived where piece 1 was expected, so the file would be incomplete. "
+        "Attach it again."
+    )
+
+
+async def test_a_stream_that_pauses_still_sends_what_it_has(make: Any) -> None:
+    # The batch window closes on a timer too: a reply that stops to think is not held back.
+    widget, client, server = make(["first words", " and the rest"])
+    server.gate = asyncio.Event()
+    rid = client.request(user_message("hi"))
+    await asyncio.wait_for(server.started.wait(), 5)
+
+    async def first_words_arrive() -> None:
+        while b"first words" not in b"".join(
+            b[0] for c, b in client.messages(rid) if c["kind"] == p.CHUNK
+        ):
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(first_words_arrive(), 5)
+    assert widget.pending_requests == 1
+    server.gate.set()
+    await widget.wait_idle()
+    assert client.body(rid)[0]["status"] == 200

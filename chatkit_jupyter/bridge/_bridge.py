@@ -24,7 +24,7 @@ import logging
 import time
 import traceback
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,12 +232,15 @@ class Bridge:
         except Exception:  # never let a bad message break the kernel's comm handling
             logger.exception("chatkit-jupyter: failed to handle a %r message", kind)
 
-    def _start(self, rid: str, content: Mapping[str, Any], coro: Awaitable[None]) -> None:
+    def _start(self, rid: str, content: Mapping[str, Any], coro: Coroutine[Any, Any, None]) -> None:
         if rid in self._tasks:
+            coro.close()  # never to run; unclosed, Python warns that it was never awaited
             self._send_error(rid, 409, f"Request id {rid!r} is already in use.")
             return
         loop = self._loop if self._loop is not None else asyncio.get_running_loop()
-        task: asyncio.Task[None] = loop.create_task(_as_coroutine(coro))
+        # The coroutine itself, not a wrapper: cancelled before its first step, it is closed
+        # cleanly instead of being reported as never awaited.
+        task: asyncio.Task[None] = loop.create_task(coro)
         self._tasks[rid] = task
         self._views[rid] = str(content.get("view", ""))
         task.add_done_callback(functools.partial(self._forget, rid))
@@ -510,10 +513,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-async def _as_coroutine(aw: Awaitable[None]) -> None:
-    await aw
 
 
 async def _drain(queue: asyncio.Queue[bytes | Exception | None]) -> AsyncIterator[bytes]:
