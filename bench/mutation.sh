@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Mutation testing of the security-critical code: mutmut for Python, Stryker for TypeScript.
+#
+# Not part of scripts/test.sh: it runs the chosen tests once per mutant (minutes, not seconds).
+# Each Python target runs in its own scratch copy under build/mutation/ with its own mutmut
+# config, so a target mutates one module (or a few of its functions) and runs only the fast test
+# files that cover it. Prints killed/total per target; details with
+# `cd build/mutation/<target> && ../../../.venv/bin/mutmut results` (or `browse`).
+#
+#   bash bench/mutation.sh            # every target
+#   bash bench/mutation.sh redact js  # some: redact, bridge, store, uploads, js
+#
+# Setup: `.venv/bin/pip install -e '.[mutation]'` and `cd js && npm install`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+MUTMUT=$ROOT/.venv/bin/mutmut
+WORK=$ROOT/build/mutation
+SUMMARY=$WORK/summary.txt
+mkdir -p "$WORK"
+
+# python_target NAME MODULE "TEST FILES" [MUTANT-NAME GLOBS...]
+python_target() {
+  local name=$1 module=$2 tests=$3
+  shift 3
+  local dir=$WORK/$name
+  rm -rf "$dir"
+  mkdir -p "$dir/tests"
+  cp -r chatkit_jupyter pyproject.toml "$dir/"
+  # The tests directory without the browser tests or their artifacts.
+  (cd tests && cp -r __init__.py conftest.py openai_stub.py test_*.py fixtures "$dir/tests/")
+  # What the protocol tests compare the Python side with.
+  mkdir -p "$dir/js/src"
+  cp js/package.json "$dir/js/"
+  cp -r js/src/transport "$dir/js/src/"
+  {
+    echo "[mutmut]"
+    echo "source_paths = chatkit_jupyter"
+    echo "only_mutate = $module"
+    echo "also_copy = js"
+    echo "pytest_add_cli_args_test_selection ="
+    for t in $tests; do echo "    $t"; done
+    echo "pytest_add_cli_args ="
+    echo "    -p"
+    echo "    no:cacheprovider"
+    echo "    -m"
+    echo "    not browser"
+  } >"$dir/setup.cfg"
+  echo "== mutmut: $name ($module; $tests${*:+; only $*})"
+  (cd "$dir" && "$MUTMUT" run "$@" >"$dir/run.log" 2>&1 || true)
+  (cd "$dir" && "$MUTMUT" export-cicd-stats >/dev/null)
+  "$ROOT/.venv/bin/python" - "$name" "$dir/mutants/mutmut-cicd-stats.json" <<'PY' | tee -a "$SUMMARY"
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+s = json.load(open(path))
+# Mutants left out by a target's name globs are not checked and do not count.
+left = {k: s.get(k, 0) for k in ("survived", "no_tests", "suspicious", "segfault") if s.get(k)}
+killed = s["killed"] + s.get("timeout", 0)
+tested = killed + sum(left.values())
+print(f"{name}: {killed}/{tested} killed ({100 * killed / max(tested, 1):.0f} %)", left or "")
+PY
+}
+
+js_target() {
+  echo "== stryker: js/src/render (safe.ts, markdown.ts)"
+  (cd js && npx stryker run stryker.config.json >"$WORK/stryker.log" 2>&1 || true)
+  "$ROOT/.venv/bin/python" - "$ROOT/js/reports/mutation/mutation.json" <<'PY' | tee -a "$SUMMARY"
+import json, sys
+report = json.load(open(sys.argv[1]))
+for path, data in sorted(report["files"].items()):
+    states = [m["status"] for m in data["mutants"]]
+    valid = [s for s in states if s not in ("CompileError", "RuntimeError", "Ignored")]
+    killed = sum(s in ("Killed", "Timeout") for s in valid)
+    print(f"js {path}: {killed}/{len(valid)} killed ({100 * killed / max(len(valid), 1):.0f} %)")
+PY
+}
+
+targets=${*:-redact bridge store uploads js}
+: >"$SUMMARY"
+for target in $targets; do
+  case $target in
+    redact) python_target redact chatkit_jupyter/notebook/_redact.py \
+      "tests/test_redact.py tests/test_notebook.py" ;;
+    bridge) python_target bridge chatkit_jupyter/bridge/_bridge.py \
+      "tests/test_bridge.py tests/test_protocol.py tests/test_hooks.py" ;;
+    # Store isolation: the methods that scope every query to the request's user.
+    store) python_target store chatkit_jupyter/store/_sqlite.py "tests/test_store.py" \
+      '*user_id_of*' '*load_thread__*' '*save_thread*' '*load_threads*' '*delete_thread__*' \
+      '*load_thread_items*' '*_save_item*' '*load_item*' '*delete_thread_item*' \
+      '*save_attachment*' '*load_attachment*' '*delete_attachment*' '*count_unsent*' ;;
+    uploads) python_target uploads chatkit_jupyter/store/_attachments.py \
+      "tests/test_attachments.py" ;;
+    js) js_target ;;
+    *) echo "unknown target $target (redact, bridge, store, uploads, js)" >&2; exit 2 ;;
+  esac
+done
+echo "== summary (also in $SUMMARY)"
+cat "$SUMMARY"

@@ -1,0 +1,10 @@
+// Vitest for Stryker's mutation run (bench/mutation.sh): only the fast tests that exercise the
+// sanitizer and the markdown pipeline, so each mutant costs a second, not the whole suite.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    environment: "happy-dom",
+    include: ["tests/render/safe.test.ts", "tests/lite/markdown.test.ts", "tests/widgets/widgets.test.ts"],
+  },
+});
