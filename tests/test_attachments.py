@@ -638,3 +638,43 @@ def test_user_folders_never_meet(files: FileAttachmentStore) -> None:
     # The default user ("" or no user) has "default"; every other id a folder of its own.
     assert "default" in folders
     assert len(folders) == 6
+
+
+async def test_an_empty_file_is_a_file(files: FileAttachmentStore) -> None:
+    done = await upload(files, "empty.txt", b"", "text/plain")
+    assert done.metadata["size"] == 0
+    assert await files.read_bytes(done.id, ALICE) == b""
+
+
+@pytest.mark.parametrize(
+    ("accept", "mime_type", "ok"),
+    [
+        ({"*": []}, "application/x-anything", True),
+        (["*/*"], "application/x-anything", True),
+        (["image/*"], "image/webp", True),
+        (["image/*"], "imagery/png", False),
+        (["image/*"], "image", False),
+        (["text/csv"], "text/csv2", False),
+    ],
+)
+async def test_accept_wildcards_match_whole_parts(
+    db: SQLiteStore, folder: Path, accept: Any, mime_type: str, ok: bool
+) -> None:
+    files = FileAttachmentStore(folder, store=db, accept=accept)
+    attempt = files.create_attachment(params("file", 1, mime_type), ALICE)
+    if ok:
+        await attempt
+    else:
+        with pytest.raises(AttachmentError, match=r"\) is not an accepted file type; accepted: "):
+            await attempt
+
+
+async def test_text_that_is_not_utf8_or_exactly_at_the_cut(files: FileAttachmentStore) -> None:
+    done = await upload(files, "odd.txt", b"caf\xe9 \xff!", "text/plain")
+    part: Any = await attachment_to_input(done, files, ALICE)
+    assert part["text"] == "odd.txt:\ncaf\ufffd \ufffd!"
+    exact = await upload(files, "exact.txt", "aé".encode(), "text/plain")
+    part = await attachment_to_input(exact, files, ALICE, max_text_bytes=3)
+    assert part["text"] == "exact.txt:\naé"
+    part = await attachment_to_input(exact, files, ALICE, max_text_bytes=2)
+    assert part["text"].startswith("exact.txt:\na\n[... cut: ")
