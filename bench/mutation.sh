@@ -82,7 +82,7 @@ for target in $targets; do
     redact) python_target redact chatkit_jupyter/notebook/_redact.py \
       "tests/test_redact.py tests/test_notebook.py" ;;
     bridge) python_target bridge chatkit_jupyter/bridge/_bridge.py \
-      "tests/test_bridge.py tests/test_protocol.py tests/test_hooks.py" ;;
+      "tests/test_bridge.py tests/test_protocol.py tests/test_hooks.py tests/test_drive.py" ;;
     # Store isolation: the methods that scope every query to the request's user.
     store) python_target store chatkit_jupyter/store/_sqlite.py "tests/test_store.py" \
       '*user_id_of*' '*load_thread__*' '*save_thread*' '*load_threads*' '*delete_thread__*' \
