@@ -5,6 +5,12 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     environment: "happy-dom",
-    include: ["tests/render/safe.test.ts", "tests/lite/markdown.test.ts", "tests/widgets/widgets.test.ts"],
+    include: [
+      "tests/render/safe.test.ts",
+      "tests/render/safe-layers.test.ts",
+      "tests/render/markdown-layers.test.ts",
+      "tests/lite/markdown.test.ts",
+      "tests/widgets/widgets.test.ts",
+    ],
   },
 });
