@@ -160,6 +160,20 @@ def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
 
 
+def _header(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
+    """The file's application_id, user_version and table names."""
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    return int(application_id), int(version), tables
+
+
 def _page(rows: list[Any], limit: int, parse: Callable[..., T]) -> Page[T]:
     """Build a page from up to ``limit + 1`` rows of ``(id, *parse_args)``; one extra means more."""
     has_more = len(rows) > limit
@@ -925,15 +939,13 @@ class SQLiteStore(Store[Any]):
 
     def _inspect(self, conn: sqlite3.Connection) -> int:
         """Return the file's schema version (0 for an empty file) or raise if it is not ours."""
-        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            )
-        ]
+        if conn.in_transaction:
+            application_id, version, tables = _header(conn)
+        else:
+            # One read transaction: another process creating the store commits its tables and
+            # its application_id together, and separate reads could see the tables but not the id.
+            with _snapshot(conn):
+                application_id, version, tables = _header(conn)
         if application_id == 0 and version == 0 and not tables:
             return 0
         if application_id != APPLICATION_ID:
