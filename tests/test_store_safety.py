@@ -128,6 +128,35 @@ async def test_a_thread_is_stored_without_its_items(opened: SQLiteStore, db_path
     assert json.loads(data)["title"] == "t"
 
 
+async def test_a_thread_delete_that_fails_halfway_deletes_nothing(
+    opened: SQLiteStore, db_path: Path
+) -> None:
+    # Deleting a thread is one transaction: when its last statement fails, the items and
+    # attachments already deleted come back, so no thread is ever left without them.
+    from chatkit.types import FileAttachment
+
+    told: list[list[str]] = []
+    opened.on_attachments_deleted(lambda user, ids: told.append(ids))
+    await opened.save_thread(thread("thr_a"), None)
+    await opened.add_thread_item("thr_a", message("msg_1", "thr_a"), None)
+    upload = FileAttachment(id="atc_1", name="a.csv", mime_type="text/csv", thread_id="thr_a")
+    await opened.save_attachment(upload, None)
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        conn.execute(
+            "CREATE TRIGGER keep BEFORE DELETE ON threads "
+            "BEGIN SELECT RAISE(ABORT, 'kept by the test'); END"
+        )
+        conn.commit()
+
+    with pytest.raises((sqlite3.DatabaseError, StoreError), match="kept by the test"):
+        await opened.delete_thread("thr_a", None)
+
+    assert (await opened.load_thread("thr_a", None)).id == "thr_a"
+    assert await all_ids(opened, "thr_a") == ["msg_1"]
+    assert (await opened.load_attachment("atc_1", None)).id == "atc_1"
+    assert told == []
+
+
 # -- WAL, busy timeout, concurrency -------------------------------------------------------------
 
 
