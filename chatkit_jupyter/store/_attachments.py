@@ -288,14 +288,16 @@ class FileAttachmentStore(AttachmentStore[Any]):
         """Where attachment metadata is kept."""
         self.preview_max_bytes = preview_max_bytes
         """Images up to this many bytes get an inline ``data:`` preview."""
-        self.max_size: int | None = None
+        # set_limits() below sets the next five; these values are placeholders, so mutating
+        # them changes nothing (hence "no mutate").
+        self.max_size: int | None = None  # pragma: no mutate
         """Largest accepted file in bytes, or ``None``."""
-        self.max_count: int | None = None
+        self.max_count: int | None = None  # pragma: no mutate
         """Most unsent attachments per user, or ``None``."""
-        self.accept: Mapping[str, Sequence[str]] | Sequence[str] | None = None
+        self.accept: Mapping[str, Sequence[str]] | Sequence[str] | None = None  # pragma: no mutate
         """Accepted types as given."""
-        self._mime_patterns: list[str] = []
-        self._extensions: set[str] = set()
+        self._mime_patterns: list[str] = []  # pragma: no mutate
+        self._extensions: set[str] = set()  # pragma: no mutate
         self.set_limits(max_size=max_size, max_count=max_count, accept=accept)
         store.on_attachments_deleted(self._remove_files)
 
