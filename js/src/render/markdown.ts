@@ -21,9 +21,10 @@ const marked = new Marked({
     // (up to the closing tag) through unescaped, flagged `escaped`. So `<code><img/src=x
     // onerror=...></code>` came out as a real <img> (left to the sanitizer) and
     // `<script>a</scr</script>` swallowed text. That text is text like any other: escape it.
-    // Returning false leaves every other text token to marked's own renderer.
+    // Returning false leaves every other text token to marked's own renderer. (Only that inline
+    // text carries `escaped: true`; block text with child tokens never has the flag.)
     text(token: Tokens.Text | Tokens.Escape): string | false {
-      const raw = !("tokens" in token && token.tokens) && "escaped" in token && token.escaped === true;
+      const raw = "escaped" in token && token.escaped === true;
       return raw ? escapeHtml(token.text) : false;
     },
     // A remote image in model output would load by itself and could carry notebook data out
@@ -32,14 +33,14 @@ const marked = new Marked({
     image({ href, text, title }: Tokens.Image): string | false {
       if (/^\s*data:/i.test(href ?? "")) return false;
       const label = escapeHtml(text || title || "image");
-      return `<a href="${escapeHtml(href ?? "")}" class="ckw-md-image-link">\u{1F5BC}\u{FE0F} ${label}</a>`;
+      return `<a href="${escapeHtml(href ?? "")}">\u{1F5BC}\u{FE0F} ${label}</a>`;
     },
     code({ text, lang }: Tokens.Code): string {
-      const language =
-        (lang ?? "")
-          .trim()
-          .split(/\s+/)[0]
-          ?.replace(/[^\w+#.-]/g, "") ?? "";
+      // An indented code block has no `lang` at all, a fence without a language has "".
+      const language = (lang ?? "")
+        .trim()
+        .split(/\s/)[0]
+        .replace(/[^\w+#.-]/g, "");
       const cls = language ? ` class="language-${language}"` : "";
       return `<pre class="ckw-md-code"><code${cls}>${escapeHtml(text.replace(/\n$/, ""))}\n</code></pre>\n`;
     },

@@ -17,10 +17,19 @@ describe("markdown renderer hooks", () => {
     expect(renderMarkdown("<div>x</div>")).toBe("&lt;div&gt;x&lt;/div&gt;");
   });
 
-  it("escapes the text marked passes through raw after an inline <code>", () => {
+  it("shows tags inside an inline <code> as text too", () => {
     expect(renderMarkdown("<code><img src=x onerror=alert(1)></code> after")).toBe(
       "<p>&lt;code&gt;&lt;img src=x onerror=alert(1)&gt;&lt;/code&gt; after</p>\n",
     );
+  });
+
+  it("escapes what marked would pass through raw up to the closing </code> or </kbd>", () => {
+    // `<img/src=...>` is not a tag to marked, so it arrives in the raw text token; unescaped,
+    // the browser would parse it as an <img> with an onerror handler.
+    expect(renderMarkdown("<code><img/src=x onerror=alert(1)></code> after")).toBe(
+      "<p>&lt;code&gt;&lt;img/src=x onerror=alert(1)&gt;&lt;/code&gt; after</p>\n",
+    );
+    expect(renderMarkdown("<kbd><b/x>y</kbd>")).toBe("<p>&lt;kbd&gt;&lt;b/x&gt;y&lt;/kbd&gt;</p>\n");
   });
 
   it("leaves ordinary text tokens, nested ones included, to marked", () => {
@@ -38,6 +47,10 @@ describe("markdown renderer hooks", () => {
     );
     expect(renderMarkdown("```  c++  \ny\n\n```")).toBe('<pre class="ckw-md-code"><code class="language-c++">y\n\n</code></pre>\n');
     expect(renderMarkdown("```py<x\nz\n```")).toBe('<pre class="ckw-md-code"><code class="language-pyx">z\n</code></pre>\n');
+  });
+
+  it("renders an indented code block, which has no language at all", () => {
+    expect(renderMarkdown("    x <b>\n")).toBe('<pre class="ckw-md-code"><code>x &lt;b&gt;\n</code></pre>\n');
   });
 
   it("leaves out the class when there is no language", () => {
