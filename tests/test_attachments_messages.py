@@ -320,6 +320,7 @@ async def test_an_image_saved_without_a_declared_size_still_gets_its_preview(
     )
     await db.save_attachment(image, ALICE)
     done = await files.write_upload("atc_img", pieces(b"\x89PNG"), ALICE)
+    assert isinstance(done, ImageAttachment)
     assert str(done.preview_url) == "data:image/png;base64,iVBORw=="
 
 

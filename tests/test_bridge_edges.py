@@ -1,0 +1,348 @@
+"""Bridge edges the mutation run found loose: the batch size cap, the record history, streams
+cancelled before their first bytes, heartbeats, uploads whose pieces come late, what is logged,
+and the exact words of the errors a user reads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
+from chatkit_jupyter.bridge import _protocol as p
+from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
+
+Sent = list[tuple[dict[str, Any], list[bytes]]]
+
+
+def bridge(endpoint: Any = None, **kwargs: Any) -> tuple[Bridge, Sent]:
+    sent: Sent = []
+
+    async def reverse(body: bytes) -> Any:
+        return body[::-1]
+
+    async def hooks(hook: str, payload: Any) -> Any:
+        return {"hook": hook}
+
+    kwargs.setdefault("hooks", hooks)
+    made = Bridge(
+        send=lambda content, buffers: sent.append((dict(content), list(buffers or []))),
+        endpoint=endpoint or reverse,
+        **kwargs,
+    )
+    return made, sent
+
+
+def request(rid: str, **fields: Any) -> dict[str, Any]:
+    return {"kind": p.REQUEST, "id": rid, "view": "v1", "url": p.API_URL, **fields}
+
+
+def kinds(sent: Sent, rid: str) -> list[str]:
+    return [c["kind"] for c, _ in sent if c.get("id") == rid]
+
+
+async def until(condition: Any) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.001)
+
+    await asyncio.wait_for(poll(), 5)
+
+
+def test_request_error_carries_status_and_message() -> None:
+    error = RequestError(418, "no coffee")
+    assert (str(error), error.status, error.message) == ("no coffee", 418, "no coffee")
+
+
+async def test_call_handler_passes_keywords_and_awaits_coroutines() -> None:
+    def plain(a: int, *, b: int) -> int:
+        return a + b
+
+    async def later(a: int, *, b: int) -> int:
+        return a * b
+
+    assert await call_handler(plain, 2, b=3) == 5
+    assert await call_handler(later, 2, b=3) == 6
+
+
+# -- batching -----------------------------------------------------------------------------------
+
+
+async def test_a_producer_that_never_waits_is_cut_at_the_size_cap() -> None:
+    half = BATCH_MAX_BYTES // 2
+
+    async def endpoint(body: bytes) -> Any:
+        async def frames() -> AsyncIterator[bytes]:
+            for _ in range(3):
+                yield b"x" * half  # no await in between: only the size cap can close a batch
+
+        return frames()
+
+    b, sent = bridge(endpoint)
+    b.handle(request("v1:s"), [b"{}"])
+    await b.wait_idle()
+    sizes = [len(buffers[0]) for c, buffers in sent if c["kind"] == p.CHUNK]
+    # The batch that reaches the cap exactly goes at once; the rest follows on its own.
+    assert sizes == [2 * half, half]
+    record = b.records[-1]
+    assert (record.chunks, record.bytes, record.status) == (2, 3 * half, 200)
+    assert sent[-1][0] == {"kind": p.END, "id": "v1:s", "total": 2}
+
+
+async def test_cancelling_a_stream_before_its_first_bytes_ends_it_quietly() -> None:
+    never = asyncio.Event()
+
+    async def endpoint(body: bytes) -> Any:
+        async def frames() -> AsyncIterator[bytes]:
+            await never.wait()
+            yield b"never"
+
+        return frames()
+
+    b, sent = bridge(endpoint)
+    started = time.monotonic()
+    b.handle(request("v1:s"), [b"{}"])
+    await until(lambda: kinds(sent, "v1:s") == [p.HEAD])
+    assert b.cancel("v1:s") is True
+    await b.wait_idle()
+    assert kinds(sent, "v1:s") == [p.HEAD]
+    record = b.records[-1]
+    assert record.cancelled
+    assert record.duration is not None
+    assert 0 <= record.duration <= time.monotonic() - started
+
+
+# -- records, views, state that ends with a request ---------------------------------------------
+
+
+async def test_records_keep_the_newest_200_by_default_or_as_many_as_asked() -> None:
+    for history, count in ((None, 201), (2, 3)):
+        b, _ = bridge() if history is None else bridge(history=history)
+        for n in range(count):
+            b.handle(request(f"v1:{n}"), [b"{}"])
+        await b.wait_idle()
+        kept = count - 1
+        assert [r.id for r in b.records] == [f"v1:{n}" for n in range(1, count)]
+        assert len(b.records) == kept
+
+
+async def test_finished_requests_leave_nothing_behind(caplog: pytest.LogCaptureFixture) -> None:
+    async def upload(attachment_id: str, chunks: Any) -> bytes:
+        return b"".join([c async for c in chunks])
+
+    b, _ = bridge(upload=upload)
+    b.handle(request("v1:plain"), [b"{}"])
+    b.handle({"kind": p.CALL, "id": "v1:call", "view": "v1", "hook": "h", "payload": {}}, [])
+    b.handle(request("v1:up", url=f"{p.UPLOAD_URL}/atc_1", chunked=True), [b""])
+    b.handle({"kind": p.UPLOAD_CHUNK, "id": "v1:up", "seq": 0, "last": True}, [b"ab"])
+    await b.wait_idle()
+    await asyncio.sleep(0)  # done callbacks run one step after the tasks end
+    # Closing the view finds nothing left to cancel, and no clean-up step failed.
+    assert b.cancel_view("v1") == 0
+    assert b.pending == 0
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_plain_request_type_and_an_empty_body() -> None:
+    seen: list[bytes] = []
+
+    async def endpoint(body: bytes) -> bytes:
+        seen.append(body)
+        return b"{}"
+
+    b, _ = bridge(endpoint)
+    b.handle(request("v1:none"), [])
+    b.handle(request("v1:list"), [b"[1, 2]"])
+    b.handle(request("v1:typed"), [memoryview(b'{"type": "threads.list"}')])
+    await b.wait_idle()
+    assert seen == [b"", b"[1, 2]", b'{"type": "threads.list"}']
+    assert [r.type for r in b.records] == ["(malformed)", "(malformed)", "threads.list"]
+
+
+# -- errors and what is logged ------------------------------------------------------------------
+
+
+async def test_an_unexpected_server_error_is_a_500_with_what_to_do_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def endpoint(body: bytes) -> bytes:
+        raise ValueError("boom")
+
+    b, sent = bridge(endpoint)  # no `explain`: every exception is unexpected
+    b.handle(request("v1:x"), [b'{"type": "threads.list"}'])
+    await b.wait_idle()
+    assert sent == [
+        (
+            {
+                "kind": p.ERROR,
+                "id": "v1:x",
+                "status": 500,
+                "message": "The server raised ValueError: boom. The kernel is still running; "
+                "see `widget.errors` for the traceback.",
+            },
+            [],
+        )
+    ]
+    record = b.records[-1]
+    assert record.status == 500
+    assert record.error is not None
+    assert "Traceback" in record.error
+    assert caplog.messages == ["chatkit-jupyter: the server failed on threads.list"]
+
+
+async def test_a_failing_hook_or_watcher_is_logged_with_what_failed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def hooks(hook: str, payload: Any) -> Any:
+        raise KeyError("nope")
+
+    b, sent = bridge(hooks=hooks)
+    b.handle({"kind": p.CALL, "id": "v1:c", "view": "v1", "hook": "tool", "payload": {}}, [])
+    await b.wait_idle()
+    assert sent == [
+        ({"kind": p.RESULT, "id": "v1:c", "ok": False, "message": "KeyError: 'nope'"}, [])
+    ]
+    assert caplog.messages == ["chatkit-jupyter: the tool hook failed"]
+
+    caplog.clear()
+
+    def watch(content: Any) -> None:
+        raise RuntimeError("watcher broke")
+
+    b, sent = bridge(watch=watch)
+    b.handle(request("v1:r"), [b"{}"])
+    assert (sent, b.pending) == ([], 0)
+    assert caplog.messages == ["chatkit-jupyter: failed to handle a 'request' message"]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), {1, 2}])
+async def test_a_hook_value_that_is_not_strict_json_is_refused_in_words(value: Any) -> None:
+    async def hooks(hook: str, payload: Any) -> Any:
+        return {"x": value}
+
+    b, sent = bridge(hooks=hooks)
+    b.handle({"kind": p.CALL, "id": "v1:c", "view": "v1", "hook": "tool", "payload": {}}, [])
+    await b.wait_idle()
+    ((result, _),) = sent
+    assert result["ok"] is False
+    message = result["message"]
+    assert message.startswith("The tool handler returned a value that is not JSON (")
+    assert message.endswith("); return dicts, lists, strings, numbers, booleans or None.")
+
+
+# -- heartbeats ---------------------------------------------------------------------------------
+
+
+async def test_a_heartbeat_says_how_many_chunks_a_stream_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import chatkit_jupyter.bridge._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
+    gate = asyncio.Event()
+
+    async def endpoint(body: bytes) -> Any:
+        if body == b"plain":
+            await gate.wait()
+            return b"{}"
+
+        async def frames() -> AsyncIterator[bytes]:
+            yield b"data: 1\n\n"
+            await gate.wait()
+
+        return frames()
+
+    b, sent = bridge(endpoint)
+    b.handle(request("v1:s"), [b"stream"])
+    b.handle(request("v1:p"), [b"plain"])
+
+    def beats(rid: str) -> list[int]:
+        return [c["sent"] for c, _ in sent if c["kind"] == p.BEAT and c["id"] == rid]
+
+    await until(lambda: p.CHUNK in kinds(sent, "v1:s") and beats("v1:s")[-1:] == [1])
+    await until(lambda: beats("v1:p"))
+    gate.set()
+    await b.wait_idle()
+    assert set(beats("v1:p")) == {0}
+    assert beats("v1:s")[-1] == 1
+
+
+# -- uploads ------------------------------------------------------------------------------------
+
+
+async def test_pieces_that_come_after_the_upload_started_are_received() -> None:
+    stored: list[tuple[str, bytes]] = []
+
+    async def upload(attachment_id: str, chunks: Any) -> bytes:
+        stored.append((attachment_id, b"".join([c async for c in chunks])))
+        return b'{"id": "ok"}'
+
+    b, sent = bridge(upload=upload)
+    # An id may begin or end with any character the URL keeps; only the slashes go.
+    b.handle(request("v1:u", url=f"{p.UPLOAD_URL}/Xa_1X/", chunked=True), [b""])
+    for _ in range(5):
+        await asyncio.sleep(0)  # the upload is now waiting for its first piece
+    b.handle({"kind": p.UPLOAD_CHUNK, "id": "v1:u", "seq": 0, "last": False}, [b"ab"])
+    b.handle({"kind": p.UPLOAD_CHUNK, "id": "v1:u", "seq": 1, "last": True}, [b"cd"])
+    await b.wait_idle()
+    assert stored == [("Xa_1X", b"abcd")]
+    assert sent == [
+        (
+            {"kind": p.RESPONSE, "id": "v1:u", "status": 200, "content_type": "application/json"},
+            [b'{"id": "ok"}'],
+        )
+    ]
+
+
+async def test_pieces_after_a_gap_are_dropped_without_errors_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def upload(attachment_id: str, chunks: Any) -> bytes:
+        return b"".join([c async for c in chunks])
+
+    b, sent = bridge(upload=upload)
+    b.handle(request("v1:u", url=f"{p.UPLOAD_URL}/atc_1", chunked=True), [b""])
+    for seq in (0, 2, 1, 3, 4):
+        b.handle({"kind": p.UPLOAD_CHUNK, "id": "v1:u", "seq": seq, "last": seq == 4}, [b"x"])
+    await b.wait_idle()
+    assert [c["status"] for c, _ in sent] == [400]
+    assert caplog.messages == []
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+async def test_a_bridge_made_outside_a_loop_adopts_the_loop_of_its_first_command() -> None:
+    seen: list[int] = []
+    made: list[tuple[Bridge, Sent]] = []
+    maker = threading.Thread(
+        target=lambda: made.append(bridge(watch=lambda content: seen.append(threading.get_ident())))
+    )
+    maker.start()
+    maker.join()
+    ((b, sent),) = made
+    future = b.command("v1", "send_user_message", ["hi"])
+    ((command, _),) = sent
+    answer = {"kind": p.COMMAND_RESULT, "id": command["id"], "ok": True, "value": 7}
+    # The answer arrives on another thread (a subshell); it is handled on this loop's thread.
+    answering = threading.Thread(target=lambda: b.handle(answer, []))
+    answering.start()
+    answering.join()
+    assert await asyncio.wait_for(future, 5) == 7
+    assert seen == [threading.get_ident()]
+
+
+async def test_each_waiting_command_gets_its_own_answer() -> None:
+    b, sent = bridge()
+    first = b.command("v1", "a", [])
+    second = b.command("v1", "b", [])
+    ids = [c["id"] for c, _ in sent]
+    assert len(set(ids)) == 2
+    b.handle({"kind": p.COMMAND_RESULT, "id": ids[1], "ok": True, "value": "b"}, [])
+    b.handle({"kind": p.COMMAND_RESULT, "id": ids[0], "ok": True, "value": "a"}, [])
+    assert (await first, await second) == ("a", "b")
