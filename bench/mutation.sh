@@ -66,7 +66,7 @@ PY
 
 js_target() {
   echo "== stryker: js/src/render (safe.ts, markdown.ts)"
-  (cd js && npx stryker run stryker.config.json >"$WORK/stryker.log" 2>&1 || true)
+  (cd js && nice -n 19 npx stryker run stryker.config.json >"$WORK/stryker.log" 2>&1 || true)
   "$ROOT/.venv/bin/python" - "$ROOT/js/reports/mutation/mutation.json" <<'PY' | tee -a "$SUMMARY"
 import json, sys
 report = json.load(open(sys.argv[1]))

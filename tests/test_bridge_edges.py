@@ -257,18 +257,24 @@ async def test_a_heartbeat_says_how_many_chunks_a_stream_sent(
 
         return frames()
 
-    b, sent = bridge(endpoint)
+    async def hooks(hook: str, payload: Any) -> Any:
+        await gate.wait()
+        return None
+
+    b, sent = bridge(endpoint, hooks=hooks)
     b.handle(request("v1:s"), [b"stream"])
     b.handle(request("v1:p"), [b"plain"])
+    b.handle({"kind": p.CALL, "id": "v1:c", "view": "v1", "hook": "tool", "payload": {}}, [])
 
     def beats(rid: str) -> list[int]:
         return [c["sent"] for c, _ in sent if c["kind"] == p.BEAT and c["id"] == rid]
 
     await until(lambda: p.CHUNK in kinds(sent, "v1:s") and beats("v1:s")[-1:] == [1])
-    await until(lambda: beats("v1:p"))
+    await until(lambda: beats("v1:p") and beats("v1:c"))
     gate.set()
     await b.wait_idle()
-    assert set(beats("v1:p")) == {0}
+    # A plain request or a hook call has sent no chunks.
+    assert set(beats("v1:p")) == set(beats("v1:c")) == {0}
     assert beats("v1:s")[-1] == 1
 
 
@@ -346,3 +352,30 @@ async def test_each_waiting_command_gets_its_own_answer() -> None:
     b.handle({"kind": p.COMMAND_RESULT, "id": ids[1], "ok": True, "value": "b"}, [])
     b.handle({"kind": p.COMMAND_RESULT, "id": ids[0], "ok": True, "value": "a"}, [])
     assert (await first, await second) == ("a", "b")
+
+
+async def test_forgetting_one_command_keeps_the_others_and_ignores_its_late_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    b, sent = bridge()
+    gave_up = b.command("v1", "a", [])
+    waiting = b.command("v1", "b", [])
+    late, current = (c["id"] for c, _ in sent)
+    b.forget_command(gave_up)
+    b.handle({"kind": p.COMMAND_RESULT, "id": late, "ok": True, "value": "too late"}, [])
+    b.handle({"kind": p.COMMAND_RESULT, "id": current, "ok": True, "value": "b"}, [])
+    assert await asyncio.wait_for(waiting, 5) == "b"
+    assert not gave_up.done()
+    assert caplog.messages == []
+
+
+async def test_a_refusal_without_a_reason_says_so() -> None:
+    from chatkit_jupyter.bridge import CommandError
+
+    b, sent = bridge()
+    future = b.command("v1", "set_thread", [])
+    ((command, _),) = sent
+    b.handle({"kind": p.COMMAND_RESULT, "id": command["id"], "ok": False}, [])
+    with pytest.raises(CommandError) as caught:
+        await future
+    assert str(caught.value) == "The chat view could not run set_thread: no reason given"
