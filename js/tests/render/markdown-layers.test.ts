@@ -32,6 +32,10 @@ describe("markdown renderer hooks", () => {
     expect(renderMarkdown("<kbd><b/x>y</kbd>")).toBe("<p>&lt;kbd&gt;&lt;b/x&gt;y&lt;/kbd&gt;</p>\n");
   });
 
+  it("keeps entities in ordinary text, as markdown does", () => {
+    expect(renderMarkdown("AT&amp;T &copy; 2024 &#169; a < b")).toBe("<p>AT&amp;T © 2024 © a &lt; b</p>\n");
+  });
+
   it("leaves ordinary text tokens, nested ones included, to marked", () => {
     expect(renderMarkdown("- a **b**")).toBe("<ul>\n<li>a <strong>b</strong></li>\n</ul>\n");
     expect(renderMarkdown("it's *x*")).toBe("<p>it's <em>x</em></p>\n");
