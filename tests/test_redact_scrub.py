@@ -1,5 +1,5 @@
-"""scrub_cut on a text too long to scrub whole: only its kept ends are scrubbed, and the result
-is what scrubbing the whole text and then cutting it would give."""
+"""scrub and scrub_cut on reprs: field names are judged as written (quotes aside), and a text
+too long to scrub whole is cut exactly as scrubbing it whole and then cutting would give."""
 
 from __future__ import annotations
 
@@ -27,3 +27,9 @@ def test_secrets_at_both_kept_ends_of_a_huge_text_are_masked() -> None:
     assert shown.endswith(f"password = {REDACTED}")
     assert "sk-" not in shown
     assert "hunter2" not in shown
+
+
+def test_a_field_name_is_judged_without_its_quotes_and_nothing_else() -> None:
+    assert scrub("{'pwd': 'a'}") == f"{{'pwd': {REDACTED}}}"
+    # Near misses stay visible: only quotes around a name are taken off, no other characters.
+    assert scrub("{'Xpwd': 'a'}, KEYX=1") == "{'Xpwd': 'a'}, KEYX=1"
