@@ -36,7 +36,8 @@ KEYS = {
     "aws-session": ("ASIA" + "ABCDEFGH12345678", "ASIA" + "ABCDEFGH12345678X"),
     "google": ("AIza" + "Sy" + "A" * 33, "AIza" + "Sy" + "A" * 32),
     "hugging-face": ("hf_" + "e" * 20, "hf_" + "e" * 19),
-    "jwt": (JWT, "eyJhbGciOiJIUzI1NiJ9.notatoken"),
+    # A JSON header and a dot are enough (the rest may have been cut); the header alone is not.
+    "jwt": (JWT, "eyJhbGciOiJIUzI1NiJ9"),
     "private-key": ("-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN PUBLIC KEY-----"),
     "private-key-plain": ("-----BEGIN PRIVATE KEY-----", "-----BEGIN CERTIFICATE-----"),
     "bearer": ("Bearer abcdefghijklmnop", "Bearer abcdefghijklmno"),
@@ -79,12 +80,15 @@ def test_a_whole_value_starting_like_a_key_is_a_secret_however_short(prefix: str
     assert not looks_like_secret_value("x" + prefix + "x")
 
 
-def test_only_the_first_4096_bytes_of_bytes_are_read() -> None:
-    # A Hugging Face token needs 20 characters after "hf_": all of them within 4096 bytes ...
-    assert looks_like_secret_value(b"x" * 4052 + b" hf_" + b"e" * 20 + b"e" * 10)
-    # ... or one of them beyond, where nothing is read.
-    assert not looks_like_secret_value(b"x" * 4073 + b" hf_" + b"e" * 19 + b"e" * 10)
-    assert not looks_like_secret_value(b"x" * 4096 + b" hf_" + b"e" * 20)
+def test_bytes_are_read_to_the_end_or_at_both_ends_when_huge() -> None:
+    # Past the first 4 KB too (the review found a private key there).
+    assert looks_like_secret_value(b"x" * 4096 + b" hf_" + b"e" * 20)
+    assert looks_like_secret_value(b"x" * 500_000 + b" hf_" + b"e" * 20)
+    # A huge value is judged by its first and last 512 KB, what any view of it can show.
+    key = b" hf_" + b"e" * 20 + b" "
+    assert looks_like_secret_value(key + b"x" * 3_000_000)
+    assert looks_like_secret_value(b"x" * 3_000_000 + key)
+    assert not looks_like_secret_value(b"x" * 1_500_000 + key + b"x" * 1_500_000)
     assert looks_like_secret_value(bytearray(b"sk-bytearray-key"))
     assert not looks_like_secret_value(b"\xff\xfe plain")
 
