@@ -252,3 +252,43 @@ def test_environ_is_recognised_without_reading_it() -> None:
     assert redaction_reason("anything", os.environ) == "environment variables are never shown"
     # The environment comes first: even under a secret-looking name the reason is the environment.
     assert redaction_reason("api_key", os.environ) == "environment variables are never shown"
+
+
+def test_every_secret_name_holds_a_stem_the_field_scan_looks_for() -> None:
+    # scrub finds `name=value` fields only for names holding one of _NAME_STEMS.
+    from chatkit_jupyter.notebook._redact import _NAME_STEMS
+
+    from .test_redact_corpus import PASSWORD_NAMES
+
+    names = [*PASSWORD_NAMES, "api_key", "OPENAI_API_KEY", "HTTPToken", "db_passwd", "creds"]
+    names += ["Authorization", "sentryDsn", "session_cookies", "user_jwt", "my_passphrase"]
+    for name in names:
+        assert looks_like_secret_name(name), name
+        assert any(stem in name.lower() for stem in _NAME_STEMS), name
+        assert scrub(f"x({name}='hunter2', y=1)") == f"x({name}={REDACTED}, y=1)", name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 1_000_000,  # one long word: no name or key start is tried at every position
+        "sk-" * 300_000,
+        "eyJ" + "a" * 1_000_000 + ".",
+        "x0." + "aB3" * 300_000,
+        "-----BEGIN RSA PRIVATE KEY-----" * 20_000,
+        "-----END PRIVATE KEY-----" + "A" * 1_000_000 + "-----END PRIVATE KEY-----",
+        repr({f"k{i}": "v" * 5 for i in range(60_000)}),
+        repr({f"api_key{i}" if i % 10 == 0 else f"k{i}": "v" for i in range(60_000)}),
+        "AKIA" + "B" * 16 + " " + "Ab1/" * 250_000,
+        "\\n" * 500_000,
+    ],
+    ids=["word", "sk", "jwt", "jwt-tail", "pem", "pem-end", "dict", "secret-dict", "aws", "esc"],
+)
+def test_scrub_of_a_megabyte_is_fast(text: str) -> None:
+    # Typically 5-50 ms on one CI core; the bound only catches a quadratic scan.
+    import time
+
+    start = time.perf_counter()
+    scrub(text)
+    looks_like_secret_value(text)
+    assert time.perf_counter() - start < 1.0

@@ -66,7 +66,7 @@ class Note:
     text: str
 
 
-Pair = collections.namedtuple("Pair", ["label", "value"])  # noqa: PYI024 - a plain one on purpose
+Pair = collections.namedtuple("Pair", ["label", "value"])
 
 
 class Holder:
@@ -330,8 +330,10 @@ async def test_password_name_inside_containers(name: str, container: str) -> Non
     field = name if name.isidentifier() and not name.endswith("_") else "pw"
     thing: object = {
         "dict": lambda: {"host": "db", name: value},
-        "dataclass-field": lambda: dataclasses.make_dataclass("Login", ["host", field])("db", value),
-        "namedtuple-field": lambda: collections.namedtuple("Login", ["host", field])("db", value),  # noqa: PYI024
+        "dataclass-field": lambda: dataclasses.make_dataclass("Login", ["host", field])(
+            "db", value
+        ),
+        "namedtuple-field": lambda: collections.namedtuple("Login", ["host", field])("db", value),
         "dataframe-column": lambda: pd.DataFrame({"host": ["db"], name: [value]}),
         "kwargs-text": lambda: f"connect(host='db', {field}='{value}')",
     }[container]()
@@ -561,3 +563,64 @@ async def test_negative_short_getpass_value_does_not_eat_words(shell: Interactiv
     shown = await tool_output({"words": "abcdef xabcd", "exact": "abcd"})
     assert "abcdef xabcd" in shown
     assert "'abcd'" not in shown
+
+
+def test_getpass_in_a_real_kernel(tmp_path: Any) -> None:
+    """ipykernel swaps getpass.getpass for its own at every cell; the password a person types
+    at the front end's prompt is still hidden, in later cells too, until ``%unload_ext``."""
+    import os
+    import pathlib
+
+    from jupyter_client.manager import start_new_kernel
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=str(tmp_path))
+
+    def run(code: str, answer: str | None = None, check: str | None = None) -> str | None:
+        msg_id = kc.execute(
+            code, allow_stdin=answer is not None, user_expressions={"check": check or "None"}
+        )
+        if answer is not None:
+            request = kc.get_stdin_msg(timeout=30)
+            assert request["content"]["password"] is True
+            kc.input(answer)
+        while True:
+            reply = kc.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        assert reply["content"]["status"] == "ok", reply["content"]
+        result = reply["content"]["user_expressions"]["check"]
+        return result["data"]["text/plain"] if check else None
+
+    shown = (
+        "json.dumps([collect_variables({'note': note, 'cfg': cfg}),"
+        " describe_variable({'cfg': cfg}, 'cfg')])"
+    )
+    try:
+        run("%load_ext chatkit_jupyter")
+        run(
+            "import getpass, json\n"
+            "from chatkit_jupyter.notebook import collect_variables, describe_variable"
+        )
+        run("typed = getpass.getpass('Password: ')", answer="kernel-typed-pw-91")
+        run("note = 'login ' + typed\ncfg = {'user': 'ann', 'v': typed}")
+        assert run("", check=f"'kernel-typed-pw-91' in {shown}") == "False"
+        assert run("", check=f"'ann' in {shown}") == "True"
+        # Imported by name after %load_ext, in a later cell: still remembered.
+        run("from getpass import getpass as ask\nsecond = ask()", answer="second-pw-77x")
+        run("note = 'then ' + second\ncfg = {'user': 'ann', 'v': second}")
+        assert run("", check=f"'second-pw-77x' in {shown}") == "False"
+        run("%unload_ext chatkit_jupyter")
+        # Inside a cell getpass.getpass is the kernel's own method again, between cells the
+        # function the kernel saved: neither is a wrapper any more.
+        run("during = getpass.getpass")
+        assert run("", check="during.__qualname__") == "'Kernel.getpass'"
+        assert run("", check="getpass.getpass.__qualname__") == "'unix_getpass'"
+        assert run("", check=f"'second-pw-77x' in {shown}") == "True"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -26,7 +26,9 @@ rare keys) and Twilio's ``AC``/``SK`` + 32 characters (too close to ordinary ide
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import json
 import os
 import re
@@ -153,8 +155,11 @@ _KEYS: Final[list[tuple[str, str]]] = [
     ("", r"GR1348941[A-Za-z0-9_\-]{20,}"),  # GitLab runner registration
     *((f"xox{c}", r"-[A-Za-z0-9\-]{10,}") for c in "aboprs"),  # Slack
     ("https", r"://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_/]+"),
-    ("", r"A(?:3T[A-Z0-9]|BIA|CCA|KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),  # AWS key ids
-    ("", r"AIza[A-Za-z0-9_\-]{35}"),  # Google
+    # AWS key ids; anchored on their second character, so that a run of "AAAA" (base64 of
+    # zero bytes) is not a candidate at every position.
+    *(("A", rf"{rest}[A-Z0-9]{{16}}(?![A-Za-z0-9])") for rest in ("KIA", "SIA", "BIA", "CCA")),
+    ("A", r"3T[A-Z0-9][A-Z0-9]{16}(?![A-Za-z0-9])"),
+    ("A", r"Iza[A-Za-z0-9_\-]{35}"),  # Google
     ("hf", r"_[A-Za-z0-9]{20,}"),  # Hugging Face
     # A base64url JSON header and a dot: a JWT, however it continues (or where it was cut).
     ("ey", r"J[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-.+/=]*"),
@@ -173,13 +178,32 @@ _KEY_PREFIX: Final = {f"k{i}": prefix for i, (prefix, _) in enumerate(_KEYS)}
 # alternation quickly only when every alternative starts with a plain character.
 
 
-def _alternative(i: int, prefix: str, rest: str) -> str:
-    anchor = rest[:2] if rest[0] == "\\" else rest[0]  # a character, maybe escaped
-    lookbehind = f"(?<={re.escape(prefix)}{anchor})" if prefix else ""
-    return f"{anchor}(?P<k{i}>{lookbehind}{rest[len(anchor) :]})"
+def _anchor(rest: str) -> str:
+    return rest[:2] if rest[0] == "\\" else rest[0]  # a character, maybe escaped
 
 
-_KEY_RE: Final = re.compile("|".join(_alternative(i, p, r) for i, (p, r) in enumerate(_KEYS)))
+def _key_regex() -> re.Pattern[str]:
+    groups: dict[str, list[tuple[int, str, str]]] = {}
+    for i, (prefix, rest) in enumerate(_KEYS):
+        groups.setdefault(_anchor(rest), []).append((i, prefix, rest))
+    alternatives = []
+    for anchor, keys in groups.items():
+        # A gate on the character before the anchor, when every key here has a prefix: the
+        # dashes of "-----" or a float's "." fail it at once instead of trying each key.
+        befores = {prefix[-1] for _, prefix, _ in keys if prefix}
+        gate = ""
+        if all(prefix for _, prefix, _ in keys):
+            gate = f"(?<=[{re.escape(''.join(sorted(befores)))}]{anchor})"
+        keyed = "|".join(
+            f"(?P<k{i}>{f'(?<={re.escape(prefix)}{anchor})' if prefix else ''}"
+            f"{rest[len(anchor) :]})"
+            for i, prefix, rest in keys
+        )
+        alternatives.append(f"{anchor}{gate}(?:{keyed})")
+    return re.compile("|".join(alternatives))
+
+
+_KEY_RE: Final = _key_regex()
 # A whole value that starts like a key is a secret even when too short for the pattern above.
 _SECRET_VALUE_PREFIXES: Final = ("sk-", "sk_live_", "sk_test_", "rk_live_", "ghp_", "github_pat_")
 
@@ -221,7 +245,7 @@ _PEM_END: Final = re.compile(
 )
 # What a key's body (and its Proc-Type/DEK-Info headers) is made of in a text or a repr, where
 # a newline is the two characters \n, and a cut is "...".
-_PEM_BODY: Final = re.compile(r"(?:[A-Za-z0-9+/=\\\r\n.,\-]|: ?)*+")
+_PEM_BODY: Final = re.compile(r"(?:[A-Za-z0-9+/=\\\r\n.,\-]|: ?)*")
 _PEM_BODY_BACK: Final = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\\\r\n."
 )
@@ -231,22 +255,24 @@ _PEM_MAX: Final = 65_536  # longest key body looked for; RSA 8192 in PEM is abou
 def _pem_spans(text: str) -> Iterator[tuple[int, int]]:
     if "PRIVATE KEY" not in text and "Private-" not in text and "PuTTY-User-Key" not in text:
         return
+    ends = list(_PEM_END.finditer(text))
+    starts = [end.start() for end in ends]
     covered = 0
     for begin in _PEM_BEGIN.finditer(text):
         if begin.start() < covered:
             continue
         stop = min(len(text), begin.end() + _PEM_MAX)
-        end = _PEM_END.search(text, begin.end(), stop)
-        if end is not None:
-            covered = end.end()
+        i = bisect.bisect_left(starts, begin.end())
+        if i < len(ends) and starts[i] < stop:
+            covered = ends[i].end()
         else:
             body = _PEM_BODY.match(text, begin.end(), stop)
             covered = body.end() if body else begin.end()
         yield begin.start(), covered
-    # An END whose BEGIN was cut away (the kept tail of a long repr): the body before it.
-    for end in _PEM_END.finditer(text):
-        if end.start() < covered:
-            continue
+    # An END whose BEGIN was cut away (the kept tail of a long repr): the body before it. An END
+    # that closes a BEGIN above ends its span, and spans are merged, so walking back from it
+    # again only costs time: skip it when its own line starts right after a BEGIN span.
+    for end in ends:
         start = end.start()
         floor = max(0, start - _PEM_MAX)
         while start > floor and text[start - 1] in _PEM_BODY_BACK:
@@ -257,14 +283,13 @@ def _pem_spans(text: str) -> Iterator[tuple[int, int]]:
 # The payload's end and the signature of a JWT whose head was cut off ("...IjoxfQ.Sfl..."): a
 # JSON payload always ends in "}", which base64url ends in "fQ", "?0" or "9".
 _JWT_TAIL: Final = re.compile(r"\.(?:(?<=fQ\.)|(?<=0\.)|(?<=9\.))([A-Za-z0-9_\-]{32,})")
-_B64URL_CHAR: Final = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-)
+_B64URL_CHAR: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 def _looks_random(token: str) -> bool:
     # Random base64 changes between upper case, lower case and digits at about 2 of 3
     # characters; a long CamelCase or snake_case name does so once a word.
+    token = token[:256]
     if not (
         any(c.isupper() for c in token)
         and any(c.islower() for c in token)
@@ -272,7 +297,7 @@ def _looks_random(token: str) -> bool:
     ):
         return False
     kinds = ["u" if c.isupper() else "l" if c.islower() else "d" for c in token]
-    switches = sum(a != b for a, b in zip(kinds, kinds[1:], strict=False))
+    switches = sum(a != b for a, b in itertools.pairwise(kinds))
     return switches >= len(token) // 3
 
 
