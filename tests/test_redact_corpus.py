@@ -138,6 +138,19 @@ def test_escape_scrub_of_a_repr_text(escape: str, key: str) -> None:
     assert shown.startswith("Note(title='n', text='note:")
 
 
+@pytest.mark.parametrize("escape", ["\n", "\t", "\x1b", "\u2028", "\r\n", "\\"])
+@pytest.mark.parametrize(
+    "name", ["pw", "password", "db_pass", "api_key", "token", "MY_SERVICE_PASS"]
+)
+async def test_escape_field_name_after_an_escape_sequence(escape: str, name: str) -> None:
+    # `'log:\npw=hunter2'`: the name is "pw", whatever letter ends the escape before it.
+    value = Note("log", f"started{escape}{name}=opensesame-42{escape}done")
+    shown = await assert_hidden({"thing": value}, "opensesame")
+    assert "started" in shown
+    if escape != "\\":  # a backslash may be part of a password; a newline or tab ends it
+        assert "done" in shown
+
+
 # -- 1. PEM private keys ------------------------------------------------------------------------
 
 
@@ -465,6 +478,14 @@ async def test_env_ordinary_names_and_short_values_stay(monkeypatch: pytest.Monk
     assert "/data/sales-2024/q1.csv" in shown
     assert "'true'" in shown
     assert "3600" in shown
+
+
+async def test_env_working_directory_is_not_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PWD is a password word, but the shell's PWD is the working directory: paths stay.
+    monkeypatch.setenv("PWD", "/home/ann/project")
+    monkeypatch.setenv("OLDPWD", "/home/ann/elsewhere")
+    shown = await tool_output({"path": "/home/ann/project/data.csv"})
+    assert "/home/ann/project/data.csv" in shown
 
 
 async def test_env_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:

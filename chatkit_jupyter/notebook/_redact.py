@@ -489,8 +489,11 @@ _NAME_STEMS: Final = (
     "contrase",
 )
 _NAME_STEMS_REVERSED: Final = tuple(stem[::-1] for stem in _NAME_STEMS)
+# An unquoted value ends where a line does, also at an escaped newline or tab in a repr
+# (`'pw=abc\\nnext'`); an escaped backslash or quote is part of it.
 _FIELD_VALUE: Final = re.compile(
-    r"""[ \t]*(?P<value>'(?:[^'\\]|\\.)*(?:'|\Z)|"(?:[^"\\]|\\.)*(?:"|\Z)|[^\s,;)}\]]+)""",
+    r"""[ \t]*(?P<value>'(?:[^'\\]|\\.)*(?:'|\Z)|"(?:[^"\\]|\\.)*(?:"|\Z)"""
+    r"""|(?:[^\s,;)}\]\\]|\\[\\'"])+)""",
     re.DOTALL,
 )
 _ESCAPE_HEAD: Final = re.compile(r"x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.")
@@ -526,7 +529,12 @@ def _field_spans(text: str) -> Iterator[tuple[int, int]]:
             continue
         value = _FIELD_VALUE.match(text, n - m.start())
         if value is not None:
-            yield value.span("value")
+            start, end = value.span("value")
+            if text[start] not in "'\"":
+                # An unquoted value in a string's repr (`'note\\npw=abc'`): keep its quote.
+                while end > start + 1 and text[end - 1] in "'\"":
+                    end -= 1
+            yield start, end
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
