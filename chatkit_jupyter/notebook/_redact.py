@@ -468,10 +468,10 @@ def looks_like_secret_value(value: object) -> bool:
 
 
 # ``api_key='...'``, ``"token": "..."``, ``password=hunter2``: how objects print their fields.
-# Found right to left: the text is reversed once and this finds a separator followed by a
-# (reversed) name. Anchored on ":" or "=", it costs nothing on text without them, and it never
-# tries every position of a long word as a name's start.
-_REVERSED_FIELD: Final = re.compile(r"[:=][ \t]*['\"]?([A-Za-z0-9_\-]{1,64})")
+# Found right to left: the text is reversed once and the regex below finds a separator followed
+# by a (reversed) name that holds one of _NAME_STEMS. Anchored on ":" or "=", it costs nothing
+# on text without them, never tries every position of a long word as a name's start, and
+# leaves the few names with a stem to looks_like_secret_name.
 # Every name looks_like_secret_name accepts holds one of these (tests/test_redact.py checks).
 _NAME_STEMS: Final = (
     "key",
@@ -488,7 +488,11 @@ _NAME_STEMS: Final = (
     "dsn",
     "contrase",
 )
-_NAME_STEMS_REVERSED: Final = tuple(stem[::-1] for stem in _NAME_STEMS)
+_REVERSED_SECRET_FIELD: Final = re.compile(
+    r"[:=][ \t]*['\"]?(?=[A-Za-z0-9_\-]{0,64}?(?i:"
+    + "|".join(stem[::-1] for stem in _NAME_STEMS)
+    + r"))([A-Za-z0-9_\-]{1,64})"
+)
 # An unquoted value ends where a line does, also at an escaped newline or tab in a repr
 # (`'pw=abc\\nnext'`); an escaped backslash or quote is part of it.
 _FIELD_VALUE: Final = re.compile(
@@ -512,18 +516,8 @@ def _field_is_secret(text: str, start: int, name: str) -> bool:
 def _field_spans(text: str) -> Iterator[tuple[int, int]]:
     if ":" not in text and "=" not in text:
         return
-    reversed_text = text[::-1]
-    # Most texts have no secret field at all; a name can only be secret if it holds one of the
-    # stems, which one substring search per stem over all distinct names decides.
-    names = set(_REVERSED_FIELD.findall(reversed_text))
-    joined = "\n".join(names).lower()
-    if not any(stem in joined for stem in _NAME_STEMS_REVERSED):
-        return
-    candidates = {n for n in names if any(stem in n.lower() for stem in _NAME_STEMS_REVERSED)}
     n = len(text)
-    for m in _REVERSED_FIELD.finditer(reversed_text):
-        if m[1] not in candidates:
-            continue
+    for m in _REVERSED_SECRET_FIELD.finditer(text[::-1]):
         name_start, name_end = n - m.end(1), n - m.start(1)
         if not _field_is_secret(text, name_start, text[name_start:name_end]):
             continue
