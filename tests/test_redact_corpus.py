@@ -468,6 +468,16 @@ async def test_env_secret_value_under_any_name(
     assert "ann" in shown or use == "str"
 
 
+async def test_env_many_secret_values_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A dozen secret variables are looked for in one pass; each is still found under any name.
+    values = [f"many{i}-Zq8Wm3Kp" for i in range(12)]
+    for i, value in enumerate(values):
+        monkeypatch.setenv(f"SERVICE{i}_TOKEN", value)
+    frame = pd.DataFrame({"user": ["ann"] * 12, "v": values})
+    shown = await assert_hidden({"frame": frame, "words": " and ".join(values)}, *values)
+    assert "ann" in shown
+
+
 async def test_env_ordinary_names_and_short_values_stay(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_DATA_DIR", "/data/sales-2024")
     monkeypatch.setenv("USE_AUTH", "true")

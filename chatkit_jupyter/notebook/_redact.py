@@ -403,21 +403,37 @@ def _variants(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+@functools.lru_cache(maxsize=64)
+def _variants_regex(forms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, forms)))
+
+
 def _known_spans(text: str) -> Iterator[tuple[int, int]]:
     values = tuple(_remembered) + _env_values()
     if not values:
         return
-    for form in _variants(values):
-        pos = text.find(form)
-        embedded = len(form) >= _EMBEDDED_MIN
-        while pos >= 0:
-            end = pos + len(form)
-            if embedded or (
-                (not form[0].isalnum() or _starts_token(text, pos))
-                and (not form[-1].isalnum() or end == len(text) or not text[end].isalnum())
-            ):
-                yield pos, end
-            pos = text.find(form, pos + 1)
+    forms = _variants(values)
+    # A few forms: one substring search each. Many (a dozen secret variables): one regex pass.
+    if len(forms) <= 4:
+        found: Iterable[tuple[int, int]] = (
+            (pos, pos + len(form)) for form in forms for pos in _find_all(text, form)
+        )
+    else:
+        found = (m.span() for m in _variants_regex(forms).finditer(text))
+    for start, end in found:
+        form = text[start:end]
+        if len(form) >= _EMBEDDED_MIN or (
+            (not form[0].isalnum() or _starts_token(text, start))
+            and (not form[-1].isalnum() or end == len(text) or not text[end].isalnum())
+        ):
+            yield start, end
+
+
+def _find_all(text: str, form: str) -> Iterator[int]:
+    pos = text.find(form)
+    while pos >= 0:
+        yield pos
+        pos = text.find(form, pos + 1)
 
 
 # -- finding and masking ----------------------------------------------------------------------
