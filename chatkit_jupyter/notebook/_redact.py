@@ -17,11 +17,12 @@ Ported from Yelp's detect-secrets 1.5 (plugins/*.py), as patterns only, no depen
 the private-key markers (private_key.py: DSA, EC, OPENSSH, PGP ... BLOCK, plain, RSA, SSH2
 ENCRYPTED, PuTTY), AWS id prefixes (aws.py: A3T., ABIA, ACCA, AKIA, ASIA) and its rule that a
 40-character secret key goes with such an id, SendGrid, npm, PyPI, GitLab's newer prefixes,
-Slack webhooks, Square, Azure storage ``AccountKey=``, Discord bot tokens and the password words
-of keyword.py (``db_pass``, ``key_pass``, ``contraseña``). Not taken: the high-entropy string
-plugins (they flag hashes and UUIDs, which must stay visible), patterns anchored on a
-lowercase or digit run such as Mailchimp's and Telegram's (a costly scan of every word for
-rare keys) and Twilio's ``AC``/``SK`` + 32 characters (too close to ordinary identifiers).
+Slack webhooks, Square, Azure storage ``AccountKey=`` and the password words of keyword.py
+(``db_pass``, ``key_pass``, ``contraseña``). Not taken: the high-entropy string plugins (they
+flag hashes and UUIDs, which must stay visible); patterns that start with a run of letters or
+digits of any kind, such as Mailchimp's, Telegram's and Discord's (each would be tried at every
+word of every text for keys a notebook rarely holds); Twilio's ``AC``/``SK`` + 32 characters
+(too close to ordinary identifiers).
 """
 
 from __future__ import annotations
@@ -138,8 +139,8 @@ def looks_like_secret_name(name: str) -> bool:
 # -- values: patterns -------------------------------------------------------------------------
 
 # Keys by their shape: (prefix, rest). A key is `prefix + rest` at a token start. The regex
-# begins each alternative at the first character of `rest`, a rarer character than a letter
-# ("-", "_", ".", ":", "=", "J", or an upper-case "A", "B", "G"), and checks the prefix with a
+# begins each alternative at the first character of `rest`, a rarer character than a
+# lower-case letter ("-", "_", ".", ":", "=" or an upper-case one), and checks the prefix with a
 # lookbehind: Python's re then skips every other character in C, which keeps a megabyte of
 # ordinary text at a few milliseconds. No leading \b (see the module docstring): the token
 # start is checked by _starts_token instead.
@@ -174,8 +175,6 @@ _KEYS: Final[list[tuple[str, str]]] = [
     ("", r"://[^/\s:@'\"]+:[^@\s/'\"]+@"),
 ]
 _KEY_PREFIX: Final = {f"k{i}": prefix for i, (prefix, _) in enumerate(_KEYS)}
-# The anchor character stays outside each named group: re finds the first characters of an
-# alternation quickly only when every alternative starts with a plain character.
 
 
 def _anchor(rest: str) -> str:
@@ -183,6 +182,8 @@ def _anchor(rest: str) -> str:
 
 
 def _key_regex() -> re.Pattern[str]:
+    # The anchor stays outside the named groups: re finds the first characters of an
+    # alternation quickly only when every alternative starts with a plain character.
     groups: dict[str, list[tuple[int, str, str]]] = {}
     for i, (prefix, rest) in enumerate(_KEYS):
         groups.setdefault(_anchor(rest), []).append((i, prefix, rest))
@@ -270,8 +271,8 @@ def _pem_spans(text: str) -> Iterator[tuple[int, int]]:
             covered = body.end() if body else begin.end()
         yield begin.start(), covered
     # An END whose BEGIN was cut away (the kept tail of a long repr): the body before it. An END
-    # that closes a BEGIN above ends its span, and spans are merged, so walking back from it
-    # again only costs time: skip it when its own line starts right after a BEGIN span.
+    # that closes a BEGIN above walks back into that BEGIN's span; spans are merged later. Each
+    # walk stops at the dashes of the END before it, so all walks together read the text once.
     for end in ends:
         start = end.start()
         floor = max(0, start - _PEM_MAX)
