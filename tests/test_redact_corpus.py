@@ -14,6 +14,7 @@ import collections
 import dataclasses
 import getpass
 import json
+import os
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -129,7 +130,9 @@ async def test_escape_key_after_an_escape_sequence(container: str, key: str, esc
     assert "other" in shown
 
 
-@pytest.mark.parametrize("escape", ["\\n", "\\t", "\\x1b", "\\u2028", "\\\\", "\\r\\n", "\\'"])
+@pytest.mark.parametrize(
+    "escape", ["\\n", "\\t", "\\x1b", "\\u2028", "\\\\", "\\r\\n", "\\'", "%0A", "%20"]
+)
 @pytest.mark.parametrize("key", KEYS[:4])
 def test_escape_scrub_of_a_repr_text(escape: str, key: str) -> None:
     text = f"Note(title='n', text='note:{escape}{key}')"
@@ -325,6 +328,9 @@ PASSWORD_NAMES = [
     "mot_de_passe",
     "root_pwd",
     "db_pw",
+    "psw",
+    "user_pwrd",
+    "Kennwort",
 ]
 
 
@@ -498,6 +504,24 @@ async def test_env_working_directory_is_not_a_secret(monkeypatch: pytest.MonkeyP
     assert "/home/ann/project/data.csv" in shown
 
 
+@pytest.mark.parametrize(
+    "copy",
+    [
+        lambda: dict(os.environ),
+        lambda: os.environ.copy(),
+        lambda: {"saved": dict(os.environ)},
+        lambda: [1, dict(os.environ)],
+    ],
+    ids=["dict", "copy", "nested", "in-list"],
+)
+async def test_env_copies_are_not_shown(monkeypatch: pytest.MonkeyPatch, copy: Any) -> None:
+    monkeypatch.setenv("CORPUS_PLAIN_SETTING", "visible-only-in-env-42")
+    shown = await tool_output({"env": copy(), "n": 1})
+    assert "visible-only-in-env-42" not in shown
+    assert "CORPUS_PLAIN_SETTING" not in shown
+    assert REDACTED in shown
+
+
 async def test_env_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
@@ -570,6 +594,7 @@ NEGATIVE_NAMES = [
     "pwm_signal",
     "keyword",
     "tokenizer",
+    "mdp",  # a Markov decision process more often than a "mot de passe"
 ]
 
 

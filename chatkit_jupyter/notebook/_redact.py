@@ -53,6 +53,9 @@ _EXACT_SECRET_WORDS: Final = frozenset(
         "pword",
         "passcode",
         "passe",  # mot_de_passe
+        "psw",
+        "pwrd",
+        "kennwort",
         "passphrase",
         "cookie",
         "cookies",
@@ -209,8 +212,10 @@ _KEY_RE: Final = _key_regex()
 _SECRET_VALUE_PREFIXES: Final = ("sk-", "sk_live_", "sk_test_", "rk_live_", "ghp_", "github_pat_")
 
 _TOKEN_CHAR: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+# Python's string escapes, and a URL's %0A: what may end right before a key in a repr or a URL.
 _ESCAPE_BEFORE: Final = re.compile(
-    r"\\(?:[abfnrtv0'\"\\]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3})\Z"
+    r"(?:\\(?:[abfnrtv0'\"\\]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3})"
+    r"|%[0-9A-Fa-f]{2})\Z"
 )
 
 
@@ -221,7 +226,10 @@ def _starts_token(text: str, i: int) -> bool:
     """
     if i == 0 or text[i - 1] not in _TOKEN_CHAR:
         return True
-    return "\\" in text[max(0, i - 10) : i] and bool(_ESCAPE_BEFORE.search(text, max(0, i - 10), i))
+    before = text[max(0, i - 10) : i]
+    return ("\\" in before or "%" in before) and bool(
+        _ESCAPE_BEFORE.search(text, max(0, i - 10), i)
+    )
 
 
 def _key_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -363,25 +371,35 @@ def forget() -> None:
     _remembered.clear()
 
 
-_env_cache: tuple[object, tuple[str, ...]] = ((), ())
+_env_cache: tuple[object, dict[str, str], tuple[str, ...]] = ((), {}, ())
 
 
-def _env_values() -> tuple[str, ...]:
-    """Values of environment variables whose names look secret (read, never shown)."""
+def _env_snapshot() -> tuple[dict[str, str], tuple[str, ...]]:
+    """The environment, and the values of its variables whose names look secret; read to know
+    what to hide, never shown. Decoded again only when the environment changed."""
     global _env_cache
     data = getattr(os.environ, "_data", None)
     # The raw mapping's items are a cheap fingerprint; decoding them all costs 50 us a call.
     key = tuple(data.items()) if isinstance(data, dict) else None
     if key is not None and key == _env_cache[0]:
-        return _env_cache[1]
+        return _env_cache[1], _env_cache[2]
+    environ = dict(os.environ)
     values = tuple(
         v
-        for k, v in os.environ.items()
+        for k, v in environ.items()
         if len(v.strip()) >= _ENV_MIN and looks_like_secret_name(k) and k not in _ENV_NOT_SECRET
     )
     if key is not None:
-        _env_cache = (key, values)
-    return values
+        _env_cache = (key, environ, values)
+    return environ, values
+
+
+def _environ() -> dict[str, str]:
+    return _env_snapshot()[0]
+
+
+def _env_values() -> tuple[str, ...]:
+    return _env_snapshot()[1]
 
 
 @functools.lru_cache(maxsize=64)
@@ -496,7 +514,8 @@ _NAME_STEMS: Final = (
     "secret",
     "pass",
     "pw",
-    "pswd",
+    "psw",
+    "kennwort",
     "cred",
     "auth",
     "cookie",
@@ -630,8 +649,19 @@ def scrub_cut(text: str, limit: int) -> str:
 
 
 def is_environ(value: object) -> bool:
-    # An isinstance check reads nothing from the environment.
-    return isinstance(value, os._Environ)
+    """``os.environ`` (recognised without reading it), or a dict copied from it."""
+    return isinstance(value, os._Environ) or _is_environ_copy(value)
+
+
+def _is_environ_copy(value: object) -> bool:
+    # `dict(os.environ)` or `os.environ.copy()`: most of its first keys hold what the
+    # environment holds under the same name.
+    if type(value) is not dict or len(value) < 4:
+        return False
+    environ = _environ()
+    sample = list(itertools.islice(value.items(), 20))
+    same = sum(1 for k, v in sample if isinstance(k, str) and environ.get(k) == v)
+    return same >= 4 and 2 * same >= len(sample)
 
 
 def redaction_reason(name: str, value: object) -> str | None:
