@@ -261,9 +261,10 @@ def test_every_secret_name_holds_a_stem_the_field_scan_looks_for() -> None:
     # scrub finds `name=value` fields only for names holding one of _NAME_STEMS.
     from chatkit_jupyter.notebook._redact import _NAME_STEMS
 
-    from .test_redact_corpus import PASSWORD_NAMES
-
-    names = [*PASSWORD_NAMES, "api_key", "OPENAI_API_KEY", "HTTPToken", "db_passwd", "creds"]
+    names = ["pw", "PW", "db_pass", "smtp_pass", "MY_SERVICE_PASS", "dbPass", "user_pw", "mypw"]
+    names += ["pass_", "pswd", "psw", "pword", "passcode", "key_pass", "contrasena", "Kennwort"]
+    names += ["mot_de_passe", "root_pwd", "api_key", "OPENAI_API_KEY", "HTTPToken", "db_passwd"]
+    names += ["creds"]
     names += ["Authorization", "sentryDsn", "session_cookies", "user_jwt", "my_passphrase"]
     for name in names:
         assert looks_like_secret_name(name), name
