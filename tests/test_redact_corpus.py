@@ -509,10 +509,12 @@ async def test_env_working_directory_is_not_a_secret(monkeypatch: pytest.MonkeyP
     [
         lambda: dict(os.environ),
         lambda: os.environ.copy(),
-        lambda: {"saved": dict(os.environ)},
-        lambda: [1, dict(os.environ)],
+        # The new variable first, where a cut after 30 items would not hide it.
+        lambda: dict(sorted(os.environ.items(), key=lambda kv: not kv[0].startswith("CORPUS"))),
+        lambda: {"saved": dict(sorted(os.environ.items(), reverse=True))},
+        lambda: [1, dict(sorted(os.environ.items()))],
     ],
-    ids=["dict", "copy", "nested", "in-list"],
+    ids=["dict", "copy", "ordered", "nested", "in-list"],
 )
 async def test_env_copies_are_not_shown(monkeypatch: pytest.MonkeyPatch, copy: Any) -> None:
     monkeypatch.setenv("CORPUS_PLAIN_SETTING", "visible-only-in-env-42")
