@@ -180,14 +180,17 @@ def widget_cell(args: argparse.Namespace, cell: str, ns: dict[str, Any]) -> Widg
 
 def load(ipython: InteractiveShell) -> None:
     """Register the magics and the widget display formatter (``load_ipython_extension``)."""
+    from .notebook._getpass import install
     from .widget._formatter import register
 
     ipython.register_magics(ChatKitMagics)
     register(ipython)
+    install(ipython)  # passwords typed into getpass() are hidden from the chat by value
 
 
 def unload(ipython: InteractiveShell) -> None:
     """Remove the magics and the formatter (called by ``unload_ipython_extension``)."""
+    from .notebook._getpass import uninstall
     from .widget._formatter import unregister
 
     magics = ipython.magics_manager.magics
@@ -196,3 +199,4 @@ def unload(ipython: InteractiveShell) -> None:
     registry = ipython.magics_manager.registry
     registry.pop("ChatKitMagics", None)
     unregister(ipython)
+    uninstall(ipython)

@@ -36,7 +36,8 @@ KEYS = {
     "aws-session": ("ASIA" + "ABCDEFGH12345678", "ASIA" + "ABCDEFGH12345678X"),
     "google": ("AIza" + "Sy" + "A" * 33, "AIza" + "Sy" + "A" * 32),
     "hugging-face": ("hf_" + "e" * 20, "hf_" + "e" * 19),
-    "jwt": (JWT, "eyJhbGciOiJIUzI1NiJ9.notatoken"),
+    # A JSON header and a dot are enough (the rest may have been cut); the header alone is not.
+    "jwt": (JWT, "eyJhbGciOiJIUzI1NiJ9"),
     "private-key": ("-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN PUBLIC KEY-----"),
     "private-key-plain": ("-----BEGIN PRIVATE KEY-----", "-----BEGIN CERTIFICATE-----"),
     "bearer": ("Bearer abcdefghijklmnop", "Bearer abcdefghijklmno"),
@@ -79,12 +80,15 @@ def test_a_whole_value_starting_like_a_key_is_a_secret_however_short(prefix: str
     assert not looks_like_secret_value("x" + prefix + "x")
 
 
-def test_only_the_first_4096_bytes_of_bytes_are_read() -> None:
-    # A Hugging Face token needs 20 characters after "hf_": all of them within 4096 bytes ...
-    assert looks_like_secret_value(b"x" * 4052 + b" hf_" + b"e" * 20 + b"e" * 10)
-    # ... or one of them beyond, where nothing is read.
-    assert not looks_like_secret_value(b"x" * 4073 + b" hf_" + b"e" * 19 + b"e" * 10)
-    assert not looks_like_secret_value(b"x" * 4096 + b" hf_" + b"e" * 20)
+def test_bytes_are_read_to_the_end_or_at_both_ends_when_huge() -> None:
+    # Past the first 4 KB too (the review found a private key there).
+    assert looks_like_secret_value(b"x" * 4096 + b" hf_" + b"e" * 20)
+    assert looks_like_secret_value(b"x" * 500_000 + b" hf_" + b"e" * 20)
+    # A huge value is judged by its first and last 512 KB, what any view of it can show.
+    key = b" hf_" + b"e" * 20 + b" "
+    assert looks_like_secret_value(key + b"x" * 3_000_000)
+    assert looks_like_secret_value(b"x" * 3_000_000 + key)
+    assert not looks_like_secret_value(b"x" * 1_500_000 + key + b"x" * 1_500_000)
     assert looks_like_secret_value(bytearray(b"sk-bytearray-key"))
     assert not looks_like_secret_value(b"\xff\xfe plain")
 
@@ -244,7 +248,51 @@ def test_scrub_cut_with_room_for_only_the_dots() -> None:
 
 def test_environ_is_recognised_without_reading_it() -> None:
     assert is_environ(os.environ)
-    assert not is_environ(dict(os.environ))
+    # A copy of it too (the review's "without ever showing the environment"), not any dict.
+    assert is_environ(dict(os.environ))
+    assert not is_environ({"HOME": os.environ.get("HOME"), "a": 1, "b": 2, "c": 3})
+    assert not is_environ(dict.fromkeys(os.environ, "other"))
     assert redaction_reason("anything", os.environ) == "environment variables are never shown"
     # The environment comes first: even under a secret-looking name the reason is the environment.
     assert redaction_reason("api_key", os.environ) == "environment variables are never shown"
+
+
+def test_every_secret_name_holds_a_stem_the_field_scan_looks_for() -> None:
+    # scrub finds `name=value` fields only for names holding one of _NAME_STEMS.
+    from chatkit_jupyter.notebook._redact import _NAME_STEMS
+
+    names = ["pw", "PW", "db_pass", "smtp_pass", "MY_SERVICE_PASS", "dbPass", "user_pw", "mypw"]
+    names += ["pass_", "pswd", "psw", "pword", "passcode", "key_pass", "contrasena", "Kennwort"]
+    names += ["mot_de_passe", "root_pwd", "api_key", "OPENAI_API_KEY", "HTTPToken", "db_passwd"]
+    names += ["creds"]
+    names += ["Authorization", "sentryDsn", "session_cookies", "user_jwt", "my_passphrase"]
+    for name in names:
+        assert looks_like_secret_name(name), name
+        assert any(stem in name.lower() for stem in _NAME_STEMS), name
+        assert scrub(f"x({name}='hunter2', y=1)") == f"x({name}={REDACTED}, y=1)", name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 1_000_000,  # one long word: no name or key start is tried at every position
+        "sk-" * 300_000,
+        "eyJ" + "a" * 1_000_000 + ".",
+        "x0." + "aB3" * 300_000,
+        "-----BEGIN RSA PRIVATE KEY-----" * 20_000,
+        "-----END PRIVATE KEY-----" + "A" * 1_000_000 + "-----END PRIVATE KEY-----",
+        repr({f"k{i}": "v" * 5 for i in range(60_000)}),
+        repr({f"api_key{i}" if i % 10 == 0 else f"k{i}": "v" for i in range(60_000)}),
+        "AKIA" + "B" * 16 + " " + "Ab1/" * 250_000,
+        "\\n" * 500_000,
+    ],
+    ids=["word", "sk", "jwt", "jwt-tail", "pem", "pem-end", "dict", "secret-dict", "aws", "esc"],
+)
+def test_scrub_of_a_megabyte_is_fast(text: str) -> None:
+    # Typically 5-50 ms on one CI core; the bound only catches a quadratic scan.
+    import time
+
+    start = time.perf_counter()
+    scrub(text)
+    looks_like_secret_value(text)
+    assert time.perf_counter() - start < 1.0
