@@ -107,6 +107,35 @@ class Swallower:
         return "Swallower()"
 
 
+class SleepySwallower:
+    """Sleeps in a loop and swallows everything raised into its sleep."""
+
+    def __repr__(self) -> str:
+        end = time.monotonic() + LONG_S
+        while time.monotonic() < end:
+            try:
+                time.sleep(0.01)
+            except BaseException:
+                pass
+        return "SleepySwallower()"
+
+
+class NestedSwallower:
+    """Swallows inside its except block as well."""
+
+    def __repr__(self) -> str:
+        end = time.monotonic() + LONG_S
+        while time.monotonic() < end:
+            try:
+                time.sleep(0.01)
+            except BaseException:
+                try:
+                    time.sleep(0.01)
+                except BaseException:
+                    pass
+        return "NestedSwallower()"
+
+
 class Grower:
     def __repr__(self) -> str:
         text = ""
@@ -168,6 +197,8 @@ SLOW = {
     "sleeps": Sleeper,
     "spins": Spinner,
     "swallows every exception": Swallower,
+    "sleeps and swallows every exception": SleepySwallower,
+    "sleeps and swallows in its except block too": NestedSwallower,
     "grows its text": Grower,
     "sleeps inside a list": lambda: [1, Sleeper()],
     "sleeps as a dict value": lambda: {"a": Sleeper()},

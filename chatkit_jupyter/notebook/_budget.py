@@ -8,7 +8,8 @@ How a call is stopped depends on the thread it runs on:
   that overran. It stops pure-Python loops, ``time.sleep`` and most blocking calls, and it fires
   again every ``REFIRE_S`` after the deadline, so a repr that swallows one exception (``except
   BaseException: pass`` in a loop) still gets stopped when the next one lands outside its
-  ``try``. While a budget is open, ``SIGINT`` is caught too: outside a cell ipykernel ignores
+  ``try``; if it swallows ``ESCALATE_AFTER`` of them, a trace function raises at every line it
+  runs next, which also reaches its ``except`` blocks. While a budget is open, ``SIGINT`` is caught too: outside a cell ipykernel ignores
   it, so before this a repr that never returned needed a kernel restart; now the kernel's
   interrupt button stops the inspection (``InspectionInterrupted``). The previous handlers and
   any timer already running (pytest-timeout uses one) are put back afterwards.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +43,8 @@ CALL_BUDGET_S = 2.0
 """Time the user's code may take in one tool call, all variables together."""
 REFIRE_S: Final = 0.05
 """After a deadline, the timer fires again this often until the call has stopped."""
+ESCALATE_AFTER: Final = 2
+"""Timer shots the code may swallow before every line it runs raises (see ``_trace_from``)."""
 MAX_ABANDONED: Final = 8
 """Worker threads that overran and still run, after which no more user code is started."""
 
@@ -109,6 +113,8 @@ class Budget:
         self._saved: tuple[Any, Any, tuple[float, float], float] | None = None
         self._outer: Budget | None = None
         self._depth = 0
+        self._alarms = 0
+        self._trace: tuple[Any] | None = None
 
     # -- entering and leaving ----------------------------------------------------------------
 
@@ -162,14 +168,36 @@ class Budget:
         self._signals = False
 
     def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
-        budget = getattr(_local, "budget", None) or self
-        if budget._armed and time.monotonic() >= budget._deadline - 0.002:
+        if not self._armed or time.monotonic() < self._deadline - 0.002:
+            return
+        self._alarms += 1
+        if self._alarms > ESCALATE_AFTER and frame is not None:
+            self._trace_from(frame)
+        raise _Stop
+
+    def _trace_from(self, frame: FrameType) -> None:
+        # The code keeps catching what the timer raises (`except BaseException` around a sleep
+        # in a loop): also raise at every line it runs next, and at every call it makes, which
+        # reaches its `except` blocks too, so it cannot keep going.
+        def stop(frame: FrameType, event: str, arg: object) -> Any:
+            if not self._armed:
+                return None
+            if event == "exception":
+                # Raising here would unset the trace function before the `except` runs.
+                return stop
             raise _Stop
 
+        if self._trace is None:
+            self._trace = (sys.gettrace(),)
+        sys.settrace(stop)
+        current: FrameType | None = frame
+        while current is not None and current.f_code is not _RUN_HERE:
+            current.f_trace = stop
+            current = current.f_back
+
     def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
-        budget = getattr(_local, "budget", None) or self
         self._interrupted = True
-        if budget._armed:
+        if self._armed:
             raise _Stop
 
     # -- running the user's code -------------------------------------------------------------
@@ -210,11 +238,13 @@ class Budget:
         root._deadline = min(deadline, root._deadline) if previous[0] else deadline
         delay = max(root._deadline - time.monotonic(), 0.001)
         signal.setitimer(signal.ITIMER_REAL, delay, REFIRE_S)
+        root._alarms = 0
         root._armed = True
         try:
             return fn()
         except _Stop:
             root._armed = previous[0]
+            root._untrace()
             if root._interrupted:
                 raise InspectionInterrupted from None
             raise OutOfTime from None
@@ -225,12 +255,21 @@ class Budget:
         finally:
             # A signal may land between `fn` returning and here; `_armed` makes it a no-op.
             root._armed, root._deadline = previous
+            root._untrace()
             if previous[0]:
                 signal.setitimer(
                     signal.ITIMER_REAL, max(previous[1] - time.monotonic(), 0.001), REFIRE_S
                 )
             else:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _untrace(self) -> None:
+        if self._trace is not None:
+            sys.settrace(self._trace[0])
+            self._trace = None
+
+
+_RUN_HERE = Budget._run_here.__code__
 
 
 def _run_on_worker(fn: Callable[[], T], deadline: float) -> T:
