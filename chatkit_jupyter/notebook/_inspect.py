@@ -191,7 +191,9 @@ class _SafeRepr(reprlib.Repr):
             return REDACTED
         if cls in _PLAIN_MAPPINGS:
             start = "{" if cls is dict else f"{type_name(x)}({{"
-            return self._mapping(x, level, start, "}" if cls is dict else "})")
+            # Scrubbed as a whole too: some secrets are known by their neighbours (an AWS
+            # secret key next to its key id).
+            return scrub(self._mapping(x, level, start, "}" if cls is dict else "})"))
         if cls in _SCALARS or cls in _PLAIN_SEQUENCES:
             # reprlib picks a method by the type's *name*; for these exact types it is theirs.
             return scrub(super().repr1(x, level))
