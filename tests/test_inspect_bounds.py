@@ -653,7 +653,8 @@ def test_someone_elses_timer_and_handlers_are_put_back() -> None:
 
 def test_an_abandoned_loop_on_a_worker_thread_is_stopped() -> None:
     before = {t for t in threading.enumerate() if t.name == "chatkit-jupyter preview"}
-    on_thread(lambda: collect_variables({"spins": Spinner()}))
+    (row,) = on_thread(lambda: collect_variables({"spins": Spinner()}))
+    assert row["repr"] == TOO_LONG
     deadline = time.monotonic() + 1.0
     while time.monotonic() < deadline:
         left = {t for t in threading.enumerate() if t.name == "chatkit-jupyter preview"} - before
