@@ -234,6 +234,7 @@ HUGE = {
     "50 MB repr in a list": lambda: [Huge()],
     "50 MB repr with a secret": HugeSecret,
     "50 MB string": lambda: "z" * 50_000_000,
+    "50 MB bytes": lambda: b"\x00" * 50_000_000,
     "million-item list": lambda: list(range(1_000_000)),
     "recursive repr": Recursive,
     "list containing itself": self_containing,

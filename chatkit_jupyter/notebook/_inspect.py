@@ -169,6 +169,10 @@ class _SafeRepr(reprlib.Repr):
         self.maxother = chars
 
     def repr_str(self, x: str, level: int) -> str:
+        keep = self.maxstring + 1024
+        if len(x) > 2 * keep:
+            # Only the ends are shown: quoting all of a 50 MB string would take a while.
+            x = x[:keep] + x[-keep:]
         return scrub_cut(builtins.repr(x), self.maxstring)
 
     def repr_instance(self, x: Any, level: int) -> str:
@@ -189,6 +193,9 @@ class _SafeRepr(reprlib.Repr):
             return REDACTED
         if cls in {str, bytes, bytearray} and looks_like_secret_value(_shown_part(x)):
             return REDACTED
+        if cls in {bytes, bytearray} and len(x) > 2 * (self.maxother + 1024):
+            keep = self.maxother + 1024
+            return scrub_cut(builtins.repr(x[:keep] + x[-keep:]), self.maxother)
         if cls in _PLAIN_MAPPINGS:
             start = "{" if cls is dict else f"{type_name(x)}({{"
             # Scrubbed as a whole too: some secrets are known by their neighbours (an AWS
