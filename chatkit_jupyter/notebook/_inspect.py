@@ -23,6 +23,7 @@ from typing_extensions import Required
 from ._budget import Budget, InspectionInterrupted, NotRun, OutOfTime, Raised
 from ._redact import (
     REDACTED,
+    is_environ,
     looks_like_secret_name,
     looks_like_secret_value,
     redaction_reason,
@@ -197,6 +198,8 @@ class _SafeRepr(reprlib.Repr):
             keep = self.maxother + 1024
             return scrub_cut(builtins.repr(x[:keep] + x[-keep:]), self.maxother)
         if cls in _PLAIN_MAPPINGS:
+            if is_environ(x):  # a copy of the environment (safe to ask of a plain dict)
+                return REDACTED
             start = "{" if cls is dict else f"{type_name(x)}({{"
             # Scrubbed as a whole too: some secrets are known by their neighbours (an AWS
             # secret key next to its key id).
