@@ -45,6 +45,8 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
+from chatkit_jupyter.notebook._redact import scrub
+
 OFFLINE_DESCRIPTION: Final = "offline assistant (no model configured)"
 
 HOW_TO_CONFIGURE: Final = (
@@ -226,11 +228,14 @@ def _after_tool(items: Sequence[Any]) -> str:
     name = _field(call, "name") if call is not None else None
     raw = _field(output_item, "output")
     try:
-        result = json.loads(raw) if isinstance(raw, str) else {}
+        result = json.loads(raw) if isinstance(raw, str) else None
     except json.JSONDecodeError:
-        result = {}
+        result = None
     if not isinstance(result, dict):
-        result = {}
+        # Not the JSON the notebook tools answer with: a failure openai-agents reported in its
+        # own words. Say so; reading it as "no variables" would be a lie.
+        said = scrub(raw.strip()) if isinstance(raw, str) and raw.strip() else "no output"
+        return f"The `{name or 'tool'}` tool failed: {said}"
     if "error" in result:
         return str(result["error"])
     if name == SHOW_VARIABLES:
