@@ -536,7 +536,7 @@ def _first_buffer(buffers: list[Any] | None) -> bytes:
 def _request_type(body: bytes) -> str:
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # JSON nested 100,000 deep must not kill the request
         return "(malformed)"
     return str(parsed.get("type")) if isinstance(parsed, dict) else "(malformed)"
 
