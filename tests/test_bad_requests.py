@@ -44,7 +44,7 @@ async def refused(chat: Any, body: bytes | str) -> dict[str, Any]:
     assert 400 <= head["status"] < 500, head
     assert head["message"].strip(), head
     await next_message_works(chat)
-    return head
+    return dict(head)
 
 
 async def next_message_works(chat: Any) -> None:
