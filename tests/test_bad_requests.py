@@ -290,3 +290,55 @@ async def test_a_message_at_the_limit_is_accepted(chat: Any) -> None:
     widget, client = chat
     text, _ = await client.text(user_message("x" * widget.max_message_chars))
     assert text == "Hello, world"
+
+
+# -- requests the server cannot serve --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("audio", ["abc", "!!!!", "a===", "\u00e9t\u00e9"])
+async def test_audio_that_is_not_base64_is_refused(chat: Any, audio: str) -> None:
+    body = req("input.transcribe", audio_base64=audio, mime_type="audio/webm")
+    head = await refused(chat, body)
+    assert head["status"] == 400
+    assert "base64" in head["message"]
+
+
+async def test_dictation_on_a_server_without_it_says_so(chat: Any) -> None:
+    widget, client = chat
+    rid = client.request(req("input.transcribe", audio_base64="AAAA", mime_type="audio/webm"))
+    await widget.wait_idle()
+    head, _ = client.body(rid)
+    assert (head["kind"], head["status"]) == (p.ERROR, 501)
+    assert "does not support" in head["message"]
+    assert "dictation" in head["message"]
+    await next_message_works(chat)
+
+
+async def test_a_huge_id_is_not_echoed_back_whole(chat: Any) -> None:
+    widget, client = chat
+    rid = client.request(req("threads.get_by_id", thread_id="x" * 5_000_000))
+    await widget.wait_idle()
+    head, _ = client.body(rid)
+    assert (head["kind"], head["status"]) == (p.ERROR, 404)
+    assert len(head["message"]) < 400
+    await next_message_works(chat)
+
+
+STREAMED_MISSING = {
+    "add to a missing thread": user_message("hi", "thr_nope"),
+    "custom action": req(
+        "threads.custom_action", thread_id="thr_nope", item_id=None, action={"type": "x"}
+    ),
+    "retry": req("threads.retry_after_item", thread_id="thr_nope", item_id="msg_x"),
+    "tool output": req("threads.add_client_tool_output", thread_id="thr_nope", result={}),
+}
+
+
+@pytest.mark.parametrize("body", STREAMED_MISSING.values(), ids=STREAMED_MISSING.keys())
+async def test_a_stream_about_a_missing_thread_ends_with_a_404(chat: Any, body: str) -> None:
+    widget, client = chat
+    rid = client.request(body)
+    await widget.wait_idle()
+    kinds = [(c["kind"], c.get("status")) for c, _ in client.messages(rid) if c["kind"] != "chunk"]
+    assert kinds[-1] == (p.ERROR, 404)
+    await next_message_works(chat)

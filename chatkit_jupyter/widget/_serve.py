@@ -12,6 +12,7 @@ deeper than ``MAX_DEPTH``, with integers a browser can hold, a page ``limit`` up
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -118,6 +119,16 @@ class ChatKitEndpoint:
                 )
             if kind in _TEXT_REQUESTS and self.max_message_chars is not None:
                 self._check_text(params.get("input"))
+            audio = params.get("audio_base64")
+            if kind == "input.transcribe" and isinstance(audio, str):
+                try:
+                    base64.b64decode(audio, validate=True)
+                except ValueError:
+                    raise RequestError(
+                        400,
+                        "Invalid 'input.transcribe' request: params.audio_base64 is not valid "
+                        "base64. Record the audio again.",
+                    ) from None
         return parsed
 
     def _check_text(self, message: Any) -> None:
@@ -161,7 +172,15 @@ class ChatKitEndpoint:
     def explain(error: Exception) -> RequestError | None:
         """The status and message for ChatKit's and our stores' errors; ``None`` for others."""
         if isinstance(error, NotFoundError):
-            return RequestError(404, f"Not found: {error}")
+            # Cut: the id in it is the client's and may be megabytes long.
+            return RequestError(404, f"Not found: {_short(error, 300)}")
+        if isinstance(error, NotImplementedError):
+            return RequestError(
+                501,
+                f"This server does not support that request ({_short(error, 300)}). Turn the "
+                "feature off in the ChatKit options (e.g. composer.dictation), or implement it "
+                "in your ChatKitServer.",
+            )
         # Written for the user already: what was wrong and what to do.
         if isinstance(error, AttachmentError):
             return RequestError(400, str(error))
