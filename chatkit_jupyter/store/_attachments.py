@@ -599,7 +599,7 @@ class FileAttachmentStore(AttachmentStore[Any]):
                 chunk = await asyncio.wait_for(anext(pieces), self.upload_timeout)
             except StopAsyncIteration:
                 return
-            except TimeoutError:
+            except asyncio.TimeoutError:  # not yet the builtin TimeoutError on 3.10
                 raise AttachmentError(
                     f"The upload of {name!r} stalled: no data for {self.upload_timeout:g} s. It "
                     "was dropped and nothing was kept. Attach the file again (on a slow "
