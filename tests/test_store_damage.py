@@ -14,11 +14,12 @@ import json
 import os
 import sqlite3
 import stat
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chatkit.types import FileAttachment
+from chatkit.types import AttachmentCreateParams, FileAttachment
 
 from chatkit_jupyter import ChatKitWidget, FileAttachmentStore, SQLiteStore, StoreError
 from chatkit_jupyter.bridge import _protocol as p
@@ -253,10 +254,10 @@ async def _try(path: Path) -> dict[str, Any]:
     return out
 
 
-def as_unprivileged(path: Path) -> dict[str, Any]:
-    """Open, read and write the store at ``path`` in a forked child that file permissions
-    apply to (as root, the child becomes ``nobody``; it cannot exec an interpreter under
-    /root, so it forks instead of starting one)."""
+def as_unprivileged(path: Path, attempt: Any = _try) -> dict[str, Any]:
+    """Run ``attempt(path)`` (by default: open, read and write the store at ``path``) in a
+    forked child that file permissions apply to (as root, the child becomes ``nobody``; it
+    cannot exec an interpreter under /root, so it forks instead of starting one)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
@@ -267,7 +268,7 @@ def as_unprivileged(path: Path) -> dict[str, Any]:
                 os.setgroups([])
                 os.setgid(65534)
                 os.setuid(65534)
-            result = json.dumps(asyncio.run(_try(path))).encode()
+            result = json.dumps(asyncio.run(attempt(path))).encode()
             os.write(write, result)
             code = 0
         except BaseException as e:
@@ -347,3 +348,52 @@ async def test_a_new_store_in_a_read_only_folder_says_read_only_folder(shared: P
     out = as_unprivileged(folder / "chatkit.db")
     assert "read-only folder" in out["open"], out
     assert not (folder / "chatkit.db").exists()
+
+
+async def _upload(folder: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with SQLiteStore(":memory:") as store:
+        files = FileAttachmentStore(folder, store=store)
+        created = await files.create_attachment(
+            AttachmentCreateParams(name="a.txt", size=3, mime_type="text/plain"), {}
+        )
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"abc"
+
+        try:
+            await files.write_upload(created.id, chunks(), {})
+            out["upload"] = "ok"
+        except StoreError as e:
+            out["upload"] = str(e)
+    return out
+
+
+@pytest.mark.parametrize("made_before", [True, False], ids=["user folder", "attachments folder"])
+def test_a_read_only_attachments_folder_says_read_only(shared: Path, made_before: bool) -> None:
+    folder = shared / "files"
+    folder.mkdir()
+    if made_before:
+        (folder / "default").mkdir()
+        (folder / "default").chmod(0o555)
+    folder.chmod(0o555)
+    out = as_unprivileged(folder, _upload)
+    assert "is read-only for this kernel" in out["upload"], out
+    assert "FileAttachmentStore" in out["upload"]
+    assert list(folder.rglob("*.part")) == []
+
+
+async def _open_only(path: Path) -> dict[str, Any]:
+    try:
+        SQLiteStore(path).close()
+    except StoreError as e:
+        return {"open": str(e)}
+    return {"open": "ok"}
+
+
+def test_a_store_whose_folder_cannot_be_made_says_read_only(shared: Path) -> None:
+    parent = shared / "d"
+    parent.mkdir()
+    parent.chmod(0o555)
+    out = as_unprivileged(parent / "new" / "chatkit.db", _open_only)
+    assert "its parent is read-only" in out["open"], out

@@ -46,7 +46,7 @@ from pydantic import AnyUrl
 
 from chatkit_jupyter.bridge._protocol import UPLOAD_URL
 
-from ._sqlite import DEFAULT_USER, SQLiteStore, user_id_of
+from ._sqlite import DEFAULT_USER, SQLiteStore, StoreError, user_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def _remove_leftovers(directory: Path) -> list[Path]:
     """Delete temporary upload files that no live upload writes; returns what went."""
     removed = []
     oldest = time.time() - STALE_UPLOAD.total_seconds()
-    for part in directory.glob("*/.upload-*.part"):
+    for part in [*directory.glob(".upload-*.part"), *directory.glob("*/.upload-*.part")]:
         match = _PART.fullmatch(part.name)
         if match is None:
             continue
@@ -527,7 +527,9 @@ class FileAttachmentStore(AttachmentStore[Any]):
 
         Raises:
             AttachmentError: No such attachment is waiting, the bytes exceed ``max_size``, or
-                their number differs from the declared size. Nothing is kept.
+                their number differs from the declared size, or none came for
+                ``upload_timeout`` seconds. Nothing is kept.
+            StoreError: The attachments folder cannot be written (read-only, full).
         """
         attachment_id = unquote(attachment_id)
         try:
@@ -545,7 +547,22 @@ class FileAttachmentStore(AttachmentStore[Any]):
         digest = hashlib.sha256()
         total = 0
         max_size = self.size_limit(attachment.mime_type)
-        upload = await asyncio.to_thread(_Upload, self._path(user_id_of(context), attachment_id))
+        destination = self._path(user_id_of(context), attachment_id)
+        try:
+            upload = await asyncio.to_thread(_Upload, destination)
+        except PermissionError as error:
+            raise StoreError(
+                str(self.directory),
+                f"Cannot save {attachment.name!r}: the attachments folder "
+                f"{destination.parent} is read-only for this kernel ({error.strerror}). Make it "
+                "writable, or give FileAttachmentStore a folder you can write to.",
+            ) from None
+        except OSError as error:
+            raise StoreError(
+                str(self.directory),
+                f"Cannot save {attachment.name!r} in {destination.parent} ({error}). Free some "
+                "space or give FileAttachmentStore a folder you can write to.",
+            ) from None
         try:
             async for chunk in self._in_time(chunks, attachment.name):
                 size = memoryview(chunk).nbytes

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import errno
 import functools
 import json
 import logging
@@ -1023,10 +1024,12 @@ class SQLiteStore(Store[Any]):
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
+                read_only = isinstance(error, PermissionError) or error.errno == errno.EROFS
                 raise StoreError(
                     self.path,
-                    f"Cannot create the folder for {self.path} ({error}); "
-                    "pass a path in a folder you can write to.",
+                    f"Cannot create the folder for {self.path}: "
+                    f"{'its parent is read-only' if read_only else 'the system refused'} "
+                    f"({error}); pass a path in a folder you can write to.",
                 ) from error
         try:
             # Only the worker thread uses the connection; check_same_thread is off so that a
