@@ -4,7 +4,7 @@
 // the browser resolves a URL.
 import { afterEach, describe, expect, test } from "vitest";
 import { safeImageUrl } from "../../src/render/safe";
-import { renderWidget, updateComponent, updateWidget, type WidgetHost, type WidgetRoot } from "../../src/widgets";
+import { appendStreamingText, renderWidget, updateComponent, updateWidget, type WidgetHost, type WidgetRoot } from "../../src/widgets";
 import {
   composer,
   FakeServer,
@@ -159,6 +159,17 @@ describe("widget images", () => {
     expect(sources(el)).toEqual([]);
     updateWidget(el, { ...card({ type: "Image", src: EVIL }), status: { text: "s", favicon: EVIL } } as never, h);
     expect(sources(el)).toEqual([]);
+  });
+
+  test("markdown images in a widget never load by themselves, also when streamed in", () => {
+    // Remote markdown images become links the user may open (render/markdown.ts); the list
+    // cannot be bypassed through a Markdown component.
+    const h = host(ALLOWED);
+    const el = render(card({ type: "Markdown", id: "md", value: `![tracker](${EVIL})` }), h);
+    appendStreamingText(el, "md", ` ![more](//evil.test/x.png)`, false);
+    expect(sources(el)).toEqual([]);
+    expect(el.textContent).toContain("tracker");
+    expect(el.textContent).toContain("more");
   });
 
   test("without a list (a thread that sets none, or a widget in a cell) remote images load", () => {
