@@ -1024,11 +1024,11 @@ class SQLiteStore(Store[Any]):
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
-                read_only = isinstance(error, PermissionError) or error.errno == errno.EROFS
+                denied = isinstance(error, PermissionError) or error.errno == errno.EROFS
                 raise StoreError(
                     self.path,
                     f"Cannot create the folder for {self.path}: "
-                    f"{'its parent is read-only' if read_only else 'the system refused'} "
+                    f"{'its parent is read-only' if denied else 'the system refused'} "
                     f"({error}); pass a path in a folder you can write to.",
                 ) from error
         try:
