@@ -363,3 +363,12 @@ async def test_per_type_limits_as_chatkit_takes_them(chat: Chat) -> None:
     chat.files.set_limits(max_size={"image/png": 10})
     assert chat.files.size_limit("image/png") == 10
     assert chat.files.size_limit("text/plain") == 100 * 1024 * 1024
+
+
+@pytest.mark.parametrize("mime_type", ["text/" + "x" * 300, "text/plain\x00", "image/png\u202e"])
+async def test_a_type_that_is_no_mime_type_is_refused_briefly(chat: Chat, mime_type: str) -> None:
+    head, body = await chat.create("a.txt", mime_type=mime_type)
+    assert (head["kind"], head["status"], body) == (p.ERROR, 400, None)
+    assert "is not a MIME type" in head["message"]
+    assert len(head["message"]) < 300
+    await chat.still_works()

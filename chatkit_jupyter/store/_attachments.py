@@ -701,6 +701,11 @@ class FileAttachmentStore(AttachmentStore[Any]):
                 f"The file name {name!r} contains control characters ({what}), which can hide "
                 "what the file really is; rename the file and attach it again."
             )
+        if len(input.mime_type) > _MAX_NAME_CHARS or not input.mime_type.isprintable():
+            raise AttachmentError(
+                f"The type of {name!r} ({input.mime_type[:40]!r}...) is not a MIME type (too "
+                "long, or with control characters); attach the file again."
+            )
         if input.size < 0:
             raise AttachmentError(
                 f"{name!r} declares a negative size ({input.size}); attach the file again."
