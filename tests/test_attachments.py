@@ -220,8 +220,9 @@ async def test_from_composer_options(db: SQLiteStore, folder: Path) -> None:
         await files.create_attachment(params("a.txt", 1, "text/plain"), ALICE)
     await files.create_attachment(params("a.pdf", 1, "application/pdf"), ALICE)
 
-    unlimited = FileAttachmentStore.from_composer_options({"enabled": True}, folder, store=db)
-    assert (unlimited.max_size, unlimited.max_count, unlimited.accept) == (None, None, None)
+    # Without maxSize, ChatKit's front end allows 100 MB, and so does the kernel.
+    default = FileAttachmentStore.from_composer_options({"enabled": True}, folder, store=db)
+    assert (default.max_size, default.max_count, default.accept) == (100 * MB, None, None)
     with pytest.raises(ValueError, match="enabled"):
         FileAttachmentStore.from_composer_options({"enabled": False}, folder, store=db)
 

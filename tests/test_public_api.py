@@ -132,3 +132,96 @@ def test_every_dotted_public_name_resolves() -> None:
         if target is None:
             missing.append(name)
     assert missing == []
+
+
+# -- what notebooks and README examples may touch ------------------------------------------------
+
+NOTEBOOK_NEEDS = ("ChatKitWidget", "FileAttachmentStore", "NotebookServer", "SQLiteStore")
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NEEDS)
+def test_what_a_notebook_needs_is_exported_at_the_top(name: str) -> None:
+    assert name in chatkit_jupyter.__all__
+    assert getattr(chatkit_jupyter, name).__name__ == name
+
+
+def _examples() -> dict[str, str]:
+    """Python a user copies: notebook code cells and README ``python`` blocks, magics turned
+    into the calls IPython makes of them."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    transform = TransformerManager().transform_cell
+    found = {}
+    for n, block in enumerate(
+        re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    ):
+        found[f"README.md python block {n + 1}"] = transform(block)
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        for n, cell in enumerate(cells):
+            if cell["cell_type"] == "code":
+                found[f"{path.relative_to(ROOT)} cell {n + 1}"] = transform("".join(cell["source"]))
+    return found
+
+
+def _private_uses(code: str) -> list[str]:
+    """Imports of a private module or name of chatkit_jupyter, and ``._private`` attributes."""
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if _private(a.name)]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chatkit_jupyter"):
+            module = node.module or ""
+            if _private(module + ".x"):
+                found.append(module)
+            found += [
+                f"{module}.{a.name}"
+                for a in node.names
+                if a.name.startswith("_") and a.name != "__version__"
+            ]
+        elif isinstance(node, ast.Attribute) and re.fullmatch(r"_[a-z]\w*", node.attr):
+            found.append(f"._{node.attr[1:]}")
+    return found
+
+
+EXAMPLES = _examples()
+
+
+def test_there_are_examples_to_check() -> None:
+    assert sum(k.startswith("README.md") for k in EXAMPLES) >= 3
+    assert sum(k.startswith("notebooks/") for k in EXAMPLES) >= 10
+
+
+@pytest.mark.parametrize("where", EXAMPLES)
+def test_examples_use_public_names_only(where: str) -> None:
+    assert _private_uses(EXAMPLES[where]) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from chatkit_jupyter.widget._chat import ChatKitWidget",
+        "from chatkit_jupyter.widget import _chat",
+        "from chatkit_jupyter import _magic",
+        "import chatkit_jupyter._version",
+        "import chatkit_jupyter.store._sqlite as s",
+        "w = ChatKitWidget(); w._bridge.records",
+        "store._run(fn)",
+    ],
+)
+def test_the_check_sees_each_way_to_reach_a_private_name(code: str) -> None:
+    assert _private_uses(code) != []
+
+
+def test_the_check_lets_public_names_through() -> None:
+    code = (
+        "import chatkit_jupyter\nfrom chatkit_jupyter import ChatKitWidget, __version__\n"
+        "from chatkit_jupyter.store import SQLiteStore\nw = ChatKitWidget(); w.__class__\n"
+        "get_ipython().run_line_magic('chatkit', '')"
+    )
+    assert _private_uses(code) == []
+
+
+def test_the_whole_readme_names_no_private_module() -> None:
+    # Prose too, not only code blocks: a reader copies names from sentences as well.
+    assert _private((ROOT / "README.md").read_text()) == []

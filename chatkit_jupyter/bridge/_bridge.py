@@ -458,14 +458,16 @@ class Bridge:
         expected = self._upload_seq.get(rid, 0)
         if expected < 0:
             return  # a piece went missing already; the upload is failing
-        if content.get("seq") != expected:
+        seq = content.get("seq")
+        # Exactly the next integer: not True for 1, not 1.0, not a string.
+        if type(seq) is not int or seq != expected:
             # The comm keeps order, so a gap means a lost piece: store nothing rather than a
             # file with a hole in it.
             self._upload_seq[rid] = -1
             queue.put_nowait(
                 RequestError(
                     400,
-                    f"Upload piece {content.get('seq')!r} arrived where piece {expected} was "
+                    f"Upload piece {seq!r:.40} arrived where piece {expected} was "
                     "expected, so the file would be incomplete. Attach it again.",
                 )
             )
@@ -536,7 +538,7 @@ def _first_buffer(buffers: list[Any] | None) -> bytes:
 def _request_type(body: bytes) -> str:
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # JSON nested 100,000 deep must not kill the request
         return "(malformed)"
     return str(parsed.get("type")) if isinstance(parsed, dict) else "(malformed)"
 

@@ -21,10 +21,14 @@ import asyncio
 import base64
 import codecs
 import hashlib
+import logging
 import os
 import re
+import socket
 import tempfile
-from collections.abc import AsyncIterable, Mapping, Sequence
+import time
+import unicodedata
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
@@ -42,7 +46,9 @@ from pydantic import AnyUrl
 
 from chatkit_jupyter.bridge._protocol import UPLOAD_URL
 
-from ._sqlite import DEFAULT_USER, SQLiteStore, user_id_of
+from ._sqlite import DEFAULT_USER, SQLiteStore, StoreError, user_id_of
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     # Half a second to import; only the server, which has it loaded already, needs the type.
@@ -53,6 +59,15 @@ __all__ = [
     "FileAttachmentStore",
     "attachment_to_input",
 ]
+
+DEFAULT_MAX_SIZE: Final = 100 * 1024 * 1024
+"""Largest accepted file unless told otherwise: ChatKit's own default ``maxSize`` (100 MB)."""
+
+UPLOAD_TIMEOUT: Final = 60.0
+"""Seconds an upload may wait for its next piece before it is dropped."""
+
+STALE_UPLOAD: Final = timedelta(hours=1)
+"""A temporary upload file untouched this long belongs to no live upload."""
 
 PREVIEW_MAX_BYTES: Final = 2 * 1024 * 1024
 """Images up to this size get their bytes as a ``data:`` preview URL; larger ones a placeholder."""
@@ -159,6 +174,18 @@ _TEXT_EXTENSIONS: Final = frozenset(
     }
 )
 
+# Characters that reorder how a name is shown (so "evil\u202egnp.exe" reads "evilexe.png").
+_BIDI_CONTROLS: Final = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Control characters (C0, DEL, C1), lone surrogates and line or paragraph separators.
+_REFUSED_CATEGORIES: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+# Temporary files name the host and process that write them, so a new store can tell a dead
+# kernel's leftovers from another kernel's upload in progress.
+_HOST_TAG: Final = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_PART: Final = re.compile(r"\.upload-(?:([0-9a-f]{8})-(\d+)-)?.*\.part")
+
 # Lower case only: on a case-insensitive file system "Alice" and "alice" would share a name.
 _SAFE_NAME: Final = re.compile(r"[a-z0-9_-]{1,100}")
 _MAX_NAME_CHARS: Final = 255
@@ -225,7 +252,9 @@ class _Upload:
     def __init__(self, destination: Path) -> None:
         destination.parent.mkdir(parents=True, exist_ok=True)
         self.destination = destination
-        fd, name = tempfile.mkstemp(dir=destination.parent, prefix=".upload-", suffix=".part")
+        fd, name = tempfile.mkstemp(
+            dir=destination.parent, prefix=f".upload-{_HOST_TAG}-{os.getpid()}-", suffix=".part"
+        )
         self.temp = Path(name)
         self.file: BinaryIO = os.fdopen(fd, "wb")
 
@@ -242,6 +271,41 @@ class _Upload:
     def abort(self) -> None:
         self.file.close()
         self.temp.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: someone else's process, alive
+        return True
+    return True
+
+
+def _remove_leftovers(directory: Path) -> list[Path]:
+    """Delete temporary upload files that no live upload writes; returns what went."""
+    removed = []
+    oldest = time.time() - STALE_UPLOAD.total_seconds()
+    for part in [*directory.glob(".upload-*.part"), *directory.glob("*/.upload-*.part")]:
+        match = _PART.fullmatch(part.name)
+        if match is None:
+            continue
+        host, pid = match.groups()
+        try:
+            stale = part.stat().st_mtime < oldest
+        except OSError:
+            continue  # gone already
+        ours = host == _HOST_TAG and pid is not None
+        dead = pid is None or (ours and int(pid) != os.getpid() and not _process_alive(int(pid)))
+        if stale or dead:
+            try:
+                part.unlink()
+            except OSError as error:
+                logger.warning("could not remove the unfinished upload %s: %s", part, error)
+                continue
+            removed.append(part)
+    return removed
 
 
 class FileAttachmentStore(AttachmentStore[Any]):
@@ -262,18 +326,23 @@ class FileAttachmentStore(AttachmentStore[Any]):
         directory: str | os.PathLike[str] = ".chatkit/attachments",
         *,
         store: SQLiteStore,
-        max_size: int | None = None,
+        max_size: int | Mapping[str, int] | None = DEFAULT_MAX_SIZE,
         max_count: int | None = None,
         accept: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
         preview_max_bytes: int = PREVIEW_MAX_BYTES,
+        upload_timeout: float = UPLOAD_TIMEOUT,
     ) -> None:
         """Configure the store; nothing is created on disk until the first upload.
+
+        Temporary files of uploads that a dead kernel left unfinished are removed now.
 
         Args:
             directory: Where the files go; a relative path is taken from the current working
                 directory now, so a later ``%cd`` does not move it.
             store: The store that keeps attachment metadata.
-            max_size: Largest accepted file in bytes; ``None`` for no limit.
+            max_size: Largest accepted file in bytes (default 100 MB, as in ChatKit), or
+                per MIME pattern as ChatKit's ``maxSize`` takes it (``{"image/*": 10_000_000,
+                "*": 50_000_000}``); ``None`` for no limit.
             max_count: Most attachments waiting in the composer (created within the last hour
                 and not yet sent in a message); ``None`` for no limit.
             accept: Accepted types, in ChatKit's composer shape ``{"image/*": [".png", ...]}``
@@ -281,6 +350,8 @@ class FileAttachmentStore(AttachmentStore[Any]):
                 an HTML ``accept`` attribute. A file is accepted when its MIME type matches a
                 pattern or its name ends in a listed extension. ``None`` accepts everything.
             preview_max_bytes: Images up to this size get a ``data:`` preview URL.
+            upload_timeout: Seconds an upload may wait for its next piece; one that waits
+                longer is dropped and its temporary file removed.
         """
         self.directory = Path(directory).absolute()
         """Folder that holds one sub-folder of files per user."""
@@ -288,10 +359,12 @@ class FileAttachmentStore(AttachmentStore[Any]):
         """Where attachment metadata is kept."""
         self.preview_max_bytes = preview_max_bytes
         """Images up to this many bytes get an inline ``data:`` preview."""
+        self.upload_timeout = upload_timeout
+        """Seconds an upload may wait for its next piece before it is dropped."""
         # set_limits() below sets the next five; these values are placeholders, so mutating
         # them changes nothing (hence "no mutate").
-        self.max_size: int | None = None  # pragma: no mutate
-        """Largest accepted file in bytes, or ``None``."""
+        self.max_size: int | Mapping[str, int] | None = None  # pragma: no mutate
+        """Largest accepted file in bytes (or per MIME pattern), or ``None``."""
         self.max_count: int | None = None  # pragma: no mutate
         """Most unsent attachments per user, or ``None``."""
         self.accept: Mapping[str, Sequence[str]] | Sequence[str] | None = None  # pragma: no mutate
@@ -300,15 +373,19 @@ class FileAttachmentStore(AttachmentStore[Any]):
         self._extensions: set[str] = set()  # pragma: no mutate
         self.set_limits(max_size=max_size, max_count=max_count, accept=accept)
         store.on_attachments_deleted(self._remove_files)
+        for part in _remove_leftovers(self.directory):
+            logger.info("removed %s, an upload a stopped kernel left unfinished", part)
 
     def set_limits(
         self,
         *,
-        max_size: int | None = None,
+        max_size: int | Mapping[str, int] | None = DEFAULT_MAX_SIZE,
         max_count: int | None = None,
         accept: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
     ) -> None:
         """Replace the limits (see the constructor for their meaning)."""
+        if isinstance(max_size, Mapping):
+            max_size = {_media_type(k): v for k, v in max_size.items()}
         self.max_size = max_size
         self.max_count = max_count
         self.accept = accept
@@ -337,7 +414,7 @@ class FileAttachmentStore(AttachmentStore[Any]):
         ``accept``; snake_case works too) on the server; ``ChatKitWidget`` calls this whenever
         its options change, so the limits the user sees are the limits the kernel applies."""
         self.set_limits(
-            max_size=options.get("maxSize", options.get("max_size")),
+            max_size=options.get("maxSize", options.get("max_size", DEFAULT_MAX_SIZE)),
             max_count=options.get("maxCount", options.get("max_count")),
             accept=options.get("accept"),
         )
@@ -452,7 +529,9 @@ class FileAttachmentStore(AttachmentStore[Any]):
 
         Raises:
             AttachmentError: No such attachment is waiting, the bytes exceed ``max_size``, or
-                their number differs from the declared size. Nothing is kept.
+                their number differs from the declared size, or none came for
+                ``upload_timeout`` seconds. Nothing is kept.
+            StoreError: The attachments folder cannot be written (read-only, full).
         """
         attachment_id = unquote(attachment_id)
         try:
@@ -469,14 +548,30 @@ class FileAttachmentStore(AttachmentStore[Any]):
         preview = bytearray()
         digest = hashlib.sha256()
         total = 0
-        upload = await asyncio.to_thread(_Upload, self._path(user_id_of(context), attachment_id))
+        max_size = self.size_limit(attachment.mime_type)
+        destination = self._path(user_id_of(context), attachment_id)
         try:
-            async for chunk in chunks:
+            upload = await asyncio.to_thread(_Upload, destination)
+        except PermissionError as error:
+            raise StoreError(
+                str(self.directory),
+                f"Cannot save {attachment.name!r}: the attachments folder "
+                f"{destination.parent} is read-only for this kernel ({error.strerror}). Make it "
+                "writable, or give FileAttachmentStore a folder you can write to.",
+            ) from None
+        except OSError as error:
+            raise StoreError(
+                str(self.directory),
+                f"Cannot save {attachment.name!r} in {destination.parent} ({error}). Free some "
+                "space or give FileAttachmentStore a folder you can write to.",
+            ) from None
+        try:
+            async for chunk in self._in_time(chunks, attachment.name):
                 size = memoryview(chunk).nbytes
                 total += size
-                if self.max_size is not None and total > self.max_size:
+                if max_size is not None and total > max_size:
                     raise AttachmentError(
-                        f"{attachment.name!r} is larger than the {_human(self.max_size)} limit; "
+                        f"{attachment.name!r} is larger than the {_human(max_size)} limit; "
                         "the upload was stopped and nothing was kept. Attach a smaller file."
                     )
                 if declared is not None and total > declared:
@@ -514,6 +609,22 @@ class FileAttachmentStore(AttachmentStore[Any]):
         done = attachment.model_copy(update=update)
         await self.store.save_attachment(done, context)
         return done
+
+    async def _in_time(self, chunks: AsyncIterable[bytes], name: str) -> AsyncIterator[bytes]:
+        """The chunks, failing when the next one takes longer than ``upload_timeout``."""
+        pieces = aiter(chunks)
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(pieces), self.upload_timeout)
+            except StopAsyncIteration:
+                return
+            except asyncio.TimeoutError:  # not yet the builtin TimeoutError on 3.10
+                raise AttachmentError(
+                    f"The upload of {name!r} stalled: no data for {self.upload_timeout:g} s. It "
+                    "was dropped and nothing was kept. Attach the file again (on a slow "
+                    "connection, raise `upload_timeout` of FileAttachmentStore)."
+                ) from None
+            yield chunk
 
     async def read_bytes(self, attachment_id: str, context: Any) -> bytes:
         """Return an uploaded attachment's bytes.
@@ -578,19 +689,35 @@ class FileAttachmentStore(AttachmentStore[Any]):
                 f"The file name {name[:40]!r}... has {len(name)} characters, more than "
                 f"{_MAX_NAME_CHARS}; rename the file and attach it again."
             )
-        if any(ord(char) < 32 for char in name):
+        bad = next(
+            (
+                char
+                for char in name
+                if char in _BIDI_CONTROLS or unicodedata.category(char) in _REFUSED_CATEGORIES
+            ),
+            None,
+        )
+        if bad is not None:
+            what = " ".join(filter(None, (f"U+{ord(bad):04X}", unicodedata.name(bad, ""))))
             raise AttachmentError(
-                f"The file name {name!r} contains control characters; rename the file and "
-                "attach it again."
+                f"The file name {name!r} contains control characters ({what}), which can hide "
+                "what the file really is; rename the file and attach it again."
+            )
+        if len(input.mime_type) > _MAX_NAME_CHARS or not input.mime_type.isprintable():
+            raise AttachmentError(
+                f"The type of {name!r} ({input.mime_type[:40]!r}...) is not a MIME type (too "
+                "long, or with control characters); attach the file again."
             )
         if input.size < 0:
             raise AttachmentError(
                 f"{name!r} declares a negative size ({input.size}); attach the file again."
             )
-        if self.max_size is not None and input.size > self.max_size:
+        max_size = self.size_limit(input.mime_type)
+        if max_size is not None and input.size > max_size:
             raise AttachmentError(
-                f"{name!r} is {_human(input.size)}, more than the {_human(self.max_size)} limit. "
-                "Attach a smaller file, or raise maxSize in the composer attachment options."
+                f"{name!r} is {_human(input.size)}, more than the {_human(max_size)} limit. "
+                "Attach a smaller file, or raise the limit: `maxSize` in the composer "
+                "attachment options, or `max_size=` of FileAttachmentStore."
             )
         if not self._accepts(name, input.mime_type):
             accepted = ", ".join([*self._mime_patterns, *sorted(self._extensions)])
@@ -599,6 +726,21 @@ class FileAttachmentStore(AttachmentStore[Any]):
                 f"accepted: {accepted}. Attach a file of one of these types, or widen `accept` "
                 "in the composer attachment options."
             )
+
+    def size_limit(self, mime_type: str) -> int | None:
+        """The largest accepted size in bytes for a file of this type; ``None`` for no limit.
+
+        With per-type limits, an exact type wins over ``type/*``, which wins over the ``"*"``
+        (or ``""``) fallback; a type none of them matches gets ``DEFAULT_MAX_SIZE``.
+        """
+        limits = self.max_size
+        if not isinstance(limits, Mapping):
+            return limits
+        media = _media_type(mime_type)
+        for key in (media, media.split("/", 1)[0] + "/*", "*/*", "*", ""):
+            if key in limits:
+                return limits[key]
+        return DEFAULT_MAX_SIZE
 
     def _accepts(self, name: str, mime_type: str) -> bool:
         if self.accept is None:

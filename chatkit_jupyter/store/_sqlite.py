@@ -23,11 +23,19 @@ which pydantic would pick on load, dropping the template's extra fields.
 
 The schema version lives in ``PRAGMA user_version`` and the file is marked as ours with
 ``PRAGMA application_id``, so a file that belongs to something else is refused, never changed.
+
+Errors say what is true. A row whose JSON no longer parses is one damaged row, not a bad request
+and not a lost thread: it is read as a placeholder that says so (a thread with a plain title, an
+item as a short assistant note) and listed in ``damaged_rows``. A file SQLite finds damaged is
+not written to again by this store. A file or folder the process may not write is reported as
+read-only, with what to do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import errno
 import functools
 import json
 import logging
@@ -45,9 +53,17 @@ from pathlib import Path
 from typing import Any, ClassVar, Final, TypeVar
 
 from chatkit.store import NotFoundError, Store
-from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata, WidgetItem
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageItem,
+    Attachment,
+    Page,
+    ThreadItem,
+    ThreadMetadata,
+    WidgetItem,
+)
 from chatkit.widgets import DynamicWidgetRoot
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from ._migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -142,6 +158,37 @@ def _parse_item(data: str, variant: str | None) -> ThreadItem:
     return item
 
 
+def _created(created_us: Any) -> datetime:
+    try:
+        return _EPOCH + timedelta(microseconds=int(created_us))
+    except (TypeError, ValueError, OverflowError):
+        return _EPOCH
+
+
+def _reason(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    if isinstance(error, ValidationError):
+        first = error.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        text = f"{where + ': ' if where else ''}{first['msg']}"
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _text(raw: bytes) -> str:
+    """SQLite text as ``str``; bytes that are not UTF-8 become U+FFFD instead of failing the
+    whole query (and so every other row it would have returned)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        logger.warning("chatkit-jupyter store: text that is not UTF-8 was read with U+FFFD")
+        return raw.decode("utf-8", "replace")
+
+
+# SQLite's primary result codes (the low byte of an extended code).
+_SQLITE_READONLY: Final = 8
+_SQLITE_CANTOPEN: Final = 14
+
+
 def _check_order(order: str) -> str:
     if order not in ("asc", "desc"):
         raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
@@ -172,6 +219,11 @@ def _header(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
         )
     ]
     return int(application_id), int(version), tables
+
+
+def _clamp(limit: int) -> int:
+    # SQLite integers are 64-bit; a larger limit means "all" anyway.
+    return min(max(limit, 0), 2**62)
 
 
 def _page(rows: list[Any], limit: int, parse: Callable[..., T]) -> Page[T]:
@@ -305,6 +357,10 @@ class SQLiteStore(Store[Any]):
         self._closed = False
         self._close_lock = threading.Lock()
         self._listeners: list[Callable[[str, list[str]], None]] = []
+        self.damaged_rows: collections.deque[str] = collections.deque(maxlen=100)
+        """Rows found damaged since the store was opened (``"item 'msg_1': <reason>"``),
+        newest last; each was read as a placeholder that says so."""
+        self._refuse_writes: str | None = None
         # One thread per store: the connection is made and used on it alone, and it runs one
         # operation at a time, which is what SQLite wants from a connection anyway.
         self._worker = _Worker("chatkit-sqlite")
@@ -404,11 +460,12 @@ class SQLiteStore(Store[Any]):
 
         def run(conn: sqlite3.Connection) -> ThreadMetadata:
             row = conn.execute(
-                "SELECT data FROM threads WHERE user_id = ? AND id = ?", (user, thread_id)
+                "SELECT created_us, data FROM threads WHERE user_id = ? AND id = ?",
+                (user, thread_id),
             ).fetchone()
             if row is None:
                 raise NotFoundError(f"Thread {thread_id!r} not found")
-            return ThreadMetadata.model_validate_json(row[0])
+            return self._thread(thread_id, *row)
 
         return await self._run(run)
 
@@ -457,7 +514,7 @@ class SQLiteStore(Store[Any]):
         user = user_id_of(context)
         direction = _check_order(order)
         comparison = ">" if direction == "asc" else "<"
-        limit = max(limit, 0)
+        limit = _clamp(limit)
 
         def run(conn: sqlite3.Connection) -> Page[ThreadMetadata]:
             with _snapshot(conn):
@@ -473,11 +530,11 @@ class SQLiteStore(Store[Any]):
                     where += f" AND (created_us, seq) {comparison} (?, ?)"
                     params += tuple(cursor)
                 rows = conn.execute(
-                    f"SELECT id, data FROM threads WHERE {where} "
+                    f"SELECT id, id, created_us, data FROM threads WHERE {where} "
                     f"ORDER BY created_us {direction}, seq {direction} LIMIT ?",
                     (*params, limit + 1),  # pragma: no mutate (more extra rows change nothing)
                 ).fetchall()
-            return _page(rows, limit, ThreadMetadata.model_validate_json)
+            return _page(rows, limit, self._thread)
 
         return await self._run(run)
 
@@ -509,7 +566,10 @@ class SQLiteStore(Store[Any]):
                 "AND type = 'user_message'",
                 (user, thread_id),
             ):
-                ids.update(a["id"] for a in json.loads(data).get("attachments") or ())
+                try:
+                    ids.update(a["id"] for a in json.loads(data).get("attachments") or ())
+                except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+                    pass  # a damaged message row: its attachments cannot be named, the rest go
             conn.executemany(
                 "DELETE FROM attachments WHERE user_id = ? AND id = ?",
                 [(user, a) for a in ids],
@@ -550,7 +610,7 @@ class SQLiteStore(Store[Any]):
         user = user_id_of(context)
         direction = _check_order(order)
         comparison = ">" if direction == "asc" else "<"
-        limit = max(limit, 0)
+        limit = _clamp(limit)
 
         def run(conn: sqlite3.Connection) -> Page[ThreadItem]:
             with _snapshot(conn):
@@ -569,11 +629,11 @@ class SQLiteStore(Store[Any]):
                     where += f" AND (created_us, seq) {comparison} (?, ?)"
                     params += tuple(cursor)
                 rows = conn.execute(
-                    f"SELECT id, data, variant FROM items WHERE {where} "
+                    f"SELECT id, thread_id, id, created_us, data, variant FROM items WHERE {where} "
                     f"ORDER BY created_us {direction}, seq {direction} LIMIT ?",
                     (*params, limit + 1),  # pragma: no mutate (more extra rows change nothing)
                 ).fetchall()
-            return _page(rows, limit, _parse_item)
+            return _page(rows, limit, self._item)
 
         return await self._run(run)
 
@@ -634,12 +694,13 @@ class SQLiteStore(Store[Any]):
 
         def run(conn: sqlite3.Connection) -> ThreadItem:
             row = conn.execute(
-                "SELECT data, variant FROM items WHERE user_id = ? AND thread_id = ? AND id = ?",
+                "SELECT created_us, data, variant FROM items "
+                "WHERE user_id = ? AND thread_id = ? AND id = ?",
                 (user, thread_id, item_id),
             ).fetchone()
             if row is None:
                 raise NotFoundError(f"Item {item_id!r} not found in thread {thread_id!r}")
-            return _parse_item(*row)
+            return self._item(thread_id, item_id, *row)
 
         return await self._run(run)
 
@@ -708,7 +769,16 @@ class SQLiteStore(Store[Any]):
             ).fetchone()
             if row is None:
                 raise NotFoundError(f"Attachment {attachment_id!r} not found")
-            attachment: Attachment = _ATTACHMENT.validate_json(row[0])
+            try:
+                attachment: Attachment = _ATTACHMENT.validate_json(row[0])
+            except Exception as error:
+                self._damaged("attachment", attachment_id, error)
+                raise StoreError(
+                    self.path,
+                    f"The record of attachment {attachment_id!r} in {self.path} is damaged "
+                    f"({_reason(error)}); the rest of the store is fine. Remove the attachment "
+                    "and attach the file again.",
+                ) from None
             return attachment
 
         return await self._run(run)
@@ -758,6 +828,44 @@ class SQLiteStore(Store[Any]):
 
         return await self._run(run)
 
+    # -- damaged rows ---------------------------------------------------------------------------
+
+    def _thread(self, thread_id: str, created_us: Any, data: Any) -> ThreadMetadata:
+        try:
+            return ThreadMetadata.model_validate_json(data)
+        except Exception as error:
+            self._damaged("thread", thread_id, error)
+            return ThreadMetadata(
+                id=thread_id, created_at=_created(created_us), title="(damaged thread record)"
+            )
+
+    def _item(
+        self, thread_id: str, item_id: str, created_us: Any, data: Any, variant: str | None
+    ) -> ThreadItem:
+        try:
+            return _parse_item(data, variant)
+        except Exception as error:
+            self._damaged("item", item_id, error)
+            return AssistantMessageItem(
+                id=item_id,
+                thread_id=thread_id,
+                created_at=_created(created_us),
+                content=[
+                    AssistantMessageContent(
+                        text=(
+                            f"[This message could not be read: its record in {self.path} is "
+                            f"damaged ({_reason(error)}). The rest of the thread is intact.]"
+                        )
+                    )
+                ],
+            )
+
+    def _damaged(self, what: str, row_id: str, error: Exception) -> None:
+        line = f"{what} {row_id!r}: {_reason(error)}"
+        if line not in self.damaged_rows:
+            logger.warning("%s: damaged %s, shown as a placeholder", self.path, line)
+            self.damaged_rows.append(line)
+
     # -- the worker thread ----------------------------------------------------------------------
 
     async def _run(
@@ -803,6 +911,9 @@ class SQLiteStore(Store[Any]):
         conn = self._handle.conn
         if conn is None:
             raise self._closed_error()
+        if write and self._refuse_writes is not None:
+            # Said once: a damaged file is not written to, even where a write would succeed.
+            raise StoreError(self.path, self._refuse_writes)
         deadline = time.monotonic() + self.timeout
         while True:
             try:
@@ -839,6 +950,9 @@ class SQLiteStore(Store[Any]):
 
     def _translate(self, error: sqlite3.DatabaseError) -> StoreError:
         message = str(error)
+        read_only = self._read_only(error)
+        if read_only is not None:
+            return StoreError(self.path, read_only)
         if isinstance(error, sqlite3.OperationalError):
             if "locked" in message:
                 return StoreError(
@@ -848,12 +962,39 @@ class SQLiteStore(Store[Any]):
                     "let it finish, or pass a larger `timeout` to SQLiteStore.",
                 )
             return StoreError(self.path, f"SQLite failed on {self.path}: {message}.")
-        return StoreError(
-            self.path,
+        self._refuse_writes = (
             f"{self.path} is damaged ({message}). chatkit-jupyter will not write to it; "
             "keep a copy, then move it away (or repair it with the sqlite3 `.recover` command) "
-            "and open a new store.",
+            "and open a new store."
         )
+        return StoreError(self.path, self._refuse_writes)
+
+    def _read_only(self, error: sqlite3.Error) -> str | None:
+        """What to tell the user when ``error`` comes from a file or folder we may not write;
+        ``None`` for any other error."""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        if code not in (_SQLITE_READONLY, _SQLITE_CANTOPEN) or self._uri or self.in_memory:
+            return None
+        path = Path(self.path).absolute()
+        folder = path.parent
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            return (
+                f"{self.path} is in a read-only folder ({folder}): SQLite must create files "
+                "next to the database (its write-ahead log) even to read it. Make the folder "
+                "writable, or copy the file to a folder you can write to and open that copy."
+            )
+        if path.exists() and os.access(path, os.R_OK) and not os.access(path, os.W_OK):
+            return (
+                f"{self.path} is read-only: this process may read it but not save to it. "
+                "Make the file writable (e.g. `chmod u+w`), or copy it to a folder you can "
+                "write to and open that copy."
+            )
+        if code == _SQLITE_READONLY:
+            return (
+                f"{self.path} is read-only ({error}); chatkit-jupyter cannot save to it. Make "
+                "it writable, or open a store in a folder you can write to."
+            )
+        return None
 
     def _notify(self, user: str, attachment_ids: list[str]) -> None:
         if not attachment_ids:
@@ -885,10 +1026,12 @@ class SQLiteStore(Store[Any]):
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
+                denied = isinstance(error, PermissionError) or error.errno == errno.EROFS
                 raise StoreError(
                     self.path,
-                    f"Cannot create the folder for {self.path} ({error}); "
-                    "pass a path in a folder you can write to.",
+                    f"Cannot create the folder for {self.path}: "
+                    f"{'its parent is read-only' if denied else 'the system refused'} "
+                    f"({error}); pass a path in a folder you can write to.",
                 ) from error
         try:
             # Only the worker thread uses the connection; check_same_thread is off so that a
@@ -903,9 +1046,11 @@ class SQLiteStore(Store[Any]):
         except sqlite3.Error as error:
             raise StoreError(
                 self.path,
-                f"Cannot open {self.path} ({error}); check that the path is a file you can "
+                self._read_only(error)
+                or f"Cannot open {self.path} ({error}); check that the path is a file you can "
                 "read and write, in a folder that exists.",
             ) from error
+        conn.text_factory = _text
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             # Read-only look first: nothing is written until we know the file is ours or empty.
@@ -928,6 +1073,9 @@ class SQLiteStore(Store[Any]):
             raise
         except sqlite3.DatabaseError as error:
             conn.close()
+            read_only = self._read_only(error)
+            if read_only is not None:
+                raise StoreError(self.path, read_only) from error
             raise StoreError(
                 self.path,
                 f"{self.path} is not a chatkit-jupyter database: it is not an SQLite file or "

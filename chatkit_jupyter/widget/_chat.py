@@ -113,7 +113,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             domain_key=domain_key,
             **kwargs,
         )
-        endpoint = ChatKitEndpoint(self._current_server, lambda: self.context)
+        endpoint = self._endpoint = ChatKitEndpoint(self._current_server, lambda: self.context)
         self._views = Views(
             send=lambda view, name, args: self._bridge.command(view, name, args),
             forget=lambda future: self._bridge.forget_command(future),
@@ -229,6 +229,20 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
     async def wait_idle(self) -> None:
         """Wait until every running request has finished."""
         await self._bridge.wait_idle()
+
+    @property
+    def max_message_chars(self) -> int | None:
+        """Longest user message the kernel accepts, in characters (default 100,000); ``None``
+        for no limit. A longer message is refused with an error that names the limit."""
+        return self._endpoint.max_message_chars
+
+    @max_message_chars.setter
+    def max_message_chars(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError(
+                f"max_message_chars must be a whole number of characters or None, not {value!r}."
+            )
+        self._endpoint.max_message_chars = value
 
     def __repr__(self) -> str:
         server = "hosted workflow" if self.server is None else type(self.server).__name__

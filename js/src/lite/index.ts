@@ -4,7 +4,7 @@
 import type { ChatKitOptions, UserMessageContent as CKUserMessageContent } from "@openai/chatkit";
 import { copyText, dispatch, h } from "../render/dom";
 import { setMarkdown } from "../render/markdown";
-import { safeUrl } from "../render/safe";
+import { safeImageUrl } from "../render/safe";
 import { setWidgetColorScheme } from "../widgets";
 import type { ActionConfig as WidgetActionConfig } from "../widgets/types";
 import { ChatClient, errorMessage } from "./client/client";
@@ -98,6 +98,7 @@ class Lite implements LiteInstance {
       options: () => this.options,
       colorScheme: () => this.scheme,
       imageUrl: (url) => this.imageUrl(url),
+      allowedImageDomains: () => this.client.thread?.allowed_image_domains,
       onWidgetAction: (action, meta, item) => this.widgetAction(action, meta, item),
       onStructuredInput: (item, input) => this.client.addStructuredInput(item.id, input),
       decorateMarkdown: (node) => this.decorateMarkdown(node),
@@ -387,22 +388,7 @@ class Lite implements LiteInstance {
   }
 
   private imageUrl(url: string | null | undefined): string | null {
-    const safe = safeUrl(url, "image");
-    if (!safe) return null;
-    const allowed = this.client.thread?.allowed_image_domains;
-    if (allowed?.length && /^https?:/i.test(safe)) {
-      try {
-        const hostName = new URL(safe).hostname.toLowerCase();
-        const ok = allowed.some((d) => {
-          const domain = d.toLowerCase().replace(/^\*\./, "");
-          return hostName === domain || hostName.endsWith(`.${domain}`);
-        });
-        if (!ok) return null;
-      } catch {
-        return null;
-      }
-    }
-    return safe;
+    return safeImageUrl(url, this.client.thread?.allowed_image_domains);
   }
 
   /** Adds a copy button to each rendered code block. */

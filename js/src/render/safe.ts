@@ -73,6 +73,33 @@ export function safeUrl(url: unknown, kind: UrlKind): string | null {
   return cleaned;
 }
 
+/**
+ * Returns `url` if `safeUrl` allows it as an image and, when `allowedDomains` (ChatKit's
+ * `allowed_image_domains` of the thread) is a non-empty list, it does not load a remote image from
+ * outside those domains; else `null`. A domain also admits its subdomains (`*.` in front is the
+ * same). `data:` images and URLs of this page's own origin are not remote. The URL is judged as
+ * the browser resolves it, so a protocol-relative `//host/x.png` or `/\\host/x.png` is remote.
+ */
+export function safeImageUrl(url: unknown, allowedDomains?: readonly string[] | null): string | null {
+  const safe = safeUrl(url, "image");
+  if (!safe || !allowedDomains?.length) return safe;
+  let resolved: URL;
+  try {
+    resolved = new URL(safe, globalThis.location?.href);
+  } catch {
+    return null;
+  }
+  if (resolved.protocol === "data:") return safe;
+  if (globalThis.location && resolved.origin === globalThis.location.origin) return safe;
+  const host = resolved.hostname.toLowerCase().replace(/\.$/, "");
+  const ok = allowedDomains.some((d) => {
+    if (typeof d !== "string") return false;
+    const domain = d.trim().toLowerCase().replace(/^\*\./, "").replace(/\.$/, "");
+    return domain !== "" && (host === domain || host.endsWith(`.${domain}`));
+  });
+  return ok ? safe : null;
+}
+
 const LENGTH_UNITS = [
   "px",
   "em",

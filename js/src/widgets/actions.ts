@@ -12,6 +12,9 @@ export interface WidgetHost {
   /** An action fired by a button/form/select/etc. `formData` holds a Form's named field values. */
   onAction(action: ActionConfig, meta: { formData?: Record<string, unknown>; source: HTMLElement }): Promise<void> | void;
   colorScheme: "light" | "dark";
+  /** ChatKit's `allowed_image_domains` of the thread: when a non-empty list, Image and favicon
+   * sources outside these domains are not loaded (see `safeImageUrl`). */
+  allowedImageDomains?: readonly string[] | null;
 }
 
 export type LoadingTarget = "self" | "container" | "none";

@@ -4,7 +4,7 @@
 // naming its type; nothing here throws on bad input.
 import { h } from "../render/dom";
 import { setMarkdown } from "../render/markdown";
-import { oneOf, safeUrl } from "../render/safe";
+import { oneOf, safeImageUrl } from "../render/safe";
 import { bindAction, boundAction, FIELD_ATTR, FORM_ATTR, fieldValue, fireAction, type LoadingTarget, sameForm } from "./actions";
 import { renderChart } from "./chart";
 import { createIcon } from "./icons";
@@ -16,6 +16,8 @@ export interface RenderContext {
   scheme: ColorScheme;
   /** Where the node sits in the tree (keys or indexes), to carry UI state across re-renders. */
   path: string;
+  /** The thread's `allowed_image_domains`; images outside them are not loaded. */
+  images?: readonly string[] | null;
 }
 
 type Rendered = HTMLElement | SVGElement;
@@ -469,7 +471,7 @@ function swapForFallback(img: HTMLImageElement, alt: string): void {
 }
 
 const renderImage: Renderer = (n, ctx) => {
-  const src = safeUrl(n.src, "image");
+  const src = safeImageUrl(n.src, ctx.images);
   const alt = str(n.alt);
   let img: HTMLElement;
   if (src) {
@@ -762,11 +764,11 @@ const renderTable: Renderer = (n, ctx) => {
 
 // --- roots -----------------------------------------------------------------------------------
 
-function renderStatus(status: unknown): HTMLElement | null {
+function renderStatus(status: unknown, ctx: RenderContext): HTMLElement | null {
   if (!isObj(status) || !str(status.text)) return null;
   const s = h("div", "ckw-status");
   if (typeof status.favicon === "string") {
-    const src = safeUrl(status.favicon, "image");
+    const src = safeImageUrl(status.favicon, ctx.images);
     if (src) {
       const img = h("img", "ckw-status__favicon");
       img.src = src;
@@ -789,7 +791,7 @@ const CARD_SIZES = ["sm", "md", "lg", "full"] as const;
 const renderCard: Renderer = (n, ctx) => {
   const outer = h("div", "ckw-widget ckw-card-widget");
   const inner = applyTheme(outer, n, ctx);
-  const status = renderStatus(n.status);
+  const status = renderStatus(n.status, ctx);
   if (status) outer.append(status);
   const asForm = n.asForm === true;
   const card = asForm ? h("form", "ckw-card ckw-form") : h("div", "ckw-card");
@@ -896,7 +898,7 @@ const renderListViewItem: Renderer = (n, ctx) => {
 const renderListView: Renderer = (n, ctx) => {
   const outer = h("div", "ckw-widget ckw-listview");
   const inner = applyTheme(outer, n, ctx);
-  const status = renderStatus(n.status);
+  const status = renderStatus(n.status, ctx);
   if (status) outer.append(status);
   const list = h("ul", "ckw-list");
   list.setAttribute("role", "list");

@@ -57,7 +57,7 @@ function mount(el: HTMLElement, root: unknown, host: WidgetHost): void {
   const first = !trees.has(el);
   trees.set(el, tree);
   const next = h("div");
-  next.append(renderNode(tree, { scheme, path: "" }));
+  next.append(renderNode(tree, { scheme, path: "", images: host.allowedImageDomains }));
   linkLabels(next);
   if (first) el.replaceChildren(...Array.from(next.childNodes));
   else morphChildren(el, next);
@@ -115,7 +115,8 @@ export function updateComponent(el: HTMLElement, componentId: string, component:
   const scheme = (holder?.getAttribute("data-color-scheme") as ColorScheme | null) ?? schemeOf(host);
   const path = target.getAttribute("data-ckw-path") ?? "";
   const node = clone(component) as unknown as AnyNode;
-  morphElement(target, renderNode(node, { scheme: scheme === "dark" ? "dark" : "light", path }));
+  const images = host.allowedImageDomains;
+  morphElement(target, renderNode(node, { scheme: scheme === "dark" ? "dark" : "light", path, images }));
   linkLabels(el);
   const tree = trees.get(el);
   if (tree) {

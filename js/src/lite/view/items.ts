@@ -34,6 +34,8 @@ export interface ItemContext {
   colorScheme(): "light" | "dark";
   /** Image URLs pass `safeUrl` and the thread's `allowed_image_domains`. */
   imageUrl(url: string | null | undefined): string | null;
+  /** The thread's `allowed_image_domains`, which widget images follow too. */
+  allowedImageDomains?(): readonly string[] | null | undefined;
   onWidgetAction(
     action: WidgetActionConfig,
     meta: { formData?: Record<string, unknown>; source: HTMLElement },
@@ -507,6 +509,10 @@ class WidgetView implements ItemView {
       onAction: (action, meta) => ctx.onWidgetAction(action, meta, this.item),
       get colorScheme() {
         return ctx.colorScheme();
+      },
+      // A widget built from model output must not load images a message could not.
+      get allowedImageDomains() {
+        return ctx.allowedImageDomains?.();
       },
     };
     this.el = h("div", { class: "ckl-item ckl-widget" });
