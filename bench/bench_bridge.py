@@ -1,7 +1,7 @@
 """Benchmark the comm bridge against plain HTTP SSE, side by side, in real JupyterLab.
 
-Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants stock,nodelay,nosubshell]``
-(about 2 minutes; ``--quick`` about 1.5; ``--variants stock`` alone about 45 s).
+Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants installed,nagle,nosubshell]``
+(about 2 minutes; ``--quick`` about 1.5; ``--variants installed`` alone about 45 s).
 
 One kernel, one scripted ``ChatKitServer`` (the pattern of ``tests/browser/test_chat.py``), two
 ways for the page to reach it:
@@ -50,9 +50,11 @@ Workloads:
 "kernel floor" is the same request drained inside the kernel with no transport at all (the cost of
 the ChatKitServer and its SQLite store): the part of every number no transport can remove.
 
-Variants (one JupyterLab each): ``stock``; ``nodelay``, the kernel websocket patched to
-``TCP_NODELAY`` (a monkeypatch in that server's throwaway config) to test directly whether the
-bridge's latency is Nagle's algorithm meeting delayed ACKs; ``nosubshell``, JupyterLab's setting
+Variants (one JupyterLab each): ``installed``, JupyterLab as a user has it after
+``pip install chatkit-jupyter`` (our jupyter_server extension sets TCP_NODELAY on kernel
+websockets; the bench asks the extension and fails if it is not enabled); ``nagle``, the same
+with ``c.ChatKitJupyter.nodelay = False``, i.e. jupyter_server's own websocket with Nagle's
+algorithm on (what users had before the extension); ``nosubshell``, JupyterLab's setting
 ``commsOverSubshells`` = ``"disabled"``. JupyterLab 4.6 with ipykernel 7 sends comm messages to a
 kernel *subshell* by default, so the bridge runs on a subshell thread with its own asyncio loop,
 not on the kernel's main thread; the bench reports which thread served each path.
@@ -70,6 +72,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +82,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from chatkit_jupyter.serverext import NODELAY_URL  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402 - importable only once REPO is on sys.path
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -96,16 +100,16 @@ PATHS = ("http", "http_nagle", "comm")
 ALL = (*PATHS, "floor")
 COMPOSER = {"comm": "Bench over the comm", "http": "Bench over HTTP"}
 VARIANTS = {
-    "stock": "Stock JupyterLab 4.6 (kernel websocket without TCP_NODELAY, comms over subshells)",
-    "nodelay": "Kernel websocket patched to TCP_NODELAY (else stock)",
-    "nosubshell": 'JupyterLab setting commsOverSubshells = "disabled" (else stock)',
+    "installed": "JupyterLab 4.6 as installed (our extension: TCP_NODELAY on kernel websockets)",
+    "nagle": "c.ChatKitJupyter.nodelay = False: jupyter_server's websocket, Nagle on (else installed)",
+    "nosubshell": 'JupyterLab setting commsOverSubshells = "disabled" (else installed)',
 }
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 # The page side of the comm path: the real Bridge from js/src, as js/src/index.ts makes it.
 HARNESS_TS = """
-import { Bridge } from "./bridge";
-import * as p from "./protocol";
+import { Bridge } from "./transport/bridge";
+import * as p from "./transport/protocol";
 
 export default {
   render({ model, el }: { model: any; el: HTMLElement }) {
@@ -390,21 +394,6 @@ PAGE_JS = """
 }
 """
 
-NODELAY_CONFIG = """
-# Written by bench/bench_bridge.py: set TCP_NODELAY on every kernel websocket.
-from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
-
-_open = KernelWebsocketHandler.open
-
-
-async def _open_nodelay(self, *args, **kwargs):
-    self.set_nodelay(True)
-    return await _open(self, *args, **kwargs)
-
-
-KernelWebsocketHandler.open = _open_nodelay
-"""
-
 
 def build_harness(with_lite: bool) -> str:
     """Bundle the harness from js/src with the repo's esbuild; returns the ESM source."""
@@ -625,6 +614,21 @@ def wait_ready(page: Any, timeout: float = 90) -> None:
     raise RuntimeError("the bench harness did not render")
 
 
+def check_nodelay(lab: Any, want: bool) -> dict:
+    """Ask our jupyter_server extension how the page's kernel websocket is set; fail if the
+    variant is not what it claims (e.g. the extension is not installed in this environment)."""
+    with urllib.request.urlopen(lab.url(NODELAY_URL), timeout=10) as r:
+        state = dict(json.load(r))
+    options = {ws["nodelay"] for ws in state["websockets"]}
+    if state["enabled"] is not want or options != {want}:
+        raise RuntimeError(
+            f"expected TCP_NODELAY {'on' if want else 'off'} on the kernel websocket, the server"
+            f" extension says {state}; install the package (`pip install -e .`) into the"
+            " Python that runs the bench"
+        )
+    return state
+
+
 def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -632,8 +636,10 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
         root, home = Path(tmp) / "root", Path(tmp) / "home"
         root.mkdir()
         (home / "config").mkdir(parents=True)
-        if variant == "nodelay":
-            (home / "config" / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
+        if variant == "nagle":
+            (home / "config" / "jupyter_server_config.json").write_text(
+                json.dumps({"ChatKitJupyter": {"nodelay": False}})
+            )
         if variant == "nosubshell":
             settings = home / "config" / "lab" / "user-settings" / "@jupyterlab"
             settings = settings / "apputils-extension"
@@ -653,6 +659,7 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 run_all_cells(page)
                 wait_ready(page)
                 page.evaluate(PAGE_JS)
+                nodelay = check_nodelay(lab, want=variant != "nagle")
                 s = Session(page, lab, ports)
                 # The first comm messages of a new widget reach the kernel's main thread; later
                 # ones the comm target's subshell, once JupyterLab has made it. Start the HTTP
@@ -670,6 +677,7 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 result = measure(s, args, lite)
                 result["threads"]["first comm messages"] = where[0]
                 result["threads"]["HTTP servers started on"] = started
+                result["nodelay"] = nodelay
                 return result
             finally:
                 browser.close()
@@ -807,17 +815,11 @@ def notes(results: dict[str, Any]) -> str:
         f" split over {BULK_MESSAGES} messages ({bulk:.0f} ms): ChatKitServer updates its pending"
         " copy of the message with `text += delta`, quadratic in the message's length.",
     ]
-    if "nodelay" in results:
-        nd, nd_http = (ms(results["nodelay"]["list"][p]) for p in ("comm", "http"))
-        stock = ms(results["stock"]["list"]["comm"]) if "stock" in results else comm
-        verdict = (
-            "consistent with Nagle + delayed ACK on the kernel websocket"
-            if stock - nd > 15
-            else "NOT explained by Nagle on the kernel websocket"
-        )
+    if "nagle" in results:
+        ng, ng_http = (ms(results["nagle"]["list"][p]) for p in ("comm", "http"))
         lines.append(
-            f"- With TCP_NODELAY on the kernel websocket, threads.list over the comm takes"
-            f" {nd:.1f} ms (HTTP {nd_http:.1f} ms) instead of {stock:.1f} ms: {verdict}."
+            f"- Without our extension's TCP_NODELAY (nagle), threads.list over the comm takes"
+            f" {ng:.1f} ms (HTTP {ng_http:.1f} ms in that Lab) instead of {comm:.1f} ms."
         )
     if "nosubshell" in results:
         ns = results["nosubshell"]
@@ -837,7 +839,7 @@ def main() -> None:
     ap.add_argument("--ui-runs", type=int, default=5)
     ap.add_argument(
         "--variants",
-        default="stock,nodelay,nosubshell",
+        default="installed,nagle",
         help=f"JupyterLab set-ups to run, comma-separated, from: {', '.join(VARIANTS)}",
     )
     ap.add_argument("--quick", action="store_true", help="fewer runs, to check the script works")
