@@ -18,7 +18,7 @@ ways for the page to reach it:
   socket; the "HTTP SSE" column) and with ``TCP_NODELAY`` switched off ("Nagle on"), because
   jupyter_server's kernel websocket has Nagle on.
 - **Comm bridge.** The real ``ChatKitWidget`` in the kernel (its ``Bridge``, batching, numbered
-  chunks) and, in the page, the real ``Bridge`` class of ``js/src/bridge.ts``. The page cannot
+  chunks) and, in the page, the real ``Bridge`` class of ``js/src/transport/bridge.ts``. The page cannot
   reach the ``Bridge`` of a displayed ``ChatKitWidget`` (``js/src/index.ts`` exposes nothing), so
   the cell displays ``BenchWidget``, a ``ChatKitWidget`` subclass whose only change is ``_esm``:
   a harness bundled at run time by the repo's esbuild from ``js/src`` (nothing is written to the
@@ -46,6 +46,16 @@ Workloads:
 5. End to end in the lite renderer: from the Enter key in the composer to the 5,000th delta on
    screen, the lite renderer's ``fetch`` being the bridge's or the browser's (two lite instances
    mounted by the harness from ``js/src/lite``; skipped if that source does not build).
+
+6. Hop by hop: ``threads.list`` and a ping (a hook call over the comm, a GET over HTTP, both
+   answered at once) with wall-clock stamps (ms since the epoch; page and kernel share the
+   machine's clock) in the page (around ``model.send``, at the kernel websocket's send and
+   message events, when the reply reaches the bridge) and in the kernel (an extra ``on_msg``
+   callback on the thread that got the message, ``process`` on the main loop, ``send``), and the
+   same for the first byte of the 5,000-delta stream.
+7. Kernel time (no transport) of one message of 1,000 deltas of 10 KB from ``ChatKitServer`` and
+   from ``NotebookServer`` (its ``respond`` replaced by the same script), against the same bytes
+   in 100 messages.
 
 "kernel floor" is the same request drained inside the kernel with no transport at all (the cost of
 the ChatKitServer and its SQLite store): the part of every number no transport can remove.
@@ -766,7 +776,7 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
     return r
 
 
-def wait_ready(page: Any, timeout: float = 90) -> None:
+def wait_ready(page: Any, timeout: float = 180) -> None:
     """Wait for the harness to render, or fail with the cell's error output."""
     deadline = time.monotonic() + timeout
     errors = notebook(page).locator("[data-mime-type='application/vnd.jupyter.stderr']")
@@ -776,7 +786,9 @@ def wait_ready(page: Any, timeout: float = 90) -> None:
         if errors.count():
             raise RuntimeError(f"the bench cell failed:\n{errors.first.inner_text()}")
         page.wait_for_timeout(200)
-    raise RuntimeError("the bench harness did not render")
+    shot = Path(tempfile.gettempdir()) / "bench-bridge-not-ready.png"
+    page.screenshot(path=str(shot))
+    raise RuntimeError(f"the bench harness did not render (the page as it was: {shot})")
 
 
 def check_nodelay(lab: Any, want: bool) -> dict:
@@ -873,7 +885,7 @@ def rows(r: dict[str, Any]) -> list[Row]:
 
     def each(samples: dict[str, list[Any]], f: Any, agg: Any = med) -> dict[str, float | None]:
         values = {p: [f(x) for x in samples[p]] for p in samples}
-        return {p: None if None in v else agg(v) for p, v in values.items()}
+        return {p: None if not v or None in v else agg(v) for p, v in values.items()}
 
     def floor(v: dict[str, float | None]) -> float | None:
         return v.pop("floor", None)

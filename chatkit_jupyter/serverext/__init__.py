@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._nodelay import NODELAY_URL, ChatKitJupyter
+from ._settings import NODELAY_URL, ChatKitJupyter
 
 __all__ = ["NODELAY_URL", "ChatKitJupyter"]
 

@@ -22,26 +22,11 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado import web
-from traitlets import Bool
-from traitlets.config import Configurable
 
-NODELAY_URL = "chatkit-jupyter/nodelay"
-"""Under the server's base URL: whether the switch is on, and each open kernel websocket's
-TCP_NODELAY as the operating system reports it."""
+from ._settings import NODELAY_URL, ChatKitJupyter
 
 _sockets: weakref.WeakSet[Any] = weakref.WeakSet()
 """The kernel websocket handlers this server switched, while they live."""
-
-
-class ChatKitJupyter(Configurable):
-    """Settings of chatkit-jupyter's jupyter_server extension."""
-
-    nodelay = Bool(
-        True,
-        help="Set TCP_NODELAY on kernel websockets, so that small kernel messages (every chat "
-        "reply) are sent at once instead of waiting up to ~40 ms for an ACK (Nagle's "
-        "algorithm). Turn off with `--ChatKitJupyter.nodelay=False`.",
-    ).tag(config=True)
 
 
 def _nodelay_class(base: type[Any], nodelay: bool) -> type[Any]:
