@@ -1,7 +1,8 @@
 """Benchmark the comm bridge against plain HTTP SSE, side by side, in real JupyterLab.
 
 Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants installed,nagle,nosubshell]``
-(about 2 minutes; ``--quick`` about 1.5; ``--variants installed`` alone about 45 s).
+(about 4 minutes for the default variants on a busy 2-core machine; ``--quick`` about 2;
+``--variants installed`` alone about 2).
 
 One kernel, one scripted ``ChatKitServer`` (the pattern of ``tests/browser/test_chat.py``), two
 ways for the page to reach it:
