@@ -3,8 +3,8 @@
 jupyter_server leaves Nagle's algorithm on for the websocket between the browser and a kernel.
 A small kernel message written while an earlier one is still unacknowledged then waits for the
 browser's delayed ACK, about 40 ms on Linux: every comm reply paid that (a ``threads.list``
-round trip took 54 ms over the comm, 21 ms with TCP_NODELAY, 9 ms over HTTP from the same
-kernel; see README "Benchmarks"). Jupyter's messages are whole websocket frames, so sending
+round trip took 56 ms over the comm, 25-35 ms with TCP_NODELAY, 8-14 ms over HTTP from the same
+kernel; see README "Where the time goes"). Jupyter's messages are whole websocket frames, so sending
 each at once costs nothing but a few more packets.
 
 The switch goes through jupyter_server's own extension point, the
