@@ -1,7 +1,8 @@
 """Benchmark the comm bridge against plain HTTP SSE, side by side, in real JupyterLab.
 
-Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants stock,nodelay,nosubshell]``
-(about 2 minutes; ``--quick`` about 1.5; ``--variants stock`` alone about 45 s).
+Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants installed,nagle,nosubshell]``
+(about 4 minutes for the default variants on a busy 2-core machine; ``--quick`` about 2;
+``--variants installed`` alone about 2).
 
 One kernel, one scripted ``ChatKitServer`` (the pattern of ``tests/browser/test_chat.py``), two
 ways for the page to reach it:
@@ -18,7 +19,7 @@ ways for the page to reach it:
   socket; the "HTTP SSE" column) and with ``TCP_NODELAY`` switched off ("Nagle on"), because
   jupyter_server's kernel websocket has Nagle on.
 - **Comm bridge.** The real ``ChatKitWidget`` in the kernel (its ``Bridge``, batching, numbered
-  chunks) and, in the page, the real ``Bridge`` class of ``js/src/bridge.ts``. The page cannot
+  chunks) and, in the page, the real ``Bridge`` class of ``js/src/transport/bridge.ts``. The page cannot
   reach the ``Bridge`` of a displayed ``ChatKitWidget`` (``js/src/index.ts`` exposes nothing), so
   the cell displays ``BenchWidget``, a ``ChatKitWidget`` subclass whose only change is ``_esm``:
   a harness bundled at run time by the repo's esbuild from ``js/src`` (nothing is written to the
@@ -47,12 +48,24 @@ Workloads:
    screen, the lite renderer's ``fetch`` being the bridge's or the browser's (two lite instances
    mounted by the harness from ``js/src/lite``; skipped if that source does not build).
 
+6. Hop by hop: ``threads.list`` and a ping (a hook call over the comm, a GET over HTTP, both
+   answered at once) with wall-clock stamps (ms since the epoch; page and kernel share the
+   machine's clock) in the page (around ``model.send``, at the kernel websocket's send and
+   message events, when the reply reaches the bridge) and in the kernel (an extra ``on_msg``
+   callback on the thread that got the message, ``process`` on the main loop, ``send``), and the
+   same for the first byte of the 5,000-delta stream.
+7. Kernel time (no transport) of one message of 1,000 deltas of 10 KB from ``ChatKitServer`` and
+   from ``NotebookServer`` (its ``respond`` replaced by the same script), against the same bytes
+   in 100 messages.
+
 "kernel floor" is the same request drained inside the kernel with no transport at all (the cost of
 the ChatKitServer and its SQLite store): the part of every number no transport can remove.
 
-Variants (one JupyterLab each): ``stock``; ``nodelay``, the kernel websocket patched to
-``TCP_NODELAY`` (a monkeypatch in that server's throwaway config) to test directly whether the
-bridge's latency is Nagle's algorithm meeting delayed ACKs; ``nosubshell``, JupyterLab's setting
+Variants (one JupyterLab each): ``installed``, JupyterLab as a user has it after
+``pip install chatkit-jupyter`` (our jupyter_server extension sets TCP_NODELAY on kernel
+websockets; the bench asks the extension and fails if it is not enabled); ``nagle``, the same
+with ``c.ChatKitJupyter.nodelay = False``, i.e. jupyter_server's own websocket with Nagle's
+algorithm on (what users had before the extension); ``nosubshell``, JupyterLab's setting
 ``commsOverSubshells`` = ``"disabled"``. JupyterLab 4.6 with ipykernel 7 sends comm messages to a
 kernel *subshell* by default, so the bridge runs on a subshell thread with its own asyncio loop,
 not on the kernel's main thread; the bench reports which thread served each path.
@@ -70,6 +83,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +93,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from chatkit_jupyter.serverext import NODELAY_URL  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402 - importable only once REPO is on sys.path
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -96,21 +111,38 @@ PATHS = ("http", "http_nagle", "comm")
 ALL = (*PATHS, "floor")
 COMPOSER = {"comm": "Bench over the comm", "http": "Bench over HTTP"}
 VARIANTS = {
-    "stock": "Stock JupyterLab 4.6 (kernel websocket without TCP_NODELAY, comms over subshells)",
-    "nodelay": "Kernel websocket patched to TCP_NODELAY (else stock)",
-    "nosubshell": 'JupyterLab setting commsOverSubshells = "disabled" (else stock)',
+    "installed": "JupyterLab 4.6 as installed (our extension: TCP_NODELAY on kernel websockets)",
+    "nagle": "c.ChatKitJupyter.nodelay = False: jupyter_server's websocket, Nagle on (else installed)",
+    "nosubshell": 'JupyterLab setting commsOverSubshells = "disabled" (else installed)',
 }
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 # The page side of the comm path: the real Bridge from js/src, as js/src/index.ts makes it.
 HARNESS_TS = """
-import { Bridge } from "./bridge";
-import * as p from "./protocol";
+import { Bridge } from "./transport/bridge";
+import * as p from "./transport/protocol";
 
 export default {
   render({ model, el }: { model: any; el: HTMLElement }) {
     const errors: string[] = [];
-    const bridge = new Bridge(model, { onError: (e) => errors.push(String(e)) });
+    // Wall-clock stamps (ms since the epoch, comparable with the kernel's time.time()) around
+    // the comm: just before and after model.send, and when a reply reaches the page (this
+    // listener is registered before the Bridge's, so it runs first).
+    const clock = () => performance.timeOrigin + performance.now();
+    const marks: Record<string, number> = {};
+    model.on("msg:custom", (msg: any) => {
+      if (msg && (msg.kind === p.RESPONSE || msg.kind === p.RESULT) && !marks.recv) marks.recv = clock();
+    });
+    const timed = {
+      send: (content: any, callbacks?: any, buffers?: any) => {
+        if (content.kind === p.REQUEST || content.kind === p.CALL) marks.send0 = clock();
+        model.send(content, callbacks, buffers);
+        if (content.kind === p.REQUEST || content.kind === p.CALL) marks.send1 = clock();
+      },
+      on: (event: any, cb: any) => model.on(event, cb),
+      off: (event: any, cb: any) => model.off(event, cb),
+    };
+    const bridge = new Bridge(timed, { onError: (e) => errors.push(String(e)) });
     const stages: Record<string, HTMLElement> = {};
     for (const kind of ["comm", "http"]) {
       const stage = document.createElement("div");
@@ -120,7 +152,7 @@ export default {
       stages[kind] = stage;
     }
     const call = (hook: string, payload: unknown) => bridge.call(hook, payload);
-    (window as any).__ckjBench = { fetch: bridge.fetch, call, apiUrl: p.API_URL, errors, stages };
+    (window as any).__ckjBench = { fetch: bridge.fetch, call, apiUrl: p.API_URL, errors, stages, marks, clock };
     return () => bridge.close();
   },
 };
@@ -140,7 +172,7 @@ from chatkit.types import (
     AssistantMessageContent, AssistantMessageContentPartTextDelta, AssistantMessageItem,
     ThreadItemAddedEvent, ThreadItemDoneEvent, ThreadItemUpdatedEvent,
 )
-from chatkit_jupyter import ChatKitWidget, SQLiteStore
+from chatkit_jupyter import ChatKitWidget, NotebookServer, SQLiteStore
 
 DELTAS, BIG_DELTAS = __DELTAS__, __BIG_DELTAS__
 BULK_MESSAGES, BULK_DELTAS, BULK_DELTA = __BULK_MESSAGES__, __BULK_DELTAS__, __BULK_DELTA__
@@ -153,6 +185,12 @@ class BenchServer(ChatKitServer):
     def __init__(self):
         super().__init__(SQLiteStore(":memory:"))
         self.last_thread = None
+
+    async def process(self, request, context):
+        HOPS["main"] = time.time() * 1000  # on the main loop, the endpoint calls us
+        result = await super().process(request, context)
+        HOPS["processed"] = time.time() * 1000
+        return result
 
     def _message(self, thread, context):
         return AssistantMessageItem(
@@ -189,13 +227,48 @@ class BenchServer(ChatKitServer):
 
 
 class BenchWidget(ChatKitWidget):
-    """The shipping ChatKitWidget; only its front end is the bench harness."""
+    """The shipping ChatKitWidget; only its front end is the bench harness. `send` (ipywidgets'
+    public method) also notes when a reply left the bridge, for the hop-by-hop timings."""
 
     _esm = __HARNESS__
 
+    def send(self, content, buffers=None):
+        if content.get("kind") in ("response", "result", "head") and "sent" not in HOPS:
+            HOPS["sent"] = time.time() * 1000
+        if content.get("kind") == "chunk" and content.get("seq") == 0:
+            HOPS["chunk0"] = time.time() * 1000
+        super().send(content, buffers)
+
+
+HOPS = {}
+"""Wall-clock stamps (ms) of the last timed request in the kernel; the page reads them."""
+
+
+def _arrived(widget, content, buffers):
+    # An extra on_msg callback (ipywidgets' public API), run on the thread that got the message
+    # right after the bridge's own (which only hands the message to the main loop).
+    if isinstance(content, dict) and content.get("kind") in ("request", "call"):
+        HOPS.clear()
+        HOPS["arrive"] = time.time() * 1000
+        HOPS["arrive_thread"] = threading.current_thread().name
+
+
+class LinearBenchServer(NotebookServer):
+    """The same scripted replies from a NotebookServer (its agent never runs): how it keeps
+    the message being streamed, against ChatKitServer's `text += delta`."""
+
+    respond = BenchServer.respond
+    _message = BenchServer._message
+
+    def __init__(self):
+        super().__init__(store=SQLiteStore(":memory:"), namespace={})
+        self.last_thread = None
+
 
 server = BenchServer()
+linear = LinearBenchServer()
 w = BenchWidget(server, renderer="lite")
+w.on_msg(_arrived)
 _libc = ctypes.CDLL("libc.so.6")
 
 
@@ -213,9 +286,9 @@ def _mem(reset):
     return out
 
 
-async def _floor(body):
+async def _floor(body, on=None):
     t0 = time.perf_counter()
-    result = await server.process(body, w.context)
+    result = await (on or server).process(body, w.context)
     n = 0
     if isinstance(result, StreamingResult):
         async for data in result:
@@ -252,12 +325,25 @@ def _handler(nodelay):
                 body = await reader.readexactly(length) if length else b""
                 if method == "OPTIONS":
                     writer.write(b"HTTP/1.1 204 No Content\r\n%bContent-Length: 0\r\n\r\n" % CORS)
+                elif target == "/hops":
+                    _json(writer, HOPS)
+                    await writer.drain()
+                    continue
+                elif target == "/clock":
+                    HOPS.clear()
+                    HOPS["arrive"] = HOPS["main"] = HOPS["processed"] = HOPS["sent"] = time.time() * 1000
+                    _json(writer, {})
                 elif target.startswith("/mem"):
                     _json(writer, _mem("reset" in target))
                 elif target == "/floor":
                     _json(writer, await _floor(body))
+                elif target == "/floor-linear":
+                    _json(writer, await _floor(body, linear))
                 else:
+                    HOPS.clear()
+                    HOPS["arrive"] = time.time() * 1000
                     result = await server.process(body, w.context)
+                    HOPS["sent"] = time.time() * 1000
                     if isinstance(result, StreamingResult):
                         writer.write(b"HTTP/1.1 200 OK\r\n%bContent-Type: text/event-stream\r\n"
                                      b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n" % CORS)
@@ -276,6 +362,12 @@ def _handler(nodelay):
 
 
 http_servers = []
+
+
+@w.client_tool("bench_clock")
+def _clock(params):
+    HOPS["main"] = HOPS["processed"] = time.time() * 1000
+    return {}
 
 
 @w.client_tool("bench_where")
@@ -348,14 +440,46 @@ PAGE_JS = """
     }
     const ms = performance.now() - t0;
     const tail = last ? new TextDecoder().decode(last) : "";
-    return { ms, firstMs: tFirst - t0, firstBytes, reads, bytes, events, status: res.status,
-             complete: tail.includes("thread.item.done") && tail.endsWith("\\n\\n") };
+    const out = { ms, firstMs: tFirst - t0, firstBytes, reads, bytes, events, status: res.status,
+                  complete: tail.includes("thread.item.done") && tail.endsWith("\\n\\n") };
+    if (path === "comm" && countEvents) {
+      // Where the first byte's time goes: wall-clock stamps of the kernel and of the websocket.
+      const origin = performance.timeOrigin;
+      const k = await kernel(ports.nodelay, "/hops");
+      const ws = window.__ckjWs.recv.find(([t, d]) => t >= origin + t0 && /"kind":\\s*"chunk"/.test(d));
+      out.first = { t0: origin + t0, ...k, wsChunk0: ws ? ws[0] : null, read0: origin + tFirst };
+    }
+    return out;
   }
   async function kernel(port, target, body) {
     const r = await fetch(`http://127.0.0.1:${port}${target}`, body ? { method: "POST", body } : {});
     return await r.json();
   }
-  window.__ckjRun = { one, kernel, body };
+  // One timed request with wall-clock stamps on both sides (see HOPS in the kernel cell).
+  async function hop(path, ports, what) {
+    const M = B.marks;
+    for (const k of Object.keys(M)) delete M[k];
+    const t0 = B.clock();
+    if (what === "ping") {
+      if (path === "comm") await B.call("client_tool", { name: "bench_clock", params: {} });
+      else await (await fetch(`http://127.0.0.1:${ports.nodelay}/clock`)).json();
+    } else {
+      const [f, url] = endpoint(path, ports);
+      const res = await f(url, { method: "POST", headers: { "content-type": "application/json" },
+                                body: body("threads.list") });
+      if (path !== "comm") M.recv = B.clock();  // headers and body are one write
+      await res.json();
+    }
+    const t1 = B.clock();
+    const k = await kernel(ports.nodelay, "/hops");
+    const W = window.__ckjWs;
+    const out = W.sent.find(([t, d]) => t >= t0 && /"kind":\\s*"(request|call)"/.test(d));
+    const back = W.recv.filter(([t, d]) => t >= t0 && t <= t1 && /"kind":\\s*"(response|result)"/.test(d));
+    return { t0, t1, ...k, send0: M.send0, send1: M.send1, recv: M.recv ?? t1,
+             wsSend: path === "comm" && out ? out[0] : null,
+             wsRecv: path === "comm" && back.length ? back[back.length - 1][0] : null };
+  }
+  window.__ckjRun = { one, kernel, body, hop };
   window.__ckjMountLite = (kind, ports) => {
     const [f, url] = endpoint(kind, ports);
     const placeholder = kind === "comm" ? "Bench over the comm" : "Bench over HTTP";
@@ -390,19 +514,33 @@ PAGE_JS = """
 }
 """
 
-NODELAY_CONFIG = """
-# Written by bench/bench_bridge.py: set TCP_NODELAY on every kernel websocket.
-from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
 
-_open = KernelWebsocketHandler.open
-
-
-async def _open_nodelay(self, *args, **kwargs):
-    self.set_nodelay(True)
-    return await _open(self, *args, **kwargs)
-
-
-KernelWebsocketHandler.open = _open_nodelay
+# Installed before JupyterLab loads: wall-clock stamps of what the kernel websockets send and
+# receive (the first 4 KB of each message, to find the bench's own), for the hop table.
+WS_INIT_JS = """
+(() => {
+  const Base = window.WebSocket;
+  const log = (window.__ckjWs = { sent: [], recv: [] });
+  const clock = () => performance.timeOrigin + performance.now();
+  const head = (d) => {
+    if (typeof d === "string") return d.slice(0, 4096);
+    const bytes = d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    return new TextDecoder().decode(bytes.subarray(0, 4096));
+  };
+  const keep = (list, entry) => { list.push(entry); if (list.length > 400) list.shift(); };
+  window.WebSocket = class extends Base {
+    constructor(url, protocols) {
+      super(url, protocols);
+      this.__ckjKernel = String(url).includes("/channels");
+      if (this.__ckjKernel) this.addEventListener("message", (e) => keep(log.recv, [clock(), head(e.data)]));
+    }
+    send(data) {
+      const t = clock();
+      super.send(data);
+      if (this.__ckjKernel) keep(log.sent, [t, head(data)]);
+    }
+  };
+})();
 """
 
 
@@ -519,6 +657,15 @@ class Session:
             raise RuntimeError(f"{path} {type_} {text}: the stream ended early: {result}")
         return dict(result)
 
+    def hop(self, path: str, what: str) -> dict:
+        """One request with wall-clock stamps along its way (see `hops`)."""
+        return dict(
+            self.page.evaluate(
+                "([path, ports, what]) => window.__ckjRun.hop(path, ports, what)",
+                [path, self.ports, what],
+            )
+        )
+
     def kernel(self, target: str, body: str | None = None) -> dict:
         return dict(
             self.page.evaluate(
@@ -562,6 +709,18 @@ class Session:
         }
 
 
+def big_message(s: Session, runs: int) -> dict[str, list[float]]:
+    """Kernel time (no transport) of one 10 MB message and of the same bytes in 100 messages,
+    from ChatKitServer and from NotebookServer, interleaved."""
+    out: dict[str, list[float]] = {"chatkit big": [], "notebook big": [], "chatkit bulk": []}
+    for _ in range(runs):
+        for key in out:
+            target = "/floor-linear" if key.startswith("notebook") else "/floor"
+            floor = s.kernel(target, chatkit_body("threads.create", key.split()[1]))
+            out[key].append(floor["s"] * 1000)
+    return out
+
+
 def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
     """All workloads on one page; returns the raw samples per workload and path."""
     # Warm up every path (connections, CORS preflight cache, JIT, imports) and give the store
@@ -581,11 +740,17 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
                 out[path].append(s.one(path, type_, text, count_events))
         return out
 
+    hops: dict[str, list[dict]] = {}
+    for i in range(args.list_runs):
+        for key in ("comm list", "http list", "comm ping", "http ping")[:: 1 if i % 2 else -1]:
+            path, what = key.split()
+            hops.setdefault(key, []).append(s.hop(path, what))
     r: dict[str, Any] = {
+        "hops": hops,
         "list": rounds(args.list_runs, "threads.list"),
         "deltas": rounds(args.stream_runs, "threads.create", "deltas", True),
         "bulk": rounds(args.bulk_runs, "threads.create", "bulk"),
-        "big": s.one("floor", "threads.create", "big")["ms"],
+        "big": big_message(s, args.stream_runs),
         "mem": {path: [] for path in ALL},
         "ui": {},
     }
@@ -612,7 +777,7 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
     return r
 
 
-def wait_ready(page: Any, timeout: float = 90) -> None:
+def wait_ready(page: Any, timeout: float = 180) -> None:
     """Wait for the harness to render, or fail with the cell's error output."""
     deadline = time.monotonic() + timeout
     errors = notebook(page).locator("[data-mime-type='application/vnd.jupyter.stderr']")
@@ -622,7 +787,24 @@ def wait_ready(page: Any, timeout: float = 90) -> None:
         if errors.count():
             raise RuntimeError(f"the bench cell failed:\n{errors.first.inner_text()}")
         page.wait_for_timeout(200)
-    raise RuntimeError("the bench harness did not render")
+    shot = Path(tempfile.gettempdir()) / "bench-bridge-not-ready.png"
+    page.screenshot(path=str(shot))
+    raise RuntimeError(f"the bench harness did not render (the page as it was: {shot})")
+
+
+def check_nodelay(lab: Any, want: bool) -> dict:
+    """Ask our jupyter_server extension how the page's kernel websocket is set; fail if the
+    variant is not what it claims (e.g. the extension is not installed in this environment)."""
+    with urllib.request.urlopen(lab.url(NODELAY_URL), timeout=10) as r:
+        state = dict(json.load(r))
+    options = {ws["nodelay"] for ws in state["websockets"]}
+    if state["enabled"] is not want or options != {want}:
+        raise RuntimeError(
+            f"expected TCP_NODELAY {'on' if want else 'off'} on the kernel websocket, the server"
+            f" extension says {state}; install the package (`pip install -e .`) into the"
+            " Python that runs the bench"
+        )
+    return state
 
 
 def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) -> dict:
@@ -632,8 +814,10 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
         root, home = Path(tmp) / "root", Path(tmp) / "home"
         root.mkdir()
         (home / "config").mkdir(parents=True)
-        if variant == "nodelay":
-            (home / "config" / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
+        if variant == "nagle":
+            (home / "config" / "jupyter_server_config.json").write_text(
+                json.dumps({"ChatKitJupyter": {"nodelay": False}})
+            )
         if variant == "nosubshell":
             settings = home / "config" / "lab" / "user-settings" / "@jupyterlab"
             settings = settings / "apputils-extension"
@@ -645,7 +829,9 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
         with running_lab(root, home) as lab, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+                context = browser.new_context(viewport={"width": 1400, "height": 1100})
+                context.add_init_script(WS_INIT_JS)
+                page = context.new_page()
                 name = lab.write_notebook(
                     f"bench_{uuid.uuid4().hex[:8]}.ipynb", [kernel_cell(harness, ports)]
                 )
@@ -653,6 +839,7 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 run_all_cells(page)
                 wait_ready(page)
                 page.evaluate(PAGE_JS)
+                nodelay = check_nodelay(lab, want=variant != "nagle")
                 s = Session(page, lab, ports)
                 # The first comm messages of a new widget reach the kernel's main thread; later
                 # ones the comm target's subshell, once JupyterLab has made it. Start the HTTP
@@ -670,6 +857,7 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 result = measure(s, args, lite)
                 result["threads"]["first comm messages"] = where[0]
                 result["threads"]["HTTP servers started on"] = started
+                result["nodelay"] = nodelay
                 return result
             finally:
                 browser.close()
@@ -698,7 +886,7 @@ def rows(r: dict[str, Any]) -> list[Row]:
 
     def each(samples: dict[str, list[Any]], f: Any, agg: Any = med) -> dict[str, float | None]:
         values = {p: [f(x) for x in samples[p]] for p in samples}
-        return {p: None if None in v else agg(v) for p, v in values.items()}
+        return {p: None if not v or None in v else agg(v) for p, v in values.items()}
 
     def floor(v: dict[str, float | None]) -> float | None:
         return v.pop("floor", None)
@@ -779,6 +967,68 @@ def table(r: dict[str, Any], title: str) -> str:
     )
 
 
+HOPS = [
+    # (name, from stamp, to stamp): wall clock, page and kernel alike
+    ("page: fetch/call -> model.send returned (bridge, anywidget)", "t0", "send1"),
+    ("page: -> kernel websocket send (ipywidgets, JupyterLab)", "send1", "wsSend"),
+    ("websocket -> kernel's comm thread (jupyter_server, ZMQ, ipykernel)", "wsSend", "arrive"),
+    ("page -> kernel, all of the above (HTTP: the request)", "t0", "arrive"),
+    ("kernel: comm thread -> main loop (the bridge's hand-off)", "arrive", "main"),
+    ("kernel: ChatKitServer.process (the server)", "main", "processed"),
+    ("kernel: answer handed to the comm (bridge)", "processed", "sent"),
+    ("kernel -> page websocket (iopub thread, ZMQ, jupyter_server)", "sent", "wsRecv"),
+    ("page websocket -> msg:custom (JupyterLab, ipywidgets, anywidget)", "wsRecv", "recv"),
+    ("kernel -> page, all of the above (HTTP: the response)", "sent", "recv"),
+    ("page: reply message -> body read (bridge, Response)", "recv", "t1"),
+    ("total, page to page", "t0", "t1"),
+]
+
+
+def hops_table(r: dict[str, Any]) -> str:
+    """Median milliseconds per hop of threads.list and of a ping (a hook / GET that does nothing)."""
+    h = r.get("hops")
+    if not h:
+        return ""
+    cols = ["comm list", "http list", "comm ping", "http ping"]
+    head = ["hop (median ms)", "comm threads.list", "HTTP threads.list", "comm ping", "HTTP ping"]
+    body = []
+    for name, a, b in HOPS:
+        row = [name]
+        for col in cols:
+            xs = [x[b] - x[a] for x in h[col] if x.get(a) is not None and x.get(b) is not None]
+            row.append(f"{med(xs):.1f}" if xs else "-")
+        body.append(row)
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+
+    def line(row: list[str]) -> str:
+        return "| " + " | ".join(x.ljust(widths[i]) for i, x in enumerate(row)) + " |"
+
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    threads = sorted({x.get("arrive_thread", "?") for x in h["comm list"]})
+    firsts = [x["first"] for x in r["deltas"]["comm"] if x.get("first")]
+    steps = [
+        ("page -> kernel's comm thread", "t0", "arrive"),
+        ("comm thread -> main loop", "arrive", "main"),
+        ("main loop -> head sent (server.process starts the stream)", "main", "sent"),
+        ("head -> first chunk handed to the comm", "sent", "chunk0"),
+        ("first chunk -> page websocket (iopub thread, ZMQ, jupyter_server)", "chunk0", "wsChunk0"),
+        ("page websocket -> first read (JupyterLab, anywidget, bridge)", "wsChunk0", "read0"),
+        ("total: time to first byte", "t0", "read0"),
+    ]
+    first_rows = []
+    for name, a, b in steps:
+        xs = [x[b] - x[a] for x in firsts if x.get(a) is not None and x.get(b) is not None]
+        first_rows.append(f"- {name}: {med(xs):.1f} ms" if xs else f"- {name}: -")
+    return "\n".join(
+        [line(head), sep, *map(line, body), "", f"(comm messages arrived on: {', '.join(threads)})"]
+        + (
+            ["", f"{DELTAS:,} deltas over the comm, first byte (median ms):", *first_rows]
+            if firsts
+            else []
+        )
+    )
+
+
 def ms(samples: list[dict[str, Any]]) -> float:
     return med([x["ms"] for x in samples])
 
@@ -788,7 +1038,7 @@ def notes(results: dict[str, Any]) -> str:
     base = results[first]
     comm, http, nagle = (ms(base["list"][p]) for p in ("comm", "http", "http_nagle"))
     d = base["deltas"]
-    bulk = ms(base["bulk"]["floor"])
+    big = {k: med(v) for k, v in base["big"].items()}
     lines = [
         "Notes:",
         "- comm/HTTP = comm bridge / HTTP SSE (TCP_NODELAY): above 1x the bridge takes longer or"
@@ -799,25 +1049,20 @@ def notes(results: dict[str, Any]) -> str:
         f"- 5,000 deltas: the page read HTTP's body in {med([x['reads'] for x in d['http']]):.0f}"
         f" pieces (the server wrote one chunk per event) and the bridge's in {med([x['reads'] for x in d['comm']]):.0f}"
         f" (batches); the bridge's first piece held"
-        f" {med([x['firstBytes'] for x in d['comm']]) / 1024:.0f} KB. The scripted stream never"
-        " awaits, so the bridge's 5 ms timer cannot fire before the 256 KB cap closes a batch:"
-        " hence its late first byte.",
-        f"- One message of {BIG_DELTAS:,} deltas of {BULK_DELTA // 1000} KB costs the kernel"
-        f" {base['big']:.0f} ms before any transport, {base['big'] / bulk:.0f}x the same bytes"
-        f" split over {BULK_MESSAGES} messages ({bulk:.0f} ms): ChatKitServer updates its pending"
-        " copy of the message with `text += delta`, quadratic in the message's length.",
+        f" {med([x['firstBytes'] for x in d['comm']]) / 1024:.1f} KB (the first event goes out"
+        " at once; batching starts after it).",
+        f"- Kernel time (no transport) of one message of {BIG_DELTAS:,} deltas of"
+        f" {BULK_DELTA // 1000} KB, against the same bytes in {BULK_MESSAGES} messages from"
+        f" ChatKitServer ({big['chatkit bulk']:.0f} ms): ChatKitServer {big['chatkit big']:.0f} ms"
+        f" ({big['chatkit big'] / big['chatkit bulk']:.1f}x; it keeps the message being streamed"
+        f" with `text += delta`, quadratic), NotebookServer {big['notebook big']:.0f} ms"
+        f" ({big['notebook big'] / big['chatkit bulk']:.1f}x, linear).",
     ]
-    if "nodelay" in results:
-        nd, nd_http = (ms(results["nodelay"]["list"][p]) for p in ("comm", "http"))
-        stock = ms(results["stock"]["list"]["comm"]) if "stock" in results else comm
-        verdict = (
-            "consistent with Nagle + delayed ACK on the kernel websocket"
-            if stock - nd > 15
-            else "NOT explained by Nagle on the kernel websocket"
-        )
+    if "nagle" in results:
+        ng, ng_http = (ms(results["nagle"]["list"][p]) for p in ("comm", "http"))
         lines.append(
-            f"- With TCP_NODELAY on the kernel websocket, threads.list over the comm takes"
-            f" {nd:.1f} ms (HTTP {nd_http:.1f} ms) instead of {stock:.1f} ms: {verdict}."
+            f"- Without our extension's TCP_NODELAY (nagle), threads.list over the comm takes"
+            f" {ng:.1f} ms (HTTP {ng_http:.1f} ms in that Lab) instead of {comm:.1f} ms."
         )
     if "nosubshell" in results:
         ns = results["nosubshell"]
@@ -837,7 +1082,7 @@ def main() -> None:
     ap.add_argument("--ui-runs", type=int, default=5)
     ap.add_argument(
         "--variants",
-        default="stock,nodelay,nosubshell",
+        default="installed,nagle",
         help=f"JupyterLab set-ups to run, comma-separated, from: {', '.join(VARIANTS)}",
     )
     ap.add_argument("--quick", action="store_true", help="fewer runs, to check the script works")
@@ -872,6 +1117,8 @@ def main() -> None:
         results[variant] = run_lab(harness, args, variant, lite=lite and i == 0)
         print()
         print(table(results[variant], VARIANTS[variant]))
+        print()
+        print(hops_table(results[variant]))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print()

@@ -15,7 +15,7 @@ from chatkit.types import SDKHiddenContextItem
 from chatkit_jupyter import ChatKitWidget
 from chatkit_jupyter.bridge import Bridge, RequestError
 from chatkit_jupyter.bridge import _protocol as p
-from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
+from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES, BATCH_WINDOW_S, _Batcher
 
 from .conftest import Client, ScriptedServer, call, sse_events, user_message
 
@@ -80,6 +80,23 @@ async def test_five_thousand_deltas_are_batched_and_none_lost(make: Any) -> None
         max(len(b[0]) for c, b in client.messages(rid) if c["kind"] == p.CHUNK)
         <= BATCH_MAX_BYTES + 1024
     )
+
+
+async def test_first_event_goes_out_at_once_then_batching_starts() -> None:
+    sent: list[bytes] = []
+    batcher = _Batcher(lambda data: sent.append(bytes(data)))
+    batcher.add(b"first")
+    assert sent == [b"first"], "the first event of a stream must not wait for a window"
+    batcher.add(b"a")
+    batcher.add(b"b")
+    assert sent == [b"first"], "events right after a send are collected"
+    await asyncio.sleep(BATCH_WINDOW_S * 3)  # the timer closes the batch
+    assert sent == [b"first", b"ab"]
+    await asyncio.sleep(BATCH_WINDOW_S * 2)
+    batcher.add(b"after a pause")  # a quiet stream (a slow model's tokens) is not held either
+    assert sent[-1] == b"after a pause"
+    batcher.add(b"x" * BATCH_MAX_BYTES)  # the size cap sends at once, inside a window too
+    assert sent[-1] == b"x" * BATCH_MAX_BYTES
 
 
 async def test_cancel_stops_the_task_and_keeps_the_thread_consistent(make: Any, store: Any) -> None:

@@ -83,7 +83,9 @@ def test_every_public_name_resolves(name: str) -> None:
     assert name in dir(chatkit_jupyter)
 
 
-@pytest.mark.parametrize("sub", ["bridge", "export", "notebook", "server", "store", "widget"])
+@pytest.mark.parametrize(
+    "sub", ["bridge", "export", "notebook", "server", "serverext", "store", "widget"]
+)
 def test_every_subpackage_name_resolves(sub: str) -> None:
     module = importlib.import_module(f"chatkit_jupyter.{sub}")
     for name in module.__all__:

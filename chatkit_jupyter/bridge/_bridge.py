@@ -34,7 +34,7 @@ from . import _protocol as p
 
 logger = logging.getLogger("chatkit_jupyter")
 
-Send = Callable[[p.KernelMessage, "list[bytes] | None"], None]
+Send = Callable[[p.KernelMessage, "list[bytes | bytearray] | None"], None]
 """How the bridge talks to the front end: ``widget.send(content, buffers)``."""
 
 Endpoint = Callable[[bytes], Awaitable["bytes | AsyncIterable[bytes]"]]
@@ -102,40 +102,45 @@ class RequestRecord:
 
 
 class _Batcher:
-    """Collects SSE bytes and sends them as numbered chunks, per time window or size cap."""
+    """Sends SSE bytes as numbered chunks: at once when the stream has been quiet for a window,
+    else collected until the window since the last send is over (or the size cap is reached).
 
-    def __init__(self, send_chunk: Callable[[bytes], None]) -> None:
+    So the first event of a stream, and each token of a model that streams slower than one per
+    window, leaves at once; a fast stream goes out as at most one message per window (plus one
+    per ``BATCH_MAX_BYTES``), which keeps it under Jupyter's iopub rate limit.
+    """
+
+    def __init__(self, send_chunk: Callable[[bytearray], None]) -> None:
         self._send_chunk = send_chunk
         self._buf = bytearray()
         self._timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
-        self._started = 0.0
+        self._sent = -BATCH_WINDOW_S  # loop time of the last send: none yet
 
     def add(self, data: bytes) -> None:
-        if not self._buf:
-            self._started = self._loop.time()
         self._buf += data
-        # The timer only fires when the loop gets a turn; a producer that never awaits would
-        # hold the first bytes until the size cap, so also close a batch that is old enough.
-        if len(self._buf) >= BATCH_MAX_BYTES or self._loop.time() - self._started >= BATCH_WINDOW_S:
+        # Checked on every add, not only by the timer: the timer fires only when the loop gets
+        # a turn, and a producer that never awaits would otherwise hold bytes until the cap.
+        if len(self._buf) >= BATCH_MAX_BYTES or self._loop.time() - self._sent >= BATCH_WINDOW_S:
             self.flush()
         elif self._timer is None:
-            self._timer = self._loop.call_later(BATCH_WINDOW_S, self.flush)
+            self._timer = self._loop.call_at(self._sent + BATCH_WINDOW_S, self.flush)
 
     def flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._buf:
-            data = bytes(self._buf)
-            self._buf.clear()
+            # Hand the buffer itself over (no copy); the next bytes go to a new one.
+            data, self._buf = self._buf, bytearray()
+            self._sent = self._loop.time()
             self._send_chunk(data)
 
     def discard(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._buf.clear()
+        self._buf = bytearray()
 
 
 class Bridge:
@@ -377,7 +382,7 @@ class Bridge:
             {"kind": p.HEAD, "id": rid, "status": 200, "content_type": "text/event-stream"}, None
         )
 
-        def send_chunk(data: bytes) -> None:
+        def send_chunk(data: bytearray) -> None:
             self._send({"kind": p.CHUNK, "id": rid, "seq": record.chunks}, [data])
             record.chunks += 1
             record.bytes += len(data)

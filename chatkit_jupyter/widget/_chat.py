@@ -204,7 +204,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             )
         return self.server
 
-    def _send_message(self, content: p.KernelMessage, buffers: list[bytes] | None) -> None:
+    def _send_message(
+        self, content: p.KernelMessage, buffers: list[bytes | bytearray] | None
+    ) -> None:
         self.send(dict(content), buffers)
 
     def _on_message(self, _widget: Any, content: Any, buffers: list[Any] | None) -> None:
