@@ -9,8 +9,10 @@ import { createHostedElement, loadHostedChatKit } from "./hosted";
 import { type LiteController, type LiteOptions, mountLite } from "./lite";
 import { h } from "./render/dom";
 import { hostColorScheme } from "./render/host-theme";
+import { loadMarkdown, parts } from "./render/md";
 import { Bridge, type CommModel } from "./transport/bridge";
 import * as p from "./transport/protocol";
+import { addIconSource, addIcons } from "./widgets";
 import "./styles.css";
 
 interface WidgetModel {
@@ -18,6 +20,8 @@ interface WidgetModel {
   height: number;
   renderer: "auto" | "chatkit" | "lite";
   cdn_url: string;
+  /** Icon nodes of the `lucide:` names in `options` this bundle lacks, by name. */
+  icons: Record<string, unknown>;
   domain_key: string;
   load_timeout: number;
   api_mode: "custom" | "hosted";
@@ -127,6 +131,8 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     alert.textContent = message;
   };
   const bridge = new Bridge(model as unknown as CommModel, { onError: showError });
+  addIcons(model.get("icons"));
+  const removeIconSource = addIconSource((names) => bridge.call(p.HOOK_ICONS, { names }));
 
   const applyHeight = () => {
     stage.style.height = `${Math.max(200, model.get("height") || 600)}px`;
@@ -212,6 +218,8 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     }
   };
   void start();
+  // Markdown is not needed to paint the empty chat but is for the first answer: fetch it next.
+  setTimeout(() => loadMarkdown().catch(() => undefined), 0);
 
   const refreshOptions = () => {
     if (lite) {
@@ -221,7 +229,12 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
       hosted.setOptions(buildOptions(model, bridge, true, showError, threadId));
     }
   };
+  const refreshIcons = () => {
+    addIcons(model.get("icons"));
+    refreshOptions();
+  };
   model.on("change:options", refreshOptions);
+  model.on("change:icons", refreshIcons);
   model.on("change:handlers", refreshOptions);
   model.on("change:height", applyHeight);
 
@@ -238,7 +251,9 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     disposed = true;
     themeObserver.disconnect();
     model.off("change:options", refreshOptions);
+    model.off("change:icons", refreshIcons);
     model.off("change:handlers", refreshOptions);
+    removeIconSource();
     model.off("change:height", applyHeight);
     drive?.disconnect();
     lite?.destroy();
@@ -247,4 +262,4 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   };
 };
 
-export default { render };
+export default { render, parts };
