@@ -32,6 +32,9 @@ interface WidgetModel {
 
 type Model = AnyModel<WidgetModel>;
 
+/** How long `renderer="auto"` waits for the CDN to answer at all before using the lite renderer. */
+export const ANSWER_MS = 1500;
+
 export { hostColorScheme };
 
 /**
@@ -190,7 +193,9 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     }
     status.textContent = "Loading ChatKit…";
     try {
-      await loadHostedChatKit(model.get("cdn_url"), Math.max(0, model.get("load_timeout") ?? 4) * 1000);
+      // With the lite renderer to fall back on, a CDN silent for ANSWER_MS is taken as unreachable.
+      const fallback = renderer === "auto" && model.get("api_mode") !== "hosted";
+      await loadHostedChatKit(model.get("cdn_url"), Math.max(0, model.get("load_timeout") ?? 4) * 1000, fallback ? ANSWER_MS : undefined);
       if (disposed) return;
       status.textContent = "";
       mountHosted();
