@@ -87,6 +87,22 @@ def test_a_closed_code_model_is_replaced() -> None:
     fresh.close()
 
 
+def test_a_rebuilt_bundle_gets_a_new_code_model() -> None:
+    first = WidgetView({"type": "Card", "children": []})
+    path = STATIC / "view.js"
+    stat = path.stat()
+    try:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        second = WidgetView({"type": "Card", "children": []})
+        assert second._code is not first._code
+        # The markdown part did not change: still the one model.
+        assert second._code.parts["markdown"] is first._code.parts["markdown"]
+    finally:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    first.close()
+    second.close()
+
+
 def test_the_icons_hook_sends_known_lucide_icons_only() -> None:
     got = _icons.icon_nodes(["lucide:rocket", "lucide:Rocket", "lucide:no-such", "bolt", 3])
     assert set(got) == {"lucide:rocket", "lucide:Rocket"}

@@ -50,21 +50,26 @@ class Code(Widget):  # type: ignore[misc]  # ipywidgets is untyped
 _PARTS = {"widget": ("markdown",), "view": ("markdown",), "markdown": ()}
 
 
-_shared: dict[str, Code] = {}
+_shared: dict[str, tuple[float, Code]] = {}
 
 
 def code_model(name: str) -> Code:
     """The kernel's one ``Code`` model for bundle ``name`` (``<name>.js`` + ``<name>.css``)."""
-    model = _shared.get(name)
-    # Widget.close_all() or a closed comm leaves a dead model: make a new one.
-    if model is None or model.comm is None:
-        code = bundle(f"{name}.js").read_text(encoding="utf-8")
+    path = bundle(f"{name}.js")
+    mtime = path.stat().st_mtime
+    mtime_model = _shared.get(name)
+    # Widget.close_all() or a closed comm leaves a dead model, and a rebuilt bundle (`npm run
+    # dev`) is new code: make a new one. Views shown before keep theirs.
+    if mtime_model is None or mtime_model[0] != mtime or mtime_model[1].comm is None:
+        code = path.read_text(encoding="utf-8")
         css_path = STATIC / f"{name}.css"
         css = css_path.read_text(encoding="utf-8") if css_path.exists() else ""
         digest = hashlib.sha256(f"{code}\0{css}".encode()).hexdigest()[:16]
         parts = {part: code_model(part) for part in _PARTS.get(name, ())}
-        model = _shared[name] = Code(name=name, code=code, css=css, hash=digest, parts=parts)
-    return model
+        model = Code(name=name, code=code, css=css, hash=digest, parts=parts)
+        _shared[name] = (mtime, model)
+        return model
+    return mtime_model[1]
 
 
 def code_trait() -> traitlets.Instance[Code]:

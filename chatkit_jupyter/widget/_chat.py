@@ -59,7 +59,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
     domain_key = traitlets.Unicode("local-dev").tag(sync=True)
     """ChatKit's ``api.domainKey``."""
     load_timeout = traitlets.Float(4.0).tag(sync=True)
-    """Seconds ``renderer="auto"`` waits for the hosted component before falling back."""
+    """Seconds ``renderer="auto"`` waits for the hosted component before falling back (a CDN
+    that does not answer at all is given up after 1.5 s); ``renderer="chatkit"`` waits this long
+    before it shows the error."""
     api_mode = traitlets.Enum(("custom", "hosted"), default_value="custom").tag(sync=True)
     """``custom``: requests go to ``server`` in this kernel; ``hosted``: an OpenAI-hosted
     Agent Builder workflow, for which the kernel only mints client secrets (see ``for_workflow``)."""
