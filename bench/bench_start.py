@@ -127,6 +127,8 @@ def one_run(browser: Any, lab: Any, index: int, renderer: str, cdn: str) -> dict
             "page": t["usable"] - t["shown"],
         }
     finally:
+        # The silent route's pending requests would otherwise be reported as destroyed tasks.
+        page.unroute_all(behavior="ignoreErrors")
         context.close()
 
 

@@ -230,11 +230,6 @@ let queue: string[] = [];
 /** Lets `createIcon` ask `source` for the `lucide:` icons it lacks. Returns the undo. */
 export function addIconSource(source: IconSource): () => void {
   sources.push(source);
-  if (queue.length === 0 && waiting.size) {
-    // Placeholders drawn while no source was there (before the view connected).
-    for (const name of waiting.keys()) if (!asked.has(name)) queue.push(name);
-    if (queue.length) queueMicrotask(flush);
-  }
   return () => {
     const i = sources.indexOf(source);
     if (i >= 0) sources.splice(i, 1);
@@ -242,7 +237,8 @@ export function addIconSource(source: IconSource): () => void {
 }
 
 function want(name: string, svg: SVGSVGElement): void {
-  if (unknown.has(name)) return;
+  // Without a source (a WidgetView gets its icons with its state) nothing will fill it.
+  if (sources.length === 0 || unknown.has(name)) return;
   let set = waiting.get(name);
   if (!set) {
     if (waiting.size >= 500) return;
@@ -250,7 +246,7 @@ function want(name: string, svg: SVGSVGElement): void {
     waiting.set(name, set);
   }
   if (set.size < 1000) set.add(svg);
-  if (asked.has(name) || sources.length === 0 || queue.includes(name)) return;
+  if (asked.has(name) || queue.includes(name)) return;
   if (queue.push(name) === 1) queueMicrotask(flush);
 }
 
