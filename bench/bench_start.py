@@ -133,9 +133,9 @@ def one_run(browser: Any, lab: Any, index: int, renderer: str, cdn: str) -> dict
 
 
 def code_sizes() -> dict[str, int]:
-    import chatkit_jupyter
+    from importlib.resources import files
 
-    static = Path(chatkit_jupyter.__file__).parent / "static"
+    static = Path(str(files("chatkit_jupyter") / "static"))
     return {
         p.name: p.stat().st_size
         for p in sorted(static.glob("*.js"))
