@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     environment: "happy-dom",
+    setupFiles: ["tests/setup.ts"],
     include: [
       "tests/render/safe.test.ts",
       "tests/render/safe-layers.test.ts",

@@ -19,6 +19,8 @@ XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 UPDATES = 30
 FIRST_TITLE = "Draft 0"
 LAST_TITLE = f"Final {UPDATES}"
+# Drawn by markdown.js, which the view's code loads from its own saved model when it needs it.
+MARKDOWN = "Shipped **in bold**"
 
 CELLS = [
     f"""from chatkit_jupyter import show
@@ -28,6 +30,7 @@ def card(title):
         {{"type": "Title", "value": title}},
         {{"type": "Icon", "name": "lucide:rocket"}},
         {{"type": "Text", "value": {XSS!r}}},
+        {{"type": "Markdown", "value": {MARKDOWN!r}}},
         {{"type": "Button", "label": "Refresh", "onClickAction": {{"type": "refresh"}}}},
     ]}}
 

@@ -67,8 +67,14 @@ def test_saved_widget_state_holds_the_last_root_and_the_view_code(notebook: path
     saved = nb.metadata.widgets[STATE]["state"][model_id]["state"]
     assert saved["_anywidget_id"].endswith(".WidgetView")
     assert saved["widget"]["children"][0] == {"type": "Title", "value": LAST_TITLE}
-    view_js = (ROOT / "chatkit_jupyter" / "static" / "view.js").read_text()
-    assert saved["_esm"] == view_js
+    static = ROOT / "chatkit_jupyter" / "static"
+    # The view's own ESM is the small loader; its code is saved once, in the Code model it names.
+    assert saved["_esm"] == (static / "loader.js").read_text()
+    code_id = saved["_code"].removeprefix("IPY_MODEL_")
+    code = nb.metadata.widgets[STATE]["state"][code_id]["state"]
+    assert code["name"] == "view"
+    assert code["code"] == (static / "view.js").read_text()
+    assert code["css"] == (static / "view.css").read_text()
     # The one lucide icon view.js lacks travels with the state, for the exported page to draw.
     assert list(saved["icons"]) == ["lucide:rocket"]
     assert saved["icons"]["lucide:rocket"][0] == ["path", {"d": ROCKET_FIRST_PATH}]

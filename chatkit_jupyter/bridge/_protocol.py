@@ -245,6 +245,10 @@ HOOK_ACTIVE: Final = "active"
 """The person clicked or typed in this view (at most once a second): commands meant for one
 view go to the view used last. Payload ``{}``."""
 
+HOOK_ICONS: Final = "icons"
+"""The page met ``lucide:`` icons its code lacks: payload ``{names}``; the kernel answers
+``{name: icon node}`` for those it knows."""
+
 HOOKS: Final = (
     HOOK_CLIENT_TOOL,
     HOOK_ACTION,
@@ -261,6 +265,7 @@ HOOKS: Final = (
     HOOK_RESPONSE_START,
     HOOK_RESPONSE_END,
     HOOK_ACTIVE,
+    HOOK_ICONS,
 )
 """Every hook the front end may call."""
 

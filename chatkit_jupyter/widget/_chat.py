@@ -15,10 +15,11 @@ import traitlets
 from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 
-from ._bundle import bundle
+from ._bundle import Code, bundle, code_model, code_trait
 from ._display import DisplayOnce
 from ._drive import PendingCommand, Views, attach, local_files, thread_item
 from ._hooks import HookRegistry
+from ._icons import icon_nodes, missing_icons
 from ._options import DEFAULT_CDN_URL, validate_options
 from ._serve import ChatKitEndpoint
 
@@ -44,8 +45,8 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         domain_key: ChatKit's ``api.domainKey``.
     """
 
-    _esm = bundle("widget.js")
-    _css = bundle("widget.css")
+    _esm = bundle("loader.js")
+    _code = code_trait()
 
     options = traitlets.Dict().tag(sync=True)
     """ChatKit options, validated; change them on a live widget and every view updates."""
@@ -58,7 +59,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
     domain_key = traitlets.Unicode("local-dev").tag(sync=True)
     """ChatKit's ``api.domainKey``."""
     load_timeout = traitlets.Float(4.0).tag(sync=True)
-    """Seconds ``renderer="auto"`` waits for the hosted component before falling back."""
+    """Seconds ``renderer="auto"`` waits for the hosted component before falling back (a CDN
+    that does not answer at all is given up after 1.5 s); ``renderer="chatkit"`` waits this long
+    before it shows the error."""
     api_mode = traitlets.Enum(("custom", "hosted"), default_value="custom").tag(sync=True)
     """``custom``: requests go to ``server`` in this kernel; ``hosted``: an OpenAI-hosted
     Agent Builder workflow, for which the kernel only mints client secrets (see ``for_workflow``)."""
@@ -129,9 +132,21 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         )
         self.on_msg(self._on_message)
 
+    icons = traitlets.Dict().tag(sync=True)
+    """Icon nodes for the ``lucide:`` names in ``options`` that the page's code does not bundle
+    (``{"lucide:rocket": [...]}``): drawn on first paint, and saved with the notebook. Other
+    ``lucide:`` icons (in widgets of the thread) the page asks the kernel for when it meets them."""
+
+    @traitlets.default("_code")
+    def _code_default(self) -> Code:
+        return code_model("widget")
+
     @traitlets.observe("options")
     def _options_changed(self, change: dict[str, Any]) -> None:
         self._apply_attachment_limits()
+        icons = missing_icons(change["new"])
+        if icons != self.icons:
+            self.icons = icons
 
     def _apply_attachment_limits(self) -> None:
         # The composer's attachment limits are enforced in the kernel too, not only in the page.
@@ -373,6 +388,8 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         return self._set_handler(p.HOOK_COMMAND_SELECT, fn)
 
     async def _dispatch_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
+        if hook == p.HOOK_ICONS:
+            return icon_nodes(payload.get("names"))
         if hook in (p.HOOK_EFFECT, p.HOOK_LOG):
             self.events.append({"kind": hook, **payload})
         elif hook == p.HOOK_READY:

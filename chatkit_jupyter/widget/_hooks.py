@@ -277,6 +277,8 @@ DISPATCH: Final[Mapping[str, Hook]] = {
     p.HOOK_RESPONSE_START: Hook("many", "on_response_start"),
     p.HOOK_RESPONSE_END: Hook("many", "on_response_end"),
     p.HOOK_ACTIVE: Hook("none"),
+    # Answered by the widget itself, before its registry (``_chat.py``).
+    p.HOOK_ICONS: Hook("none"),
 }
 """Every hook the front end may call (``bridge`` protocol's ``HOOKS``), and how it is served."""
 

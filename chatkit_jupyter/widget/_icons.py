@@ -78,3 +78,25 @@ def missing_icons(root: Any) -> dict[str, Any]:
             continue
         out[name] = node
     return out
+
+
+_MAX_ASKED = 200
+
+
+def icon_nodes(names: Any) -> dict[str, Any]:
+    """Answer the page's ``icons`` hook: ``{"lucide:rocket": node}`` for the known names asked.
+
+    The page asks when it meets a ``lucide:`` icon its code does not bundle (in a chat, any
+    widget a thread shows); it caches what it gets, and draws names left out as blanks.
+    """
+    if not isinstance(names, list):
+        raise ValueError('The icons hook takes {"names": ["lucide:<name>", ...]}.')
+    nodes, _ = _table()
+    out: dict[str, Any] = {}
+    for name in names[:_MAX_ASKED]:
+        if not isinstance(name, str) or not name.startswith(PREFIX) or len(name) > _MAX_NAME:
+            continue
+        node = nodes.get(_pascal(name[len(PREFIX) :]))
+        if node is not None:
+            out[name] = node
+    return out

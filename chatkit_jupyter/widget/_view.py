@@ -23,9 +23,9 @@ from pydantic import BaseModel
 from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 
-from ._bundle import bundle
+from ._bundle import Code, bundle, code_model, code_trait
 from ._display import DisplayOnce
-from ._icons import missing_icons
+from ._icons import icon_nodes, missing_icons
 from ._static import first_text, static_html
 from ._template import (
     WidgetError,
@@ -67,8 +67,8 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
             view.update({"type": "Card", "children": [{"type": "Text", "value": str(i)}]})
     """
 
-    _esm = bundle("view.js")
-    _css = bundle("view.css")
+    _esm = bundle("loader.js")
+    _code = code_trait()
 
     widget = traitlets.Dict().tag(sync=True)
     """The widget root on screen, as JSON (what ChatKit sends for a ``WidgetItem``)."""
@@ -107,6 +107,10 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
         self.on_msg(self._on_message)
 
     # -- what to draw ---------------------------------------------------------------------------
+
+    @traitlets.default("_code")
+    def _code_default(self) -> Code:
+        return code_model("view")
 
     @traitlets.observe("widget")
     def _widget_changed(self, change: Mapping[str, Any]) -> None:
@@ -178,6 +182,8 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
     async def _dispatch_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
         if hook == p.HOOK_LOG:
             return None
+        if hook == p.HOOK_ICONS:
+            return icon_nodes(payload.get("names"))
         if hook != p.HOOK_ACTION:
             raise LookupError(
                 f"A WidgetView only answers the {p.HOOK_ACTION!r} hook, not {hook!r}."

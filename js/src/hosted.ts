@@ -7,8 +7,18 @@ import { h } from "./render/dom";
 
 const loads = new Map<string, Promise<void>>();
 
-/** Resolve once `<openai-chatkit>` is defined; reject with a readable reason otherwise. */
-export function loadHostedChatKit(src: string, timeoutMs: number): Promise<void> {
+/**
+ * Resolve once `<openai-chatkit>` is defined; reject with a readable reason otherwise: the script
+ * failed, or it is not defined within `timeoutMs`, or (with `answerMs`) the CDN has not answered
+ * at all within `answerMs`. A CDN that drops packets never fails a <script>: only the timeout
+ * ends the wait. So, for a caller with a fallback, a `no-cors` HEAD request for the same URL tells
+ * an unreachable CDN (no response in time; any status counts as an answer) from a slow download
+ * (it answered: wait on). HEAD, because Chrome holds a cross-origin no-cors GET's response until
+ * it has sniffed the body.
+ * Only its silence counts; if it fails (e.g. a CSP that allows the script but not fetch), the
+ * script's own outcome decides.
+ */
+export function loadHostedChatKit(src: string, timeoutMs: number, answerMs?: number): Promise<void> {
   if (customElements.get("openai-chatkit")) return Promise.resolve();
   let load = loads.get(src);
   if (!load) {
@@ -22,7 +32,29 @@ export function loadHostedChatKit(src: string, timeoutMs: number): Promise<void>
     load.catch(() => loads.delete(src));
     loads.set(src, load);
   }
-  return withTimeout(load, timeoutMs, `the component was not defined within ${(timeoutMs / 1000).toFixed(1)} s`);
+  const timed = withTimeout(load, timeoutMs, `the component was not defined within ${(timeoutMs / 1000).toFixed(1)} s`);
+  if (answerMs === undefined || answerMs >= timeoutMs) return timed;
+  return Promise.race([timed, silence(src, answerMs, load)]);
+}
+
+/** Rejects if `src` sends no response headers within `ms` (and `done` has not settled first). */
+function silence(src: string, ms: number, done: Promise<void>): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const probe = new AbortController();
+    let answered = false;
+    const timer = setTimeout(() => {
+      if (answered) return;
+      probe.abort();
+      reject(new Error(`the CDN did not answer within ${(ms / 1000).toFixed(1)} s`));
+    }, ms);
+    const stop = () => {
+      answered = true;
+      clearTimeout(timer);
+      probe.abort();
+    };
+    fetch(src, { method: "HEAD", mode: "no-cors", cache: "no-store", credentials: "omit", signal: probe.signal }).then(stop, stop);
+    done.then(stop, stop);
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, reason: string): Promise<T> {

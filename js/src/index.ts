@@ -9,8 +9,10 @@ import { createHostedElement, loadHostedChatKit } from "./hosted";
 import { type LiteController, type LiteOptions, mountLite } from "./lite";
 import { h } from "./render/dom";
 import { hostColorScheme } from "./render/host-theme";
+import { loadMarkdown, parts } from "./render/md";
 import { Bridge, type CommModel } from "./transport/bridge";
 import * as p from "./transport/protocol";
+import { addIconSource, addIcons } from "./widgets";
 import "./styles.css";
 
 interface WidgetModel {
@@ -18,6 +20,8 @@ interface WidgetModel {
   height: number;
   renderer: "auto" | "chatkit" | "lite";
   cdn_url: string;
+  /** Icon nodes of the `lucide:` names in `options` this bundle lacks, by name. */
+  icons: Record<string, unknown>;
   domain_key: string;
   load_timeout: number;
   api_mode: "custom" | "hosted";
@@ -27,6 +31,9 @@ interface WidgetModel {
 }
 
 type Model = AnyModel<WidgetModel>;
+
+/** How long `renderer="auto"` waits for the CDN to answer at all before using the lite renderer. */
+export const ANSWER_MS = 1500;
 
 export { hostColorScheme };
 
@@ -127,6 +134,8 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     alert.textContent = message;
   };
   const bridge = new Bridge(model as unknown as CommModel, { onError: showError });
+  addIcons(model.get("icons"));
+  const removeIconSource = addIconSource((names) => bridge.call(p.HOOK_ICONS, { names }));
 
   const applyHeight = () => {
     stage.style.height = `${Math.max(200, model.get("height") || 600)}px`;
@@ -184,7 +193,9 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     }
     status.textContent = "Loading ChatKit…";
     try {
-      await loadHostedChatKit(model.get("cdn_url"), Math.max(0, model.get("load_timeout") ?? 4) * 1000);
+      // With the lite renderer to fall back on, a CDN silent for ANSWER_MS is taken as unreachable.
+      const fallback = renderer === "auto" && model.get("api_mode") !== "hosted";
+      await loadHostedChatKit(model.get("cdn_url"), Math.max(0, model.get("load_timeout") ?? 4) * 1000, fallback ? ANSWER_MS : undefined);
       if (disposed) return;
       status.textContent = "";
       mountHosted();
@@ -212,6 +223,8 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     }
   };
   void start();
+  // Markdown is not needed to paint the empty chat but is for the first answer: fetch it next.
+  setTimeout(() => loadMarkdown().catch(() => undefined), 0);
 
   const refreshOptions = () => {
     if (lite) {
@@ -221,7 +234,12 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
       hosted.setOptions(buildOptions(model, bridge, true, showError, threadId));
     }
   };
+  const refreshIcons = () => {
+    addIcons(model.get("icons"));
+    refreshOptions();
+  };
   model.on("change:options", refreshOptions);
+  model.on("change:icons", refreshIcons);
   model.on("change:handlers", refreshOptions);
   model.on("change:height", applyHeight);
 
@@ -238,7 +256,9 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     disposed = true;
     themeObserver.disconnect();
     model.off("change:options", refreshOptions);
+    model.off("change:icons", refreshIcons);
     model.off("change:handlers", refreshOptions);
+    removeIconSource();
     model.off("change:height", applyHeight);
     drive?.disconnect();
     lite?.destroy();
@@ -247,4 +267,4 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   };
 };
 
-export default { render };
+export default { render, parts };

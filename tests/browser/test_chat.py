@@ -20,14 +20,16 @@ from datetime import datetime
 from chatkit.server import ChatKitServer
 from chatkit.types import (
     AssistantMessageContent, AssistantMessageContentPartTextDelta, AssistantMessageItem,
-    ThreadItemAddedEvent, ThreadItemDoneEvent, ThreadItemUpdatedEvent,
+    ThreadItemAddedEvent, ThreadItemDoneEvent, ThreadItemUpdatedEvent, WidgetItem,
 )
+from chatkit.widgets import DynamicWidgetRoot
 from chatkit_jupyter import ChatKitWidget, SQLiteStore
 
 
 class TestServer(ChatKitServer):
     """Scripted replies: 'stream' = 5,000 deltas at full speed, 'slow' = a slow stream,
-    'explode' = an exception inside respond, 'kernel-crash' = an exception in process."""
+    'explode' = an exception inside respond, 'kernel-crash' = an exception in process,
+    'rocket' = a widget with a lucide icon the page's code does not bundle."""
 
     def __init__(self):
         super().__init__(SQLiteStore(":memory:"))
@@ -42,6 +44,15 @@ class TestServer(ChatKitServer):
         text = item.content[0].text if item else ""
         if text == "explode":
             raise RuntimeError("kaboom inside respond")
+        if text == "rocket":
+            root = DynamicWidgetRoot.model_validate({"type": "Card", "children": [
+                {"type": "Title", "value": "Launch"}, {"type": "Icon", "name": "lucide:rocket"},
+            ]})
+            yield ThreadItemDoneEvent(item=WidgetItem(
+                id=self.store.generate_item_id("message", thread, context), thread_id=thread.id,
+                created_at=datetime.now(), widget=root,
+            ))
+            return
         count, delay = {"stream": (5000, 0), "slow": (2000, 0.02)}.get(text, (3, 0))
         msg = AssistantMessageItem(
             id=self.store.generate_item_id("message", thread, context), thread_id=thread.id,
@@ -117,6 +128,19 @@ def test_five_thousand_deltas_arrive_in_order(test_chat: Any) -> None:
     words = re.findall(r"w\d{4}", text)
     assert words == [f"w{i:04d}" for i in range(5000)]
     expect(page.get_by_role("alert").filter(has_text=re.compile("Lost"))).to_have_count(0)
+
+
+def test_a_lucide_icon_the_page_lacks_comes_from_the_kernel(test_chat: Any) -> None:
+    page = test_chat
+    send(page, "Talk to the test server", "rocket")
+    log = page.get_by_role("log").first
+    expect(log.get_by_role("heading", name="Launch")).to_be_visible(timeout=30_000)
+    # Not in widget.js: the page asked the kernel over the comm and drew it in place.
+    rocket = log.locator('svg[data-icon="lucide:rocket"]')
+    expect(rocket.locator("path").first).to_have_attribute(
+        "d", "M12 15v5s3.03-.55 4-2c1.08-1.62 0-5 0-5", timeout=10_000
+    )
+    expect(rocket).not_to_have_class(re.compile("ckw-icon--missing"))
 
 
 def test_stop_cancels_the_kernel_task(test_chat: Any) -> None:

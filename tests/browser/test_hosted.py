@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import pathlib
 import re
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,7 +44,9 @@ def stand_in() -> Iterator[StandIn]:
             pass
 
         def do_GET(self) -> None:
-            path = STATIC / self.path.lstrip("/")
+            # /slow/x.js: the headers at once, the body after a pause longer than the answer wait.
+            slow = self.path.startswith("/slow/")
+            path = STATIC / self.path.removeprefix("/slow").lstrip("/")
             if not path.is_file():
                 self.send_error(404)
                 return
@@ -50,7 +54,11 @@ def stand_in() -> Iterator[StandIn]:
             self.send_response(200)
             self.send_header("Content-Type", "text/javascript")
             self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
             self.end_headers()
+            if slow:
+                self.wfile.flush()
+                time.sleep(2.5)
             self.wfile.write(data)
 
         def do_POST(self) -> None:
@@ -151,3 +159,47 @@ def test_chatkit_renderer_shows_why_and_never_falls_back(lab: Lab, page: Any) ->
     )
     expect(output.get_by_role("alert")).to_contain_text('renderer="lite"')
     expect(output.get_by_role("textbox")).to_have_count(0)
+
+
+def test_auto_falls_back_soon_from_a_silent_cdn_and_waits_for_a_slow_one(
+    lab: Lab, page: Any, stand_in: StandIn
+) -> None:
+    # A port that takes connections and never answers: a CDN behind a dropping firewall.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    try:
+        name = lab.write_notebook(
+            "hosted_silent.ipynb",
+            [
+                "from chatkit_jupyter import ChatKitWidget, NotebookServer, SQLiteStore\n"
+                "server = NotebookServer(store=SQLiteStore(':memory:'))\n"
+                "ChatKitWidget(server, renderer='auto', load_timeout=30, height=200, "
+                f"cdn_url='http://127.0.0.1:{port}/chatkit.js', options={{'composer': {{'placeholder': 'Silent CDN'}}}})",
+                "ChatKitWidget(server, renderer='auto', load_timeout=30, height=200, "
+                f"cdn_url='{stand_in.url}/slow/fake-chatkit.js')",
+            ],
+        )
+        open_notebook(page, lab, name)
+        cells = notebook(page).locator(".jp-CodeCell")
+        cells.nth(0).click()
+        page.keyboard.press("Shift+Enter")
+        first = cells.nth(0)
+        expect(first.get_by_text("Loading ChatKit")).to_be_visible(timeout=60_000)
+        started = time.monotonic()
+        # The lite renderer after the 1.5 s answer wait, not load_timeout's 30 s.
+        expect(first.get_by_role("textbox", name="Silent CDN")).to_be_visible(timeout=10_000)
+        assert time.monotonic() - started < 5
+        expect(first.get_by_text(re.compile("the CDN did not answer within 1.5 s"))).to_be_visible()
+
+        # A CDN that answers at once and sends the script slowly is waited for.
+        second = cells.nth(1)
+        second.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        expect(second.get_by_role("button", name="List threads through the kernel")).to_be_visible(
+            timeout=30_000
+        )
+        expect(second.get_by_text(re.compile("could not load"))).to_have_count(0)
+    finally:
+        silent.close()

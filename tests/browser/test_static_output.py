@@ -61,6 +61,8 @@ def test_chatkit_export_shows_the_last_state_offline(
     # lucide:rocket is not in view.js: its node came in the saved state (the `icons` trait).
     rocket = page.locator('.ckw-view svg[data-icon="lucide:rocket"] path').first
     expect(rocket).to_have_attribute("d", "M12 15v5s3.03-.55 4-2c1.08-1.62 0-5 0-5")
+    # Markdown needs markdown.js, loaded on demand from its Code model in the saved state.
+    expect(page.locator(".ckw-view strong")).to_have_text("in bold")
 
     # No kernel behind the page: an action says so instead of doing nothing.
     page.get_by_role("button", name="Refresh").click()
@@ -129,6 +131,8 @@ def test_lab_reopened_on_a_new_kernel_shows_the_last_state(
     open_notebook(page, lab, name)
     expect(view.get_by_role("heading", name=LAST_TITLE)).to_be_visible(timeout=30_000)
     expect(view.get_by_role("heading", name=FIRST_TITLE)).to_have_count(0)
+    # The code, markdown part included, came from the saved state too (one Code model each).
+    expect(view.locator("strong")).to_have_text("in bold")
     view.get_by_role("button", name="Refresh").click()
     expect(view.get_by_role("alert")).to_have_text(
         "Not connected to a kernel: run the cell again", timeout=5_000

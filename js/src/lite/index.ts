@@ -3,7 +3,7 @@
 // the same `chatkit.*` events as <openai-chatkit>, so the host treats both renderers alike.
 import type { ChatKitOptions, UserMessageContent as CKUserMessageContent } from "@openai/chatkit";
 import { copyText, dispatch, h } from "../render/dom";
-import { setMarkdown } from "../render/markdown";
+import { setMarkdown } from "../render/md";
 import { safeImageUrl } from "../render/safe";
 import { setWidgetColorScheme } from "../widgets";
 import type { ActionConfig as WidgetActionConfig } from "../widgets/types";

@@ -3,8 +3,9 @@
 // page is parsed and before DOMContentLoaded, when html-manager's loader starts). The page holds
 // the widget state nbconvert saved (`application/vnd.jupyter.widget-state+json`), and for each
 // WidgetView model that state carries its last `widget` and the view's own ESM (`_esm`, anywidget
-// saves it): we re-type those views' scripts so html-manager skips them, import the ESM from a
-// Blob URL and render it with a minimal model. Every other widget stays html-manager's.
+// saves it: our small loader, which finds the view's code in the `Code` model its `_code` names):
+// we re-type those views' scripts so html-manager skips them, import the ESM from a Blob URL and
+// render it with a minimal model over the saved state. Every other widget stays html-manager's.
 
 import { h } from "../render/dom";
 
@@ -22,8 +23,9 @@ interface ModelEntry {
 
 type Listener = (...args: unknown[]) => void;
 
-/** The model calls a WidgetView makes, over a copy of the saved state; nothing reaches a kernel. */
-export function staticModel(state: Record<string, unknown>) {
+/** The model calls a WidgetView makes, over a copy of the saved state; nothing reaches a kernel.
+ * `models` is the page's saved state, for `widget_manager.get_model` (the loader's code model). */
+export function staticModel(state: Record<string, unknown>, models: Record<string, ModelEntry> = {}) {
   const attrs = { ...state };
   const listeners = new Map<string, Set<Listener>>();
   return {
@@ -41,6 +43,13 @@ export function staticModel(state: Record<string, unknown>) {
     },
     save_changes() {},
     send() {},
+    widget_manager: {
+      async get_model(id: string) {
+        const entry = Object.hasOwn(models, id) ? models[id] : undefined;
+        if (!entry?.state) throw new Error(`the saved widget state has no model ${id}`);
+        return staticModel(entry.state);
+      },
+    },
   };
 }
 
@@ -63,7 +72,7 @@ function load(esm: string): Promise<AnyWidgetModule> {
 
 const styled = new Set<string>();
 
-async function draw(host: HTMLElement, state: Record<string, unknown>): Promise<void> {
+async function draw(host: HTMLElement, state: Record<string, unknown>, models: Record<string, ModelEntry>): Promise<void> {
   const css = state._css;
   if (typeof css === "string" && css && !styled.has(css)) {
     styled.add(css);
@@ -72,7 +81,7 @@ async function draw(host: HTMLElement, state: Record<string, unknown>): Promise<
     document.head.append(style);
   }
   const widget = await load(String(state._esm));
-  const model = staticModel(state);
+  const model = staticModel(state, models);
   await widget.initialize?.({ model, experimental: {} });
   await widget.render?.({ model, el: host, experimental: {} });
 }
@@ -107,7 +116,7 @@ export function embed(): Promise<void>[] {
     jobs.push([host, attrs]);
   }
   return jobs.map(([host, attrs]) =>
-    draw(host, attrs).catch((error) => {
+    draw(host, attrs, state).catch((error) => {
       host.textContent = `Could not draw this widget: ${error instanceof Error ? error.message : String(error)}`;
     }),
   );

@@ -44,6 +44,8 @@ export const HOOK_RESPONSE_START = "response_start";
 export const HOOK_RESPONSE_END = "response_end";
 // The person clicked or typed in the view: commands meant for one view go to the one used last.
 export const HOOK_ACTIVE = "active";
+// The page met `lucide:` icons its code lacks; the kernel answers with those it knows.
+export const HOOK_ICONS = "icons";
 export const HOOKS = [
   HOOK_CLIENT_TOOL,
   HOOK_ACTION,
@@ -60,6 +62,7 @@ export const HOOKS = [
   HOOK_RESPONSE_START,
   HOOK_RESPONSE_END,
   HOOK_ACTIVE,
+  HOOK_ICONS,
 ] as const;
 // Hooks wired only when Python registered a handler (the widget's `handlers` trait).
 export const HANDLER_HOOKS = [

@@ -3,7 +3,7 @@
 // class names only from fixed lists. A node that cannot be rendered becomes a small placeholder
 // naming its type; nothing here throws on bad input.
 import { h } from "../render/dom";
-import { setMarkdown } from "../render/markdown";
+import { setMarkdown } from "../render/md";
 import { oneOf, safeImageUrl } from "../render/safe";
 import { bindAction, boundAction, FIELD_ATTR, FORM_ATTR, fieldValue, fireAction, type LoadingTarget, sameForm } from "./actions";
 import { renderChart } from "./chart";

@@ -1,8 +1,8 @@
 // ChatKit icon names drawn with lucide's icon nodes. Only the icons those names use are bundled:
-// the standalone WidgetView's ESM is saved into the notebook once per view, and all of lucide
-// would add 450 kB to each. `lucide:<name>` reaches the rest once the chat (whose bundle carries
-// all of lucide for its own options) registers them with setLucideIcons, or, in a standalone
-// view, once the kernel sends the few its widget uses (addIcons, from lucide-icons.json).
+// all of lucide would add 450 kB to the page's code. Any other `lucide:<name>` comes from the
+// kernel (lucide-icons.json): a WidgetView gets the few its widget uses in its `icons` trait, a
+// chat those of its options; icons met later (a widget in a thread) are asked for over the comm
+// (addIconSource), drawn in place when they arrive and kept for the page.
 import {
   Atom,
   Award,
@@ -213,20 +213,70 @@ const BUNDLED: Readonly<Record<string, IconNode>> = {
 // Built icons by name and class: a redraw of a long list clones them instead of rebuilding each.
 const built = new Map<string, SVGSVGElement>();
 
-/** The rest of lucide, when a bundle that carries it has registered it. */
-let registered: Readonly<Record<string, IconNode>> = {};
-
-/**
- * Lets `lucide:<name>` reach every icon in `icons` (lucide's `icons` export, keyed by export
- * name), not just the bundled ones. Icons already built by name are rebuilt on next use.
- */
-export function setLucideIcons(icons: Readonly<Record<string, IconNode>> | null): void {
-  registered = icons ?? {};
-  built.clear();
-}
-
 /** Icons the kernel sent by ChatKit name (`lucide:rocket`), checked: they arrive as data. */
 const added = new Map<string, IconNode>();
+
+/** Asks the kernel for icons by name; resolves to `{name: node}` for those it knows. */
+export type IconSource = (names: string[]) => Promise<unknown>;
+// Each live chat view adds its bridge; the newest open one is asked.
+const sources: IconSource[] = [];
+/** Placeholders drawn for a `lucide:` name we asked for, filled when it comes. */
+const waiting = new Map<string, Set<SVGSVGElement>>();
+/** Names asked for and not answered yet, and names the kernel does not know (never asked again). */
+const asked = new Set<string>();
+const unknown = new Set<string>();
+let queue: string[] = [];
+
+/** Lets `createIcon` ask `source` for the `lucide:` icons it lacks. Returns the undo. */
+export function addIconSource(source: IconSource): () => void {
+  sources.push(source);
+  return () => {
+    const i = sources.indexOf(source);
+    if (i >= 0) sources.splice(i, 1);
+  };
+}
+
+function want(name: string, svg: SVGSVGElement): void {
+  // Without a source (a WidgetView gets its icons with its state) nothing will fill it.
+  if (sources.length === 0 || unknown.has(name)) return;
+  let set = waiting.get(name);
+  if (!set) {
+    if (waiting.size >= 500) return;
+    set = new Set();
+    waiting.set(name, set);
+  }
+  if (set.size < 1000) set.add(svg);
+  if (asked.has(name) || queue.includes(name)) return;
+  if (queue.push(name) === 1) queueMicrotask(flush);
+}
+
+function flush(): void {
+  const names = queue.slice(0, 200);
+  queue = queue.slice(200);
+  if (queue.length) queueMicrotask(flush);
+  const source = sources[sources.length - 1];
+  if (!source || names.length === 0) return;
+  for (const name of names) asked.add(name);
+  source(names).then(
+    (icons) => {
+      addIcons(icons);
+      for (const name of names) {
+        asked.delete(name);
+        const node = added.get(name);
+        if (!node) unknown.add(name);
+        for (const svg of waiting.get(name) ?? []) if (node) fill(svg, node, name);
+        waiting.delete(name);
+      }
+    },
+    () => {
+      // No kernel (or it failed): the placeholders stay; a later draw may ask again.
+      for (const name of names) {
+        asked.delete(name);
+        waiting.delete(name);
+      }
+    },
+  );
+}
 
 // What lucide's icon nodes use. Anything else (a <script>, an `href`, a `fill: url(...)` that
 // fetches) could come from a tampered saved notebook, so such an icon is dropped whole.
@@ -285,8 +335,7 @@ function pascalCase(kebab: string): string {
 }
 
 function lookup(name: string): IconNode | undefined {
-  if (Object.hasOwn(BUNDLED, name)) return BUNDLED[name];
-  return Object.hasOwn(registered, name) ? registered[name] : undefined;
+  return Object.hasOwn(BUNDLED, name) ? BUNDLED[name] : undefined;
 }
 
 /** The lucide icon node for a ChatKit icon name or `lucide:<name>`, if there is one. */
@@ -308,10 +357,29 @@ export function iconNode(name: unknown): IconNode | undefined {
 export function createIcon(name: unknown, className = "ckw-icon"): SVGSVGElement {
   const key = typeof name === "string" ? `${className}\u0000${name}` : null;
   const cached = key === null ? undefined : built.get(key);
-  if (cached) return cached.cloneNode(true) as SVGSVGElement;
+  if (cached) return placeholder(name, cached.cloneNode(true) as SVGSVGElement);
   const svg = buildIcon(name, className);
   if (key !== null && built.size < 500) built.set(key, svg.cloneNode(true) as SVGSVGElement);
+  return placeholder(name, svg);
+}
+
+/** A `lucide:` placeholder is registered to be filled once the kernel sends its icon. */
+function placeholder(name: unknown, svg: SVGSVGElement): SVGSVGElement {
+  if (typeof name === "string" && name.startsWith("lucide:") && svg.classList.contains("ckw-icon--missing")) want(name, svg);
   return svg;
+}
+
+function fill(svg: SVGSVGElement, node: IconNode, name: string): void {
+  svg.classList.remove("ckw-icon--missing");
+  if (FILLED.has(name)) svg.classList.add("ckw-icon--filled");
+  svg.replaceChildren();
+  for (const [tag, attrs] of node) {
+    const child = document.createElementNS(SVG_NS, tag);
+    for (const [attr, value] of Object.entries(attrs)) {
+      if (value !== undefined && !/^on/i.test(attr)) child.setAttribute(attr, String(value));
+    }
+    svg.appendChild(child);
+  }
 }
 
 function buildIcon(name: unknown, className: string): SVGSVGElement {
@@ -332,13 +400,6 @@ function buildIcon(name: unknown, className: string): SVGSVGElement {
     svg.classList.add("ckw-icon--missing");
     return svg;
   }
-  if (typeof name === "string" && FILLED.has(name)) svg.classList.add("ckw-icon--filled");
-  for (const [tag, attrs] of node) {
-    const child = document.createElementNS(SVG_NS, tag);
-    for (const [attr, value] of Object.entries(attrs)) {
-      if (value !== undefined && !/^on/i.test(attr)) child.setAttribute(attr, String(value));
-    }
-    svg.appendChild(child);
-  }
+  fill(svg, node, String(name));
   return svg;
 }

@@ -7,7 +7,7 @@
 //   appendStreamingText(el, id, delta, done);       // widget.streaming_text.value_delta
 import "./widgets.css";
 import { h } from "../render/dom";
-import { setMarkdown } from "../render/markdown";
+import { setMarkdown } from "../render/md";
 import { hostOf, ROOT_CLASS, setHost, type WidgetHost } from "./actions";
 import { linkLabels, markdownSource, renderNode } from "./components";
 import { morphChildren, morphElement } from "./morph";
@@ -15,7 +15,7 @@ import type { AnyNode, ColorScheme, WidgetComponent, WidgetRoot } from "./types"
 
 export type { WidgetHost } from "./actions";
 export { SUPPORTED_TYPES } from "./components";
-export { addIcons, CHATKIT_ICONS, createIcon, setLucideIcons } from "./icons";
+export { addIconSource, addIcons, CHATKIT_ICONS, createIcon, type IconSource } from "./icons";
 export { resolveColor } from "./tokens";
 export type {
   ActionConfig,

@@ -4,6 +4,7 @@
 import type { AnyModel, Render } from "@anywidget/types";
 import { h } from "../render/dom";
 import { hostColorScheme } from "../render/host-theme";
+import { parts } from "../render/md";
 import { Bridge, type CommModel } from "../transport/bridge";
 import * as p from "../transport/protocol";
 import { addIcons, renderWidget, setWidgetColorScheme, updateWidget, type WidgetHost, type WidgetRoot } from "./index";
@@ -120,4 +121,4 @@ export const render: Render<ViewModel> = ({ model, el }) => {
   };
 };
 
-export default { render };
+export default { render, parts };

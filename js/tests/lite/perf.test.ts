@@ -2,7 +2,7 @@
 // A heartbeat timer measures the longest gap between its ticks while the work runs; any task
 // that blocks the thread shows up as a long gap.
 import { afterEach, describe, expect, test, vi } from "vitest";
-import * as markdown from "../../src/render/markdown";
+import * as markdown from "../../src/render/md";
 import {
   assistantItem,
   composer,
@@ -19,8 +19,8 @@ import {
   waitFor,
 } from "./harness";
 
-vi.mock("../../src/render/markdown", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("../../src/render/markdown")>();
+vi.mock("../../src/render/md", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../../src/render/md")>();
   return { ...actual, setMarkdown: vi.fn(actual.setMarkdown) };
 });
 

@@ -4,13 +4,14 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ArrowUpRight } from "lucide";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   type ActionConfig,
+  addIconSource,
   appendStreamingText,
   CHATKIT_ICONS,
   renderWidget,
-  setLucideIcons,
   setWidgetColorScheme,
   updateComponent,
   updateWidget,
@@ -319,22 +320,48 @@ describe("icons", () => {
     expect(vendor!.getAttribute("class")).toContain("ckw-icon--missing");
   });
 
-  it("draws any lucide: icon once the chat's renderer has registered all of lucide", async () => {
-    const tree = basic({ type: "Icon", name: "lucide:arrow-up-right" }, { type: "Icon", name: "lucide:ArrowUpRight" });
-    const before = mount(tree).querySelector("svg")!;
-    expect(before.getAttribute("class")).toContain("ckw-icon--missing");
-
-    await import("../../src/lite/view/icons");
+  it("asks the kernel for lucide: icons it lacks, once, and fills the drawn placeholders in place", async () => {
+    // The kernel's side is lucide-icons.json (test_icons.py); here, lucide's own nodes.
+    const asked: string[][] = [];
+    let answer: (icons: unknown) => void = () => undefined;
+    const remove = addIconSource((names) => {
+      asked.push(names);
+      return new Promise((resolve) => {
+        answer = resolve;
+      });
+    });
     try {
-      const [kebab, pascal] = Array.from(mount(tree).querySelectorAll("svg"));
-      for (const svg of [kebab!, pascal!]) {
+      const tree = basic(
+        { type: "Icon", name: "lucide:arrow-up-right" },
+        { type: "Icon", name: "lucide:arrow-up-right" },
+        { type: "Icon", name: "lucide:no-such-icon" },
+      );
+      const el = mount(tree);
+      const [first, second, bogus] = Array.from(el.querySelectorAll("svg"));
+      for (const svg of [first!, second!, bogus!]) expect(svg.getAttribute("class")).toContain("ckw-icon--missing");
+      await Promise.resolve();
+      expect(asked).toEqual([["lucide:arrow-up-right", "lucide:no-such-icon"]]);
+      mount(tree); // drawn again before the answer: not asked twice
+      await Promise.resolve();
+      expect(asked).toHaveLength(1);
+
+      answer({ "lucide:arrow-up-right": ArrowUpRight });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      for (const svg of [first!, second!]) {
+        expect(svg.isConnected).toBe(true);
         expect(svg.getAttribute("class")).not.toContain("ckw-icon--missing");
         expect(Array.from(svg.querySelectorAll("path"), (p) => p.getAttribute("d"))).toEqual(["M7 7h10v10", "M7 17 17 7"]);
       }
+      expect(bogus!.getAttribute("class")).toContain("ckw-icon--missing");
+
+      // Kept for the page: drawn at once from now on; an unknown name is not asked again.
+      const again = mount(tree);
+      expect(again.querySelector("svg")!.getAttribute("class")).not.toContain("ckw-icon--missing");
+      await Promise.resolve();
+      expect(asked).toHaveLength(1);
     } finally {
-      setLucideIcons(null);
+      remove();
     }
-    expect(mount(tree).querySelector("svg")!.getAttribute("class")).toContain("ckw-icon--missing");
   });
 });
 

@@ -1,6 +1,6 @@
 // Icons for the lite renderer's chrome, drawn with lucide. Names outside this table (any
-// `lucide:<name>`) go to the widget renderer's createIcon, to which we hand all of lucide: chat
-// options take any `lucide:` icon, and so do widgets drawn in the chat.
+// `lucide:<name>`) go to the widget renderer's createIcon, which gets the icons it lacks from the
+// kernel (all of lucide would triple the chat's code).
 import {
   ArrowDown,
   ArrowLeft,
@@ -55,7 +55,6 @@ import {
   LifeBuoy,
   Lightbulb,
   LoaderCircle,
-  icons as lucideIcons,
   Mail,
   Map as MapIcon,
   MapPin,
@@ -103,9 +102,7 @@ import {
   Wrench,
   X,
 } from "lucide";
-import { createIcon, setLucideIcons } from "../../widgets";
-
-setLucideIcons(lucideIcons);
+import { createIcon } from "../../widgets";
 
 /** ChatKit's icon names (ChatKitIcon, HeaderIcon, IconName) and our own UI icons. */
 const ICONS: Record<string, IconNode> = {

@@ -3,7 +3,7 @@
 // most once per animation frame.
 import type { ChatKitOptions, Entity } from "@openai/chatkit";
 import { h } from "../../render/dom";
-import { setMarkdown } from "../../render/markdown";
+import { setMarkdown } from "../../render/md";
 import { safeUrl } from "../../render/safe";
 import { appendStreamingText, renderWidget, updateComponent, updateWidget, type WidgetHost } from "../../widgets";
 import type { ActionConfig as WidgetActionConfig } from "../../widgets/types";

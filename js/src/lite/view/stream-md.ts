@@ -6,7 +6,7 @@
 // single `marked` pass would.
 
 import { h } from "../../render/dom";
-import { setMarkdown } from "../../render/markdown";
+import { setMarkdown } from "../../render/md";
 import { now } from "../schedule";
 
 /** Up to this size a finished text gets one full render (exact markdown semantics). */

@@ -2,7 +2,7 @@
 // per-response actions and scrolling. It listens to the client and paints once per frame.
 
 import { copyText, h } from "../../render/dom";
-import { setMarkdown } from "../../render/markdown";
+import { setMarkdown } from "../../render/md";
 import type { ChatClient, LiteError, Notice } from "../client/client";
 import { isHidden, OPTIMISTIC_PREFIX } from "../client/client";
 import type { ThreadItem } from "../client/types";
