@@ -22,7 +22,12 @@ from agents.testing import ScriptedModel, assistant_message, function_call
 from chatkit.server import NonStreamingResult
 
 from chatkit_jupyter import NotebookServer, notebook_tools
-from chatkit_jupyter.server import DEFAULT_INSTRUCTIONS, DEFAULT_OPENAI_MODEL, OfflineModel
+from chatkit_jupyter.server import (
+    DEFAULT_INSTRUCTIONS,
+    DEFAULT_OPENAI_MODEL,
+    NOTEBOOK_CONTEXT,
+    OfflineModel,
+)
 from chatkit_jupyter.server._model import resolve_model, tracing_allowed
 
 from .conftest import text_of, turn, user_message
@@ -200,7 +205,7 @@ async def test_scripted_model_calls_a_tool_then_answers(store: Any, notebook: An
     assert added == ["msg_final"]
 
     first, second = model.calls
-    assert first.system_instructions == "Be brief."
+    assert first.system_instructions == "Be brief.\n\n" + NOTEBOOK_CONTEXT
     assert [t.name for t in first.tools] == NOTEBOOK_TOOLS
     assert first.input[-1]["role"] == "user"
     assert first.input[-1]["content"][0]["text"] == "show me my data"
