@@ -18,6 +18,7 @@ from .bridge import CommandError, RequestError, RequestRecord
 from .store import AttachmentError, FileAttachmentStore, SQLiteStore, StoreError
 from .widget import (
     ChatKitWidget,
+    ErrorRecord,
     HandlerResultError,
     WidgetError,
     WidgetTemplate,
@@ -35,6 +36,7 @@ __all__ = [
     "AttachmentError",
     "ChatKitWidget",
     "CommandError",
+    "ErrorRecord",
     "FileAttachmentStore",
     "HandlerResultError",
     "NotebookServer",

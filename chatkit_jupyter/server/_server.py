@@ -507,10 +507,11 @@ def _with_notebook_context(instructions: Any) -> Any:
 
 
 def _user_facing(error: Exception) -> Exception:
-    """An error whose message is safe and useful to show in the chat.
+    """An error whose message is safe and useful to show in the chat (ChatKit shows only a
+    generic message for exceptions other than ``CustomStreamError``).
 
-    ChatKit shows a generic message for other exceptions; these say what to fix. Messages from
-    servers are scrubbed, since an authentication error may echo part of a key.
+    Known errors say what to fix, others their class and message. Messages are scrubbed, since
+    an authentication error may echo part of a key.
     """
     if isinstance(error, CustomStreamError):
         return error
@@ -538,7 +539,11 @@ def _user_facing(error: Exception) -> Exception:
         return CustomStreamError(
             f"The agent stopped: {type(error).__name__}: {_short(str(error))}", allow_retry=True
         )
-    return error
+    # Anything else (a bug in a tool or a model class): its class and message say most.
+    text = _short(str(error))
+    return CustomStreamError(
+        f"{type(error).__name__}: {text}" if text else type(error).__name__, allow_retry=True
+    )
 
 
 def _short(message: str) -> str:

@@ -5,6 +5,7 @@ root, a model or a template) and ``show``."""
 from ._chat import ChatKitWidget
 from ._drive import PendingCommand
 from ._hooks import DISPATCH, HandlerResultError, Hook, HookRegistry
+from ._log import ErrorRecord
 from ._options import CHATKIT_OPTIONS, DEFAULT_CDN_URL, validate_options
 from ._serve import ChatKitEndpoint
 from ._template import WidgetError, WidgetTemplate
@@ -16,6 +17,7 @@ __all__ = [
     "DISPATCH",
     "ChatKitEndpoint",
     "ChatKitWidget",
+    "ErrorRecord",
     "HandlerResultError",
     "Hook",
     "HookRegistry",

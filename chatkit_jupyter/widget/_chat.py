@@ -7,6 +7,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from traceback import format_exception
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anywidget
@@ -14,11 +15,13 @@ import traitlets
 
 from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
 from chatkit_jupyter.bridge import _protocol as p
+from chatkit_jupyter.notebook._redact import scrub
 
 from ._bundle import bundle
 from ._display import DisplayOnce
 from ._drive import PendingCommand, Views, attach, local_files, thread_item
-from ._hooks import HookRegistry
+from ._hooks import DISPATCH, HookRegistry
+from ._log import ErrorRecord, Journal, LogEntries, describe
 from ._options import DEFAULT_CDN_URL, validate_options
 from ._serve import ChatKitEndpoint
 
@@ -113,7 +116,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             domain_key=domain_key,
             **kwargs,
         )
-        endpoint = ChatKitEndpoint(self._current_server, lambda: self.context)
+        self._journal = Journal()
+        endpoint = ChatKitEndpoint(self._current_server, lambda: self.context, self._journal)
+        self._endpoint = endpoint
         self._views = Views(
             send=lambda view, name, args: self._bridge.command(view, name, args),
             forget=lambda future: self._bridge.forget_command(future),
@@ -126,6 +131,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             upload=endpoint.upload,
             explain=endpoint.explain,
             watch=self._views.watch,
+            on_error=self._request_failed,
         )
         self.on_msg(self._on_message)
 
@@ -217,9 +223,41 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         return list(self._bridge.records)
 
     @property
-    def errors(self) -> list[str]:
-        """Errors of recent requests (tracebacks for server exceptions), newest last."""
-        return [r.error for r in self._bridge.records if r.error]
+    def errors(self) -> list[ErrorRecord]:
+        """Errors of recent requests and of the server's replies, newest last.
+
+        Each is a ``str`` (a server exception's traceback, else the message the chat showed)
+        with details as attributes: ``.message`` (what the chat showed), ``.traceback``,
+        ``.type`` (the exception's class), ``.source`` (``"request"``, ``"respond"``,
+        ``"action"`` or ``"ask"``) and ``.time``. An exception in the server's ``respond``,
+        before or during the stream, is here, and the chat shows its class and message.
+        """
+        return list(self._journal.errors)
+
+    @property
+    def log(self) -> LogEntries:
+        """What handlers and the server printed, and handler exceptions, oldest first.
+
+        Each entry is JSON-able: ``{"time": ISO 8601 str (UTC), "source": str, "kind":
+        "stdout" | "stderr" | "error", "text": str}``, plus ``"traceback"`` for errors.
+        ``source`` names the handler (``"on_action"``, ``"client_tool get_selection"``,
+        ``"entity_search"``, ``"on_command"`` ...) or ``"server"`` (a request's ``respond``,
+        including its tools) or ``"respond"``/``"action"``/``"ask"`` for server errors. Texts
+        are scrubbed of what looks like a secret. Output printed while a handler runs goes
+        here instead of JupyterLab's log console. (ipywidgets' logger methods, such as
+        ``w.log.warning``, still work on it.)
+        """
+        from traitlets.log import get_logger
+
+        return LogEntries(self._journal.log, get_logger())
+
+    def _request_failed(
+        self, record: RequestRecord, message: str, error: BaseException | None
+    ) -> None:
+        if error is None:
+            self._journal.error(ErrorRecord(message, source="request"))
+        else:
+            self._journal.error(ErrorRecord.of(error, "request", message))
 
     @property
     def pending_requests(self) -> int:
@@ -367,7 +405,19 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             if thread == self.thread_id:
                 return None  # another view followed to the same thread
             self.set_trait("thread_id", thread)
-        return await self._hooks.dispatch(hook, payload)
+        source = _hook_source(hook, payload)
+        try:
+            with self._journal.capturing(source):
+                return await self._hooks.dispatch(hook, payload)
+        except Exception as e:
+            self._journal.entry(
+                source,
+                "error",
+                describe(e),
+                scrubbed=True,
+                traceback=scrub("".join(format_exception(e))),
+            )
+            raise
 
     # -- driving the chat -----------------------------------------------------------------------
 
@@ -547,3 +597,11 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 "live at OpenAI, not in a server in this kernel."
             )
         return self.server
+
+
+def _hook_source(hook: str, payload: Mapping[str, Any]) -> str:
+    """The handler a hook call runs, as ``log`` names it."""
+    if hook == p.HOOK_CLIENT_TOOL:
+        return f"client_tool {payload.get('name')}"
+    spec = DISPATCH.get(hook)
+    return spec.decorator if spec is not None and spec.decorator else hook

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from chatkit_jupyter.bridge import RequestError
 from chatkit_jupyter.store import AttachmentError, StoreError
 
+from ._log import Journal, journal_for, watch_server
+
 if TYPE_CHECKING:
     from chatkit.server import ChatKitServer
 
@@ -27,28 +29,45 @@ class ChatKitEndpoint:
     Args:
         server: Returns the server to use (read per request, so it can be swapped).
         context: Returns the context passed to ``server.process`` and to uploads.
+        journal: Where the server's exceptions and ``print()`` output go (``widget.errors``
+            and ``widget.log``).
     """
 
     def __init__(
-        self, server: Callable[[], ChatKitServer[Any]], context: Callable[[], Any]
+        self,
+        server: Callable[[], ChatKitServer[Any]],
+        context: Callable[[], Any],
+        journal: Journal | None = None,
     ) -> None:
         self._server = server
         self._context = context
+        self.journal = journal if journal is not None else Journal()
 
-    async def __call__(self, body: bytes) -> bytes | AsyncIterable[bytes]:
-        """Run one ChatKit request: the JSON of a plain answer, or the SSE stream."""
+    async def __call__(self, body: bytes, origin: str = "chat") -> bytes | AsyncIterable[bytes]:
+        """Run one ChatKit request: the JSON of a plain answer, or the SSE stream.
+
+        ``origin`` is ``"chat"`` (a view) or ``"ask"`` (``ChatKitWidget.ask``), for the journal.
+        """
         # Whoever made the server imported chatkit.server already; importing it at the top
         # would load the agents SDK with `import chatkit_jupyter`.
         from chatkit.server import StreamingResult
 
         server = self._server()
-        try:
-            result = await server.process(body, self._context())
-        except ValidationError as e:
-            raise RequestError(400, describe_validation_error(body, e)) from e
+        watch_server(server)
+        with journal_for(self.journal, origin), self.journal.capturing("server"):
+            try:
+                result = await server.process(body, self._context())
+            except ValidationError as e:
+                raise RequestError(400, describe_validation_error(body, e)) from e
         if isinstance(result, StreamingResult):
-            return result
+            return self._captured(result, origin)
         return result.json
+
+    async def _captured(self, stream: AsyncIterable[bytes], origin: str) -> AsyncIterator[bytes]:
+        # The stream runs later, when the bridge reads it: capture there too.
+        with journal_for(self.journal, origin), self.journal.capturing("server"):
+            async for data in stream:
+                yield data
 
     async def upload(self, attachment_id: str, chunks: AsyncIterator[bytes]) -> bytes:
         """Store upload bytes with the server's attachment store; the attachment's JSON."""
