@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import pathlib
 import time
@@ -27,6 +28,8 @@ from agents import (
     Runner,
     RunResultStreaming,
     Tool,
+    ToolCallItem,
+    ToolCallOutputItem,
     TResponseInputItem,
 )
 from agents.models.fake_id import FAKE_RESPONSES_ID
@@ -58,6 +61,8 @@ from chatkit_jupyter.notebook._inspect import NamespaceSource, resolve_namespace
 from chatkit_jupyter.notebook._mentions import describe_tag, variable_entities
 from chatkit_jupyter.notebook._redact import scrub
 from chatkit_jupyter.notebook._tools import notebook_tools
+from chatkit_jupyter.widget._ask import DEFAULT_TIMEOUT, Reply, ToolCall, Turn, current_turn
+from chatkit_jupyter.widget._ask import ask as run_ask
 
 from ._model import ResolvedModel, resolve_model, tracing_allowed
 
@@ -391,6 +396,42 @@ class NotebookServer(ChatKitServer[Any]):
         """
         return variable_entities(resolve_namespace(self.namespace), query)
 
+    async def ask(
+        self,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        new_thread: bool = False,
+        context: Any = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> Reply:
+        """Send ``text`` as the user and return the ``Reply``, without a chat on screen.
+
+        The message is the ChatKit request the composer sends, processed by this server
+        (``process``), so it is stored in a thread like any other. Each call starts a new
+        thread unless ``thread_id`` names one to continue (``reply.thread_id``); ``new_thread``
+        is accepted for symmetry with ``ChatKitWidget.ask``. Works outside a notebook too
+        (``asyncio.run(server.ask(...))``, with ``namespace=``).
+
+        Args:
+            text: The message.
+            thread_id: A thread to continue.
+            new_thread: Start a new thread (the default here).
+            context: The request context passed to ``process`` (default ``{}``).
+            timeout: Seconds before the request is cancelled and ``reply.error`` says so.
+
+        Returns:
+            The reply; a failure is in ``reply.error``, never raised.
+        """
+        target = None if new_thread else thread_id
+        request_context = {} if context is None else context
+
+        async def process(body: bytes) -> Any:
+            result = await self.process(body, request_context)
+            return getattr(result, "json", result)
+
+        return await run_ask(process, text, target, timeout=timeout)
+
     # -- a turn -----------------------------------------------------------------------------------
 
     async def respond(
@@ -458,6 +499,9 @@ class NotebookServer(ChatKitServer[Any]):
             # generator, and would go on calling the model and running tools.
             if result is not None and not result.is_complete:
                 result.cancel()
+            turn = current_turn()
+            if turn is not None and result is not None:
+                _report(turn, result)
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
 
     async def _history(self, thread: ThreadMetadata, context: Any) -> list[ThreadItem]:
@@ -486,6 +530,37 @@ class NotebookServer(ChatKitServer[Any]):
                 return []
             thread_id = self.events[-1]["thread_id"]
         return [e for e in self.events if e["thread_id"] == thread_id]
+
+
+def _report(turn: Turn, result: RunResultStreaming) -> None:
+    """Tell ``ask`` the run's tool calls and token usage (the stream carries neither)."""
+    calls: dict[str, list[Any]] = {}
+    for item in result.new_items:
+        if isinstance(item, ToolCallItem):
+            raw = item.raw_item
+            name = getattr(raw, "name", None) or getattr(raw, "type", type(raw).__name__)
+            arguments = getattr(raw, "arguments", None)
+            if isinstance(arguments, str):
+                try:
+                    arguments = json.loads(arguments)
+                except ValueError:
+                    pass
+            key = getattr(raw, "call_id", None) or getattr(raw, "id", None) or str(len(calls))
+            calls[str(key)] = [name, arguments, None]
+        elif isinstance(item, ToolCallOutputItem):
+            raw_output = item.raw_item
+            key = raw_output.get("call_id") if isinstance(raw_output, dict) else None
+            if key is not None and str(key) in calls:
+                calls[str(key)][2] = item.output
+    turn.tool_calls.extend(ToolCall(name, args, output) for name, args, output in calls.values())
+    usage = result.context_wrapper.usage
+    if usage.input_tokens or usage.output_tokens:
+        turn.usage = {
+            "requests": usage.requests,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+        }
 
 
 def _with_notebook_context(instructions: Any) -> Any:

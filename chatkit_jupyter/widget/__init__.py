@@ -2,6 +2,7 @@
 and the ChatKit endpoint on the bridge; ``WidgetView`` (one ChatKit widget in a cell, from a
 root, a model or a template) and ``show``."""
 
+from ._ask import Reply, ToolCall
 from ._chat import ChatKitWidget
 from ._drive import PendingCommand
 from ._hooks import DISPATCH, HandlerResultError, Hook, HookRegistry
@@ -22,6 +23,8 @@ __all__ = [
     "Hook",
     "HookRegistry",
     "PendingCommand",
+    "Reply",
+    "ToolCall",
     "WidgetError",
     "WidgetTemplate",
     "WidgetView",

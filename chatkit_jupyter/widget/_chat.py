@@ -17,6 +17,8 @@ from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_han
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.notebook._redact import scrub
 
+from ._ask import DEFAULT_TIMEOUT, Reply
+from ._ask import ask as run_ask
 from ._bundle import bundle
 from ._display import DisplayOnce
 from ._drive import PendingCommand, Views, attach, local_files, thread_item
@@ -582,6 +584,59 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         if pending is not None and pending.sent:
             await pending
         return thread.id
+
+    async def ask(
+        self,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        new_thread: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> Reply:
+        """Send ``text`` as the user, as the composer would, and return the ``Reply``.
+
+        The message goes to the thread on screen (``thread_id`` picks another; ``new_thread``
+        starts one). The server processes it in the kernel whether or not the chat is on
+        screen; open views follow: they open the new thread, and views showing the thread
+        show each item as it is done. Errors are in ``reply.error`` (and in ``errors``, with
+        the traceback), never raised; ``timeout`` cancels a reply that takes too long.
+        Example::
+
+            reply = await w.ask("What is odd in sales?")
+            reply.text, reply.tool_calls
+        """
+        server = self._current_server_for("ask")
+        del server  # checked: a hosted workflow has no server here
+        target = None if new_thread else (thread_id if thread_id is not None else self.thread_id)
+        follow = thread_id is None  # the thread on screen (or a new one): views come along
+        shown: dict[str, str | None] = {"thread": target}
+
+        def update_views(event: Any) -> None:
+            if event.type == "thread.created":
+                shown["thread"] = event.thread.id
+                if follow:
+                    self._views.run(
+                        p.COMMAND_SET_THREAD_ID,
+                        [event.thread.id],
+                        "each",
+                        what="open the thread",
+                        required=False,
+                    )
+            elif event.type in ("thread.item.done", "thread.item.removed"):
+                current = shown["thread"]
+                self._views.run(
+                    p.COMMAND_FETCH_UPDATES,
+                    [],
+                    "each",
+                    what="fetch updates",
+                    where=lambda view: view.thread_id == current,
+                    required=False,
+                )
+
+        async def process(body: bytes) -> Any:
+            return await self._endpoint(body, "ask")
+
+        return await run_ask(process, text, target, timeout=timeout, on_event=update_views)
 
     def _run(
         self, name: str, args: list[Any], scope: Literal["one", "each"], what: str

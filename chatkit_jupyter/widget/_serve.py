@@ -7,6 +7,7 @@ our store's) errors the user should read as what status.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from chatkit_jupyter.store import AttachmentError, StoreError
 from ._log import Journal, journal_for, watch_server
 
 if TYPE_CHECKING:
-    from chatkit.server import ChatKitServer
+    from chatkit.server import ChatKitServer, StreamingResult
 
 
 class ChatKitEndpoint:
@@ -63,11 +64,13 @@ class ChatKitEndpoint:
             return self._captured(result, origin)
         return result.json
 
-    async def _captured(self, stream: AsyncIterable[bytes], origin: str) -> AsyncIterator[bytes]:
-        # The stream runs later, when the bridge reads it: capture there too.
+    async def _captured(self, stream: StreamingResult, origin: str) -> AsyncIterator[bytes]:
+        # The stream runs later, when the bridge reads it: capture there too. aclosing: a
+        # stream stopped early closes the server's generator now, not when it is collected.
         with journal_for(self.journal, origin), self.journal.capturing("server"):
-            async for data in stream:
-                yield data
+            async with contextlib.aclosing(stream.json_events) as events:
+                async for data in events:
+                    yield data
 
     async def upload(self, attachment_id: str, chunks: AsyncIterator[bytes]) -> bytes:
         """Store upload bytes with the server's attachment store; the attachment's JSON."""

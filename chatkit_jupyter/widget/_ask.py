@@ -1,0 +1,207 @@
+"""``ask``: send a user message from Python and get the reply back as a ``Reply``.
+
+The message travels as the ChatKit request the composer would send (``threads.create`` or
+``threads.add_user_message``), processed by ``server.process`` in the kernel, on the caller's
+loop. It does not go through a view: a view may be closed, still loading, or be the hosted
+component, which only streams requests it made itself, and ``ask`` must work (and end) either
+way. Views follow from the store instead: ``ChatKitWidget.ask`` opens the new thread in them and
+makes the views that show the thread fetch each item as it is done.
+
+Servers may tell more than the stream does (the tool calls of an agent, the model's token
+usage): while ``ask`` runs, ``current_turn()`` returns a ``Turn`` a server may fill in
+(``NotebookServer`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import time
+from collections.abc import AsyncIterable, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+DEFAULT_TIMEOUT: Final = 300.0
+"""Seconds ``ask`` waits for a whole reply before it cancels the request."""
+
+Process = Callable[[bytes], Awaitable["bytes | AsyncIterable[bytes]"]]
+"""Runs one ChatKit request body: the JSON of a plain answer, or the SSE stream."""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool the agent called during a reply."""
+
+    name: str
+    """The tool's name."""
+    arguments: Any
+    """The arguments, parsed from JSON when they are JSON."""
+    output: Any = None
+    """What the tool returned (``None`` if it never returned)."""
+
+
+@dataclass
+class Reply:
+    """What ``ask`` got back: the reply of one user message."""
+
+    text: str = ""
+    """The assistant's text (its messages of this turn, joined by blank lines)."""
+    items: list[Any] = field(default_factory=list)
+    """The ChatKit thread items this turn added after the user's message (assistant
+    messages, widgets, workflows, client tool calls ...), as ``chatkit.types`` models."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """The tools called, in order: the agent's (reported by ``NotebookServer``) and client
+    tools (from the stream)."""
+    thread_id: str | None = None
+    """The thread the message went to (a new one unless a thread was given)."""
+    usage: dict[str, int] | None = None
+    """Token counts (``requests``, ``input_tokens``, ``output_tokens``, ``total_tokens``)
+    where the model reports them; ``None`` otherwise."""
+    duration: float = 0.0
+    """Seconds from sending to the end of the reply."""
+    error: str | None = None
+    """What went wrong, as the chat would show it; ``None`` for a complete reply."""
+
+    def __str__(self) -> str:
+        return self.text if self.error is None else f"{self.text}\n[error] {self.error}".strip()
+
+
+@dataclass
+class Turn:
+    """What a server reports about the turn ``ask`` is running (see ``current_turn``)."""
+
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: dict[str, int] | None = None
+
+
+_turn: contextvars.ContextVar[Turn | None] = contextvars.ContextVar(
+    "chatkit_jupyter_turn", default=None
+)
+
+
+def current_turn() -> Turn | None:
+    """The ``Turn`` of the ``ask`` running in this context, or ``None`` (a chat request)."""
+    return _turn.get()
+
+
+def request_body(text: str, thread_id: str | None) -> bytes:
+    """The ChatKit request the composer sends for ``text``."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("ask() needs the message text, a non-empty str.")
+    if thread_id is not None and (not isinstance(thread_id, str) or not thread_id):
+        raise ValueError(f"thread_id must be a thread id (str) or None, not {thread_id!r}.")
+    user_input = {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": [],
+        "inference_options": {},
+    }
+    if thread_id is None:
+        body: dict[str, Any] = {"type": "threads.create", "params": {"input": user_input}}
+    else:
+        body = {
+            "type": "threads.add_user_message",
+            "params": {"thread_id": thread_id, "input": user_input},
+        }
+    return json.dumps(body).encode()
+
+
+async def ask(
+    process: Process,
+    text: str,
+    thread_id: str | None = None,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    on_event: Callable[[Any], None] | None = None,
+) -> Reply:
+    """Send ``text`` through ``process`` and collect the reply (see the module docstring).
+
+    Args:
+        process: Runs the request (``server.process`` with a context, or a widget's endpoint).
+        text: The user's message.
+        thread_id: Continue this thread; ``None`` starts a new one.
+        timeout: Seconds before the request is cancelled and the reply says so; ``None``
+            waits as long as it takes.
+        on_event: Called with each ``ThreadStreamEvent`` as it arrives.
+
+    A server error does not raise: it is in ``Reply.error``, so a loop over prompts goes on.
+    """
+    from chatkit.types import ThreadStreamEvent
+    from pydantic import TypeAdapter
+
+    body = request_body(text, thread_id)
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout}.")
+    events: TypeAdapter[Any] = TypeAdapter(ThreadStreamEvent)
+    reply = Reply(thread_id=thread_id)
+    turn = Turn()
+    token = _turn.set(turn)
+    started = time.monotonic()
+
+    async def run() -> None:
+        result = await process(body)
+        if isinstance(result, bytes):
+            raise RuntimeError(f"The server answered {body[:40]!r} without a stream.")
+        async for event in _events(result, events):
+            _collect(reply, event)
+            if on_event is not None:
+                on_event(event)
+
+    try:
+        # wait_for, not asyncio.timeout: Python 3.10. The task it makes copies this context,
+        # so the server sees the Turn.
+        await asyncio.wait_for(run(), timeout)
+    except asyncio.TimeoutError:
+        reply.error = (
+            f"No complete reply within {timeout:g} s; the request was cancelled. "
+            "Pass a larger timeout= (or None) to wait longer."
+        )
+    except Exception as e:
+        # E.g. a store error before the stream; the widget's errors have the traceback.
+        from ._log import describe
+
+        reply.error = describe(e)
+    finally:
+        _turn.reset(token)
+        reply.duration = time.monotonic() - started
+    reply.tool_calls = [*turn.tool_calls, *reply.tool_calls]
+    reply.usage = turn.usage
+    reply.text = "\n\n".join(
+        "".join(part.text for part in item.content)
+        for item in reply.items
+        if item.type == "assistant_message"
+    )
+    return reply
+
+
+async def _events(stream: AsyncIterable[bytes], adapter: Any) -> Any:
+    buffer = b""
+    # A StreamingResult's generator, so that stopping early closes the server's stream (and
+    # its run) now, not when it is garbage-collected.
+    source = getattr(stream, "json_events", stream)
+    try:
+        async for data in source:
+            buffer += data
+            *frames, buffer = buffer.split(b"\n\n")
+            for frame in frames:
+                if frame.startswith(b"data: "):
+                    yield adapter.validate_json(frame[len(b"data: ") :])
+    finally:
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def _collect(reply: Reply, event: Any) -> None:
+    kind = event.type
+    if kind == "thread.created":
+        reply.thread_id = event.thread.id
+    elif kind == "thread.item.done" and event.item.type != "user_message":
+        reply.items.append(event.item)
+        if event.item.type == "client_tool_call":
+            item = event.item
+            reply.tool_calls.append(ToolCall(item.name, item.arguments, item.output))
+    elif kind == "thread.item.removed":
+        reply.items = [i for i in reply.items if i.id != event.item_id]
+    elif kind == "error":
+        reply.error = event.message or f"The server failed ({event.code})."
