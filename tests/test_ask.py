@@ -217,3 +217,16 @@ async def test_open_views_follow_an_ask(store: Any, fake_comm: Any) -> None:
     sent = commands(comm)[before:]
     assert {c["name"] for c in sent} == {p.COMMAND_FETCH_UPDATES}
     assert len(sent) == 2  # the user's message and the reply
+
+
+async def test_a_displayed_widget_without_a_view_does_not_wait_for_one(
+    store: Any, fake_comm: Any
+) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+    w._displayed()  # as after `%chatkit` in a headless run: a view is expected, none comes
+    reply = await w.ask("hi")
+    assert reply.text == "Hello, world"
+    assert commands(fake_comm()) == []
+    assert not [e for e in w.events if e.get("kind") == "command_error"]
+    await asyncio.sleep(0)
+    assert w._views._queue == []  # nothing left waiting (it would fail 20 s later)

@@ -596,9 +596,10 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         """Send ``text`` as the user, as the composer would, and return the ``Reply``.
 
         The message goes to the thread on screen (``thread_id`` picks another; ``new_thread``
-        starts one). The server processes it in the kernel whether or not the chat is on
-        screen; open views follow: they open the new thread, and views showing the thread
-        show each item as it is done. Errors are in ``reply.error`` (and in ``errors``, with
+        starts one; with no view open, that is a new thread each time: continue one with
+        ``thread_id=reply.thread_id``). The server processes it in the kernel whether or not
+        the chat is on screen; open views follow: they open the new thread, and views showing
+        the thread show each item as it is done. Errors are in ``reply.error`` (and in ``errors``, with
         the traceback), never raised; ``timeout`` cancels a reply that takes too long.
         Example::
 
@@ -615,11 +616,14 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             if event.type == "thread.created":
                 shown["thread"] = event.thread.id
                 if follow:
+                    # Ready views only (a `where`): a view still loading opens its own thread,
+                    # and a headless run has none to wait for.
                     self._views.run(
                         p.COMMAND_SET_THREAD_ID,
                         [event.thread.id],
                         "each",
                         what="open the thread",
+                        where=lambda view: True,
                         required=False,
                     )
             elif event.type in ("thread.item.done", "thread.item.removed"):
