@@ -6,11 +6,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 from agents import Agent, Model, Usage
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
+from chatkit.server import ChatKitServer
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageItem,
+    ClientToolCallItem,
+    ThreadItemDoneEvent,
+)
 
 from chatkit_jupyter import ChatKitWidget, NotebookServer, Reply, SQLiteStore, ToolCall
 from chatkit_jupyter.bridge import _protocol as p
@@ -230,3 +238,67 @@ async def test_a_displayed_widget_without_a_view_does_not_wait_for_one(
     assert not [e for e in w.events if e.get("kind") == "command_error"]
     await asyncio.sleep(0)
     assert w._views._queue == []  # nothing left waiting (it would fail 20 s later)
+
+
+class AsksTheClient(ChatKitServer[Any]):
+    """Calls client tool ``get_selection``, then answers with what it returned."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+
+    async def respond(self, thread: Any, item: Any, context: Any) -> AsyncIterator[Any]:
+        now = datetime.now()
+        if item is not None:
+            yield ThreadItemDoneEvent(
+                item=ClientToolCallItem(
+                    id=self.store.generate_item_id("tool_call", thread, context),
+                    thread_id=thread.id,
+                    created_at=now,
+                    call_id="call_1",
+                    name="get_selection",
+                    arguments={"table": "sales"},
+                )
+            )
+            return
+        page = await self.store.load_thread_items(thread.id, None, 20, "desc", context)
+        call = next(i for i in page.data if i.type == "client_tool_call")
+        text = f"You selected {call.output}."
+        yield ThreadItemDoneEvent(
+            item=AssistantMessageItem(
+                id=self.store.generate_item_id("message", thread, context),
+                thread_id=thread.id,
+                created_at=now,
+                content=[AssistantMessageContent(text=text)],
+            )
+        )
+
+
+async def test_widget_ask_answers_client_tools_with_the_python_handler(
+    store: Any, fake_comm: Any
+) -> None:
+    w = ChatKitWidget(AsksTheClient(store))
+
+    @w.client_tool("get_selection")
+    def selection(params: dict[str, Any]) -> dict[str, Any]:
+        return {"rows": [1, 2], "table": params["table"]}
+
+    reply = await w.ask("use my selection")
+
+    assert reply.error is None
+    assert reply.text == "You selected {'rows': [1, 2], 'table': 'sales'}."
+    assert reply.tool_calls == [
+        ToolCall("get_selection", {"table": "sales"}, {"rows": [1, 2], "table": "sales"})
+    ]
+    assert [i.type for i in reply.items] == ["client_tool_call", "assistant_message"]
+
+
+async def test_a_client_tool_without_a_handler_is_explained(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(AsksTheClient(store))
+    reply = await w.ask("use my selection")
+    assert reply.error is None
+    (call,) = reply.tool_calls
+    assert call.output == {
+        "error": "LookupError: The server called client tool 'get_selection', which has no "
+        "Python handler; register one with @w.client_tool('get_selection')."
+    }
+    assert reply.text.startswith("You selected {'error': ")

@@ -28,6 +28,12 @@ DEFAULT_TIMEOUT: Final = 300.0
 Process = Callable[[bytes], Awaitable["bytes | AsyncIterable[bytes]"]]
 """Runs one ChatKit request body: the JSON of a plain answer, or the SSE stream."""
 
+ClientTool = Callable[[str, dict[str, Any]], Awaitable[Any]]
+"""Runs a client tool: ``(name, arguments) -> output``."""
+
+MAX_CLIENT_TOOL_ROUNDS: Final = 20
+"""Client tool calls one ``ask`` answers before it stops (a server calling them in a loop)."""
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -113,6 +119,7 @@ async def ask(
     *,
     timeout: float | None = DEFAULT_TIMEOUT,
     on_event: Callable[[Any], None] | None = None,
+    client_tool: ClientTool | None = None,
 ) -> Reply:
     """Send ``text`` through ``process`` and collect the reply (see the module docstring).
 
@@ -123,6 +130,9 @@ async def ask(
         timeout: Seconds before the request is cancelled and the reply says so; ``None``
             waits as long as it takes.
         on_event: Called with each ``ThreadStreamEvent`` as it arrives.
+        client_tool: Runs a client tool the server calls (``(name, arguments) -> output``),
+            whose output is sent back (``threads.add_client_tool_output``) and the reply goes
+            on, as a view does; ``None`` leaves the call pending.
 
     A server error does not raise: it is in ``Reply.error``, so a loop over prompts goes on.
     """
@@ -138,14 +148,29 @@ async def ask(
     token = _turn.set(turn)
     started = time.monotonic()
 
-    async def run() -> None:
-        result = await process(body)
+    async def stream(request: bytes) -> None:
+        result = await process(request)
         if isinstance(result, bytes):
-            raise RuntimeError(f"The server answered {body[:40]!r} without a stream.")
+            raise RuntimeError(f"The server answered {request[:40]!r} without a stream.")
         async for event in _events(result, events):
             _collect(reply, event)
             if on_event is not None:
                 on_event(event)
+
+    async def run() -> None:
+        await stream(body)
+        for _ in range(MAX_CLIENT_TOOL_ROUNDS):
+            pending = _pending_client_tool(reply)
+            if pending is None or reply.error is not None or client_tool is None:
+                return
+            try:
+                output = await client_tool(pending.name, dict(pending.arguments))
+            except Exception as e:
+                from ._log import describe
+
+                output = {"error": describe(e)}
+            reply.tool_calls[-1] = ToolCall(pending.name, pending.arguments, output)
+            await stream(_tool_output_body(reply.thread_id, output))
 
     try:
         # wait_for, not asyncio.timeout: Python 3.10. The task it makes copies this context,
@@ -190,6 +215,18 @@ async def _events(stream: AsyncIterable[bytes], adapter: Any) -> Any:
         close = getattr(source, "aclose", None)
         if close is not None:
             await close()
+
+
+def _pending_client_tool(reply: Reply) -> Any:
+    last = reply.items[-1] if reply.items else None
+    if last is not None and last.type == "client_tool_call" and last.status == "pending":
+        return last
+    return None
+
+
+def _tool_output_body(thread_id: str | None, output: Any) -> bytes:
+    params = {"thread_id": thread_id, "result": output}
+    return json.dumps({"type": "threads.add_client_tool_output", "params": params}).encode()
 
 
 def _collect(reply: Reply, event: Any) -> None:

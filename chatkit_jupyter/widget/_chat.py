@@ -599,7 +599,8 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         starts one; with no view open, that is a new thread each time: continue one with
         ``thread_id=reply.thread_id``). The server processes it in the kernel whether or not
         the chat is on screen; open views follow: they open the new thread, and views showing
-        the thread show each item as it is done. Errors are in ``reply.error`` (and in ``errors``, with
+        the thread show each item as it is done. A client tool the server calls runs its
+        ``@w.client_tool`` handler, as in a view. Errors are in ``reply.error`` (and in ``errors``, with
         the traceback), never raised; ``timeout`` cancels a reply that takes too long.
         Example::
 
@@ -640,7 +641,26 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         async def process(body: bytes) -> Any:
             return await self._endpoint(body, "ask")
 
-        return await run_ask(process, text, target, timeout=timeout, on_event=update_views)
+        async def client_tool(name: str, arguments: dict[str, Any]) -> Any:
+            # As a view would: the Python handler (its output and errors logged), then the
+            # output goes back to the server.
+            if name not in self._hooks.names:
+                raise LookupError(
+                    f"The server called client tool {name!r}, which has no Python handler; "
+                    f"register one with @w.client_tool({name!r})."
+                )
+            return await self._dispatch_hook(
+                p.HOOK_CLIENT_TOOL, {"name": name, "params": arguments}
+            )
+
+        return await run_ask(
+            process,
+            text,
+            target,
+            timeout=timeout,
+            on_event=update_views,
+            client_tool=client_tool,
+        )
 
     def _run(
         self, name: str, args: list[Any], scope: Literal["one", "each"], what: str
