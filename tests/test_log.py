@@ -215,3 +215,12 @@ async def test_a_tool_that_prints_logs_as_the_server(store: Any, fake_comm: Any)
     text, _ = await Client(w).text(user_message("go"))
     assert text == "done"
     assert [(e["source"], e["text"]) for e in w.log] == [("server", "tool ran")]
+
+
+async def test_the_stand_in_streams_look_like_the_real_ones(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+    seen: list[Any] = []
+    real = sys.stdout
+    w.on_action(lambda action, item: seen.append((sys.stdout.encoding, sys.stdout.isatty())))
+    await call(w, p.HOOK_ACTION, {"action": {"type": "x"}, "item": {}})
+    assert seen == [(real.encoding, real.isatty())]

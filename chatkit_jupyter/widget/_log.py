@@ -168,9 +168,10 @@ _journal: contextvars.ContextVar[tuple[Journal, str] | None] = contextvars.Conte
 )
 
 
-class _Router(io.TextIOBase):
+class _Router:
     """Stands in for ``sys.stdout``/``sys.stderr`` while anything captures: writes from a
-    capturing context go to its buffer, all others to the stream it replaced."""
+    capturing context go to its buffer, all others to the stream it replaced (which also
+    answers every other attribute: ``encoding``, ``fileno``, ``isatty`` ...)."""
 
     _active = 0
     _saved: tuple[TextIO, TextIO] | None = None
