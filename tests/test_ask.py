@@ -180,6 +180,12 @@ async def test_widget_ask_works_with_any_server_and_no_view(store: Any, fake_com
     assert again.thread_id == reply.thread_id
     items = (await store.load_thread_items(reply.thread_id, None, 10, "asc", {})).data
     assert [i.type for i in items] == ["user_message", "assistant_message"] * 2
+    # Listed with the chat's own requests.
+    assert [(r.id, r.type, r.status, r.streaming) for r in w.requests] == [
+        ("ask:1", "threads.create", 200, True),
+        ("ask:2", "threads.add_user_message", 200, True),
+    ]
+    assert all(r.chunks > 0 and r.duration is not None for r in w.requests)
 
 
 async def test_widget_ask_errors_land_in_errors(store: Any, fake_comm: Any) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from traceback import format_exception
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -119,6 +122,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             **kwargs,
         )
         self._journal = Journal()
+        self._asks = 0
         endpoint = ChatKitEndpoint(self._current_server, lambda: self.context, self._journal)
         self._endpoint = endpoint
         self._views = Views(
@@ -639,7 +643,20 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 )
 
         async def process(body: bytes) -> Any:
-            return await self._endpoint(body, "ask")
+            # Listed in `requests` like a view's request, with an id of its own.
+            self._asks += 1
+            record = RequestRecord(id=f"ask:{self._asks}", type=json.loads(body)["type"])
+            self._bridge.records.append(record)
+            try:
+                result = await self._endpoint(body, "ask")
+            except Exception as e:
+                record.status, record.error = 500, describe(e)
+                record.duration = time.monotonic() - record.started
+                raise
+            if isinstance(result, bytes):
+                record.status, record.bytes = 200, len(result)
+                return result
+            return _recorded(result, record)
 
         async def client_tool(name: str, arguments: dict[str, Any]) -> Any:
             # As a view would: the Python handler (its output and errors logged), then the
@@ -684,3 +701,21 @@ def _hook_source(hook: str, payload: Mapping[str, Any]) -> str:
         return f"client_tool {payload.get('name')}"
     spec = DISPATCH.get(hook)
     return spec.decorator if spec is not None and spec.decorator else hook
+
+
+async def _recorded(stream: AsyncIterable[bytes], record: RequestRecord) -> AsyncIterator[bytes]:
+    record.streaming = True
+    try:
+        async for data in stream:
+            record.chunks += 1
+            record.bytes += len(data)
+            yield data
+        record.status = 200
+    except asyncio.CancelledError:
+        record.cancelled = True
+        raise
+    finally:
+        record.duration = time.monotonic() - record.started
+        close = getattr(stream, "aclose", None)  # stopped early: close the server's stream now
+        if close is not None:
+            await close()
