@@ -308,3 +308,43 @@ async def test_a_client_tool_without_a_handler_is_explained(store: Any, fake_com
         "Python handler; register one with @w.client_tool('get_selection')."
     }
     assert reply.text.startswith("You selected {'error': ")
+
+
+async def test_at_names_in_ask_are_tags(store: Any) -> None:
+    model = ScriptedModel([[assistant_message("ok", item_id="m1")]])
+    server = NotebookServer(Agent(name="a", model=model), store=store, namespace=NOTEBOOK)
+
+    reply = await server.ask("what is odd in @sales? (not @nobody, nor a@b)")
+
+    stored = (await store.load_thread_items(reply.thread_id, None, 10, "asc", {})).data
+    assert [c.model_dump(include={"type", "text"}) for c in stored[0].content] == [
+        {"type": "input_text", "text": "what is odd in "},
+        {"type": "input_tag", "text": "sales"},
+        {"type": "input_text", "text": "? (not @nobody, nor a@b)"},
+    ]
+    seen = json.dumps(model.calls[0].input)
+    assert "The user tagged the notebook variable `sales`." in seen
+    assert (await store.load_thread(reply.thread_id, {})).title == (
+        "what is odd in @sales? (not @nobody, nor a@b)"
+    )
+
+
+async def test_offline_ask_with_a_tag_shows_the_variable(store: Any, fake_comm: Any) -> None:
+    server = NotebookServer(store=store, namespace=NOTEBOOK)
+    w = ChatKitWidget(server)
+    w.entity_search(server.search_variables)
+    reply = await w.ask("look at @threshold")
+    assert [c.name for c in reply.tool_calls] == ["show_variable"]
+    assert reply.text == "That's `threshold`, a `float`."
+
+
+async def test_a_broken_entity_search_leaves_the_text_as_it_is(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+
+    @w.entity_search
+    def broken(query: str) -> list[Any]:
+        raise RuntimeError("index offline")
+
+    reply = await w.ask("hi @sales")
+    assert reply.text == "Hello, world"
+    assert [e["text"] for e in w.log] == ["RuntimeError: index offline"]

@@ -410,7 +410,8 @@ class NotebookServer(ChatKitServer[Any]):
         The message is the ChatKit request the composer sends, processed by this server
         (``process``), so it is stored in a thread like any other. Each call starts a new
         thread unless ``thread_id`` names one to continue (``reply.thread_id``); ``new_thread``
-        is accepted for symmetry with ``ChatKitWidget.ask``. Works outside a notebook too
+        is accepted for symmetry with ``ChatKitWidget.ask``. ``@name`` of a notebook variable
+        in ``text`` is sent as a tag, as the composer sends it. Works outside a notebook too
         (``asyncio.run(server.ask(...))``, with ``namespace=``).
 
         Args:
@@ -430,7 +431,10 @@ class NotebookServer(ChatKitServer[Any]):
             result = await self.process(body, request_context)
             return getattr(result, "json", result)
 
-        return await run_ask(process, text, target, timeout=timeout)
+        async def search(query: str) -> list[dict[str, Any]]:
+            return self.search_variables(query)
+
+        return await run_ask(process, text, target, timeout=timeout, search=search)
 
     # -- a turn -----------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import re
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ Process = Callable[[bytes], Awaitable["bytes | AsyncIterable[bytes]"]]
 
 ClientTool = Callable[[str, dict[str, Any]], Awaitable[Any]]
 """Runs a client tool: ``(name, arguments) -> output``."""
+
+Search = Callable[[str], Awaitable[list[dict[str, Any]]]]
+"""The entity search behind "@": ``query -> ChatKit entities``."""
 
 MAX_CLIENT_TOOL_ROUNDS: Final = 20
 """Client tool calls one ``ask`` answers before it stops (a server calling them in a loop)."""
@@ -91,14 +95,67 @@ def current_turn() -> Turn | None:
     return _turn.get()
 
 
-def request_body(text: str, thread_id: str | None) -> bytes:
-    """The ChatKit request the composer sends for ``text``."""
+_MENTION: Final = re.compile(r"@(\w+)")
+"""``@name`` in the text of an ``ask``: a tag, if the entity search knows ``name``."""
+
+
+async def find_tags(text: str, search: Search | None) -> list[dict[str, Any]]:
+    """The entities that ``@name``s in ``text`` name exactly (the composer's "@" menu, typed)."""
+    if search is None:
+        return []
+    found: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(_MENTION.findall(text)):
+        try:
+            entities = await search(name)
+        except Exception:  # a broken handler (in the widget's log): the text stays text
+            continue
+        for entity in entities:
+            if entity.get("title") == name:
+                found[name] = entity
+                break
+    return list(found.values())
+
+
+def content_parts(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``text`` as the composer sends it: ``@Title`` of each entity an ``input_tag`` part."""
+    if not entities:
+        return [{"type": "input_text", "text": text}]
+    by_label = {f"@{e['title']}": e for e in entities}
+    pattern = re.compile(
+        "|".join(re.escape(label) for label in sorted(by_label, key=len, reverse=True)) + r"(?!\w)"
+    )
+    parts: list[dict[str, Any]] = []
+    last = 0
+    for match in pattern.finditer(text):
+        if match.start() > last:
+            parts.append({"type": "input_text", "text": text[last : match.start()]})
+        entity = by_label[match.group()]
+        parts.append(
+            {
+                "type": "input_tag",
+                "id": entity["id"],
+                "text": entity["title"],
+                "data": dict(entity.get("data") or {}),
+                "group": entity.get("group"),
+                "interactive": bool(entity.get("interactive", False)),
+            }
+        )
+        last = match.end()
+    if last < len(text):
+        parts.append({"type": "input_text", "text": text[last:]})
+    return parts
+
+
+def request_body(
+    text: str, thread_id: str | None, entities: list[dict[str, Any]] | None = None
+) -> bytes:
+    """The ChatKit request the composer sends for ``text`` (with ``entities`` tagged)."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError("ask() needs the message text, a non-empty str.")
     if thread_id is not None and (not isinstance(thread_id, str) or not thread_id):
         raise ValueError(f"thread_id must be a thread id (str) or None, not {thread_id!r}.")
     user_input = {
-        "content": [{"type": "input_text", "text": text}],
+        "content": content_parts(text, entities or []),
         "attachments": [],
         "inference_options": {},
     }
@@ -120,6 +177,7 @@ async def ask(
     timeout: float | None = DEFAULT_TIMEOUT,
     on_event: Callable[[Any], None] | None = None,
     client_tool: ClientTool | None = None,
+    search: Search | None = None,
 ) -> Reply:
     """Send ``text`` through ``process`` and collect the reply (see the module docstring).
 
@@ -133,13 +191,16 @@ async def ask(
         client_tool: Runs a client tool the server calls (``(name, arguments) -> output``),
             whose output is sent back (``threads.add_client_tool_output``) and the reply goes
             on, as a view does; ``None`` leaves the call pending.
+        search: The entity search: an ``@name`` in ``text`` that it finds by that exact title
+            is sent as a tag, as if picked from the composer's "@" menu.
 
     A server error does not raise: it is in ``Reply.error``, so a loop over prompts goes on.
     """
     from chatkit.types import ThreadStreamEvent
     from pydantic import TypeAdapter
 
-    body = request_body(text, thread_id)
+    request_body(text, thread_id)  # bad arguments fail before any search runs
+    body = request_body(text, thread_id, await find_tags(text, search))
     if timeout is not None and timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout}.")
     events: TypeAdapter[Any] = TypeAdapter(ThreadStreamEvent)

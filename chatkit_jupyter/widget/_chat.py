@@ -670,6 +670,10 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 p.HOOK_CLIENT_TOOL, {"name": name, "params": arguments}
             )
 
+        async def search(query: str) -> list[dict[str, Any]]:
+            found = await self._dispatch_hook(p.HOOK_ENTITY_SEARCH, {"query": query})
+            return list(found)
+
         return await run_ask(
             process,
             text,
@@ -677,6 +681,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             timeout=timeout,
             on_event=update_views,
             client_tool=client_tool,
+            search=search if self._hooks.has(p.HOOK_ENTITY_SEARCH) else None,
         )
 
     def _run(
