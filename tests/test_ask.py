@@ -348,3 +348,15 @@ async def test_a_broken_entity_search_leaves_the_text_as_it_is(store: Any, fake_
     reply = await w.ask("hi @sales")
     assert reply.text == "Hello, world"
     assert [e["text"] for e in w.log] == ["RuntimeError: index offline"]
+
+
+async def test_widget_ask_to_an_unknown_thread_is_in_errors(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+    reply = await w.ask("hi", thread_id="thr_missing")
+    assert reply.error is not None
+    assert "thr_missing" in reply.error
+    (error,) = w.errors
+    assert (error.source, error.type) == ("ask", "NotFoundError")
+    assert error.traceback is not None
+    (record,) = w.requests
+    assert (record.status, record.error) == (500, reply.error)

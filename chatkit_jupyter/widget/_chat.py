@@ -257,6 +257,12 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
 
         return LogEntries(self._journal.log, get_logger())
 
+    def _ask_failed(self, record: RequestRecord, error: Exception) -> None:
+        # What the bridge does for a view's request that fails outside the stream.
+        record.status, record.error = 500, describe(error)
+        record.duration = time.monotonic() - record.started
+        self._journal.error(ErrorRecord.of(error, "ask"))
+
     def _request_failed(
         self, record: RequestRecord, message: str, error: BaseException | None
     ) -> None:
@@ -650,13 +656,12 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             try:
                 result = await self._endpoint(body, "ask")
             except Exception as e:
-                record.status, record.error = 500, describe(e)
-                record.duration = time.monotonic() - record.started
+                self._ask_failed(record, e)
                 raise
             if isinstance(result, bytes):
                 record.status, record.bytes = 200, len(result)
                 return result
-            return _recorded(result, record)
+            return _recorded(result, record, self._ask_failed)
 
         async def client_tool(name: str, arguments: dict[str, Any]) -> Any:
             # As a view would: the Python handler (its output and errors logged), then the
@@ -708,7 +713,11 @@ def _hook_source(hook: str, payload: Mapping[str, Any]) -> str:
     return spec.decorator if spec is not None and spec.decorator else hook
 
 
-async def _recorded(stream: AsyncIterable[bytes], record: RequestRecord) -> AsyncIterator[bytes]:
+async def _recorded(
+    stream: AsyncIterable[bytes],
+    record: RequestRecord,
+    failed: Callable[[RequestRecord, Exception], None],
+) -> AsyncIterator[bytes]:
     record.streaming = True
     try:
         async for data in stream:
@@ -718,6 +727,9 @@ async def _recorded(stream: AsyncIterable[bytes], record: RequestRecord) -> Asyn
         record.status = 200
     except asyncio.CancelledError:
         record.cancelled = True
+        raise
+    except Exception as e:
+        failed(record, e)
         raise
     finally:
         record.duration = time.monotonic() - record.started
