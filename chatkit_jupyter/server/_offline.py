@@ -62,6 +62,7 @@ HOW_TO_CONFIGURE: Final = (
 COMMANDS: Final = (
     "- `/vars`: list the variables in your notebook\n"
     "- `/inspect NAME`: look at one variable\n"
+    "- `@NAME` in a message (type @ and pick a variable): look at the variables you tag\n"
     "- `/help`: show this help"
 )
 
