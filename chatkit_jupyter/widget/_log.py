@@ -237,6 +237,10 @@ def watch_server(server: Any) -> None:
     """
     if getattr(server, "_chatkit_jupyter_watched", False):
         return
+    try:
+        server._chatkit_jupyter_watched = True
+    except AttributeError:  # __slots__: serve it unwatched rather than not at all
+        return
     for name in ("respond", "action"):
         original = getattr(server, name, None)
         if original is None:
@@ -247,8 +251,8 @@ def watch_server(server: Any) -> None:
         ) -> AsyncIterator[Any]:
             return _watched(_original(*args, **kwargs), _name)
 
-        setattr(server, name, wrapped)
-    server._chatkit_jupyter_watched = True
+        with contextlib.suppress(AttributeError):  # a read-only method stays as it is
+            setattr(server, name, wrapped)
 
 
 async def _watched(stream: AsyncIterator[Any], name: str) -> AsyncIterator[Any]:
