@@ -360,3 +360,11 @@ async def test_widget_ask_to_an_unknown_thread_is_in_errors(store: Any, fake_com
     assert error.traceback is not None
     (record,) = w.requests
     assert (record.status, record.error) == (500, reply.error)
+
+
+def test_a_reply_shows_briefly() -> None:
+    reply = Reply(text="x" * 100, tool_calls=[ToolCall("t", {})], thread_id="thr_1", duration=1.5)
+    assert repr(reply) == (
+        f"Reply(text='{'x' * 79}…', tool_calls=['t'], items=0, thread_id='thr_1', duration=1.50)"
+    )
+    assert str(Reply(text="hi", error="boom")) == "hi\n[error] boom"

@@ -51,7 +51,7 @@ class ToolCall:
     """What the tool returned (``None`` if it never returned)."""
 
 
-@dataclass
+@dataclass(repr=False)
 class Reply:
     """What ``ask`` got back: the reply of one user message."""
 
@@ -75,6 +75,16 @@ class Reply:
 
     def __str__(self) -> str:
         return self.text if self.error is None else f"{self.text}\n[error] {self.error}".strip()
+
+    def __repr__(self) -> str:
+        # Short: a cell's last line shows it, and `items` can be long.
+        text = self.text if len(self.text) <= 80 else self.text[:79] + "…"
+        tools = [call.name for call in self.tool_calls]
+        error = f", error={self.error!r}" if self.error is not None else ""
+        return (
+            f"Reply(text={text!r}, tool_calls={tools}, items={len(self.items)}, "
+            f"thread_id={self.thread_id!r}, duration={self.duration:.2f}{error})"
+        )
 
 
 @dataclass
