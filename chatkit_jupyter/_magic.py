@@ -42,6 +42,11 @@ class ChatKitMagics(Magics):
         help="hosted ChatKit, the lite renderer, or auto (hosted, else lite)",
     )
     @argument("--db", metavar="PATH", help="SQLite file for threads (':memory:' keeps none)")
+    @argument(
+        "--no-mentions",
+        action="store_true",
+        help="do not offer the notebook's variables on '@' in the composer",
+    )
     @line_magic
     def chatkit(self, line: str = "") -> ChatKitWidget | None:
         """Show a ChatKit chat served by this kernel. ``w = %chatkit`` keeps the widget."""
@@ -132,7 +137,11 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
         options["composer"] = {"placeholder": args.placeholder}
     if args.height <= 0:
         raise MagicError(f"--height must be a positive number of pixels, not {args.height}.")
-    return ChatKitWidget(server, options=options, height=args.height, renderer=args.renderer)
+    widget = ChatKitWidget(server, options=options, height=args.height, renderer=args.renderer)
+    if isinstance(server, NotebookServer) and not args.no_mentions:
+        # "@" offers the variables; the server turns a tagged one into its description.
+        widget.entity_search(server.search_variables)
+    return widget
 
 
 def widget_cell(args: argparse.Namespace, cell: str, ns: dict[str, Any]) -> WidgetView:

@@ -31,7 +31,12 @@ from chatkit.types import (
 )
 
 from chatkit_jupyter import NotebookServer, notebook_tools
-from chatkit_jupyter.server import DEFAULT_INSTRUCTIONS, DEFAULT_OPENAI_MODEL, OfflineModel
+from chatkit_jupyter.server import (
+    DEFAULT_INSTRUCTIONS,
+    DEFAULT_OPENAI_MODEL,
+    NOTEBOOK_CONTEXT,
+    OfflineModel,
+)
 from chatkit_jupyter.server._model import resolve_model, tracing_allowed
 
 from .conftest import text_of, turn, user_message
@@ -209,7 +214,7 @@ async def test_scripted_model_calls_a_tool_then_answers(store: Any, notebook: An
     assert added == ["msg_final"]
 
     first, second = model.calls
-    assert first.system_instructions == "Be brief."
+    assert first.system_instructions == "Be brief.\n\n" + NOTEBOOK_CONTEXT
     assert [t.name for t in first.tools] == NOTEBOOK_TOOLS
     assert first.input[-1]["role"] == "user"
     assert first.input[-1]["content"][0]["text"] == "show me my data"

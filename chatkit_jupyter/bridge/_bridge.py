@@ -154,6 +154,7 @@ class Bridge:
         explain: Turns the endpoint's known exceptions into statuses and messages.
         watch: Sees every front-end message first, on the bridge's loop.
         history: How many finished requests ``records`` keeps.
+        on_error: Told of each failed request: ``(record, message, exception or None)``.
     """
 
     def __init__(
@@ -165,8 +166,10 @@ class Bridge:
         explain: Explain | None = None,
         watch: Watch | None = None,
         history: int = 200,
+        on_error: Callable[[RequestRecord, str, BaseException | None], None] | None = None,
     ) -> None:
         self._send = send
+        self._on_error = on_error
         self._watch = watch
         self._endpoint = endpoint
         self._hooks = hooks
@@ -373,6 +376,7 @@ class Bridge:
                 f"The server raised {type(e).__name__}: {scrub(str(e))}. The kernel is still running; "
                 "see `widget.errors` for the traceback.",
                 detail=traceback.format_exc(),
+                error=e,
             )
 
     async def _stream(self, record: RequestRecord, result: AsyncIterable[bytes]) -> None:
@@ -422,12 +426,19 @@ class Bridge:
         )
 
     def _fail(
-        self, record: RequestRecord, status: int, message: str, detail: str | None = None
+        self,
+        record: RequestRecord,
+        status: int,
+        message: str,
+        detail: str | None = None,
+        error: BaseException | None = None,
     ) -> None:
         record.status = status
         record.error = detail or message
         record.duration = time.monotonic() - record.started
         self._send_error(record.id, status, message)
+        if self._on_error is not None:
+            self._on_error(record, message, error)
 
     def _send_error(self, rid: str, status: int, message: str) -> None:
         self._send({"kind": p.ERROR, "id": rid, "status": status, "message": message}, None)

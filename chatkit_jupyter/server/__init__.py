@@ -5,12 +5,18 @@ Everything here needs openai-agents; ``chatkit_jupyter`` imports this package on
 
 from ._model import DEFAULT_OPENAI_MODEL, MODEL_ENV, ResolvedModel, resolve_model
 from ._offline import OfflineModel
-from ._server import DEFAULT_INSTRUCTIONS, NotebookServer, NotebookThreadItemConverter
+from ._server import (
+    DEFAULT_INSTRUCTIONS,
+    NOTEBOOK_CONTEXT,
+    NotebookServer,
+    NotebookThreadItemConverter,
+)
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
     "DEFAULT_OPENAI_MODEL",
     "MODEL_ENV",
+    "NOTEBOOK_CONTEXT",
     "NotebookServer",
     "NotebookThreadItemConverter",
     "OfflineModel",

@@ -9,6 +9,7 @@ it writes a short reply.
 - ``/vars``: ``show_variables`` -> a ListView of the notebook's variables.
 - ``/inspect NAME``: ``show_variable`` -> a Card for one variable.
 - ``/help``: what it can do and how to configure a model.
+- a message that tags variables (``@sales``): ``show_variable`` for each -> a Card per variable.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from openai.types.responses import (
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 from chatkit_jupyter.notebook._redact import scrub
+from chatkit_jupyter.notebook._mentions import TAG_LINE_RE
 
 OFFLINE_DESCRIPTION: Final = "offline assistant (no model configured)"
 
@@ -61,6 +63,7 @@ HOW_TO_CONFIGURE: Final = (
 COMMANDS: Final = (
     "- `/vars`: list the variables in your notebook\n"
     "- `/inspect NAME`: look at one variable\n"
+    "- `@NAME` in a message (type @ and pick a variable): look at the variables you tag\n"
     "- `/help`: show this help"
 )
 
@@ -79,7 +82,7 @@ class _Call:
     arguments: dict[str, Any]
 
 
-_Step = _Text | _Call
+_Step = _Text | _Call | tuple[_Call, ...]
 
 
 class OfflineModel(Model):
@@ -114,8 +117,8 @@ class OfflineModel(Model):
         prompt: ResponsePromptParam | None,
     ) -> ModelResponse:
         """Answer in one piece (see the module docstring for what it says)."""
-        output = _output_item(self._next_step(input, tools))
-        return ModelResponse(output=[output], usage=Usage(requests=1), response_id=None)
+        output = _output_items(self._next_step(input, tools))
+        return ModelResponse(output=output, usage=Usage(requests=1), response_id=None)
 
     async def stream_response(
         self,
@@ -132,8 +135,8 @@ class OfflineModel(Model):
         prompt: ResponsePromptParam | None,
     ) -> AsyncIterator[TResponseStreamEvent]:
         """Answer as a Responses API event stream, text word by word."""
-        output = _output_item(self._next_step(input, tools))
-        for event in stream_events(output):
+        output = _output_items(self._next_step(input, tools))
+        for event in stream_events(*output):
             yield event
 
     def _next_step(self, input: str | list[TResponseInputItem], tools: Sequence[Tool]) -> _Step:
@@ -147,6 +150,9 @@ class OfflineModel(Model):
         texts = [t.strip() for t in _current_user_texts(items)]
         command = next((t for t in texts if t.startswith("/")), None)
         if command is None:
+            tagged = list(dict.fromkeys(n for t in texts for n in TAG_LINE_RE.findall(t)))
+            if tagged and SHOW_VARIABLE in tool_names:
+                return tuple(_Call(SHOW_VARIABLE, {"name": name}) for name in tagged)
             return _Text(self._not_configured())
         verb, _, rest = command.partition(" ")
         verb = verb.lower()
@@ -214,8 +220,16 @@ def _current_user_texts(items: Sequence[Any]) -> list[str]:
 
 
 def _after_tool(items: Sequence[Any]) -> str:
-    """The reply once the command's tool has run, from what the tool returned."""
-    output_item = items[-1]
+    """The reply once the tools have run (one or more calls), from what they returned."""
+    outputs = []
+    for item in reversed(items):
+        if _item_type(item) != "function_call_output":
+            break
+        outputs.append(item)
+    return " ".join(_after_one_tool(items, output) for output in reversed(outputs))
+
+
+def _after_one_tool(items: Sequence[Any], output_item: Any) -> str:
     call_id = _field(output_item, "call_id")
     call = next(
         (
@@ -256,7 +270,12 @@ def _after_tool(items: Sequence[Any]) -> str:
     return "Done."
 
 
-def _output_item(step: _Step) -> TResponseOutputItem:
+def _output_items(step: _Step) -> list[TResponseOutputItem]:
+    calls = step if isinstance(step, tuple) else (step,)
+    return [_output_item(one) for one in calls]
+
+
+def _output_item(step: _Call | _Text) -> TResponseOutputItem:
     if isinstance(step, _Call):
         return ResponseFunctionToolCall(
             id=f"fc_{uuid.uuid4().hex}",

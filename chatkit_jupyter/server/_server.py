@@ -8,13 +8,16 @@ A turn goes: ChatKit request -> ``ChatKitServer.process`` -> ``NotebookServer.re
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
+import logging
 import pathlib
 import time
 import traceback
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import openai
 from agents import (
@@ -25,6 +28,8 @@ from agents import (
     Runner,
     RunResultStreaming,
     Tool,
+    ToolCallItem,
+    ToolCallOutputItem,
     TResponseInputItem,
 )
 from agents.models.fake_id import FAKE_RESPONSES_ID
@@ -47,28 +52,44 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
+    UserMessageTagContent,
     UserMessageTextContent,
 )
-from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
+from openai.types.responses import (
+    EasyInputMessageParam,
+    ResponseInputContentParam,
+    ResponseInputTextParam,
+)
 
 from chatkit_jupyter.notebook._inspect import NamespaceSource, resolve_namespace
+from chatkit_jupyter.notebook._mentions import describe_tag, variable_entities
 from chatkit_jupyter.notebook._redact import scrub
 from chatkit_jupyter.notebook._tools import notebook_tools
+from chatkit_jupyter.widget._ask import DEFAULT_TIMEOUT, Reply, ToolCall, Turn, current_turn
+from chatkit_jupyter.widget._ask import ask as run_ask
 
 from ._model import ResolvedModel, resolve_model, tracing_allowed
 
-DEFAULT_INSTRUCTIONS: Final = """\
-You are a friendly assistant inside the user's Jupyter notebook, running in the notebook's own \
-Python kernel. Help the user understand and work with the data in their notebook.
+logger = logging.getLogger("chatkit_jupyter")
 
+NOTEBOOK_CONTEXT: Final = """\
 You can look at the notebook's variables: list_variables and inspect_variable tell you about \
 them; show_variables and show_variable also show the result to the user as a widget in the \
 chat, so prefer those when the user asks to see something. Look before you answer questions \
 about the data, and refer to variables by name. When you suggest code, make it a short, \
-runnable cell that uses the user's variable names.
+runnable cell that uses the user's variable names. A variable the user tags as @name comes \
+with its description.
 
 Some values are shown to you as "<redacted>" because they look like secrets: never try to \
-reveal, guess or reconstruct them. Be concise."""
+reveal, guess or reconstruct them."""
+"""What every agent of a ``NotebookServer`` is told about the notebook (its tools, the redaction
+rule); added to the instructions of an agent you pass in."""
+
+DEFAULT_INSTRUCTIONS: Final = f"""\
+You are a friendly assistant inside the user's Jupyter notebook, running in the notebook's own \
+Python kernel. Help the user understand and work with the data in their notebook.
+
+{NOTEBOOK_CONTEXT} Be concise."""
 """Instructions of the default agent (``NotebookServer(agent=None)``)."""
 
 DEFAULT_HISTORY_ITEMS: Final = 50
@@ -78,16 +99,30 @@ DEFAULT_MAX_EVENTS: Final = 2000
 
 
 class NotebookThreadItemConverter(ThreadItemConverter):
-    """Converts thread items to model input; attachments through ``attachment_to_input``.
+    """Converts thread items to model input: attachments through ``attachment_to_input``, tags
+    of notebook variables as their redacted description (``describe_tag``).
+
+    An item that cannot be converted becomes a short placeholder (and ``on_error`` hears of
+    it), so one bad item never fails every later turn of its thread.
 
     Args:
         attachment_store: The server's attachment store (may be ``None``).
         context: The request context of the current turn.
+        namespace: Where tagged variables are looked up.
+        on_error: Called with the item and the exception when an item is replaced.
     """
 
-    def __init__(self, attachment_store: AttachmentStore[Any] | None, context: Any) -> None:
+    def __init__(
+        self,
+        attachment_store: AttachmentStore[Any] | None,
+        context: Any,
+        namespace: NamespaceSource = None,
+        on_error: Callable[[ThreadItem, Exception], None] | None = None,
+    ) -> None:
         self.attachment_store = attachment_store
         self.context = context
+        self.namespace = namespace
+        self.on_error = on_error
 
     async def attachment_to_message_content(
         self, attachment: Attachment
@@ -96,6 +131,13 @@ class NotebookThreadItemConverter(ThreadItemConverter):
         from chatkit_jupyter.store._attachments import attachment_to_input
 
         return await attachment_to_input(attachment, self.attachment_store, self.context)
+
+    async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputContentParam:
+        """A tagged variable's redacted description (what ``inspect_variable`` returns); other
+        tags as their id and data."""
+        namespace = resolve_namespace(self.namespace)
+        text = describe_tag(namespace, tag.id, tag.text, tag.data)
+        return ResponseInputTextParam(type="input_text", text=text)
 
     async def assistant_message_to_input(
         self, item: AssistantMessageItem
@@ -108,6 +150,43 @@ class NotebookThreadItemConverter(ThreadItemConverter):
         return EasyInputMessageParam(
             type="message", role="assistant", content="".join(c.text for c in item.content)
         )
+
+    async def to_agent_input(
+        self, thread_items: Sequence[ThreadItem] | ThreadItem
+    ) -> list[TResponseInputItem]:
+        """The items as model input; an item that fails to convert becomes a placeholder."""
+        items = list(thread_items) if isinstance(thread_items, Sequence) else [thread_items]
+        output: list[TResponseInputItem] = []
+        for item in items:
+            try:
+                output.extend(
+                    await self._thread_item_to_input_item(item, is_last_message=item is items[-1])
+                )
+            except Exception as e:
+                logger.warning(
+                    "chatkit-jupyter: thread item %s (%s) could not be sent to the model: %s: %s",
+                    item.id,
+                    item.type,
+                    type(e).__name__,
+                    scrub(str(e))[:300],
+                )
+                if self.on_error is not None:
+                    self.on_error(item, e)
+                output.append(_placeholder(item, e))
+        return output
+
+
+def _placeholder(item: ThreadItem, error: Exception) -> TResponseInputItem:
+    role: Literal["user", "assistant"] = (
+        "assistant" if isinstance(item, AssistantMessageItem) else "user"
+    )
+    note = (
+        f"[A {item.type.replace('_', ' ')} of this conversation could not be shown to you "
+        f"({type(error).__name__}).]"
+    )
+    if isinstance(item, UserMessageItem) and _user_text(item).strip():
+        note = f"{_user_text(item)}\n\n{note}"
+    return EasyInputMessageParam(type="message", role=role, content=note)
 
 
 class _ItemIds:
@@ -152,9 +231,12 @@ def _is_fake(item_id: str) -> bool:
 
 
 def _user_text(item: UserMessageItem | None) -> str:
+    # Tags as "@text", as the user saw them in the composer.
     if item is None:
         return ""
-    return "".join(p.text for p in item.content if isinstance(p, UserMessageTextContent))
+    return "".join(
+        p.text if isinstance(p, UserMessageTextContent) else f"@{p.text}" for p in item.content
+    )
 
 
 def _summary(event: ThreadStreamEvent) -> str:
@@ -285,6 +367,8 @@ class NotebookServer(ChatKitServer[Any]):
         missing = [tool for tool in self.tools if getattr(tool, "name", None) not in present]
         if missing:
             updates["tools"] = [*agent.tools, *missing]
+        if agent is not self._default_agent:
+            updates["instructions"] = _with_notebook_context(agent.instructions)
         resolved = self._resolved_model(agent, model)
         if resolved is not None:
             updates["model"] = resolved.model
@@ -306,6 +390,55 @@ class NotebookServer(ChatKitServer[Any]):
         own = agent.model
         label = own if isinstance(own, str) else getattr(own, "model", type(own).__name__)
         return f"{label} (the agent's own model)"
+
+    def search_variables(self, query: str = "") -> list[dict[str, Any]]:
+        """The notebook's variables matching ``query`` as ChatKit entities, for "@" in the
+        composer: ``w.entity_search(server.search_variables)`` (``%chatkit`` does it for you).
+
+        A tagged variable reaches the model as its redacted description, as
+        ``inspect_variable`` gives it.
+        """
+        return variable_entities(resolve_namespace(self.namespace), query)
+
+    async def ask(
+        self,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        new_thread: bool = False,
+        context: Any = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> Reply:
+        """Send ``text`` as the user and return the ``Reply``, without a chat on screen.
+
+        The message is the ChatKit request the composer sends, processed by this server
+        (``process``), so it is stored in a thread like any other. Each call starts a new
+        thread unless ``thread_id`` names one to continue (``reply.thread_id``); ``new_thread``
+        is accepted for symmetry with ``ChatKitWidget.ask``. ``@name`` of a notebook variable
+        in ``text`` is sent as a tag, as the composer sends it. Works outside a notebook too
+        (``asyncio.run(server.ask(...))``, with ``namespace=``).
+
+        Args:
+            text: The message.
+            thread_id: A thread to continue.
+            new_thread: Start a new thread (the default here).
+            context: The request context passed to ``process`` (default ``{}``).
+            timeout: Seconds before the request is cancelled and ``reply.error`` says so.
+
+        Returns:
+            The reply; a failure is in ``reply.error``, never raised.
+        """
+        target = None if new_thread else thread_id
+        request_context = {} if context is None else context
+
+        async def process(body: bytes) -> Any:
+            result = await self.process(body, request_context)
+            return getattr(result, "json", result)
+
+        async def search(query: str) -> list[dict[str, Any]]:
+            return self.search_variables(query)
+
+        return await run_ask(process, text, target, timeout=timeout, search=search)
 
     # -- a turn -----------------------------------------------------------------------------------
 
@@ -331,7 +464,17 @@ class NotebookServer(ChatKitServer[Any]):
             )
             agent, tracing = self.agent_for_turn(chosen)
             agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
-            converter = NotebookThreadItemConverter(self.attachment_store, context)
+            converter = NotebookThreadItemConverter(
+                self.attachment_store,
+                context,
+                self.namespace,
+                on_error=lambda item, e: self._log(
+                    thread.id,
+                    "item.error",
+                    scrub(f"{item.type} {item.id}: {type(e).__name__}: {e}")[:500],
+                    error=e,
+                ),
+            )
             history = await self._history(thread, context)
             result = Runner.run_streamed(
                 agent,
@@ -364,6 +507,9 @@ class NotebookServer(ChatKitServer[Any]):
             # generator, and would go on calling the model and running tools.
             if result is not None and not result.is_complete:
                 result.cancel()
+            turn = current_turn()
+            if turn is not None and result is not None:
+                _report(turn, result)
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
 
     def _apply_assistant_message_update(
@@ -418,11 +564,61 @@ class NotebookServer(ChatKitServer[Any]):
         return [e for e in self.events if e["thread_id"] == thread_id]
 
 
-def _user_facing(error: Exception) -> Exception:
-    """An error whose message is safe and useful to show in the chat.
+def _report(turn: Turn, result: RunResultStreaming) -> None:
+    """Tell ``ask`` the run's tool calls and token usage (the stream carries neither)."""
+    calls: dict[str, list[Any]] = {}
+    for item in result.new_items:
+        if isinstance(item, ToolCallItem):
+            raw = item.raw_item
+            name = getattr(raw, "name", None) or getattr(raw, "type", type(raw).__name__)
+            arguments = getattr(raw, "arguments", None)
+            if isinstance(arguments, str):
+                try:
+                    arguments = json.loads(arguments)
+                except ValueError:
+                    pass
+            key = getattr(raw, "call_id", None) or getattr(raw, "id", None) or str(len(calls))
+            calls[str(key)] = [name, arguments, None]
+        elif isinstance(item, ToolCallOutputItem):
+            raw_output = item.raw_item
+            key = raw_output.get("call_id") if isinstance(raw_output, dict) else None
+            if key is not None and str(key) in calls:
+                calls[str(key)][2] = item.output
+    turn.tool_calls.extend(ToolCall(name, args, output) for name, args, output in calls.values())
+    usage = result.context_wrapper.usage
+    if usage.input_tokens or usage.output_tokens:
+        turn.usage = {
+            "requests": usage.requests,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+        }
 
-    ChatKit shows a generic message for other exceptions; these say what to fix. Messages from
-    servers are scrubbed, since an authentication error may echo part of a key.
+
+def _with_notebook_context(instructions: Any) -> Any:
+    """The agent's own instructions followed by ``NOTEBOOK_CONTEXT`` (for a function too)."""
+    if instructions is None:
+        return NOTEBOOK_CONTEXT
+    if isinstance(instructions, str):
+        if NOTEBOOK_CONTEXT in instructions:
+            return instructions
+        return f"{instructions.rstrip()}\n\n{NOTEBOOK_CONTEXT}"
+
+    async def combined(ctx: Any, agent: Agent[Any]) -> str:
+        own = instructions(ctx, agent)
+        if inspect.isawaitable(own):
+            own = await own
+        return _with_notebook_context(own or None)  # type: ignore[no-any-return]
+
+    return combined
+
+
+def _user_facing(error: Exception) -> Exception:
+    """An error whose message is safe and useful to show in the chat (ChatKit shows only a
+    generic message for exceptions other than ``CustomStreamError``).
+
+    Known errors say what to fix, others their class and message. Messages are scrubbed, since
+    an authentication error may echo part of a key.
     """
     if isinstance(error, CustomStreamError):
         return error
@@ -450,7 +646,11 @@ def _user_facing(error: Exception) -> Exception:
         return CustomStreamError(
             f"The agent stopped: {type(error).__name__}: {_short(str(error))}", allow_retry=True
         )
-    return error
+    # Anything else (a bug in a tool or a model class): its class and message say most.
+    text = _short(str(error))
+    return CustomStreamError(
+        f"{type(error).__name__}: {text}" if text else type(error).__name__, allow_retry=True
+    )
 
 
 def _short(message: str) -> str:

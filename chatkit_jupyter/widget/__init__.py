@@ -2,9 +2,11 @@
 and the ChatKit endpoint on the bridge; ``WidgetView`` (one ChatKit widget in a cell, from a
 root, a model or a template) and ``show``."""
 
+from ._ask import Reply, ToolCall
 from ._chat import ChatKitWidget
 from ._drive import PendingCommand
 from ._hooks import DISPATCH, HandlerResultError, Hook, HookRegistry
+from ._log import ErrorRecord
 from ._options import CHATKIT_OPTIONS, DEFAULT_CDN_URL, validate_options
 from ._serve import ChatKitEndpoint
 from ._template import WidgetError, WidgetTemplate
@@ -16,10 +18,13 @@ __all__ = [
     "DISPATCH",
     "ChatKitEndpoint",
     "ChatKitWidget",
+    "ErrorRecord",
     "HandlerResultError",
     "Hook",
     "HookRegistry",
     "PendingCommand",
+    "Reply",
+    "ToolCall",
     "WidgetError",
     "WidgetTemplate",
     "WidgetView",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
+from traceback import format_exception
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anywidget
@@ -14,12 +18,16 @@ import traitlets
 
 from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
 from chatkit_jupyter.bridge import _protocol as p
+from chatkit_jupyter.notebook._redact import scrub
 
+from ._ask import DEFAULT_TIMEOUT, Reply
+from ._ask import ask as run_ask
 from ._bundle import Code, bundle, code_model, code_trait
 from ._display import DisplayOnce
 from ._drive import PendingCommand, Views, attach, local_files, thread_item
-from ._hooks import HookRegistry
+from ._hooks import DISPATCH, HookRegistry
 from ._icons import icon_nodes, missing_icons
+from ._log import ErrorRecord, Journal, LogEntries, describe
 from ._options import DEFAULT_CDN_URL, validate_options
 from ._serve import ChatKitEndpoint
 
@@ -116,7 +124,10 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             domain_key=domain_key,
             **kwargs,
         )
-        endpoint = self._endpoint = ChatKitEndpoint(self._current_server, lambda: self.context)
+        self._journal = Journal()
+        self._asks = 0
+        endpoint = ChatKitEndpoint(self._current_server, lambda: self.context, self._journal)
+        self._endpoint = endpoint
         self._views = Views(
             send=lambda view, name, args: self._bridge.command(view, name, args),
             forget=lambda future: self._bridge.forget_command(future),
@@ -129,6 +140,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             upload=endpoint.upload,
             explain=endpoint.explain,
             watch=self._views.watch,
+            on_error=self._request_failed,
         )
         self.on_msg(self._on_message)
 
@@ -234,9 +246,47 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         return list(self._bridge.records)
 
     @property
-    def errors(self) -> list[str]:
-        """Errors of recent requests (tracebacks for server exceptions), newest last."""
-        return [r.error for r in self._bridge.records if r.error]
+    def errors(self) -> list[ErrorRecord]:
+        """Errors of recent requests and of the server's replies, newest last.
+
+        Each is a ``str`` (a server exception's traceback, else the message the chat showed)
+        with details as attributes: ``.message`` (what the chat showed), ``.traceback``,
+        ``.type`` (the exception's class), ``.source`` (``"request"``, ``"respond"``,
+        ``"action"`` or ``"ask"``) and ``.time``. An exception in the server's ``respond``,
+        before or during the stream, is here, and the chat shows its class and message.
+        """
+        return list(self._journal.errors)
+
+    @property
+    def log(self) -> LogEntries:
+        """What handlers and the server printed, and handler exceptions, oldest first.
+
+        Each entry is JSON-able: ``{"time": ISO 8601 str (UTC), "source": str, "kind":
+        "stdout" | "stderr" | "error", "text": str}``, plus ``"traceback"`` for errors.
+        ``source`` names the handler (``"on_action"``, ``"client_tool get_selection"``,
+        ``"entity_search"``, ``"on_command"`` ...) or ``"server"`` (a request's ``respond``,
+        including its tools) or ``"respond"``/``"action"``/``"ask"`` for server errors. Texts
+        are scrubbed of what looks like a secret. Output printed while a handler runs goes
+        here instead of JupyterLab's log console. (ipywidgets' logger methods, such as
+        ``w.log.warning``, still work on it.)
+        """
+        from traitlets.log import get_logger
+
+        return LogEntries(self._journal.log, get_logger())
+
+    def _ask_failed(self, record: RequestRecord, error: Exception) -> None:
+        # What the bridge does for a view's request that fails outside the stream.
+        record.status, record.error = 500, describe(error)
+        record.duration = time.monotonic() - record.started
+        self._journal.error(ErrorRecord.of(error, "ask"))
+
+    def _request_failed(
+        self, record: RequestRecord, message: str, error: BaseException | None
+    ) -> None:
+        if error is None:
+            self._journal.error(ErrorRecord(message, source="request"))
+        else:
+            self._journal.error(ErrorRecord.of(error, "request", message))
 
     @property
     def pending_requests(self) -> int:
@@ -400,7 +450,19 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             if thread == self.thread_id:
                 return None  # another view followed to the same thread
             self.set_trait("thread_id", thread)
-        return await self._hooks.dispatch(hook, payload)
+        source = _hook_source(hook, payload)
+        try:
+            with self._journal.capturing(source):
+                return await self._hooks.dispatch(hook, payload)
+        except Exception as e:
+            self._journal.entry(
+                source,
+                "error",
+                describe(e),
+                scrubbed=True,
+                traceback=scrub("".join(format_exception(e))),
+            )
+            raise
 
     # -- driving the chat -----------------------------------------------------------------------
 
@@ -566,6 +628,100 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             await pending
         return thread.id
 
+    async def ask(
+        self,
+        text: str,
+        *,
+        thread_id: str | None = None,
+        new_thread: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> Reply:
+        """Send ``text`` as the user, as the composer would, and return the ``Reply``.
+
+        The message goes to the thread on screen (``thread_id`` picks another; ``new_thread``
+        starts one; with no view open, that is a new thread each time: continue one with
+        ``thread_id=reply.thread_id``). The server processes it in the kernel whether or not
+        the chat is on screen; open views follow: they open the new thread, and views showing
+        the thread show each item as it is done. A client tool the server calls runs its
+        ``@w.client_tool`` handler, as in a view. Errors are in ``reply.error`` (and in ``errors``, with
+        the traceback), never raised; ``timeout`` cancels a reply that takes too long.
+        Example::
+
+            reply = await w.ask("What is odd in sales?")
+            reply.text, reply.tool_calls
+        """
+        server = self._current_server_for("ask")
+        del server  # checked: a hosted workflow has no server here
+        target = None if new_thread else (thread_id if thread_id is not None else self.thread_id)
+        follow = thread_id is None  # the thread on screen (or a new one): views come along
+        shown: dict[str, str | None] = {"thread": target}
+
+        def update_views(event: Any) -> None:
+            if event.type == "thread.created":
+                shown["thread"] = event.thread.id
+                if follow:
+                    # Ready views only (a `where`): a view still loading opens its own thread,
+                    # and a headless run has none to wait for.
+                    self._views.run(
+                        p.COMMAND_SET_THREAD_ID,
+                        [event.thread.id],
+                        "each",
+                        what="open the thread",
+                        where=lambda view: True,
+                        required=False,
+                    )
+            elif event.type in ("thread.item.done", "thread.item.removed"):
+                current = shown["thread"]
+                self._views.run(
+                    p.COMMAND_FETCH_UPDATES,
+                    [],
+                    "each",
+                    what="fetch updates",
+                    where=lambda view: view.thread_id == current,
+                    required=False,
+                )
+
+        async def process(body: bytes) -> Any:
+            # Listed in `requests` like a view's request, with an id of its own.
+            self._asks += 1
+            record = RequestRecord(id=f"ask:{self._asks}", type=json.loads(body)["type"])
+            self._bridge.records.append(record)
+            try:
+                result = await self._endpoint(body, "ask")
+            except Exception as e:
+                self._ask_failed(record, e)
+                raise
+            if isinstance(result, bytes):
+                record.status, record.bytes = 200, len(result)
+                return result
+            return _recorded(result, record, self._ask_failed)
+
+        async def client_tool(name: str, arguments: dict[str, Any]) -> Any:
+            # As a view would: the Python handler (its output and errors logged), then the
+            # output goes back to the server.
+            if name not in self._hooks.names:
+                raise LookupError(
+                    f"The server called client tool {name!r}, which has no Python handler; "
+                    f"register one with @w.client_tool({name!r})."
+                )
+            return await self._dispatch_hook(
+                p.HOOK_CLIENT_TOOL, {"name": name, "params": arguments}
+            )
+
+        async def search(query: str) -> list[dict[str, Any]]:
+            found = await self._dispatch_hook(p.HOOK_ENTITY_SEARCH, {"query": query})
+            return list(found)
+
+        return await run_ask(
+            process,
+            text,
+            target,
+            timeout=timeout,
+            on_event=update_views,
+            client_tool=client_tool,
+            search=search if self._hooks.has(p.HOOK_ENTITY_SEARCH) else None,
+        )
+
     def _run(
         self, name: str, args: list[Any], scope: Literal["one", "each"], what: str
     ) -> PendingCommand:
@@ -580,3 +736,36 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 "live at OpenAI, not in a server in this kernel."
             )
         return self.server
+
+
+def _hook_source(hook: str, payload: Mapping[str, Any]) -> str:
+    """The handler a hook call runs, as ``log`` names it."""
+    if hook == p.HOOK_CLIENT_TOOL:
+        return f"client_tool {payload.get('name')}"
+    spec = DISPATCH.get(hook)
+    return spec.decorator if spec is not None and spec.decorator else hook
+
+
+async def _recorded(
+    stream: AsyncIterable[bytes],
+    record: RequestRecord,
+    failed: Callable[[RequestRecord, Exception], None],
+) -> AsyncIterator[bytes]:
+    record.streaming = True
+    try:
+        async for data in stream:
+            record.chunks += 1
+            record.bytes += len(data)
+            yield data
+        record.status = 200
+    except asyncio.CancelledError:
+        record.cancelled = True
+        raise
+    except Exception as e:
+        failed(record, e)
+        raise
+    finally:
+        record.duration = time.monotonic() - record.started
+        close = getattr(stream, "aclose", None)  # stopped early: close the server's stream now
+        if close is not None:
+            await close()

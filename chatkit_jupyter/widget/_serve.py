@@ -13,6 +13,7 @@ deeper than ``MAX_DEPTH``, with integers a browser can hold, a page ``limit`` up
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -25,8 +26,10 @@ from pydantic import ValidationError
 from chatkit_jupyter.bridge import RequestError
 from chatkit_jupyter.store import AttachmentError, StoreError
 
+from ._log import Journal, journal_for, watch_server
+
 if TYPE_CHECKING:
-    from chatkit.server import ChatKitServer
+    from chatkit.server import ChatKitServer, StreamingResult
 
 
 MAX_DEPTH: Final = 64
@@ -50,35 +53,46 @@ class ChatKitEndpoint:
     Args:
         server: Returns the server to use (read per request, so it can be swapped).
         context: Returns the context passed to ``server.process`` and to uploads.
+        journal: Where the server's exceptions and ``print()`` output go (``widget.errors``
+            and ``widget.log``).
     """
 
     def __init__(
-        self, server: Callable[[], ChatKitServer[Any]], context: Callable[[], Any]
+        self,
+        server: Callable[[], ChatKitServer[Any]],
+        context: Callable[[], Any],
+        journal: Journal | None = None,
     ) -> None:
         self._server = server
         self._context = context
         self.max_message_chars: int | None = MAX_MESSAGE_CHARS
         """Longest user message in characters; ``None`` for no limit."""
+        self.journal = journal if journal is not None else Journal()
 
-    async def __call__(self, body: bytes) -> bytes | AsyncIterable[bytes]:
-        """Run one ChatKit request: the JSON of a plain answer, or the SSE stream."""
+    async def __call__(self, body: bytes, origin: str = "chat") -> bytes | AsyncIterable[bytes]:
+        """Run one ChatKit request: the JSON of a plain answer, or the SSE stream.
+
+        ``origin`` is ``"chat"`` (a view) or ``"ask"`` (``ChatKitWidget.ask``), for the journal.
+        """
         # Whoever made the server imported chatkit.server already; importing it at the top
         # would load the agents SDK with `import chatkit_jupyter`.
         from chatkit.server import StreamingResult
 
         self.check(body)
         server = self._server()
-        try:
-            result = await server.process(body, self._context())
-        except ValidationError as e:
-            # Only a request ChatKit cannot parse is the client's fault; a model that fails to
-            # validate later (in the store, in the server's own code) is the server's.
-            problem = _request_problem(body)
-            if problem is None:
-                raise
-            raise RequestError(400, describe_validation_error(body, problem)) from e
+        watch_server(server)
+        with journal_for(self.journal, origin), self.journal.capturing("server"):
+            try:
+                result = await server.process(body, self._context())
+            except ValidationError as e:
+                # Only a request ChatKit cannot parse is the client's fault; a model that fails
+                # to validate later (in the store, in the server's own code) is the server's.
+                problem = _request_problem(body)
+                if problem is None:
+                    raise
+                raise RequestError(400, describe_validation_error(body, problem)) from e
         if isinstance(result, StreamingResult):
-            return result
+            return self._captured(result, origin)
         return result.json
 
     def check(self, body: bytes) -> dict[str, Any]:
@@ -151,6 +165,14 @@ class ChatKitEndpoint:
                 "or raise the limit in the kernel: `widget.max_message_chars = 500_000` on the "
                 "ChatKitWidget (`widget = %chatkit`), or `None` for no limit.",
             )
+
+    async def _captured(self, stream: StreamingResult, origin: str) -> AsyncIterator[bytes]:
+        # The stream runs later, when the bridge reads it: capture there too. aclosing: a
+        # stream stopped early closes the server's generator now, not when it is collected.
+        with journal_for(self.journal, origin), self.journal.capturing("server"):
+            async with contextlib.aclosing(stream.json_events) as events:
+                async for data in events:
+                    yield data
 
     async def upload(self, attachment_id: str, chunks: AsyncIterator[bytes]) -> bytes:
         """Store upload bytes with the server's attachment store; the attachment's JSON."""

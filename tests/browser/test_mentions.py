@@ -125,3 +125,37 @@ def test_slash_command_menu_walks_a_submenu_and_inserts_a_tag(chat: Any) -> None
         "received tags: temperatures (var:temperatures, list)", timeout=30_000
     )
     assert not page.console_errors
+
+
+# `%chatkit` as it comes: the notebook's variables on "@", the offline assistant answering.
+DEFAULT_CELLS = [
+    "%load_ext chatkit_jupyter",
+    "sales = [120, 95, 143]\nsalaries = {'ada': 1}",
+    '%chatkit --renderer lite --db :memory: --placeholder "Ask about your data"',
+]
+
+
+def test_chatkit_tags_a_variable_and_the_assistant_shows_it(lab: Lab, page: Any) -> None:
+    name = lab.write_notebook(f"tag_default_{uuid.uuid4().hex[:8]}.ipynb", DEFAULT_CELLS)
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    composer = page.get_by_role("textbox", name="Ask about your data")
+    expect(composer).to_be_visible(timeout=60_000)
+    log = page.get_by_role("log").first
+
+    composer.click()
+    composer.press_sequentially("what is odd in @sal")
+    menu = page.get_by_role("listbox")
+    expect(menu.get_by_role("option", name="salaries", exact=True)).to_be_visible(timeout=30_000)
+    menu.get_by_role("option", name="sales", exact=True).click()
+    chips = page.get_by_role("list", name="Mentioned")
+    expect(chips.get_by_role("listitem")).to_have_text(["@sales"])
+    composer.press("Enter")
+
+    expect(log.get_by_role("article", name="You").last).to_contain_text(
+        "what is odd in @sales", timeout=30_000
+    )
+    expect(log).to_contain_text("That's sales, a list.", timeout=60_000)
+    expect(log).to_contain_text("[120, 95, 143]")  # the card shows the tagged variable
+    expect(chips).to_have_count(0)
+    assert not page.console_errors

@@ -239,6 +239,36 @@ describe("entity tags", () => {
     ]);
   });
 
+  test("a tag shows as a chip while its label is in the text; the chip removes it", async () => {
+    const onTagSearch = vi.fn(async () => [{ id: "var:sales", title: "sales", group: "Variables" }]);
+    mounted = mount({ entities: { onTagSearch } }, echoServer());
+    const { el, server } = mounted;
+    const box = composer(el);
+    expect(queryByRole(el, "list", "Mentioned")).toBeNull();
+    type(box, "what is odd in @sa");
+    await waitFor(() => queryByRole(el, "option", "sales"), "option");
+    press(box, "Enter");
+    const chips = byRole(el, "list", "Mentioned");
+    expect(allByRole(chips, "listitem").map((li) => li.textContent)).toEqual(["@sales"]);
+
+    byRole(chips, "button", "Remove @sales").click();
+    expect(box.value).toBe("what is odd in ");
+    expect(queryByRole(el, "list", "Mentioned")).toBeNull();
+
+    // Tag again, then break the label by typing: the chip goes, and the message has no tag.
+    type(box, "what is odd in @sa");
+    await waitFor(() => queryByRole(el, "option", "sales"), "option again");
+    press(box, "Enter");
+    expect(allByRole(el, "listitem").map((li) => li.textContent)).toEqual(["@sales"]);
+    type(box, "what is odd in @sal");
+    await waitFor(() => queryByRole(el, "list", "Mentioned") === null, "chip gone");
+    type(box, "what is odd in @sales?");
+    press(box, "Escape");
+    press(box, "Enter");
+    await waitFor(() => server.ofType("threads.create").length === 1, "create");
+    expect(input(server.ofType("threads.create")[0]).content).toEqual([{ type: "input_text", text: "what is odd in @sales?" }]);
+  });
+
   test("the @ button inserts @ and opens the menu; Escape closes it", async () => {
     const onTagSearch = vi.fn(async () => [{ id: "1", title: "thing" }]);
     mounted = mount({ entities: { onTagSearch, showComposerMenu: true } });

@@ -9,6 +9,7 @@ import { buildContent, contentText, type TagRef } from "./content";
 import type { ComposerHost } from "./host";
 import { ComposerMenu } from "./menu";
 import { ModelPicker, ToolPicker } from "./pickers";
+import { TagChips } from "./tags";
 
 export type { ComposerHost, ComposerSubmission } from "./host";
 
@@ -26,6 +27,7 @@ export class Composer {
   private readonly menu: ComposerMenu;
   private readonly tools: ToolPicker;
   private readonly models: ModelPicker;
+  private readonly chips: TagChips;
   private readonly uid = `ckl-composer-${++composerCounter}`;
   private tags: TagRef[] = [];
   private busy = false;
@@ -51,11 +53,25 @@ export class Composer {
       options,
       textarea: this.textarea,
       uid: this.uid,
-      addTag: (tag) => this.tags.push(tag),
+      addTag: (tag) => {
+        this.tags.push(tag);
+        this.renderChips();
+      },
       edited: () => {
         focus();
         this.autosize();
         this.updateSendState();
+        this.renderChips();
+      },
+    });
+    this.chips = new TagChips({
+      t: translate,
+      textarea: this.textarea,
+      edited: () => {
+        focus();
+        this.autosize();
+        this.updateSendState();
+        this.renderChips();
       },
     });
     this.tools = new ToolPicker({
@@ -110,6 +126,7 @@ export class Composer {
       { class: "ckl-composer", novalidate: true },
       this.menu.el,
       this.attachments.list,
+      this.chips.list,
       this.textarea,
       toolbar,
       this.message,
@@ -129,6 +146,7 @@ export class Composer {
       this.autosize();
       this.updateSendState();
       this.menu.update();
+      this.renderChips();
     });
     this.textarea.addEventListener("click", () => this.menu.update());
     this.textarea.addEventListener("blur", () => {
@@ -222,6 +240,12 @@ export class Composer {
     this.sendBtn.disabled = this.busy || this.locked !== null || !hasContent || this.attachments.uploading();
   }
 
+  /** Chips for the tags still in the text; tags whose label was deleted are forgotten. */
+  private renderChips(): void {
+    this.tags = TagChips.present(this.textarea.value, this.tags);
+    this.chips.render(this.tags);
+  }
+
   private autosize(): void {
     const ta = this.textarea;
     ta.style.height = "auto";
@@ -259,6 +283,7 @@ export class Composer {
     this.host.submit({ content, attachments, toolId: this.tools.selectedId, modelId: this.models.selectedId });
     this.textarea.value = "";
     this.tags = [];
+    this.renderChips();
     this.attachments.clear();
     this.showMessage(null);
     this.menu.close();
@@ -287,6 +312,7 @@ export class Composer {
     if (params.attachments) {
       for (const att of params.attachments) this.attachments.addReady(att);
     }
+    this.renderChips();
     if (params.selectedToolId !== undefined) this.tools.set(params.selectedToolId);
     if (params.selectedModelId !== undefined) this.models.set(params.selectedModelId);
     this.autosize();

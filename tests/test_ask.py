@@ -1,0 +1,375 @@
+"""``ask``: a user message from Python, the reply back as a ``Reply`` (from a widget, with or
+without a view, and from a ``NotebookServer`` alone), errors in it, and a timeout that ends it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from agents import Agent, Model, Usage
+from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
+from chatkit.server import ChatKitServer
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageItem,
+    ClientToolCallItem,
+    ThreadItemDoneEvent,
+)
+
+from chatkit_jupyter import ChatKitWidget, NotebookServer, Reply, SQLiteStore, ToolCall
+from chatkit_jupyter.bridge import _protocol as p
+
+from .conftest import ScriptedServer
+from .test_drive import answer, commands, ready, until
+from .test_log import Broken
+
+
+@pytest.fixture(autouse=True)
+def no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHATKIT_JUPYTER_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+NOTEBOOK = {"sales": [120, 95, 143], "threshold": 0.75}
+
+
+def kinds(items: Any) -> list[str]:
+    """Item types, without the workflow items in which a server may show its tool calls."""
+    return [i.type for i in items if i.type != "workflow"]
+
+
+def scripted(*steps: Any, usage: Usage | None = None) -> tuple[Agent[Any], ScriptedModel]:
+    model = ScriptedModel(list(steps), default_usage=usage)
+    return Agent(name="analyst", instructions="Be brief.", model=model), model
+
+
+async def test_notebook_server_ask_returns_the_reply(store: Any) -> None:
+    agent, model = scripted(
+        [function_call("inspect_variable", {"name": "sales"}, call_id="c1")],
+        [assistant_message("Sales dipped to 95.", item_id="m1")],
+        [assistant_message("Yes, once.", item_id="m2")],
+        usage=Usage(requests=1, input_tokens=12, output_tokens=5, total_tokens=17),
+    )
+    server = NotebookServer(agent, store=store, namespace=NOTEBOOK)
+
+    reply = await server.ask("What is odd in sales?")
+
+    assert isinstance(reply, Reply)
+    assert reply.error is None
+    assert reply.text == "Sales dipped to 95."
+    (call,) = reply.tool_calls
+    assert isinstance(call, ToolCall)
+    assert (call.name, call.arguments) == ("inspect_variable", {"name": "sales"})
+    assert json.loads(call.output)["repr"] == "[120, 95, 143]"
+    assert kinds(reply.items) == ["assistant_message"]
+    assert reply.thread_id is not None
+    assert reply.usage == {
+        "requests": 2,
+        "input_tokens": 24,
+        "output_tokens": 10,
+        "total_tokens": 34,
+    }
+    assert reply.duration > 0
+    stored = (await store.load_thread_items(reply.thread_id, None, 10, "asc", {})).data
+    assert kinds(stored) == ["user_message", "assistant_message"]
+
+    # The same thread goes on; the model gets the history.
+    again = await server.ask("Only once?", thread_id=reply.thread_id)
+    assert again.text == "Yes, once."
+    assert again.thread_id == reply.thread_id
+    assert again.tool_calls == []
+    texts = [m.get("content") for m in model.calls[-1].input if m.get("role") == "user"]
+    assert texts[0][0]["text"] == "What is odd in sales?"
+    # A new thread each time otherwise.
+    model.enqueue([assistant_message("Hi.", item_id="m3")])
+    assert (await server.ask("hello")).thread_id != reply.thread_id
+
+
+async def test_two_agents_side_by_side(store: Any) -> None:
+    terse = NotebookServer(
+        Agent(name="t", model=ScriptedModel([[assistant_message(f"t{i}")] for i in range(3)])),
+        store=store,
+        namespace=NOTEBOOK,
+    )
+    chatty = NotebookServer(
+        Agent(name="c", model=ScriptedModel([[assistant_message(f"c{i}")] for i in range(3)])),
+        store=SQLiteStore(":memory:"),
+        namespace=NOTEBOOK,
+    )
+    table = [
+        (prompt, (await terse.ask(prompt)).text, (await chatty.ask(prompt)).text)
+        for prompt in ("a", "b", "c")
+    ]
+    assert table == [("a", "t0", "c0"), ("b", "t1", "c1"), ("c", "t2", "c2")]
+
+
+async def test_a_model_error_is_in_the_reply(store: Any) -> None:
+    agent, _ = scripted(ModelStep.raise_error(ZeroDivisionError("bad math")))
+    server = NotebookServer(agent, store=store, namespace=NOTEBOOK)
+    reply = await server.ask("hi")
+    assert reply.error == "ZeroDivisionError: bad math"
+    assert reply.text == ""
+
+
+class Hanging(Model):
+    """A model that never answers (until cancelled)."""
+
+    def __init__(self) -> None:
+        self.cancelled = asyncio.Event()
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+        yield  # an async generator
+
+
+async def test_a_reply_that_takes_too_long_is_cancelled(store: Any) -> None:
+    model = Hanging()
+    server = NotebookServer(Agent(name="slow", model=model), store=store, namespace=NOTEBOOK)
+
+    reply = await server.ask("hi", timeout=0.2)
+
+    assert reply.error is not None
+    assert reply.error.startswith("No complete reply within 0.2 s; the request was cancelled.")
+    assert reply.duration < 5
+    await asyncio.wait_for(model.cancelled.wait(), 5)  # the run stopped too
+    assert any(e["type"] == "turn.cancelled" for e in server.events)
+
+
+async def test_bad_arguments_are_clear_errors(store: Any) -> None:
+    server = NotebookServer(store=store, namespace=NOTEBOOK)
+    with pytest.raises(ValueError, match="needs the message text"):
+        await server.ask("  ")
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        await server.ask("hi", timeout=0)
+
+
+async def test_an_unknown_thread_is_in_the_reply(store: Any) -> None:
+    server = NotebookServer(store=store, namespace=NOTEBOOK)
+    reply = await server.ask("hi", thread_id="thr_missing")
+    assert reply.error is not None
+    assert "thr_missing" in reply.error
+
+
+def test_ask_works_from_asyncio_run_outside_a_notebook() -> None:
+    server = NotebookServer(store=SQLiteStore(":memory:"), namespace=NOTEBOOK)
+    reply = asyncio.run(server.ask("/vars"))
+    assert reply.error is None
+    assert [c.name for c in reply.tool_calls] == ["show_variables"]
+    assert kinds(reply.items) == ["widget", "assistant_message"]
+    assert reply.text.startswith("Those are the 2 variables in your notebook.")
+
+
+# -- from the widget --------------------------------------------------------------------------
+
+
+async def test_widget_ask_works_with_any_server_and_no_view(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+    reply = await w.ask("hi")
+    assert reply.text == "Hello, world"
+    assert reply.error is None
+    assert reply.usage is None  # this server reports none
+    assert commands(fake_comm()) == []  # no view, nothing to tell
+
+    again = await w.ask("more", thread_id=reply.thread_id)
+    assert again.thread_id == reply.thread_id
+    items = (await store.load_thread_items(reply.thread_id, None, 10, "asc", {})).data
+    assert [i.type for i in items] == ["user_message", "assistant_message"] * 2
+    # Listed with the chat's own requests.
+    assert [(r.id, r.type, r.status, r.streaming) for r in w.requests] == [
+        ("ask:1", "threads.create", 200, True),
+        ("ask:2", "threads.add_user_message", 200, True),
+    ]
+    assert all(r.chunks > 0 and r.duration is not None for r in w.requests)
+
+
+async def test_widget_ask_errors_land_in_errors(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(Broken(store, KeyError("price"), early=True))
+    reply = await w.ask("hi")
+    assert reply.error == "KeyError: 'price'"
+    (error,) = w.errors
+    assert error.source == "ask"
+    assert error.type == "KeyError"
+    assert "in respond" in (error.traceback or "")
+
+
+async def test_open_views_follow_an_ask(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store), renderer="lite")
+    await ready(w, "v1")
+    comm = fake_comm()
+
+    task = asyncio.ensure_future(w.ask("hi"))
+    await until(lambda: commands(comm), "a command")
+    (opened,) = commands(comm)
+    assert opened["name"] == p.COMMAND_SET_THREAD_ID
+    reply = await task
+    assert opened["args"] == [reply.thread_id]
+    answer(w, opened)
+    # The view reports the thread it switched to, as the front end does.
+    w.comm.receive(
+        {
+            "kind": p.CALL,
+            "id": "v1:tc",
+            "view": "v1",
+            "hook": p.HOOK_THREAD_CHANGE,
+            "payload": {"thread_id": reply.thread_id},
+        },
+        [],
+    )
+    await w.wait_idle()
+    assert w.thread_id == reply.thread_id
+
+    # The next ask continues the thread on screen, and the view fetches each item.
+    before = len(commands(comm))
+    again = await w.ask("more")
+    assert again.thread_id == reply.thread_id
+    sent = commands(comm)[before:]
+    assert {c["name"] for c in sent} == {p.COMMAND_FETCH_UPDATES}
+    assert len(sent) == 2  # the user's message and the reply
+
+
+async def test_a_displayed_widget_without_a_view_does_not_wait_for_one(
+    store: Any, fake_comm: Any
+) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+    w._displayed()  # as after `%chatkit` in a headless run: a view is expected, none comes
+    reply = await w.ask("hi")
+    assert reply.text == "Hello, world"
+    assert commands(fake_comm()) == []
+    assert not [e for e in w.events if e.get("kind") == "command_error"]
+    await asyncio.sleep(0)
+    assert w._views._queue == []  # nothing left waiting (it would fail 20 s later)
+
+
+class AsksTheClient(ChatKitServer[Any]):
+    """Calls client tool ``get_selection``, then answers with what it returned."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+
+    async def respond(self, thread: Any, item: Any, context: Any) -> AsyncIterator[Any]:
+        now = datetime.now()
+        if item is not None:
+            yield ThreadItemDoneEvent(
+                item=ClientToolCallItem(
+                    id=self.store.generate_item_id("tool_call", thread, context),
+                    thread_id=thread.id,
+                    created_at=now,
+                    call_id="call_1",
+                    name="get_selection",
+                    arguments={"table": "sales"},
+                )
+            )
+            return
+        page = await self.store.load_thread_items(thread.id, None, 20, "desc", context)
+        call = next(i for i in page.data if i.type == "client_tool_call")
+        text = f"You selected {call.output}."
+        yield ThreadItemDoneEvent(
+            item=AssistantMessageItem(
+                id=self.store.generate_item_id("message", thread, context),
+                thread_id=thread.id,
+                created_at=now,
+                content=[AssistantMessageContent(text=text)],
+            )
+        )
+
+
+async def test_widget_ask_answers_client_tools_with_the_python_handler(
+    store: Any, fake_comm: Any
+) -> None:
+    w = ChatKitWidget(AsksTheClient(store))
+
+    @w.client_tool("get_selection")
+    def selection(params: dict[str, Any]) -> dict[str, Any]:
+        return {"rows": [1, 2], "table": params["table"]}
+
+    reply = await w.ask("use my selection")
+
+    assert reply.error is None
+    assert reply.text == "You selected {'rows': [1, 2], 'table': 'sales'}."
+    assert reply.tool_calls == [
+        ToolCall("get_selection", {"table": "sales"}, {"rows": [1, 2], "table": "sales"})
+    ]
+    assert [i.type for i in reply.items] == ["client_tool_call", "assistant_message"]
+
+
+async def test_a_client_tool_without_a_handler_is_explained(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(AsksTheClient(store))
+    reply = await w.ask("use my selection")
+    assert reply.error is None
+    (call,) = reply.tool_calls
+    assert call.output == {
+        "error": "LookupError: The server called client tool 'get_selection', which has no "
+        "Python handler; register one with @w.client_tool('get_selection')."
+    }
+    assert reply.text.startswith("You selected {'error': ")
+
+
+async def test_at_names_in_ask_are_tags(store: Any) -> None:
+    model = ScriptedModel([[assistant_message("ok", item_id="m1")]])
+    server = NotebookServer(Agent(name="a", model=model), store=store, namespace=NOTEBOOK)
+
+    reply = await server.ask("what is odd in @sales? (not @nobody, nor a@b)")
+
+    stored = (await store.load_thread_items(reply.thread_id, None, 10, "asc", {})).data
+    assert [c.model_dump(include={"type", "text"}) for c in stored[0].content] == [
+        {"type": "input_text", "text": "what is odd in "},
+        {"type": "input_tag", "text": "sales"},
+        {"type": "input_text", "text": "? (not @nobody, nor a@b)"},
+    ]
+    seen = json.dumps(model.calls[0].input)
+    assert "The user tagged the notebook variable `sales`." in seen
+    assert (await store.load_thread(reply.thread_id, {})).title == (
+        "what is odd in @sales? (not @nobody, nor a@b)"
+    )
+
+
+async def test_offline_ask_with_a_tag_shows_the_variable(store: Any, fake_comm: Any) -> None:
+    server = NotebookServer(store=store, namespace=NOTEBOOK)
+    w = ChatKitWidget(server)
+    w.entity_search(server.search_variables)
+    reply = await w.ask("look at @threshold")
+    assert [c.name for c in reply.tool_calls] == ["show_variable"]
+    assert reply.text == "That's `threshold`, a `float`."
+
+
+async def test_a_broken_entity_search_leaves_the_text_as_it_is(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+
+    @w.entity_search
+    def broken(query: str) -> list[Any]:
+        raise RuntimeError("index offline")
+
+    reply = await w.ask("hi @sales")
+    assert reply.text == "Hello, world"
+    assert [e["text"] for e in w.log] == ["RuntimeError: index offline"]
+
+
+async def test_widget_ask_to_an_unknown_thread_is_in_errors(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+    reply = await w.ask("hi", thread_id="thr_missing")
+    assert reply.error is not None
+    assert "thr_missing" in reply.error
+    (error,) = w.errors
+    assert (error.source, error.type) == ("ask", "NotFoundError")
+    assert error.traceback is not None
+    (record,) = w.requests
+    assert (record.status, record.error) == (500, reply.error)
+
+
+def test_a_reply_shows_briefly() -> None:
+    reply = Reply(text="x" * 100, tool_calls=[ToolCall("t", {})], thread_id="thr_1", duration=1.5)
+    assert repr(reply) == (
+        f"Reply(text='{'x' * 79}…', tool_calls=['t'], items=0, thread_id='thr_1', duration=1.50)"
+    )
+    assert str(Reply(text="hi", error="boom")) == "hi\n[error] boom"
