@@ -20,7 +20,9 @@ import openai
 from agents import (
     Agent,
     AgentsException,
+    InputGuardrailTripwireTriggered,
     Model,
+    OutputGuardrailTripwireTriggered,
     RunConfig,
     Runner,
     RunResultStreaming,
@@ -28,7 +30,7 @@ from agents import (
     TResponseInputItem,
 )
 from agents.models.fake_id import FAKE_RESPONSES_ID
-from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
+from chatkit.agents import AgentContext, ThreadItemConverter
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer
 from chatkit.store import AttachmentStore, Store
@@ -44,12 +46,15 @@ from chatkit.types import (
     ThreadStreamEvent,
     UserMessageItem,
     UserMessageTextContent,
+    WorkflowItem,
 )
 from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
 
 from chatkit_jupyter.notebook._inspect import NamespaceSource, resolve_namespace
 from chatkit_jupyter.notebook._redact import scrub
 from chatkit_jupyter.notebook._tools import notebook_tools
+from chatkit_jupyter.workbench._inspector import record_step
+from chatkit_jupyter.workbench._steps import TASK_ICONS, Step, StepHooks, StepTrace
 
 from ._model import ResolvedModel, resolve_model, tracing_allowed
 
@@ -104,6 +109,22 @@ class NotebookThreadItemConverter(ThreadItemConverter):
         return EasyInputMessageParam(
             type="message", role="assistant", content="".join(c.text for c in item.content)
         )
+
+    async def workflow_to_input(
+        self, item: WorkflowItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        """A workflow's tasks, without the ones that show the agent's own tool calls.
+
+        ChatKit sends every custom task as a user message; the tasks ``StepTrace`` made only
+        retell what the model did itself, and would cost tokens at every turn.
+        """
+        tasks = [t for t in item.workflow.tasks if getattr(t, "icon", None) not in TASK_ICONS]
+        if len(tasks) == len(item.workflow.tasks):
+            return await super().workflow_to_input(item)
+        if not tasks:
+            return None
+        workflow = item.workflow.model_copy(update={"tasks": tasks})
+        return await super().workflow_to_input(item.model_copy(update={"workflow": workflow}))
 
 
 class _ItemIds:
@@ -225,6 +246,8 @@ class NotebookServer(ChatKitServer[Any]):
         self._default_agent: Agent[Any] = Agent(
             name="Notebook assistant", instructions=DEFAULT_INSTRUCTIONS
         )
+        # The agent run of each thread's turn in progress, to stop it when its request goes.
+        self._runs: dict[str, RunResultStreaming] = {}
         # One HTTP client per model setting, shared by the turns that use it.
         self._clients: dict[tuple[str, ...], Model] = {}
 
@@ -329,17 +352,28 @@ class NotebookServer(ChatKitServer[Any]):
             agent_context = AgentContext(thread=thread, store=self.store, request_context=context)
             converter = NotebookThreadItemConverter(self.attachment_store, context)
             history = await self._history(thread, context)
+            trace = StepTrace(
+                agent_context, lambda step: self._step(thread.id, step), _model_name(agent)
+            )
             result = Runner.run_streamed(
                 agent,
                 await converter.to_agent_input(history),
                 context=agent_context,
                 run_config=RunConfig(tracing_disabled=not tracing, workflow_name="chatkit-jupyter"),
+                hooks=StepHooks(trace),
             )
+            self._runs[thread.id] = result
             ids = _ItemIds(lambda: self.store.generate_item_id("message", thread, context))
-            async for raw in stream_agent_response(agent_context, result):
+            async for raw in trace.stream(result):
                 event = ids.fix(raw)
                 self._log(thread.id, event.type, _summary(event), event=event)
                 yield event
+        except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as e:
+            # Not an error: the agent's own rule stopped the reply, and the chat shows which
+            # (StepTrace sent a task saying so).
+            name = e.guardrail_result.guardrail.get_name()
+            self._log(thread.id, "turn.guardrail", name, seconds=time.monotonic() - started)
+            return
         except asyncio.CancelledError:
             self._log(thread.id, "turn.cancelled", "", seconds=time.monotonic() - started)
             raise
@@ -360,7 +394,23 @@ class NotebookServer(ChatKitServer[Any]):
             # generator, and would go on calling the model and running tools.
             if result is not None and not result.is_complete:
                 result.cancel()
+            if result is not None and self._runs.get(thread.id) is result:
+                del self._runs[thread.id]
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
+
+    async def handle_stream_cancelled(
+        self, thread: ThreadMetadata, pending_items: list[ThreadItem], context: Any
+    ) -> None:
+        """Stop the thread's agent run, then keep what was streamed (ChatKit's default).
+
+        A request cancelled while ChatKit writes to the store, outside ``respond``, leaves
+        ``respond`` suspended rather than closed, and its run would go on calling the model.
+        """
+        run = self._runs.pop(thread.id, None)
+        if run is not None and not run.is_complete:
+            run.cancel()
+            self._log(thread.id, "turn.cancelled", "")
+        await super().handle_stream_cancelled(thread, pending_items, context)
 
     async def _history(self, thread: ThreadMetadata, context: Any) -> list[ThreadItem]:
         page = await self.store.load_thread_items(
@@ -381,6 +431,11 @@ class NotebookServer(ChatKitServer[Any]):
             }
         )
 
+    def _step(self, thread_id: str, step: Step) -> None:
+        summary = " ".join(str(step.get(k)) for k in ("kind", "name", "model", "to") if step.get(k))
+        self._log(thread_id, "step", summary, step=step)
+        record_step(thread_id, step)
+
     def events_of(self, thread_id: str | None = None) -> list[dict[str, Any]]:
         """The logged events of one thread (default: of the most recent turn's thread)."""
         if thread_id is None:
@@ -388,6 +443,13 @@ class NotebookServer(ChatKitServer[Any]):
                 return []
             thread_id = self.events[-1]["thread_id"]
         return [e for e in self.events if e["thread_id"] == thread_id]
+
+
+def _model_name(agent: Agent[Any]) -> str | None:
+    model = agent.model
+    if model is None or isinstance(model, str):
+        return model
+    return str(getattr(model, "model", type(model).__name__))
 
 
 def _user_facing(error: Exception) -> Exception:
