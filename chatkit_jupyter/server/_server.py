@@ -26,10 +26,12 @@ from agents import (
     RunConfig,
     Runner,
     RunResultStreaming,
+    StopAtTools,
     Tool,
     TResponseInputItem,
 )
 from agents.models.fake_id import FAKE_RESPONSES_ID
+from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer
@@ -37,15 +39,18 @@ from chatkit.store import AttachmentStore, Store
 from chatkit.types import (
     AssistantMessageItem,
     Attachment,
+    HiddenContextItem,
     ThreadItem,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemRemovedEvent,
+    ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
     UserMessageTextContent,
+    WidgetItem,
     WorkflowItem,
 )
 from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
@@ -54,6 +59,17 @@ from chatkit_jupyter.notebook._inspect import NamespaceSource, resolve_namespace
 from chatkit_jupyter.notebook._redact import scrub
 from chatkit_jupyter.notebook._tools import notebook_tools
 from chatkit_jupyter.workbench._inspector import record_step
+from chatkit_jupyter.workbench._run_code import (
+    RUN_ACTION,
+    ApprovalRefused,
+    CellGate,
+    CodeApprovals,
+    answered_widget,
+    execute,
+    ipython_shell,
+    outcome_text,
+    run_code_tool,
+)
 from chatkit_jupyter.workbench._steps import TASK_ICONS, Step, StepHooks, StepTrace
 
 from ._model import ResolvedModel, resolve_model, tracing_allowed
@@ -205,6 +221,9 @@ class NotebookServer(ChatKitServer[Any]):
         attachment_store: Enables attachments (see ``chatkit_jupyter.FileAttachmentStore``).
         history_items: How many recent thread items are sent to the model.
         max_events: How many entries ``events`` keeps.
+        allow_run: Give the agent a ``run_code`` tool. The chat shows the code with Run and
+            Cancel; it runs in the notebook's namespace, between cells, only after a click on
+            Run, and its output goes back to the agent. Off by default.
     """
 
     def __init__(
@@ -217,6 +236,7 @@ class NotebookServer(ChatKitServer[Any]):
         attachment_store: AttachmentStore[Any] | None = None,
         history_items: int = DEFAULT_HISTORY_ITEMS,
         max_events: int = DEFAULT_MAX_EVENTS,
+        allow_run: bool = False,
     ) -> None:
         if agent is not None and not isinstance(agent, Agent | str):
             raise TypeError(
@@ -246,6 +266,14 @@ class NotebookServer(ChatKitServer[Any]):
         self._default_agent: Agent[Any] = Agent(
             name="Notebook assistant", instructions=DEFAULT_INSTRUCTIONS
         )
+        self.allow_run = allow_run
+        """Whether the agent has the ``run_code`` tool (see the class docstring)."""
+        self.approvals = CodeApprovals()
+        """The ``run_code`` proposals waiting for a click."""
+        self._run_code = run_code_tool(self.approvals)
+        self._cells = CellGate()
+        if allow_run:
+            self._cells.attach(ipython_shell())
         # The agent run of each thread's turn in progress, to stop it when its request goes.
         self._runs: dict[str, RunResultStreaming] = {}
         # One HTTP client per model setting, shared by the turns that use it.
@@ -301,7 +329,13 @@ class NotebookServer(ChatKitServer[Any]):
         agent = self._base_agent()
         updates: dict[str, Any] = {}
         present = {getattr(tool, "name", None) for tool in agent.tools}
-        missing = [tool for tool in self.tools if getattr(tool, "name", None) not in present]
+        tools = self.tools
+        if self.allow_run:
+            tools = [*tools, self._run_code]
+            if agent.tool_use_behavior == "run_llm_again":
+                # The turn ends at run_code; the click continues it (see workbench._run_code).
+                updates["tool_use_behavior"] = StopAtTools(stop_at_tool_names=["run_code"])
+        missing = [tool for tool in tools if getattr(tool, "name", None) not in present]
         if missing:
             updates["tools"] = [*agent.tools, *missing]
         resolved = self._resolved_model(agent, model)
@@ -397,6 +431,65 @@ class NotebookServer(ChatKitServer[Any]):
             if result is not None and self._runs.get(thread.id) is result:
                 del self._runs[thread.id]
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Answer the Run / Cancel buttons of ``run_code``; other actions are not handled here
+        (override ``action`` and call this one for those)."""
+        if action.type != RUN_ACTION:
+            raise CustomStreamError(
+                f"NotebookServer has no handler for the action {action.type!r}: subclass it "
+                "and override action(), or handle it in Python with @w.on_action.",
+                allow_retry=False,
+            )
+        payload = action.payload if isinstance(action.payload, dict) else {}
+        try:
+            approval = self.approvals.take(
+                payload.get("id"), thread.id, sender.id if sender is not None else None
+            )
+        except ApprovalRefused as e:
+            self._log(thread.id, "run_code.refused", str(e))
+            if e.approval is not None and sender is not None:
+                widget = answered_widget(e.approval.code, "Expired: not run")
+                yield ThreadItemReplacedEvent(item=sender.model_copy(update={"widget": widget}))
+            raise CustomStreamError(str(e), allow_retry=False) from None
+        assert sender is not None  # take() checked it is the proposal's widget
+        run = payload.get("run") is True and self.allow_run
+        if not run:
+            self._log(thread.id, "run_code.declined", approval.code[:200])
+            widget = answered_widget(approval.code, "Declined: not run")
+            note = "The user declined to run the proposed code (Cancel); it did not run."
+        else:
+            running = answered_widget(approval.code, "Running…")
+            yield ThreadItemReplacedEvent(item=sender.model_copy(update={"widget": running}))
+            await self._cells.wait()  # never in the middle of a cell
+            try:
+                namespace = resolve_namespace(self.namespace)
+            except RuntimeError as e:
+                raise CustomStreamError(str(e), allow_retry=False) from None
+            outcome = execute(approval.code, namespace)  # type: ignore[arg-type]
+            self._log(thread.id, "run_code.ran", approval.code[:200], outcome=outcome)
+            status = "Failed" if outcome.error is not None else "Ran"
+            widget = answered_widget(approval.code, status, outcome_text(outcome))
+            note = outcome.for_model()
+        yield ThreadItemReplacedEvent(item=sender.model_copy(update={"widget": widget}))
+        await self.store.add_thread_item(
+            thread.id,
+            HiddenContextItem(
+                id=self.store.generate_item_id("sdk_hidden_context", thread, context),
+                thread_id=thread.id,
+                created_at=datetime.now(),
+                content=note,
+            ),
+            context,
+        )
+        async for event in self.respond(thread, None, context):
+            yield event
 
     async def handle_stream_cancelled(
         self, thread: ThreadMetadata, pending_items: list[ThreadItem], context: Any

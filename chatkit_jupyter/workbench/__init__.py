@@ -7,6 +7,18 @@ stream events, agent steps and handler output that the widget's inspector panel 
 after a click on Run.
 """
 
-from ._steps import Step, StepTrace
+from ._inspector import Inspector, record_step
+from ._run_code import APPROVAL_TTL_S, RUN_ACTION, CodeApprovals, run_code_tool
+from ._steps import Step, StepHooks, StepTrace
 
-__all__ = ["Step", "StepTrace"]
+__all__ = [
+    "APPROVAL_TTL_S",
+    "RUN_ACTION",
+    "CodeApprovals",
+    "Inspector",
+    "Step",
+    "StepHooks",
+    "StepTrace",
+    "record_step",
+    "run_code_tool",
+]
