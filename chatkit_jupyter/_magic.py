@@ -42,6 +42,12 @@ class ChatKitMagics(Magics):
         help="hosted ChatKit, the lite renderer, or auto (hosted, else lite)",
     )
     @argument("--db", metavar="PATH", help="SQLite file for threads (':memory:' keeps none)")
+    @argument("--inspect", action="store_true", help="open the inspector panel under the chat")
+    @argument(
+        "--allow-run",
+        action="store_true",
+        help="give the agent a run_code tool (code runs only after a click on Run)",
+    )
     @line_magic
     def chatkit(self, line: str = "") -> ChatKitWidget | None:
         """Show a ChatKit chat served by this kernel. ``w = %chatkit`` keeps the widget."""
@@ -106,9 +112,10 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
     from .server import NotebookServer
     from .widget import ChatKitWidget
 
-    if args.server and (args.agent or args.model or args.db):
+    if args.server and (args.agent or args.model or args.db or args.allow_run):
         raise MagicError(
-            "--server cannot be combined with --agent, --model or --db; configure the server itself."
+            "--server cannot be combined with --agent, --model, --db or --allow-run; configure "
+            "the server itself (e.g. NotebookServer(allow_run=True))."
         )
     if args.server:
         # Any subclass of the abstract ChatKitServer will do; mypy only allows concrete classes
@@ -122,7 +129,9 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
             from .store import SQLiteStore
 
             store = SQLiteStore(args.db)
-        server = NotebookServer(args.agent or None, store=store, model=args.model or None)
+        server = NotebookServer(
+            args.agent or None, store=store, model=args.model or None, allow_run=args.allow_run
+        )
     options: dict[str, object] = {}
     if args.theme:
         options["theme"] = {"colorScheme": args.theme}
@@ -132,7 +141,13 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
         options["composer"] = {"placeholder": args.placeholder}
     if args.height <= 0:
         raise MagicError(f"--height must be a positive number of pixels, not {args.height}.")
-    return ChatKitWidget(server, options=options, height=args.height, renderer=args.renderer)
+    return ChatKitWidget(
+        server,
+        options=options,
+        height=args.height,
+        renderer=args.renderer,
+        inspector=args.inspect,
+    )
 
 
 def widget_cell(args: argparse.Namespace, cell: str, ns: dict[str, Any]) -> WidgetView:

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Final
 
-from chatkit_jupyter.notebook._redact import scrub, scrub_cut
+from chatkit_jupyter.notebook._redact import REDACTED, looks_like_secret_name, scrub, scrub_cut
 
 FLUSH_S: Final = 0.25
 """New entries go to the views at most this often, in one message."""
@@ -47,12 +47,30 @@ def record_step(thread_id: str, step: Mapping[str, Any]) -> None:
     inspector.add("step", title, dict(step), turn=turn)
 
 
+def _redacted(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if depth > 20:
+        return "..."
+    if isinstance(value, Mapping):
+        return {
+            str(k): REDACTED if looks_like_secret_name(str(k)) else _redacted(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redacted(v, depth + 1) for v in value]
+    return scrub(str(value))
+
+
 def _clean(data: Any) -> Any:
     """``data`` as redacted JSON-able values, cut to ``MAX_TEXT`` characters."""
-    text = json.dumps(data, ensure_ascii=False, default=str)
+    data = _redacted(data)
+    text = json.dumps(data, ensure_ascii=False)
     if len(text) <= MAX_TEXT:
-        return json.loads(scrub(text))
-    return {"truncated": scrub_cut(text, MAX_TEXT)}
+        return data
+    return {"truncated": text[:MAX_TEXT] + " ..."}
 
 
 class Inspector:

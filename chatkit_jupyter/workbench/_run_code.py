@@ -35,7 +35,7 @@ from chatkit.widgets import DynamicWidgetRoot
 
 from chatkit_jupyter.notebook._redact import scrub_cut
 
-RUN_ACTION: Final = "chatkit_jupyter.run_code"
+RUN_ACTION: Final = "run_code.answer"
 """The ``type`` of the Run / Cancel buttons' action; its payload is ``{"id", "run"}``."""
 APPROVAL_TTL_S: Final = 600.0
 """An approval not answered within this many seconds expires (nothing runs)."""

@@ -13,6 +13,7 @@ export const UPLOAD_CHUNK = "upload_chunk";
 export const CALL = "call";
 export const VIEW_CLOSED = "view_closed";
 export const COMMAND_RESULT = "command_result";
+export const ALIVE = "alive";
 
 // Kernel -> front end.
 export const HEAD = "head";
@@ -23,9 +24,10 @@ export const RESPONSE = "response";
 export const ERROR = "error";
 export const RESULT = "result";
 export const COMMAND = "command";
+export const INSPECT = "inspect";
 
-export const FROM_FRONTEND = [REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT] as const;
-export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND] as const;
+export const FROM_FRONTEND = [REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT, ALIVE] as const;
+export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND, INSPECT] as const;
 
 export const HOOK_CLIENT_TOOL = "client_tool";
 export const HOOK_ACTION = "action";
@@ -44,6 +46,8 @@ export const HOOK_RESPONSE_START = "response_start";
 export const HOOK_RESPONSE_END = "response_end";
 // The person clicked or typed in the view: commands meant for one view go to the one used last.
 export const HOOK_ACTIVE = "active";
+// The inspector panel opened: the kernel answers `{entries}`, every entry it kept.
+export const HOOK_INSPECT = "inspect";
 export const HOOKS = [
   HOOK_CLIENT_TOOL,
   HOOK_ACTION,
@@ -60,6 +64,7 @@ export const HOOKS = [
   HOOK_RESPONSE_START,
   HOOK_RESPONSE_END,
   HOOK_ACTIVE,
+  HOOK_INSPECT,
 ] as const;
 // Hooks wired only when Python registered a handler (the widget's `handlers` trait).
 export const HANDLER_HOOKS = [
@@ -144,7 +149,20 @@ export interface CommandResultMessage {
   message?: string;
 }
 
-export type FrontendMessage = RequestMessage | CancelMessage | UploadChunkMessage | CallMessage | ViewClosedMessage | CommandResultMessage;
+/** Answer to a `beat` for a request this view still reads; a view that stops answering is gone. */
+export interface AliveMessage {
+  kind: typeof ALIVE;
+  id: string;
+}
+
+export type FrontendMessage =
+  | RequestMessage
+  | CancelMessage
+  | UploadChunkMessage
+  | CallMessage
+  | ViewClosedMessage
+  | CommandResultMessage
+  | AliveMessage;
 
 // ---------------------------------------------------------------- kernel -> front end
 
@@ -211,7 +229,15 @@ export interface CommandMessage {
   args: unknown[];
 }
 
+/** New inspector entries, batched (see js/src/inspector); `id` is always "inspector". */
+export interface InspectMessage {
+  kind: typeof INSPECT;
+  id: string;
+  entries: Record<string, unknown>[];
+}
+
 export type KernelMessage =
+  | InspectMessage
   | HeadMessage
   | ChunkMessage
   | EndMessage
@@ -227,6 +253,7 @@ export type KernelMessage =
 // <protocol-fields>
 export const PROTOCOL_FIELDS = {
   "frontend": {
+    "alive": ["id", "kind"],
     "call": ["hook", "id", "kind", "payload", "view"],
     "cancel": ["id", "kind"],
     "command_result": ["id", "kind", "message", "ok", "value", "view"],
@@ -241,6 +268,7 @@ export const PROTOCOL_FIELDS = {
     "end": ["id", "kind", "total"],
     "error": ["id", "kind", "message", "status"],
     "head": ["content_type", "id", "kind", "status"],
+    "inspect": ["entries", "id", "kind"],
     "response": ["content_type", "id", "kind", "status"],
     "result": ["id", "kind", "message", "ok", "value"]
   }
