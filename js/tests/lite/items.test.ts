@@ -404,7 +404,12 @@ describe("tasks, workflows, images, structured input", () => {
     expect(open.open).toBe(true); // shown as it happens
     expect(open.textContent).toContain("lookup");
     expect(open.textContent).toContain('"city": "Oslo"');
-    const finished = { ...call, title: "lookup · 12 ms", content: "```\nargs\n```\n\n→ ```\n12 degrees\n```", status_indicator: "complete" };
+    const finished = {
+      ...call,
+      title: "lookup · 12 ms",
+      content: "```\nargs\n```\n\n→ ```\n12 degrees\n```",
+      status_indicator: "complete",
+    };
     stream.push(updated("wf1", { type: "workflow.task.updated", task_index: 0, task: finished }));
     await waitFor(() => el.querySelector("details[data-item-id=wf1]")?.textContent?.includes("12 degrees"), "result");
     stream.push(
