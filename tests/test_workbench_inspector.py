@@ -116,14 +116,24 @@ async def test_front_end_errors_are_handler_output(fake_comm: Any, store: Any) -
 
 
 async def slow_turn(
-    fake_comm: Any, store: Any, monkeypatch: pytest.MonkeyPatch, stub: OpenAIStub
+    fake_comm: Any,
+    store: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    stub: OpenAIStub,
+    *,
+    alive: bool = True,
 ) -> tuple[ChatKitWidget, Client, str]:
     monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.05)
     monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
     monkeypatch.setenv("OPENAI_MODEL", "stub-model")
     widget = ChatKitWidget(NotebookServer(store=store, namespace={}))
     client = Client(widget, fake_comm())
-    rid = client.request(user_message("tell me a long story"))
+    rid = "v1:story"
+    # As the page sends it: it answers beats (`alive`), so its silence can be noticed.
+    request = {"kind": p.REQUEST, "id": rid, "view": client.view, "url": p.API_URL}
+    if alive:
+        request["alive"] = True
+    client.comm.receive(request, [user_message("tell me a long story").encode()])
     # Mid-reply: the model is streaming and its text reaches the page.
     while not any(b"text_delta" in b[0] for c, b in client.comm.custom() if c["kind"] == p.CHUNK):
         await asyncio.sleep(0.02)
@@ -160,13 +170,24 @@ async def test_a_view_that_stops_answering_beats_is_cancelled(
         while not any(c["kind"] == p.BEAT and c["id"] == rid for c, _ in client.comm.custom()):
             await asyncio.sleep(0.02)
         client.comm.receive({"kind": p.ALIVE, "id": rid}, [])
-        await asyncio.wait_for(widget.wait_idle(), 5)  # ... then the tab closes: silence
+        # ... then the tab closes: silence.
+        await asyncio.wait_for(widget.wait_idle(), 5)
         for _ in range(100):
             if stub.requests[0].get("aborted"):
                 break
             await asyncio.sleep(0.05)
     assert [r.cancelled for r in widget.requests if r.id == rid] == [True]
     assert stub.requests[0].get("aborted") is True
+
+
+async def test_a_view_that_never_said_it_answers_beats_is_not_cancelled(
+    fake_comm: Any, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OpenAIStub([text_reply("short and sweet", pieces=20)], chunk_delay=0.02) as stub:
+        widget, _client, rid = await slow_turn(fake_comm, store, monkeypatch, stub, alive=False)
+        await asyncio.wait_for(widget.wait_idle(), 10)
+    assert [r.cancelled for r in widget.requests if r.id == rid] == [False]
+    assert "aborted" not in stub.requests[0]
 
 
 async def test_a_view_that_answers_beats_keeps_its_stream(

@@ -60,8 +60,9 @@ BATCH_MAX_BYTES = 256 * 1024
 HEARTBEAT_S = 2.0
 """While a stream is open, tell the front end how many chunks were sent this often."""
 MISSED_BEATS = 3
-"""A request whose view answered a beat (``alive``) and then leaves this many unanswered is
-cancelled: the page went away without a word (a closed tab sends no ``view_closed``)."""
+"""A request whose view answers beats (sent with ``alive: true``) and leaves this many
+unanswered is cancelled: the page went away without a word (a closed tab sends no
+``view_closed``)."""
 
 
 class RequestError(Exception):
@@ -251,6 +252,8 @@ class Bridge:
         task: asyncio.Task[None] = loop.create_task(coro)
         self._tasks[rid] = task
         self._views[rid] = str(content.get("view", ""))
+        if content.get("alive") is True:
+            self._unanswered[rid] = 0
         task.add_done_callback(functools.partial(self._forget, rid))
         if self._beat is None or self._beat.done():
             self._beat = loop.create_task(self._heartbeat())

@@ -59,6 +59,8 @@ class Request(TypedDict):
     """``API_URL`` for a ChatKit request, ``UPLOAD_URL/<attachment id>`` for upload bytes."""
     chunked: NotRequired[bool]
     """``True``: the body follows as ``upload_chunk`` messages (uploads only)."""
+    alive: NotRequired[bool]
+    """``True``: the view answers each ``beat`` with ``alive``, so silence means it is gone."""
 
 
 class Cancel(TypedDict):
@@ -91,6 +93,8 @@ class Call(TypedDict):
     """One of ``HOOKS``."""
     payload: dict[str, object]
     """The hook's arguments; each ``HOOK_*`` constant documents its own."""
+    alive: NotRequired[bool]
+    """``True``: the view answers each ``beat`` with ``alive`` (see ``Request``)."""
 
 
 class ViewClosed(TypedDict):
@@ -118,8 +122,8 @@ class CommandResult(TypedDict):
 class Alive(TypedDict):
     """The view still reads this request: its answer to each ``beat``.
 
-    A request whose view answered a beat once and then misses several is cancelled: the page
-    went away without a word (a closed notebook tab sends no ``view_closed``)."""
+    A request sent with ``alive: true`` whose view then misses several beats is cancelled: the
+    page went away without a word (a closed notebook tab sends no ``view_closed``)."""
 
     kind: Literal["alive"]
     id: str

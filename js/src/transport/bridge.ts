@@ -127,10 +127,10 @@ export class Bridge {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       if (file) {
-        this.post({ kind: p.REQUEST, id, view: this.view, url, chunked: true }, []);
+        this.post({ kind: p.REQUEST, id, view: this.view, url, chunked: true, alive: true }, []);
         void this.sendFile(id, file);
       } else {
-        this.post({ kind: p.REQUEST, id, view: this.view, url }, [body]);
+        this.post({ kind: p.REQUEST, id, view: this.view, url, alive: true }, [body]);
       }
     });
   };
@@ -156,7 +156,7 @@ export class Bridge {
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject, heard: Date.now() });
       this.watch();
-      this.post({ kind: p.CALL, id, view: this.view, hook, payload });
+      this.post({ kind: p.CALL, id, view: this.view, hook, payload, alive: true });
     });
   }
 

@@ -108,6 +108,8 @@ export interface RequestMessage {
   view: string;
   url: string;
   chunked?: true;
+  /** This view answers each `beat` with `alive`: when it stops, the kernel cancels the request. */
+  alive?: true;
 }
 
 /** The fetch was aborted (stop button, silence, lost chunks, reader gone). */
@@ -131,6 +133,7 @@ export interface CallMessage {
   view: string;
   hook: string;
   payload: unknown;
+  alive?: true;
 }
 
 /** A view went away: the kernel cancels what it still has running for it. */
@@ -254,10 +257,10 @@ export type KernelMessage =
 export const PROTOCOL_FIELDS = {
   "frontend": {
     "alive": ["id", "kind"],
-    "call": ["hook", "id", "kind", "payload", "view"],
+    "call": ["alive", "hook", "id", "kind", "payload", "view"],
     "cancel": ["id", "kind"],
     "command_result": ["id", "kind", "message", "ok", "value", "view"],
-    "request": ["chunked", "id", "kind", "url", "view"],
+    "request": ["alive", "chunked", "id", "kind", "url", "view"],
     "upload_chunk": ["id", "kind", "last", "seq"],
     "view_closed": ["kind", "view"]
   },
