@@ -43,10 +43,19 @@ w
 def run_cell(page: Any, index: int) -> Any:
     """Select one cell and run it from the Run menu, as a person would; its output area."""
     cell = notebook(page).locator(".jp-CodeCell").nth(index)
-    cell.locator(".jp-InputPrompt").click()  # selects the cell (a click in the editor may not yet)
-    expect(cell).to_have_class(re.compile("jp-mod-selected"))
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name=re.compile("^Run Selected Cell")).first.click()
+    prompt = cell.locator(".jp-InputPrompt")
+    before = prompt.inner_text()
+    for _ in range(3):
+        prompt.click()  # selects the cell
+        expect(cell).to_have_class(re.compile("jp-mod-selected"))
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name=re.compile("^Run Selected Cell")).first.click()
+        try:
+            # Right after a kernel starts, JupyterLab may drop the request: then run it again.
+            expect(prompt).not_to_have_text(before, timeout=10_000)
+            break
+        except AssertionError:
+            continue
     return cell.locator(".jp-OutputArea-output")
 
 
