@@ -259,8 +259,10 @@ class NotebookServer(ChatKitServer[Any]):
         """How many recent thread items are sent to the model."""
         self.events: deque[dict[str, Any]] = deque(maxlen=max_events)
         """Recent events, oldest first: ``{"time", "thread_id", "type", "summary"}`` plus
-        ``"event"`` (the ``ThreadStreamEvent``) for streamed events, or details for the
-        ``turn.started`` / ``turn.done`` / ``turn.error`` / ``turn.cancelled`` markers."""
+        ``"event"`` (the ``ThreadStreamEvent``) for streamed events, ``"step"`` for the agent's
+        steps (``type`` ``"step"``: model calls, tool calls, handoffs, guardrails), or details
+        for the ``turn.started`` / ``turn.done`` / ``turn.error`` / ``turn.cancelled`` /
+        ``turn.guardrail`` and ``run_code.ran`` / ``.declined`` / ``.refused`` markers."""
         self.tools: list[Tool] = list(notebook_tools(lambda: resolve_namespace(self.namespace)))
         """The notebook tools added to the agent."""
         self._default_agent: Agent[Any] = Agent(

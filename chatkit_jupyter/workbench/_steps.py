@@ -135,7 +135,6 @@ class StepTrace:
         self._ours: set[str] = set()
         self._names: list[str] = []
         self._model_started: float | None = None
-        self._agent: str | None = None
 
     # -- the run's events -----------------------------------------------------------------------
 
