@@ -99,6 +99,11 @@ async def test_run_runs_it_once_and_the_model_gets_the_output(store: Any) -> Non
     assert "42" in widget_text(replaced[-1])
     assert "Run" not in json.dumps(replaced[-1]["widget"].get("children", [])[-1])  # no buttons
     assert text_of(events) == "It printed hello and gave 42."
+    (step,) = [
+        e["step"] for e in server.events if e["type"] == "step" and e["step"]["kind"] == "run_code"
+    ]
+    assert step["stdout"] == "hello\n"
+    assert step["result"] == "42"
     told = json.dumps(model.calls[1].input)
     assert "clicked Run" in told
     assert "hello" in told

@@ -476,6 +476,18 @@ class NotebookServer(ChatKitServer[Any]):
                 raise CustomStreamError(str(e), allow_retry=False) from None
             outcome = execute(approval.code, namespace)  # type: ignore[arg-type]
             self._log(thread.id, "run_code.ran", approval.code[:200], outcome=outcome)
+            self._step(
+                thread.id,
+                {
+                    "kind": "run_code",
+                    "name": "run_code",
+                    "code": scrub(approval.code),
+                    "stdout": outcome.stdout,
+                    "result": outcome.result,
+                    "error": outcome.error,
+                    "seconds": round(outcome.seconds, 3),
+                },
+            )
             status = "Failed" if outcome.error is not None else "Ran"
             widget = answered_widget(approval.code, status, outcome_text(outcome))
             note = outcome.for_model()
