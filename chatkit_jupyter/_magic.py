@@ -47,6 +47,12 @@ class ChatKitMagics(Magics):
         action="store_true",
         help="do not offer the notebook's variables on '@' in the composer",
     )
+    @argument("--inspect", action="store_true", help="open the inspector panel under the chat")
+    @argument(
+        "--allow-run",
+        action="store_true",
+        help="give the agent a run_code tool (code runs only after a click on Run)",
+    )
     @line_magic
     def chatkit(self, line: str = "") -> ChatKitWidget | None:
         """Show a ChatKit chat served by this kernel. ``w = %chatkit`` keeps the widget."""
@@ -111,9 +117,10 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
     from .server import NotebookServer
     from .widget import ChatKitWidget
 
-    if args.server and (args.agent or args.model or args.db):
+    if args.server and (args.agent or args.model or args.db or args.allow_run):
         raise MagicError(
-            "--server cannot be combined with --agent, --model or --db; configure the server itself."
+            "--server cannot be combined with --agent, --model, --db or --allow-run; configure "
+            "the server itself (e.g. NotebookServer(allow_run=True))."
         )
     if args.server:
         # Any subclass of the abstract ChatKitServer will do; mypy only allows concrete classes
@@ -127,7 +134,9 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
             from .store import SQLiteStore
 
             store = SQLiteStore(args.db)
-        server = NotebookServer(args.agent or None, store=store, model=args.model or None)
+        server = NotebookServer(
+            args.agent or None, store=store, model=args.model or None, allow_run=args.allow_run
+        )
     options: dict[str, object] = {}
     if args.theme:
         options["theme"] = {"colorScheme": args.theme}
@@ -137,7 +146,13 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
         options["composer"] = {"placeholder": args.placeholder}
     if args.height <= 0:
         raise MagicError(f"--height must be a positive number of pixels, not {args.height}.")
-    widget = ChatKitWidget(server, options=options, height=args.height, renderer=args.renderer)
+    widget = ChatKitWidget(
+        server,
+        options=options,
+        height=args.height,
+        renderer=args.renderer,
+        inspector=args.inspect,
+    )
     if isinstance(server, NotebookServer) and not args.no_mentions:
         # "@" offers the variables; the server turns a tagged one into its description.
         widget.entity_search(server.search_variables)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -66,10 +67,13 @@ class OpenAIStub:
         replies: One scripted reply per expected request, in order.
     """
 
-    def __init__(self, replies: list[list[Chunk]]) -> None:
+    def __init__(self, replies: list[list[Chunk]], *, chunk_delay: float = 0.0) -> None:
         self.replies = list(replies)
+        self.chunk_delay = chunk_delay
+        """Seconds between streamed chunks (a slow model, to stop mid-reply)."""
         self.requests: list[dict[str, Any]] = []
-        """What arrived: ``{"path", "headers", "body"}`` per request, in order."""
+        """What arrived: ``{"path", "headers", "body"}`` per request, in order; a request whose
+        client hung up before the reply was complete also gets ``"aborted": True``."""
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -132,9 +136,14 @@ class OpenAIStub:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for data in _frames(reply, body.get("model", "stub-model")):
-                    self.wfile.write(b"data: " + data.encode() + b"\n\n")
-                    self.wfile.flush()
+                try:
+                    for data in _frames(reply, body.get("model", "stub-model")):
+                        self.wfile.write(b"data: " + data.encode() + b"\n\n")
+                        self.wfile.flush()
+                        if stub.chunk_delay:
+                            time.sleep(stub.chunk_delay)
+                except (BrokenPipeError, ConnectionResetError):
+                    record["aborted"] = True
 
             def _json(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

@@ -43,6 +43,18 @@ def test_chatkit_returns_a_configured_widget(shell: InteractiveShell) -> None:
     }
 
 
+def test_inspect_and_allow_run(shell: InteractiveShell, capsys: Any) -> None:
+    w = shell.run_line_magic("chatkit", "--db :memory:")
+    assert w.inspector is False
+    assert w.server.allow_run is False
+    w = shell.run_line_magic("chatkit", "--inspect --allow-run --db :memory:")
+    assert w.inspector is True
+    assert w.server.allow_run is True
+    shell.user_ns["mine"] = w.server
+    assert shell.run_line_magic("chatkit", "--server mine --allow-run") is None
+    assert "--allow-run" in capsys.readouterr().out
+
+
 def test_default_database_lives_next_to_the_notebook(
     shell: InteractiveShell, tmp_path: Any
 ) -> None:

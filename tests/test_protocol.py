@@ -117,7 +117,7 @@ async def test_every_kernel_message_has_its_documented_fields(
     gate = asyncio.Event()
     server = ScriptedServer(store, ["a", "b"])
     server.gate = gate
-    widget = ChatKitWidget(server)
+    widget = ChatKitWidget(server, inspector=True)
     comm = fake_comm()
 
     @widget.client_tool("ok")
@@ -143,6 +143,8 @@ async def test_every_kernel_message_has_its_documented_fields(
           "payload": {"renderer": "lite", "thread_id": None}})  # fmt: skip
     await widget.wait_idle()
     widget.focus_composer()
+    while not any(c["kind"] == p.INSPECT for c, _ in comm.custom()):
+        await asyncio.sleep(0.05)  # the inspector's batch
     assert _check_sent(comm.custom()) == set(p.FROM_KERNEL)
 
 

@@ -59,6 +59,10 @@ BATCH_MAX_BYTES = 256 * 1024
 """Send at once when this many bytes are waiting, so one message never grows without bound."""
 HEARTBEAT_S = 2.0
 """While a stream is open, tell the front end how many chunks were sent this often."""
+MISSED_BEATS = 3
+"""A request whose view answers beats (sent with ``alive: true``) and leaves this many
+unanswered is cancelled: the page went away without a word (a closed tab sends no
+``view_closed``)."""
 
 
 class RequestError(Exception):
@@ -189,6 +193,8 @@ class Bridge:
         self._uploads: dict[str, asyncio.Queue[bytes | Exception | None]] = {}
         self._upload_seq: dict[str, int] = {}
         self._live: dict[str, RequestRecord] = {}
+        # Beats sent since the view last answered, for requests whose view answers beats.
+        self._unanswered: dict[str, int] = {}
         self._beat: asyncio.Task[None] | None = None
         self._commands: dict[str, tuple[str, str, asyncio.Future[Any]]] = {}
         self._command_ids = 0
@@ -218,6 +224,9 @@ class Bridge:
                 self._watch(content)
             if kind == p.CANCEL:
                 self.cancel(str(rid))
+            elif kind == p.ALIVE:
+                if rid in self._tasks:
+                    self._unanswered[str(rid)] = 0
             elif kind == p.VIEW_CLOSED:
                 self.cancel_view(str(content.get("view")))
             elif kind == p.COMMAND_RESULT:
@@ -251,6 +260,8 @@ class Bridge:
         task: asyncio.Task[None] = loop.create_task(coro)
         self._tasks[rid] = task
         self._views[rid] = str(content.get("view", ""))
+        if content.get("alive") is True:
+            self._unanswered[rid] = 0
         task.add_done_callback(functools.partial(self._forget, rid))
         if self._beat is None or self._beat.done():
             self._beat = loop.create_task(self._heartbeat())
@@ -258,6 +269,7 @@ class Bridge:
     def _forget(self, rid: str, _task: object = None) -> None:
         self._tasks.pop(rid, None)
         self._live.pop(rid, None)
+        self._unanswered.pop(rid, None)
         self._views.pop(rid, None)
         self._uploads.pop(rid, None)
         self._upload_seq.pop(rid, None)
@@ -411,6 +423,13 @@ class Bridge:
         while self._tasks:
             await asyncio.sleep(HEARTBEAT_S)
             for rid in list(self._tasks):
+                missed = self._unanswered.get(rid)
+                if missed is not None and missed >= MISSED_BEATS:
+                    logger.info("chatkit-jupyter: %s: its view is gone; cancelling it", rid)
+                    self.cancel(rid)
+                    continue
+                if missed is not None:
+                    self._unanswered[rid] = missed + 1
                 record = self._live.get(rid)
                 self._send(
                     {"kind": p.BEAT, "id": rid, "sent": record.chunks if record else 0}, None

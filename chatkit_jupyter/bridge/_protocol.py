@@ -24,6 +24,7 @@ UPLOAD_CHUNK: Final = "upload_chunk"
 CALL: Final = "call"
 VIEW_CLOSED: Final = "view_closed"
 COMMAND_RESULT: Final = "command_result"
+ALIVE: Final = "alive"
 
 # Kernel -> front end.
 HEAD: Final = "head"
@@ -34,9 +35,10 @@ RESPONSE: Final = "response"
 ERROR: Final = "error"
 RESULT: Final = "result"
 COMMAND: Final = "command"
+INSPECT: Final = "inspect"
 
-FROM_FRONTEND: Final = (REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT)
-FROM_KERNEL: Final = (HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND)
+FROM_FRONTEND: Final = (REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT, ALIVE)
+FROM_KERNEL: Final = (HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND, INSPECT)
 
 
 # -- front end -> kernel ------------------------------------------------------------------------
@@ -57,6 +59,8 @@ class Request(TypedDict):
     """``API_URL`` for a ChatKit request, ``UPLOAD_URL/<attachment id>`` for upload bytes."""
     chunked: NotRequired[bool]
     """``True``: the body follows as ``upload_chunk`` messages (uploads only)."""
+    alive: NotRequired[bool]
+    """``True``: the view answers each ``beat`` with ``alive``, so silence means it is gone."""
 
 
 class Cancel(TypedDict):
@@ -89,6 +93,8 @@ class Call(TypedDict):
     """One of ``HOOKS``."""
     payload: dict[str, object]
     """The hook's arguments; each ``HOOK_*`` constant documents its own."""
+    alive: NotRequired[bool]
+    """``True``: the view answers each ``beat`` with ``alive`` (see ``Request``)."""
 
 
 class ViewClosed(TypedDict):
@@ -113,7 +119,17 @@ class CommandResult(TypedDict):
     """Why the view could not run it (when not ``ok``)."""
 
 
-FrontendMessage = Request | Cancel | UploadChunk | Call | ViewClosed | CommandResult
+class Alive(TypedDict):
+    """The view still reads this request: its answer to each ``beat``.
+
+    A request sent with ``alive: true`` whose view then misses several beats is cancelled: the
+    page went away without a word (a closed notebook tab sends no ``view_closed``)."""
+
+    kind: Literal["alive"]
+    id: str
+
+
+FrontendMessage = Request | Cancel | UploadChunk | Call | ViewClosed | CommandResult | Alive
 """Every message the front end sends."""
 
 
@@ -204,7 +220,16 @@ class Command(TypedDict):
     """The method's positional arguments, as JSON."""
 
 
-KernelMessage = Head | Chunk | End | Beat | Response | Error | Result | Command
+class Inspect(TypedDict):
+    """New inspector entries (``workbench.Inspector``), batched; sent while ``inspector`` is on."""
+
+    kind: Literal["inspect"]
+    id: str
+    """Always ``"inspector"``."""
+    entries: list[dict[str, object]]
+
+
+KernelMessage = Head | Chunk | End | Beat | Response | Error | Result | Command | Inspect
 """Every message the kernel sends."""
 
 
@@ -241,6 +266,8 @@ HOOK_RESPONSE_START: Final = "response_start"
 """ChatKit's ``chatkit.response.start``: payload ``{thread_id}``."""
 HOOK_RESPONSE_END: Final = "response_end"
 """ChatKit's ``chatkit.response.end``: payload ``{thread_id}``."""
+HOOK_INSPECT: Final = "inspect"
+"""The inspector panel opened: answers ``{"entries": [...]}``, every entry kept so far."""
 HOOK_ACTIVE: Final = "active"
 """The person clicked or typed in this view (at most once a second): commands meant for one
 view go to the view used last. Payload ``{}``."""
@@ -266,6 +293,7 @@ HOOKS: Final = (
     HOOK_RESPONSE_END,
     HOOK_ACTIVE,
     HOOK_ICONS,
+    HOOK_INSPECT,
 )
 """Every hook the front end may call."""
 

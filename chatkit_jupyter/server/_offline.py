@@ -46,8 +46,8 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
-from chatkit_jupyter.notebook._redact import scrub
 from chatkit_jupyter.notebook._mentions import TAG_LINE_RE
+from chatkit_jupyter.notebook._redact import scrub
 
 OFFLINE_DESCRIPTION: Final = "offline assistant (no model configured)"
 

@@ -23,17 +23,21 @@ import openai
 from agents import (
     Agent,
     AgentsException,
+    InputGuardrailTripwireTriggered,
     Model,
+    OutputGuardrailTripwireTriggered,
     RunConfig,
     Runner,
     RunResultStreaming,
+    StopAtTools,
     Tool,
     ToolCallItem,
     ToolCallOutputItem,
     TResponseInputItem,
 )
 from agents.models.fake_id import FAKE_RESPONSES_ID
-from chatkit.agents import AgentContext, ThreadItemConverter, stream_agent_response
+from chatkit.actions import Action
+from chatkit.agents import AgentContext, ThreadItemConverter
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer
 from chatkit.store import AttachmentStore, Store
@@ -44,16 +48,20 @@ from chatkit.types import (
     AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
     Attachment,
+    HiddenContextItem,
     ThreadItem,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemRemovedEvent,
+    ThreadItemReplacedEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
+    WidgetItem,
+    WorkflowItem,
 )
 from openai.types.responses import (
     EasyInputMessageParam,
@@ -67,6 +75,19 @@ from chatkit_jupyter.notebook._redact import scrub
 from chatkit_jupyter.notebook._tools import notebook_tools
 from chatkit_jupyter.widget._ask import DEFAULT_TIMEOUT, Reply, ToolCall, Turn, current_turn
 from chatkit_jupyter.widget._ask import ask as run_ask
+from chatkit_jupyter.workbench._inspector import record_step
+from chatkit_jupyter.workbench._run_code import (
+    RUN_ACTION,
+    ApprovalRefused,
+    CellGate,
+    CodeApprovals,
+    answered_widget,
+    execute,
+    ipython_shell,
+    outcome_text,
+    run_code_tool,
+)
+from chatkit_jupyter.workbench._steps import TASK_ICONS, Step, StepHooks, StepTrace
 
 from ._model import ResolvedModel, resolve_model, tracing_allowed
 
@@ -150,6 +171,22 @@ class NotebookThreadItemConverter(ThreadItemConverter):
         return EasyInputMessageParam(
             type="message", role="assistant", content="".join(c.text for c in item.content)
         )
+
+    async def workflow_to_input(
+        self, item: WorkflowItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        """A workflow's tasks, without the ones that show the agent's own tool calls.
+
+        ChatKit sends every custom task as a user message; the tasks ``StepTrace`` made only
+        retell what the model did itself, and would cost tokens at every turn.
+        """
+        tasks = [t for t in item.workflow.tasks if getattr(t, "icon", None) not in TASK_ICONS]
+        if len(tasks) == len(item.workflow.tasks):
+            return await super().workflow_to_input(item)
+        if not tasks:
+            return None
+        workflow = item.workflow.model_copy(update={"tasks": tasks})
+        return await super().workflow_to_input(item.model_copy(update={"workflow": workflow}))
 
     async def to_agent_input(
         self, thread_items: Sequence[ThreadItem] | ThreadItem
@@ -270,6 +307,9 @@ class NotebookServer(ChatKitServer[Any]):
         attachment_store: Enables attachments (see ``chatkit_jupyter.FileAttachmentStore``).
         history_items: How many recent thread items are sent to the model.
         max_events: How many entries ``events`` keeps.
+        allow_run: Give the agent a ``run_code`` tool. The chat shows the code with Run and
+            Cancel; it runs in the notebook's namespace, between cells, only after a click on
+            Run, and its output goes back to the agent. Off by default.
     """
 
     def __init__(
@@ -282,6 +322,7 @@ class NotebookServer(ChatKitServer[Any]):
         attachment_store: AttachmentStore[Any] | None = None,
         history_items: int = DEFAULT_HISTORY_ITEMS,
         max_events: int = DEFAULT_MAX_EVENTS,
+        allow_run: bool = False,
     ) -> None:
         if agent is not None and not isinstance(agent, Agent | str):
             raise TypeError(
@@ -304,13 +345,25 @@ class NotebookServer(ChatKitServer[Any]):
         """How many recent thread items are sent to the model."""
         self.events: deque[dict[str, Any]] = deque(maxlen=max_events)
         """Recent events, oldest first: ``{"time", "thread_id", "type", "summary"}`` plus
-        ``"event"`` (the ``ThreadStreamEvent``) for streamed events, or details for the
-        ``turn.started`` / ``turn.done`` / ``turn.error`` / ``turn.cancelled`` markers."""
+        ``"event"`` (the ``ThreadStreamEvent``) for streamed events, ``"step"`` for the agent's
+        steps (``type`` ``"step"``: model calls, tool calls, handoffs, guardrails), or details
+        for the ``turn.started`` / ``turn.done`` / ``turn.error`` / ``turn.cancelled`` /
+        ``turn.guardrail`` and ``run_code.ran`` / ``.declined`` / ``.refused`` markers."""
         self.tools: list[Tool] = list(notebook_tools(lambda: resolve_namespace(self.namespace)))
         """The notebook tools added to the agent."""
         self._default_agent: Agent[Any] = Agent(
             name="Notebook assistant", instructions=DEFAULT_INSTRUCTIONS
         )
+        self.allow_run = allow_run
+        """Whether the agent has the ``run_code`` tool (see the class docstring)."""
+        self.approvals = CodeApprovals()
+        """The ``run_code`` proposals waiting for a click."""
+        self._run_code = run_code_tool(self.approvals)
+        self._cells = CellGate()
+        if allow_run:
+            self._cells.attach(ipython_shell())
+        # The agent run of each thread's turn in progress, to stop it when its request goes.
+        self._runs: dict[str, RunResultStreaming] = {}
         # One HTTP client per model setting, shared by the turns that use it.
         self._clients: dict[tuple[str, ...], Model] = {}
 
@@ -364,7 +417,13 @@ class NotebookServer(ChatKitServer[Any]):
         agent = self._base_agent()
         updates: dict[str, Any] = {}
         present = {getattr(tool, "name", None) for tool in agent.tools}
-        missing = [tool for tool in self.tools if getattr(tool, "name", None) not in present]
+        tools = self.tools
+        if self.allow_run:
+            tools = [*tools, self._run_code]
+            if agent.tool_use_behavior == "run_llm_again":
+                # The turn ends at run_code; the click continues it (see workbench._run_code).
+                updates["tool_use_behavior"] = StopAtTools(stop_at_tool_names=["run_code"])
+        missing = [tool for tool in tools if getattr(tool, "name", None) not in present]
         if missing:
             updates["tools"] = [*agent.tools, *missing]
         if agent is not self._default_agent:
@@ -476,17 +535,28 @@ class NotebookServer(ChatKitServer[Any]):
                 ),
             )
             history = await self._history(thread, context)
+            trace = StepTrace(
+                agent_context, lambda step: self._step(thread.id, step), _model_name(agent)
+            )
             result = Runner.run_streamed(
                 agent,
                 await converter.to_agent_input(history),
                 context=agent_context,
                 run_config=RunConfig(tracing_disabled=not tracing, workflow_name="chatkit-jupyter"),
+                hooks=StepHooks(trace),
             )
+            self._runs[thread.id] = result
             ids = _ItemIds(lambda: self.store.generate_item_id("message", thread, context))
-            async for raw in stream_agent_response(agent_context, result):
+            async for raw in trace.stream(result):
                 event = ids.fix(raw)
                 self._log(thread.id, event.type, _summary(event), event=event)
                 yield event
+        except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as e:
+            # Not an error: the agent's own rule stopped the reply, and the chat shows which
+            # (StepTrace sent a task saying so).
+            name = e.guardrail_result.guardrail.get_name()
+            self._log(thread.id, "turn.guardrail", name, seconds=time.monotonic() - started)
+            return
         except asyncio.CancelledError:
             self._log(thread.id, "turn.cancelled", "", seconds=time.monotonic() - started)
             raise
@@ -510,6 +580,8 @@ class NotebookServer(ChatKitServer[Any]):
             turn = current_turn()
             if turn is not None and result is not None:
                 _report(turn, result)
+            if result is not None and self._runs.get(thread.id) is result:
+                del self._runs[thread.id]
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
 
     def _apply_assistant_message_update(
@@ -536,6 +608,91 @@ class NotebookServer(ChatKitServer[Any]):
             return item
         return super()._apply_assistant_message_update(item, update)
 
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Answer the Run / Cancel buttons of ``run_code``; other actions are not handled here
+        (override ``action`` and call this one for those)."""
+        if action.type != RUN_ACTION:
+            raise CustomStreamError(
+                f"NotebookServer has no handler for the action {action.type!r}: subclass it "
+                "and override action(), or handle it in Python with @w.on_action.",
+                allow_retry=False,
+            )
+        payload = action.payload if isinstance(action.payload, dict) else {}
+        try:
+            approval = self.approvals.take(
+                payload.get("id"), thread.id, sender.id if sender is not None else None
+            )
+        except ApprovalRefused as e:
+            self._log(thread.id, "run_code.refused", str(e))
+            if e.approval is not None and sender is not None:
+                widget = answered_widget(e.approval.code, "Expired: not run")
+                yield ThreadItemReplacedEvent(item=sender.model_copy(update={"widget": widget}))
+            raise CustomStreamError(str(e), allow_retry=False) from None
+        assert sender is not None  # take() checked it is the proposal's widget
+        run = payload.get("run") is True and self.allow_run
+        if not run:
+            self._log(thread.id, "run_code.declined", approval.code[:200])
+            widget = answered_widget(approval.code, "Declined: not run")
+            note = "The user declined to run the proposed code (Cancel); it did not run."
+        else:
+            running = answered_widget(approval.code, "Running…")
+            yield ThreadItemReplacedEvent(item=sender.model_copy(update={"widget": running}))
+            await self._cells.wait()  # never in the middle of a cell
+            try:
+                namespace = resolve_namespace(self.namespace)
+            except RuntimeError as e:
+                raise CustomStreamError(str(e), allow_retry=False) from None
+            outcome = execute(approval.code, namespace)  # type: ignore[arg-type]
+            self._log(thread.id, "run_code.ran", approval.code[:200], outcome=outcome)
+            self._step(
+                thread.id,
+                {
+                    "kind": "run_code",
+                    "name": "run_code",
+                    "code": scrub(approval.code),
+                    "stdout": outcome.stdout,
+                    "result": outcome.result,
+                    "error": outcome.error,
+                    "seconds": round(outcome.seconds, 3),
+                },
+            )
+            status = "Failed" if outcome.error is not None else "Ran"
+            widget = answered_widget(approval.code, status, outcome_text(outcome))
+            note = outcome.for_model()
+        yield ThreadItemReplacedEvent(item=sender.model_copy(update={"widget": widget}))
+        await self.store.add_thread_item(
+            thread.id,
+            HiddenContextItem(
+                id=self.store.generate_item_id("sdk_hidden_context", thread, context),
+                thread_id=thread.id,
+                created_at=datetime.now(),
+                content=note,
+            ),
+            context,
+        )
+        async for event in self.respond(thread, None, context):
+            yield event
+
+    async def handle_stream_cancelled(
+        self, thread: ThreadMetadata, pending_items: list[ThreadItem], context: Any
+    ) -> None:
+        """Stop the thread's agent run, then keep what was streamed (ChatKit's default).
+
+        A request cancelled while ChatKit writes to the store, outside ``respond``, leaves
+        ``respond`` suspended rather than closed, and its run would go on calling the model.
+        """
+        run = self._runs.pop(thread.id, None)
+        if run is not None and not run.is_complete:
+            run.cancel()
+            self._log(thread.id, "turn.cancelled", "")
+        await super().handle_stream_cancelled(thread, pending_items, context)
+
     async def _history(self, thread: ThreadMetadata, context: Any) -> list[ThreadItem]:
         page = await self.store.load_thread_items(
             thread.id, None, self.history_items, "desc", context
@@ -554,6 +711,11 @@ class NotebookServer(ChatKitServer[Any]):
                 **details,
             }
         )
+
+    def _step(self, thread_id: str, step: Step) -> None:
+        summary = " ".join(str(step.get(k)) for k in ("kind", "name", "model", "to") if step.get(k))
+        self._log(thread_id, "step", summary, step=step)
+        record_step(thread_id, step)
 
     def events_of(self, thread_id: str | None = None) -> list[dict[str, Any]]:
         """The logged events of one thread (default: of the most recent turn's thread)."""
@@ -593,6 +755,13 @@ def _report(turn: Turn, result: RunResultStreaming) -> None:
             "output_tokens": usage.output_tokens,
             "total_tokens": usage.total_tokens,
         }
+
+
+def _model_name(agent: Agent[Any]) -> str | None:
+    model = agent.model
+    if model is None or isinstance(model, str):
+        return model
+    return str(getattr(model, "model", type(model).__name__))
 
 
 def _with_notebook_context(instructions: Any) -> Any:

@@ -19,6 +19,7 @@ import traitlets
 from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.notebook._redact import scrub
+from chatkit_jupyter.workbench._inspector import InspectedEndpoint, Inspector
 
 from ._ask import DEFAULT_TIMEOUT, Reply
 from ._ask import ask as run_ask
@@ -79,6 +80,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
     """The entity and command hooks with a Python handler, by hook name (read-only; use
     ``entity_search``, ``on_entity_click``, ``entity_preview``, ``command_search``,
     ``on_command``). The front end supplies ChatKit's matching callbacks only for these."""
+    inspector = traitlets.Bool(False).tag(sync=True)
+    """Show the inspector panel under the chat: per turn, the requests, stream events, agent
+    steps and handler output, each copyable as JSON (redacted; ``inspector_entries`` in Python)."""
     thread_id = traitlets.Unicode(None, allow_none=True, read_only=True).tag(sync=True)
     """The thread on screen (``None``: a new, empty thread), as the most recently switched
     view reports it (read-only; use ``set_thread``)."""
@@ -128,6 +132,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         self._asks = 0
         endpoint = ChatKitEndpoint(self._current_server, lambda: self.context, self._journal)
         self._endpoint = endpoint
+        self._inspector = Inspector(self._send_inspect, lambda: bool(self.inspector))
+        self._journal.listeners.append(self._inspector.add_log)
+        self._inspected = InspectedEndpoint(endpoint, self._inspector)
         self._views = Views(
             send=lambda view, name, args: self._bridge.command(view, name, args),
             forget=lambda future: self._bridge.forget_command(future),
@@ -135,7 +142,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         )
         self._bridge = Bridge(
             send=self._send_message,
-            endpoint=endpoint,
+            endpoint=self._inspected,
             hooks=self._dispatch_hook,
             upload=endpoint.upload,
             explain=endpoint.explain,
@@ -235,6 +242,16 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         self, content: p.KernelMessage, buffers: list[bytes | bytearray] | None
     ) -> None:
         self.send(dict(content), buffers)
+
+    def _send_inspect(self, entries: list[dict[str, Any]]) -> None:
+        self._send_message({"kind": p.INSPECT, "id": "inspector", "entries": entries}, None)
+
+    @property
+    def inspector_entries(self) -> list[dict[str, Any]]:
+        """What the inspector lists, oldest first: ``{"seq", "turn", "time", "kind", "title",
+        "data"}`` with ``kind`` one of ``request``, ``event``, ``step``, ``log``, ``response``
+        (redacted JSON, kept whether or not the panel is open)."""
+        return self._inspector.snapshot()
 
     def _on_message(self, _widget: Any, content: Any, buffers: list[Any] | None) -> None:
         if isinstance(content, Mapping) and content.get("kind") in p.FROM_FRONTEND:
@@ -440,8 +457,11 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
     async def _dispatch_hook(self, hook: str, payload: Mapping[str, Any]) -> Any:
         if hook == p.HOOK_ICONS:
             return icon_nodes(payload.get("names"))
+        if hook == p.HOOK_INSPECT:
+            return {"entries": self._inspector.snapshot()}
         if hook in (p.HOOK_EFFECT, p.HOOK_LOG):
             self.events.append({"kind": hook, **payload})
+            self._inspector.add("log", f"view {hook}", dict(payload))
         elif hook == p.HOOK_READY:
             if self.thread_id is None and payload.get("thread_id"):
                 self.set_trait("thread_id", str(payload["thread_id"]))
@@ -687,7 +707,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             record = RequestRecord(id=f"ask:{self._asks}", type=json.loads(body)["type"])
             self._bridge.records.append(record)
             try:
-                result = await self._endpoint(body, "ask")
+                result = await self._inspected(body, "ask")
             except Exception as e:
                 self._ask_failed(record, e)
                 raise

@@ -116,7 +116,7 @@ class Journal:
     def __init__(self) -> None:
         self.errors: deque[ErrorRecord] = deque(maxlen=MAX_ERRORS)
         self.log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
-        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.listeners: list[Callable[[dict[str, Any]], object]] = []
         """Called with each new log entry (e.g. to show it in the page)."""
 
     def entry(

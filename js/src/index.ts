@@ -6,6 +6,7 @@ import type { AnyModel, Render } from "@anywidget/types";
 import type { ChatKitOptions, Command, CommandSelection, CommandsOption, EntitiesOption, Entity, OpenAIChatKit } from "@openai/chatkit";
 import { type CommandTarget, connectView, liteTarget } from "./drive";
 import { createHostedElement, loadHostedChatKit } from "./hosted";
+import { type InspectorModel, InspectorPanel } from "./inspector";
 import { type LiteController, type LiteOptions, mountLite } from "./lite";
 import { h } from "./render/dom";
 import { hostColorScheme } from "./render/host-theme";
@@ -28,6 +29,7 @@ interface WidgetModel {
   client_tools: string[];
   handlers: string[];
   thread_id: string | null;
+  inspector: boolean;
 }
 
 type Model = AnyModel<WidgetModel>;
@@ -136,6 +138,10 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
   const bridge = new Bridge(model as unknown as CommModel, { onError: showError });
   addIcons(model.get("icons"));
   const removeIconSource = addIconSource((names) => bridge.call(p.HOOK_ICONS, { names }));
+
+  // Our own DOM under the chat, the same under either renderer.
+  const inspector = new InspectorPanel(model as unknown as InspectorModel, () => bridge.call(p.HOOK_INSPECT, {}));
+  root.appendChild(inspector.el);
 
   const applyHeight = () => {
     stage.style.height = `${Math.max(200, model.get("height") || 600)}px`;
@@ -262,6 +268,7 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     model.off("change:height", applyHeight);
     drive?.disconnect();
     lite?.destroy();
+    inspector.destroy();
     bridge.close();
     root.remove();
   };

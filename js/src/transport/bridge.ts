@@ -60,6 +60,7 @@ export class Bridge {
   private calls = new Map<string, PendingCall>();
   private commandHandler: CommandHandler | undefined;
   private closed = false;
+  private disconnected = false;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private readonly listener: (msg: unknown, buffers: DataView[]) => void;
 
@@ -74,9 +75,32 @@ export class Bridge {
     model.on("msg:custom", this.listener);
   }
 
-  /** Sends one message to the kernel; the body or file bytes go as buffers. */
-  private post(msg: p.FrontendMessage, buffers?: ArrayBuffer[]): void {
-    this.model.send(msg, undefined, buffers);
+  /**
+   * Sends one message to the kernel; the body or file bytes go as buffers. Returns false when
+   * the comm is gone: JupyterLab throws "Cannot send" once a notebook's kernel connection is
+   * disposed (a closed tab disposes it before its outputs), and nothing can be told then.
+   */
+  private post(msg: p.FrontendMessage, buffers?: ArrayBuffer[]): boolean {
+    if (this.disconnected) return false;
+    try {
+      this.model.send(msg, undefined, buffers);
+      return true;
+    } catch (error) {
+      this.disconnected = true;
+      // While the view is being disposed that is expected; before, the requests in flight can
+      // never be answered: fail them with a reason instead of leaving them to the watchdog.
+      if (!this.closed) this.lose(`The connection to the kernel is gone (${error instanceof Error ? error.message : String(error)}).`);
+      return false;
+    }
+  }
+
+  private lose(reason: string): void {
+    const error = new BridgeError(`${reason} Run the cell again to reconnect.`);
+    for (const id of [...this.pending.keys()]) this.finish(id, error);
+    for (const [id, call] of this.calls) {
+      call.reject(error);
+      this.calls.delete(id);
+    }
   }
 
   private nextId(): string {
@@ -103,10 +127,10 @@ export class Bridge {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       if (file) {
-        this.post({ kind: p.REQUEST, id, view: this.view, url, chunked: true }, []);
+        this.post({ kind: p.REQUEST, id, view: this.view, url, chunked: true, alive: true }, []);
         void this.sendFile(id, file);
       } else {
-        this.post({ kind: p.REQUEST, id, view: this.view, url }, [body]);
+        this.post({ kind: p.REQUEST, id, view: this.view, url, alive: true }, [body]);
       }
     });
   };
@@ -132,7 +156,7 @@ export class Bridge {
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject, heard: Date.now() });
       this.watch();
-      this.post({ kind: p.CALL, id, view: this.view, hook, payload });
+      this.post({ kind: p.CALL, id, view: this.view, hook, payload, alive: true });
     });
   }
 
@@ -227,8 +251,10 @@ export class Bridge {
       if (msg.view === this.view && !this.closed) void this.runCommand(msg);
       return;
     }
+    if (msg.kind === p.INSPECT) return; // for the inspector panel, which listens itself
     if (msg.kind === p.BEAT && this.calls.has(msg.id)) {
       this.calls.get(msg.id)!.heard = Date.now();
+      if (!this.closed) this.post({ kind: p.ALIVE, id: msg.id });
       return;
     }
     if (msg.kind === p.RESULT) {
@@ -278,7 +304,13 @@ export class Bridge {
         return;
       }
       case p.BEAT: {
-        if (msg.sent > entry.received) this.lost(msg.id, msg.sent - entry.received);
+        if (msg.sent > entry.received) {
+          this.lost(msg.id, msg.sent - entry.received);
+          return;
+        }
+        // Still reading: a page that goes away without a word stops answering, and the kernel
+        // cancels the request (a paid model must not go on generating for nobody).
+        if (!this.closed) this.post({ kind: p.ALIVE, id: msg.id });
         return;
       }
       case p.END: {

@@ -13,6 +13,7 @@ export const UPLOAD_CHUNK = "upload_chunk";
 export const CALL = "call";
 export const VIEW_CLOSED = "view_closed";
 export const COMMAND_RESULT = "command_result";
+export const ALIVE = "alive";
 
 // Kernel -> front end.
 export const HEAD = "head";
@@ -23,9 +24,10 @@ export const RESPONSE = "response";
 export const ERROR = "error";
 export const RESULT = "result";
 export const COMMAND = "command";
+export const INSPECT = "inspect";
 
-export const FROM_FRONTEND = [REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT] as const;
-export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND] as const;
+export const FROM_FRONTEND = [REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT, ALIVE] as const;
+export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND, INSPECT] as const;
 
 export const HOOK_CLIENT_TOOL = "client_tool";
 export const HOOK_ACTION = "action";
@@ -46,6 +48,8 @@ export const HOOK_RESPONSE_END = "response_end";
 export const HOOK_ACTIVE = "active";
 // The page met `lucide:` icons its code lacks; the kernel answers with those it knows.
 export const HOOK_ICONS = "icons";
+// The inspector panel opened: the kernel answers `{entries}`, every entry it kept.
+export const HOOK_INSPECT = "inspect";
 export const HOOKS = [
   HOOK_CLIENT_TOOL,
   HOOK_ACTION,
@@ -63,6 +67,7 @@ export const HOOKS = [
   HOOK_RESPONSE_END,
   HOOK_ACTIVE,
   HOOK_ICONS,
+  HOOK_INSPECT,
 ] as const;
 // Hooks wired only when Python registered a handler (the widget's `handlers` trait).
 export const HANDLER_HOOKS = [
@@ -106,6 +111,8 @@ export interface RequestMessage {
   view: string;
   url: string;
   chunked?: true;
+  /** This view answers each `beat` with `alive`: when it stops, the kernel cancels the request. */
+  alive?: true;
 }
 
 /** The fetch was aborted (stop button, silence, lost chunks, reader gone). */
@@ -129,6 +136,7 @@ export interface CallMessage {
   view: string;
   hook: string;
   payload: unknown;
+  alive?: true;
 }
 
 /** A view went away: the kernel cancels what it still has running for it. */
@@ -147,7 +155,20 @@ export interface CommandResultMessage {
   message?: string;
 }
 
-export type FrontendMessage = RequestMessage | CancelMessage | UploadChunkMessage | CallMessage | ViewClosedMessage | CommandResultMessage;
+/** Answer to a `beat` for a request this view still reads; a view that stops answering is gone. */
+export interface AliveMessage {
+  kind: typeof ALIVE;
+  id: string;
+}
+
+export type FrontendMessage =
+  | RequestMessage
+  | CancelMessage
+  | UploadChunkMessage
+  | CallMessage
+  | ViewClosedMessage
+  | CommandResultMessage
+  | AliveMessage;
 
 // ---------------------------------------------------------------- kernel -> front end
 
@@ -214,7 +235,15 @@ export interface CommandMessage {
   args: unknown[];
 }
 
+/** New inspector entries, batched (see js/src/inspector); `id` is always "inspector". */
+export interface InspectMessage {
+  kind: typeof INSPECT;
+  id: string;
+  entries: Record<string, unknown>[];
+}
+
 export type KernelMessage =
+  | InspectMessage
   | HeadMessage
   | ChunkMessage
   | EndMessage
@@ -230,10 +259,11 @@ export type KernelMessage =
 // <protocol-fields>
 export const PROTOCOL_FIELDS = {
   "frontend": {
-    "call": ["hook", "id", "kind", "payload", "view"],
+    "alive": ["id", "kind"],
+    "call": ["alive", "hook", "id", "kind", "payload", "view"],
     "cancel": ["id", "kind"],
     "command_result": ["id", "kind", "message", "ok", "value", "view"],
-    "request": ["chunked", "id", "kind", "url", "view"],
+    "request": ["alive", "chunked", "id", "kind", "url", "view"],
     "upload_chunk": ["id", "kind", "last", "seq"],
     "view_closed": ["kind", "view"]
   },
@@ -244,6 +274,7 @@ export const PROTOCOL_FIELDS = {
     "end": ["id", "kind", "total"],
     "error": ["id", "kind", "message", "status"],
     "head": ["content_type", "id", "kind", "status"],
+    "inspect": ["entries", "id", "kind"],
     "response": ["content_type", "id", "kind", "status"],
     "result": ["id", "kind", "message", "ok", "value"]
   }

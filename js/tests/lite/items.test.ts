@@ -4,6 +4,7 @@ import {
   assistantItem,
   byRole,
   composer,
+  controlledStream,
   FakeServer,
   item,
   jsonResponse,
@@ -207,6 +208,38 @@ describe("client tools", () => {
     expect(el.querySelector("[data-item-id=a2]")?.textContent).toContain("2 cells");
   });
 
+  test("the spinner stops when the tool returns, and a failure stays visible", async () => {
+    let finish: (value: Record<string, unknown>) => void = () => undefined;
+    const server = new FakeServer();
+    server.on("threads.add_client_tool_output", () => sseResponse([done(assistantItem("a2", "ok"))]));
+    const { el } = startWith(
+      [done(item("client_tool_call", "tc1", { status: "pending", call_id: "c", name: "pick", arguments: {} }))],
+      { onClientTool: () => new Promise<Record<string, unknown>>((resolve) => (finish = resolve)) },
+      server,
+    );
+    const running = await waitFor(() => el.querySelector<HTMLElement>("[data-item-id=tc1]"), "tool item");
+    expect(running.hidden).toBe(false);
+    expect(running.textContent).toBe("Running pick…");
+    finish({ rows: [1] });
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "reply");
+    const ran = el.querySelector<HTMLElement>("[data-item-id=tc1]")!;
+    expect(ran.hidden).toBe(true); // no spinner left behind
+    expect(ran.querySelector(".ckl-spin, [data-icon=spinner]")).toBeNull();
+
+    const failing = new FakeServer();
+    failing.on("threads.add_client_tool_output", () => sseResponse([done(assistantItem("a3", "sorry"))]));
+    unmountAll();
+    const second = startWith(
+      [done(item("client_tool_call", "tc2", { status: "pending", call_id: "c", name: "boom", arguments: {} }))],
+      { onClientTool: () => Promise.reject(new Error("no kernel")) },
+      failing,
+    );
+    await waitFor(() => second.el.querySelector("[data-item-id=a3]"), "reply");
+    const failed = second.el.querySelector<HTMLElement>("[data-item-id=tc2]")!;
+    expect(failed.hidden).toBe(false);
+    expect(failed.textContent).toBe("boom failed");
+  });
+
   test("a failing tool still answers the server, with the error", async () => {
     const server = new FakeServer();
     server.on("threads.add_client_tool_output", () => sseResponse([done(assistantItem("a2", "ok"))]));
@@ -352,6 +385,48 @@ describe("tasks, workflows, images, structured input", () => {
     const task = el.querySelector<HTMLDetailsElement>("details[data-item-id=t1]")!;
     expect(task.querySelector("summary")?.textContent).toBe("Loaded 3 files");
     expect(task.textContent).toContain("a.csv, b.csv");
+  });
+
+  test("tool calls stream into an open workflow that collapses into its summary", async () => {
+    const stream = controlledStream();
+    const server = new FakeServer();
+    server.on("threads.create", () => stream.response);
+    mounted = mount({}, server);
+    type(composer(mounted.el), "Hi");
+    press(composer(mounted.el), "Enter");
+    const { el } = mounted;
+    const call = { type: "custom", title: "lookup", icon: "bolt", content: '```\n{"city": "Oslo"}\n```', status_indicator: "loading" };
+    stream.push(
+      { type: "thread.created", thread: thread("thr_1") },
+      added(item("workflow", "wf1", { workflow: { type: "custom", tasks: [call], expanded: true } })),
+    );
+    const open = await waitFor(() => el.querySelector<HTMLDetailsElement>("details[data-item-id=wf1]"), "workflow");
+    expect(open.open).toBe(true); // shown as it happens
+    expect(open.textContent).toContain("lookup");
+    expect(open.textContent).toContain('"city": "Oslo"');
+    const finished = {
+      ...call,
+      title: "lookup · 12 ms",
+      content: "```\nargs\n```\n\n→ ```\n12 degrees\n```",
+      status_indicator: "complete",
+    };
+    stream.push(updated("wf1", { type: "workflow.task.updated", task_index: 0, task: finished }));
+    await waitFor(() => el.querySelector("details[data-item-id=wf1]")?.textContent?.includes("12 degrees"), "result");
+    stream.push(
+      done(
+        item("workflow", "wf1", {
+          workflow: { type: "custom", tasks: [finished], expanded: false, summary: { title: "Used lookup", icon: "bolt" } },
+        }),
+      ),
+      done(assistantItem("a1", "It is 12 degrees.")),
+    );
+    stream.close();
+    const collapsed = await waitFor(() => {
+      const wf = el.querySelector<HTMLDetailsElement>("details[data-item-id=wf1]");
+      return wf?.querySelector("summary")?.textContent === "Used lookup" ? wf : null;
+    }, "summary");
+    expect(collapsed.open).toBe(false);
+    expect(collapsed.textContent).toContain("lookup · 12 ms");
   });
 
   test("generated images show progress, then the image (safe URLs only)", async () => {

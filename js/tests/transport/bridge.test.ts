@@ -142,6 +142,70 @@ describe("Bridge.fetch", () => {
     kernel.reply({ kind: p.RESPONSE, id, status: 200, content_type: "application/json" }, "{}");
   });
 
+  it("answers the kernel's beats while it reads a stream, and stops when closed", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel);
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
+    await pending;
+    kernel.reply({ kind: p.BEAT, id, sent: 0 });
+    expect(kernel.last(p.ALIVE)).toEqual({ kind: p.ALIVE, id });
+    const before = kernel.sent.length;
+    kernel.reply({ kind: p.BEAT, id: "v9-other:1", sent: 0 }); // another view's request
+    expect(kernel.sent.length).toBe(before);
+    bridge.close();
+    const after = kernel.sent.length;
+    kernel.reply({ kind: p.BEAT, id, sent: 0 });
+    expect(kernel.sent.length).toBe(after);
+  });
+
+  it("logs nothing and throws nothing when disposed after the comm is gone", async () => {
+    // A closed notebook tab disposes the kernel connection first: every send then throws.
+    const kernel = new FakeKernel();
+    let gone = false;
+    const send = kernel.send.bind(kernel);
+    kernel.send = (content, callbacks, buffers) => {
+      if (gone) throw new Error("Cannot send");
+      send(content, callbacks, buffers);
+    };
+    const bridge = new Bridge(kernel);
+    const abort = new AbortController();
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}", signal: abort.signal });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" });
+    const response = await pending;
+    const reading = response.text();
+    gone = true;
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    try {
+      expect(() => abort.abort()).not.toThrow();
+      expect(() => bridge.close()).not.toThrow();
+    } finally {
+      console.error = original;
+    }
+    await expect(reading).rejects.toThrow();
+    expect(errors).toEqual([]);
+    await expect(bridge.fetch(p.API_URL, { method: "POST", body: "{}" })).rejects.toThrow(/closed/);
+  });
+
+  it("fails requests in flight when the comm goes away under a live view", async () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel);
+    const first = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    kernel.send = () => {
+      throw new Error("Cannot send");
+    };
+    const second = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await expect(second).rejects.toThrow(/connection to the kernel is gone/);
+    await expect(first).rejects.toThrow(/connection to the kernel is gone/);
+  });
+
   it("uploads a FormData file in numbered chunks", async () => {
     const kernel = new FakeKernel();
     const bridge = new Bridge(kernel, { uploadChunkBytes: 4 });

@@ -62,6 +62,8 @@ describe("PROTOCOL_FIELDS", () => {
     });
     deliver?.({ kind: p.COMMAND, id: "k2", view: bridge.view, name: p.COMMAND_FOCUS_COMPOSER, args: [] }, []);
     await new Promise((resolve) => setTimeout(resolve, 10));
+    const streaming = sent.find((m) => m.kind === p.REQUEST);
+    deliver?.({ kind: p.BEAT, id: streaming?.id, sent: 0 }, []);
     abort.abort();
     bridge.close();
     const table = p.PROTOCOL_FIELDS.frontend as Record<string, readonly string[]>;

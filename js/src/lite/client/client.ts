@@ -215,7 +215,11 @@ export class ChatClient {
         const outcome = await this.streamOnce(next.type, next.params);
         next = null;
         if (outcome.pendingTool && outcome.ok) {
-          const result = await this.runClientTool(outcome.pendingTool);
+          const call = outcome.pendingTool;
+          const result = await this.runClientTool(call);
+          // The server marks the call completed in its store but sends no event for it: stop
+          // the spinner here, with the output (an `error` key when the tool failed).
+          this.applyEvent({ type: "thread.item.replaced", item: { ...call, status: "completed", output: result } });
           if (this.threadId) {
             next = {
               type: "threads.add_client_tool_output",

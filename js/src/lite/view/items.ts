@@ -104,6 +104,7 @@ class StaticView<T extends ThreadItem = ThreadItem> implements ItemView {
 
   private build(): HTMLElement {
     const el = this.render(this.item, this.ctx, this);
+    if (el.matches("details")) this.state.shown = (el as HTMLDetailsElement).open;
     el.dataset.itemId = this.item.id;
     el.dataset.itemType = this.item.type;
     if (this.streaming) el.dataset.streaming = "";
@@ -123,9 +124,10 @@ class StaticView<T extends ThreadItem = ThreadItem> implements ItemView {
   flush(): boolean {
     if (!this.dirty) return false;
     this.dirty = false;
-    // Keep disclosure state the user chose.
+    // Keep disclosure state the user chose, and only that: a workflow the server showed open
+    // while it ran still collapses when the server closes it.
     const details = this.el.matches("details") ? (this.el as HTMLDetailsElement) : null;
-    if (details) this.state.open = details.open;
+    if (details && details.open !== this.state.shown) this.state.open = details.open;
     const next = this.build();
     this.el.replaceWith(next);
     this.el = next;
@@ -180,9 +182,13 @@ export function renderAttachmentList(attachments: Attachment[], ctx: ItemContext
 
 function renderClientToolCall(item: ClientToolCallItem, ctx: ItemContext): HTMLElement {
   const pending = item.status !== "completed";
-  const el = h("div", { class: "ckl-item ckl-tool", hidden: !pending });
-  el.append(icon(pending ? "spinner" : "wrench", 14));
-  el.append(h("span", { text: ctx.t(pending ? "toolRunning" : "toolDone", { name: item.name }) }));
+  const output = item.output as { error?: unknown } | null | undefined;
+  const failed = !pending && output != null && typeof output === "object" && "error" in output;
+  // A tool that ran fine leaves no trace (the reply says what it did); one that failed says so.
+  const el = h("div", { class: failed ? "ckl-item ckl-tool ckl-tool-failed" : "ckl-item ckl-tool", hidden: !pending && !failed });
+  el.append(icon(pending ? "spinner" : failed ? "warning" : "wrench", 14));
+  const label = pending ? "toolRunning" : failed ? "toolFailed" : "toolDone";
+  el.append(h("span", { text: ctx.t(label, { name: item.name }) }));
   return el;
 }
 

@@ -1,0 +1,279 @@
+"""The inspector's record: per turn, the request, its stream events, the agent's steps and
+handler output, as redacted JSON entries the widget's inspector panel lists.
+
+A turn is one ChatKit request. ``InspectedEndpoint`` wraps the widget's endpoint, so requests
+and stream events are recorded for any ``ChatKitServer``; a ``NotebookServer`` adds its agent's
+steps through ``record_step``, which finds the recording turn in a context variable (set in the
+bridge's request task, and copied into the tasks the agent run starts). Entries reach the views
+in batches (``FLUSH_S``): jupyter_server drops iopub messages above 1000/s, and one message per
+stream event would be that on a fast reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Any, Final
+
+from chatkit_jupyter.notebook._redact import REDACTED, looks_like_secret_name, scrub, scrub_cut
+
+FLUSH_S: Final = 0.25
+"""New entries go to the views at most this often, in one message."""
+MAX_ENTRIES: Final = 2000
+"""Entries kept (the oldest go first)."""
+MAX_TEXT: Final = 4000
+"""Characters kept of one entry's JSON data."""
+
+_UPDATED: Final = b'data: {"type":"thread.item.updated"'
+_ITEM_ID: Final = re.compile(rb'"item_id"\s*:\s*"([^"]+)"')
+
+Entry = dict[str, Any]
+"""``{"seq", "turn", "time", "kind", "title", "data"}``; ``kind`` is ``"request"``,
+``"event"``, ``"step"``, ``"log"`` or ``"response"``. JSON-serialisable and redacted."""
+
+_turn: ContextVar[tuple[Inspector, int] | None] = ContextVar("chatkit_jupyter_turn", default=None)
+
+
+def record_step(thread_id: str, step: Mapping[str, Any]) -> None:
+    """Add an agent step (see ``StepTrace``) to the turn being recorded, if any."""
+    current = _turn.get()
+    if current is None:
+        return
+    inspector, turn = current
+    title = " ".join(str(step[k]) for k in ("kind", "name", "model", "to") if step.get(k))
+    inspector.add("step", title, dict(step), turn=turn)
+
+
+def _redacted(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if depth > 20:
+        return "..."
+    if isinstance(value, Mapping):
+        return {
+            str(k): REDACTED if looks_like_secret_name(str(k)) else _redacted(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redacted(v, depth + 1) for v in value]
+    return scrub(str(value))
+
+
+def _clean(data: Any) -> Any:
+    """``data`` as redacted JSON-able values, cut to ``MAX_TEXT`` characters."""
+    data = _redacted(data)
+    text = json.dumps(data, ensure_ascii=False)
+    if len(text) <= MAX_TEXT:
+        return data
+    return {"truncated": text[:MAX_TEXT] + " ..."}
+
+
+class Inspector:
+    """Keeps the entries of recent turns and sends new ones to the views in batches.
+
+    Args:
+        send: Sends ``{"kind": "inspect", "id": "inspector", "entries": [...]}`` to the views.
+        enabled: Whether anyone is looking (``ChatKitWidget.inspector``); nothing is sent
+            otherwise, but entries are still kept, so opening the panel later shows them.
+    """
+
+    def __init__(self, send: Callable[[list[Entry]], None], enabled: Callable[[], bool]) -> None:
+        self._send = send
+        self._enabled = enabled
+        self.entries: deque[Entry] = deque(maxlen=MAX_ENTRIES)
+        """Every entry kept, oldest first."""
+        self._seq = itertools.count(1)
+        self._turns = itertools.count(1)
+        self._last_turn = 0
+        self._outbox: list[Entry] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, kind: str, title: str, data: Any, *, turn: int | None = None) -> Entry:
+        """Record one entry (``turn`` defaults to the turn running here, or the last one)."""
+        if turn is None:
+            current = _turn.get()
+            turn = current[1] if current is not None and current[0] is self else self._last_turn
+        entry: Entry = {
+            "seq": next(self._seq),
+            "turn": turn,
+            "time": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+            "kind": kind,
+            "title": scrub_cut(title, 200),
+            "data": _clean(data),
+        }
+        self.entries.append(entry)
+        if self._enabled():
+            self._outbox.append(entry)
+            self._schedule()
+        return entry
+
+    def add_log(self, entry: Mapping[str, Any]) -> Entry:
+        """Record handler output: one ``ChatKitWidget.log`` entry ``{time, source, kind, text}``."""
+        title = f"{entry.get('source', 'handler')} {entry.get('kind', '')}".strip()
+        return self.add("log", title, dict(entry))
+
+    def snapshot(self) -> list[Entry]:
+        """Every entry kept, for a view that opens the panel."""
+        return list(self.entries)
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()  # no loop (a plain call from a cell): nothing to batch with
+            return
+        self._timer = loop.call_later(FLUSH_S, self.flush)
+
+    def flush(self) -> None:
+        """Send what is waiting now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._outbox:
+            batch, self._outbox = self._outbox, []
+            self._send(batch)
+
+    # -- turns ------------------------------------------------------------------------------------
+
+    def start_turn(self, body: bytes) -> int:
+        """Begin recording a request's turn in this task; returns its number."""
+        turn = next(self._turns)
+        self._last_turn = turn
+        _turn.set((self, turn))
+        try:
+            request: Any = json.loads(body)
+        except ValueError:
+            request = {"body": body[:200].decode(errors="replace")}
+        kind = request.get("type", "request") if isinstance(request, dict) else "request"
+        params = request.get("params") if isinstance(request, dict) else None
+        thread = params.get("thread_id") if isinstance(params, dict) else None
+        title = f"{kind} {thread}" if thread else str(kind)
+        self.add("request", title, request, turn=turn)
+        return turn
+
+
+class InspectedEndpoint:
+    """The widget's endpoint, with each request and its stream recorded by ``inspector``."""
+
+    def __init__(
+        self,
+        endpoint: Callable[[bytes, str], Awaitable[bytes | AsyncIterable[bytes]]],
+        inspector: Inspector,
+    ) -> None:
+        self._endpoint = endpoint
+        self.inspector = inspector
+
+    async def __call__(self, body: bytes, origin: str = "chat") -> bytes | AsyncIterable[bytes]:
+        inspector = self.inspector
+        turn = inspector.start_turn(body)
+        started = time.monotonic()
+        try:
+            result = await self._endpoint(body, origin)
+        except Exception as e:
+            inspector.add(
+                "response",
+                f"failed: {type(e).__name__}",
+                {
+                    "error": f"{type(e).__name__}: {e}",
+                    "seconds": round(time.monotonic() - started, 3),
+                },
+                turn=turn,
+            )
+            raise
+        if isinstance(result, bytes):
+            try:
+                data: Any = json.loads(result)
+            except ValueError:
+                data = {"bytes": len(result)}
+            inspector.add(
+                "response",
+                f"{len(result)} bytes",
+                {"seconds": round(time.monotonic() - started, 3), "body": data},
+                turn=turn,
+            )
+            return result
+        return self._events(result, turn, started)
+
+    async def _events(
+        self, stream: AsyncIterable[bytes], turn: int, started: float
+    ) -> AsyncIterator[bytes]:
+        inspector = self.inspector
+        buffer = b""
+        count = 0
+        deltas: dict[str, Any] | None = None  # consecutive text deltas, recorded as one entry
+
+        def close_deltas() -> None:
+            nonlocal deltas
+            if deltas is not None:
+                title = f"text deltas x{deltas['count']} {deltas['item_id']}"
+                inspector.add("event", title, deltas, turn=turn)
+                deltas = None
+
+        outcome = "done"
+        try:
+            async for chunk in stream:
+                yield chunk
+                buffer += chunk
+                *frames, buffer = buffer.split(b"\n\n")
+                for frame in frames:
+                    if not frame.startswith(b"data: "):
+                        continue
+                    count += 1
+                    if frame.startswith(_UPDATED) and b'_delta"' in frame[:160]:
+                        # Text deltas come by the thousand: counted here without parsing (the
+                        # done event that follows carries the whole text).
+                        found = _ITEM_ID.search(frame)
+                        item_id = found.group(1).decode() if found else None
+                        if deltas is None or deltas["item_id"] != item_id:
+                            close_deltas()
+                            deltas = {"item_id": item_id, "count": 0}
+                        deltas["count"] += 1
+                        continue
+                    try:
+                        event = json.loads(frame[6:])
+                    except ValueError:
+                        continue
+                    close_deltas()
+                    inspector.add("event", _event_title(event), event, turn=turn)
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        except Exception as e:
+            outcome = f"failed: {type(e).__name__}"
+            raise
+        finally:
+            close_deltas()
+            inspector.add(
+                "response",
+                f"stream {outcome}, {count} events",
+                {
+                    "seconds": round(time.monotonic() - started, 3),
+                    "events": count,
+                    "outcome": outcome,
+                },
+                turn=turn,
+            )
+
+
+def _event_title(event: Any) -> str:
+    if not isinstance(event, dict):
+        return "event"
+    kind = str(event.get("type", "event"))
+    item = event.get("item")
+    if isinstance(item, dict):
+        return f"{kind} {item.get('type', '')} {item.get('id', '')}".strip()
+    update = event.get("update")
+    if isinstance(update, dict):
+        return f"{kind} {update.get('type', '')}"
+    return kind

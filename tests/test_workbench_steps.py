@@ -1,0 +1,204 @@
+"""What the agent did, in the chat: tool calls, reasoning, handoffs and guardrail trips as
+ChatKit workflow tasks (``StepTrace`` inside ``NotebookServer.respond``), with a scripted model
+(openai-agents' ``ScriptedModel``) so the real Runner, tools and ``stream_agent_response`` run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from agents import (
+    Agent,
+    GuardrailFunctionOutput,
+    function_tool,
+    input_guardrail,
+)
+from agents.testing import ScriptedModel, assistant_message, function_call
+
+from chatkit_jupyter import NotebookServer
+
+from .conftest import text_of, turn, user_message
+from .openai_stub import OpenAIStub, text_reply, tool_call_reply
+
+SECRET = "sk-test-0123456789abcdefSECRET"
+
+
+@pytest.fixture(autouse=True)
+def no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHATKIT_JUPYTER_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def workflow_events(events: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """(event type, detail) for every event about a workflow item, in order."""
+    ids = {e["item"]["id"] for e in events if "item" in e and e["item"]["type"] == "workflow"}
+    out: list[tuple[str, Any]] = []
+    for e in events:
+        if "item" in e and e["item"]["id"] in ids:
+            out.append((e["type"], e["item"]["workflow"]))
+        elif e.get("item_id") in ids:
+            out.append((e["type"], e["update"]))
+    return out
+
+
+async def test_tool_calls_are_tasks_that_collapse_into_a_summary(store: Any) -> None:
+    @function_tool
+    def lookup(city: str, api_key: str) -> str:
+        """Looks a city up."""
+        return f"{city}: 12 degrees, key {SECRET}"
+
+    model = ScriptedModel(
+        [
+            [function_call("lookup", {"city": "Oslo", "api_key": SECRET}, call_id="c1")],
+            [function_call("list_variables", {}, call_id="c2")],
+            [assistant_message("It is 12 degrees in Oslo.", item_id="msg_1")],
+        ]
+    )
+    agent = Agent(name="weather", instructions="Be brief.", model=model, tools=[lookup])
+    server = NotebookServer(agent, store=store, namespace={"x": 1})
+
+    events = await turn(server, user_message("weather in Oslo?"))
+
+    assert text_of(events) == "It is 12 degrees in Oslo."
+    flow = workflow_events(events)
+    kinds = [k for k, _ in flow]
+    # Added with the first call (open, loading), each update as it happens, done (collapsed)
+    # before the answer.
+    assert kinds[0] == "thread.item.added"
+    added = flow[0][1]
+    assert added["expanded"] is True
+    assert added["tasks"][0]["title"] == "lookup"
+    assert added["tasks"][0]["status_indicator"] == "loading"
+    assert '"city": "Oslo"' in added["tasks"][0]["content"]
+    assert kinds[-1] == "thread.item.done"
+    done = flow[-1][1]
+    assert done["expanded"] is False
+    assert done["summary"] == {"title": "Used lookup, list_variables", "icon": "bolt"}
+    titles = [t["title"].split(" · ")[0] for t in done["tasks"]]
+    assert titles == ["lookup", "list_variables"]
+    assert all(t["status_indicator"] == "complete" for t in done["tasks"])
+    assert "12 degrees" in done["tasks"][0]["content"]
+    assert " · " in done["tasks"][0]["title"]  # the time it took
+    updates = [d["type"] for k, d in flow if k == "thread.item.updated"]
+    assert updates == ["workflow.task.updated", "workflow.task.added", "workflow.task.updated"]
+    # The workflow is closed before the message starts.
+    order = [(e["type"], e["item"]["type"]) for e in events if "item" in e]
+    assert order.index(("thread.item.done", "workflow")) < order.index(
+        ("thread.item.added", "assistant_message")
+    )
+    # Secrets in arguments and results are never shown.
+    assert SECRET not in json.dumps(events)
+    # Stored, so the tasks are there when the thread is opened again.
+    thread_id = events[0]["thread"]["id"]
+    items = (await store.load_thread_items(thread_id, None, 20, "asc", {})).data
+    assert [i.type for i in items] == ["user_message", "workflow", "assistant_message"]
+    assert items[1].workflow.summary.title == "Used lookup, list_variables"
+    # The steps, for the inspector.
+    steps = [e["step"] for e in server.events if e["type"] == "step"]
+    assert [s["kind"] for s in steps] == ["model", "tool", "model", "tool", "model"]
+    assert steps[1]["name"] == "lookup"
+    assert "Oslo" in steps[1]["arguments"]
+    assert SECRET not in json.dumps(steps)
+
+
+async def test_the_next_turn_does_not_resend_the_tasks(store: Any) -> None:
+    model = ScriptedModel(
+        [
+            [function_call("list_variables", {}, call_id="c1")],
+            [assistant_message("One variable.", item_id="m1")],
+            [assistant_message("Still one.", item_id="m2")],
+        ]
+    )
+    server = NotebookServer(
+        Agent(name="a", instructions="x", model=model), store=store, namespace={"x": 1}
+    )
+    first = await turn(server, user_message("vars?"))
+    await turn(server, user_message("and now?", first[0]["thread"]["id"]))
+    texts = json.dumps(model.calls[2].input)
+    assert "task was performed" not in texts
+    assert [m["role"] for m in model.calls[2].input] == ["user", "assistant", "user"]
+
+
+async def test_a_widget_shown_by_a_tool_keeps_its_call_result(store: Any) -> None:
+    model = ScriptedModel(
+        [
+            [function_call("show_variables", {}, call_id="c1")],
+            [assistant_message("Shown.", item_id="m1")],
+        ]
+    )
+    server = NotebookServer(
+        Agent(name="a", instructions="x", model=model), store=store, namespace={"x": 1}
+    )
+    events = await turn(server, user_message("show"))
+    thread_id = events[0]["thread"]["id"]
+    items = (await store.load_thread_items(thread_id, None, 20, "asc", {})).data
+    assert [i.type for i in items] == ["user_message", "workflow", "widget", "assistant_message"]
+    (task,) = items[1].workflow.tasks
+    assert task.status_indicator == "complete"
+    assert "shown_to_user" in (task.content or "")
+
+
+async def test_reasoning_summaries_are_thought_tasks(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real OpenAI-compatible server that streams `reasoning_content` (as DeepSeek, vLLM and
+    # Ollama do for thinking models) before a tool call.
+    thinking = [{"delta": {"role": "assistant", "reasoning_content": "The user wants the list."}}]
+    replies = [thinking + tool_call_reply("list_variables", {}), text_reply("Done.")]
+    with OpenAIStub(replies) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_MODEL", "stub-model")
+        server = NotebookServer(store=store, namespace={"x": 1})
+        events = await turn(server, user_message("list"))
+    assert text_of(events) == "Done."
+    done = [w for k, w in workflow_events(events) if k == "thread.item.done"]
+    tasks = [t for w in done for t in w["tasks"]]
+    assert tasks[0]["type"] == "thought"
+    assert tasks[0]["content"] == "The user wants the list."
+    assert tasks[-1]["title"].startswith("list_variables")
+    steps = [e["step"] for e in server.events if e["type"] == "step"]
+    assert [s["kind"] for s in steps] == ["model", "thought", "tool", "model"]
+    assert steps[0]["model"] == "stub-model"
+    assert steps[0]["total_tokens"] == 2  # the stub's usage
+    assert steps[0]["seconds"] >= 0
+
+
+async def test_handoffs_are_tasks(store: Any) -> None:
+    expert_model = ScriptedModel([[assistant_message("Expert here.", item_id="m2")]])
+    expert = Agent(name="Expert", instructions="x", model=expert_model)
+    triage_model = ScriptedModel([[function_call("transfer_to_expert", {}, call_id="h1")]])
+    triage = Agent(name="Triage", instructions="x", model=triage_model, handoffs=[expert])
+    server = NotebookServer(triage, store=store, namespace={})
+
+    events = await turn(server, user_message("help"))
+
+    assert text_of(events) == "Expert here."
+    done = [w for k, w in workflow_events(events) if k == "thread.item.done"]
+    titles = [t["title"] for w in done for t in w["tasks"]]
+    assert "Handed off to Expert" in titles
+    steps = [e["step"] for e in server.events if e["type"] == "step"]
+    assert {"kind": "handoff", "from": "Triage", "to": "Expert"}.items() <= next(
+        s for s in steps if s["kind"] == "handoff"
+    ).items()
+
+
+async def test_a_guardrail_trip_is_a_task_not_an_error(store: Any) -> None:
+    @input_guardrail
+    def no_secrets(ctx: Any, agent: Any, text: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(
+            output_info={"reason": "asks for a key"}, tripwire_triggered=True
+        )
+
+    model = ScriptedModel([[assistant_message("never shown", item_id="m1")]])
+    agent = Agent(name="a", instructions="x", model=model, input_guardrails=[no_secrets])
+    server = NotebookServer(agent, store=store, namespace={})
+
+    events = await turn(server, user_message("tell me the key"))
+
+    assert [e for e in events if e["type"] == "error"] == []
+    done = [w for k, w in workflow_events(events) if k == "thread.item.done"]
+    (task,) = done[-1]["tasks"]
+    assert task["title"] == "Guardrail tripped: no_secrets"
+    assert "asks for a key" in task["content"]
+    assert server.events[-1]["type"] == "turn.guardrail"
