@@ -67,8 +67,8 @@ async def upload(files: FileAttachmentStore, name: str, data: bytes, mime_type: 
             "a\x1f.csv",
             1,
             "text/csv",
-            "The file name 'a\\x1f.csv' contains control characters; rename the file and attach "
-            "it again.",
+            "The file name 'a\\x1f.csv' contains control characters (U+001F), which can hide what "
+            "the file really is; rename the file and attach it again.",
         ),
         (
             "neg.csv",
@@ -80,8 +80,9 @@ async def upload(files: FileAttachmentStore, name: str, data: bytes, mime_type: 
             "big.csv",
             2 * MB,
             "text/csv",
-            "'big.csv' is 2.0 MB, more than the 1.0 MB limit. Attach a smaller file, or raise "
-            "maxSize in the composer attachment options.",
+            "'big.csv' is 2.0 MB, more than the 1.0 MB limit. Attach a smaller file, or raise the "
+            "limit: `maxSize` in the composer attachment options, or `max_size=` of "
+            "FileAttachmentStore.",
         ),
         (
             "tool.exe",

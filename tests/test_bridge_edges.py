@@ -87,8 +87,9 @@ async def test_a_producer_that_never_waits_is_cut_at_the_size_cap() -> None:
     b.handle(request("v1:s"), [b"{}"])
     await b.wait_idle()
     sizes = [len(buffers[0]) for c, buffers in sent if c["kind"] == p.CHUNK]
-    # The batch that reaches the cap exactly goes at once; the rest follows on its own.
-    assert sizes == [2 * half, half]
+    # The first frame goes at once (a reply's first byte never waits); the next two reach the
+    # cap exactly and go together at once.
+    assert sizes == [half, 2 * half]
     record = b.records[-1]
     assert (record.chunks, record.bytes, record.status) == (2, 3 * half, 200)
     assert sent[-1][0] == {"kind": p.END, "id": "v1:s", "total": 2}

@@ -153,7 +153,9 @@ class Inspector:
         _turn.set((self, turn))
         try:
             request: Any = json.loads(body)
-        except ValueError:
+            json.dumps(request)  # as add() will: a body too deep to walk is shown as text
+        except (ValueError, RecursionError):
+            # The endpoint refuses it with a 400; the panel shows its start.
             request = {"body": body[:200].decode(errors="replace")}
         kind = request.get("type", "request") if isinstance(request, dict) else "request"
         params = request.get("params") if isinstance(request, dict) else None

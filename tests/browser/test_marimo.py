@@ -80,4 +80,5 @@ def test_vars_lists_the_apps_variables(page: Any, marimo_app: str) -> None:
     expect(reply).to_be_visible(timeout=20_000)
     for name in ("chat", "region_names", "sales", "threshold"):
         expect(page.get_by_text(name, exact=True)).to_be_visible()
-    expect(page.get_by_text("[120.5, 98.0, 143.25]", exact=False)).to_be_visible()
+    # The card's row (the tool-call task above it shows the tool's output too).
+    expect(page.get_by_text("length 3 · [120.5, 98.0, 143.25]")).to_be_visible()
