@@ -210,3 +210,66 @@ async def test_off_by_default(store: Any) -> None:
     )
     await turn(server, user_message("hi"))
     assert "run_code" not in [t.name for t in model.calls[0].tools]
+
+
+async def offline_proposal(store: Any, text: str) -> tuple[Any, dict[str, Any], list[Any]]:
+    namespace: dict[str, Any] = {"ran": []}
+    server = NotebookServer(store=store, namespace=namespace, allow_run=True)
+    return server, namespace, await turn(server, user_message(text))
+
+
+async def test_the_offline_assistant_proposes_run_code_and_repeats_the_outcome(
+    store: Any,
+) -> None:
+    server, namespace, events = await offline_proposal(
+        store, "/run ```python\nran.append('x')\nprint('hi')\n6 * 7\n```"
+    )
+    (widget,) = [
+        e["item"]
+        for e in events
+        if e["type"] == "thread.item.done" and e["item"]["type"] == "widget"
+    ]
+    assert namespace["ran"] == []  # shown, not run
+    assert widget_text(widget).count("```") == 2  # its own fence, not the message's too
+    approval = buttons(widget)["Run"]["payload"]["id"]
+
+    events = await turn(server, click(widget["thread_id"], widget["id"], approval, run=True))
+
+    assert namespace["ran"] == ["x"]
+    answer = text_of(events)
+    assert answer.startswith("Here is what happened:")
+    assert "hi" in answer
+    assert "42" in answer
+
+
+async def test_the_offline_assistant_reports_a_decline_and_runs_nothing(store: Any) -> None:
+    server, namespace, events = await offline_proposal(store, "/run ran.append(1)")
+    (widget,) = [
+        e["item"]
+        for e in events
+        if e["type"] == "thread.item.done" and e["item"]["type"] == "widget"
+    ]
+    approval = buttons(widget)["Cancel"]["payload"]["id"]
+    events = await turn(server, click(widget["thread_id"], widget["id"], approval, run=False))
+    assert namespace["ran"] == []
+    assert "declined" in text_of(events)
+
+
+@pytest.mark.parametrize(
+    ("allow_run", "text", "expected"),
+    [
+        (False, "/run 1 + 1", "Running code is off for this chat"),
+        (True, "/run", "What should I run?"),
+        (True, "/run   ", "What should I run?"),
+    ],
+)
+async def test_the_offline_assistant_explains_when_it_cannot_propose(
+    store: Any, allow_run: bool, text: str, expected: str
+) -> None:
+    namespace: dict[str, Any] = {"ran": []}
+    server = NotebookServer(store=store, namespace=namespace, allow_run=allow_run)
+    events = await turn(server, user_message(text))
+    assert expected in text_of(events)
+    assert not [
+        e for e in events if e["type"] == "thread.item.done" and e["item"]["type"] == "widget"
+    ]

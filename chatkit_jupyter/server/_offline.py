@@ -8,6 +8,8 @@ it writes a short reply.
 
 - ``/vars``: ``show_variables`` -> a ListView of the notebook's variables.
 - ``/inspect NAME``: ``show_variable`` -> a Card for one variable.
+- ``/run CODE``: ``run_code`` (with ``allow_run``) -> the code with Run and Cancel; after the
+  click, the outcome NotebookServer adds to the thread is repeated.
 - ``/help``: what it can do and how to configure a model.
 - a message that tags variables (``@sales``): ``show_variable`` for each -> a Card per variable.
 """
@@ -64,11 +66,18 @@ COMMANDS: Final = (
     "- `/vars`: list the variables in your notebook\n"
     "- `/inspect NAME`: look at one variable\n"
     "- `@NAME` in a message (type @ and pick a variable): look at the variables you tag\n"
+    "- `/run CODE`: propose code to run in the notebook (with `%chatkit --allow-run`; it runs "
+    "only when you click Run)\n"
     "- `/help`: show this help"
 )
 
 SHOW_VARIABLES: Final = "show_variables"
 SHOW_VARIABLE: Final = "show_variable"
+RUN_CODE: Final = "run_code"
+
+# How the notes NotebookServer adds after a click on a run_code proposal begin
+# (workbench/_run_code.py); the offline assistant repeats them instead of reading a command.
+_RUN_NOTES: Final = ("The user clicked Run", "The user declined")
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,9 @@ class OfflineModel(Model):
 
         tool_names = {getattr(tool, "name", None) for tool in tools}
         texts = [t.strip() for t in _current_user_texts(items)]
+        note = _run_note(texts[-1]) if texts else None
+        if note is not None:
+            return _Text(f"Here is what happened:\n\n{note}")
         command = next((t for t in texts if t.startswith("/")), None)
         if command is None:
             tagged = list(dict.fromkeys(n for t in texts for n in TAG_LINE_RE.findall(t)))
@@ -169,6 +181,17 @@ class OfflineModel(Model):
             if SHOW_VARIABLE not in tool_names:
                 return _Text("The notebook tools are not available to this agent.")
             return _Call(SHOW_VARIABLE, {"name": name})
+        if verb == "/run":
+            code = _unfenced(rest)
+            if not code:
+                return _Text("What should I run? Try `/run 6 * 7`.")
+            if RUN_CODE not in tool_names:
+                return _Text(
+                    "Running code is off for this chat. Start it with `%chatkit --allow-run` "
+                    "(or `NotebookServer(allow_run=True)`); every run then waits for your click "
+                    "on Run."
+                )
+            return _Call(RUN_CODE, {"code": code})
         return _Text(f"I don't know the command `{verb}`. I know these:\n\n{COMMANDS}")
 
     def _not_configured(self) -> str:
@@ -206,6 +229,22 @@ def _message_text(item: Any) -> str:
         if isinstance(text, str):
             parts.append(text)
     return "".join(parts)
+
+
+def _run_note(text: str) -> str | None:
+    """The note a click on a run_code proposal added, if ``text`` is one (ChatKit wraps hidden
+    context in ``<HiddenContext>`` tags for the model)."""
+    match = re.search(r"<HiddenContext>\s*(.*?)\s*</HiddenContext>", text, re.S)
+    content = match.group(1) if match else text.strip()
+    return content if content.startswith(_RUN_NOTES) else None
+
+
+def _unfenced(text: str) -> str:
+    """``text`` without the Markdown code fence around it, if it has one."""
+    lines = text.strip().splitlines()
+    if len(lines) >= 2 and lines[0].startswith("```") and lines[-1].strip() == "```":
+        lines = lines[1:-1]
+    return "\n".join(lines).strip()
 
 
 def _current_user_texts(items: Sequence[Any]) -> list[str]:
