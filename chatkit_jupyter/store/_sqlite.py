@@ -186,6 +186,21 @@ def _text(raw: bytes) -> str:
 
 # SQLite's primary result codes (the low byte of an extended code).
 _SQLITE_READONLY: Final = 8
+# Python 3.10's sqlite3 errors carry no code; SQLite's own messages for these two are fixed.
+_MESSAGE_CODES: Final = {
+    "attempt to write a readonly database": 8,
+    "unable to open database file": 14,
+}
+
+
+def _error_code(error: sqlite3.Error) -> int:
+    """SQLite's primary result code of ``error`` (from its message on Python 3.10)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF
+    return next((c for m, c in _MESSAGE_CODES.items() if m in str(error).lower()), 0)
+
+
 _SQLITE_CANTOPEN: Final = 14
 
 
@@ -972,7 +987,7 @@ class SQLiteStore(Store[Any]):
     def _read_only(self, error: sqlite3.Error) -> str | None:
         """What to tell the user when ``error`` comes from a file or folder we may not write;
         ``None`` for any other error."""
-        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        code = _error_code(error)
         if code not in (_SQLITE_READONLY, _SQLITE_CANTOPEN) or self._uri or self.in_memory:
             return None
         path = Path(self.path).absolute()
