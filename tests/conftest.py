@@ -364,3 +364,23 @@ def text_of(events: list[dict[str, Any]]) -> str:
         if e["type"] == "thread.item.updated"
         and e["update"]["type"] == "assistant_message.content_part.text_delta"
     )
+
+
+def ipython() -> Any:
+    """A real IPython shell for a test. Call ``InteractiveShell.clear_instance()`` when done, as
+    with ``InteractiveShell.instance()``.
+
+    Without the SQLite history and IPython's exit hook: every shell ever made runs that hook at
+    interpreter exit (a namespace reset and a ``gc.collect()`` each), ~0.4 s apiece, 45 s over
+    the suite after its last test.
+    """
+    import atexit
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    ip = InteractiveShell.instance(config=config)
+    atexit.unregister(ip.atexit_operations)
+    return ip

@@ -10,7 +10,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from chatkit_jupyter import ChatKitWidget, NotebookServer
 
-from .conftest import Client, ScriptedServer, user_message
+from .conftest import Client, ScriptedServer, ipython, user_message
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def shell(
     monkeypatch.chdir(tmp_path)  # the default database goes to ./.chatkit/
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"):
         monkeypatch.delenv(var, raising=False)
-    ip = InteractiveShell.instance()
+    ip = ipython()
     ip.run_line_magic("load_ext", "chatkit_jupyter")
     yield ip
     ip.run_line_magic("unload_ext", "chatkit_jupyter")

@@ -19,7 +19,7 @@ from chatkit_jupyter import NotebookServer
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.server import DEFAULT_INSTRUCTIONS, NOTEBOOK_CONTEXT
 
-from .conftest import call, text_of, turn, user_message
+from .conftest import call, ipython, text_of, turn, user_message
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 
@@ -252,7 +252,7 @@ async def test_the_default_agent_gets_the_context_once(
 
 @pytest.fixture
 def shell(fake_comm: Any) -> Any:
-    ip = InteractiveShell.instance()
+    ip = ipython()
     ip.run_line_magic("load_ext", "chatkit_jupyter")
     yield ip
     ip.run_line_magic("unload_ext", "chatkit_jupyter")

@@ -28,6 +28,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from chatkit_jupyter import notebook_tools
 from chatkit_jupyter.notebook._redact import REDACTED, scrub, scrub_cut
 
+from .conftest import ipython
+
 _rng = random.Random(10)
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _B64URL = _B64[:62] + "-_"
@@ -385,7 +387,7 @@ def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
         return typed.pop(0)
 
     monkeypatch.setattr(getpass, "getpass", terminal)
-    ip = InteractiveShell.instance()
+    ip = ipython()
     ip.typed = typed  # type: ignore[attr-defined]
     ip.run_line_magic("load_ext", "chatkit_jupyter")
     yield ip
@@ -427,7 +429,7 @@ async def test_getpass_is_restored_and_values_forgotten_on_unload(
         return "forgotten-pw-123"
 
     monkeypatch.setattr(getpass, "getpass", terminal)
-    ip = InteractiveShell.instance()
+    ip = ipython()
     try:
         ip.run_line_magic("load_ext", "chatkit_jupyter")
         assert getpass.getpass is not terminal

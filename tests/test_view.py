@@ -18,7 +18,7 @@ from ipywidgets.widgets.widget import _instances
 from chatkit_jupyter import WidgetError, WidgetTemplate, WidgetView, show
 from chatkit_jupyter.bridge import _protocol as p
 
-from .conftest import FakeComm
+from .conftest import FakeComm, ipython
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "widgets"
@@ -31,7 +31,7 @@ _ids = itertools.count()
 @pytest.fixture
 def shell(fake_comm: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     """A real IPython shell with the extension loaded; ``shell.published`` collects displays."""
-    ip = InteractiveShell.instance()
+    ip = ipython()
     published: list[dict[str, Any]] = []
     monkeypatch.setattr(
         ip.display_pub, "publish", lambda data, metadata=None, **kw: published.append(data)
