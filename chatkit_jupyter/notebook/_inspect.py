@@ -498,15 +498,32 @@ def summarize(name: str, value: object, budget: Budget | None = None) -> Variabl
         return _summarize(name, value, active)
 
 
+def _hidden(
+    record: VariableSummary | VariableDetail,
+    budget: Budget,
+    name: str,
+    value: object,
+    *,
+    with_reason: bool = False,
+) -> bool:
+    """Fill ``record`` for a value that must not be previewed (a secret, or its check ran out
+    of time); whether it was one."""
+    reason = _reason_within(budget, name, value)
+    if reason is None:
+        return False
+    if _is_marker(reason):
+        record["repr"] = reason
+        return True
+    record["repr"] = REDACTED
+    record["redacted"] = True
+    if with_reason:
+        cast(VariableDetail, record)["reason"] = reason
+    return True
+
+
 def _summarize(name: str, value: object, budget: Budget) -> VariableSummary:
     summary = VariableSummary(name=name, type=type_name(value))
-    reason = _reason_within(budget, name, value)
-    if _is_marker(reason):
-        summary["repr"] = cast(str, reason)
-        return summary
-    if reason is not None:
-        summary["repr"] = REDACTED
-        summary["redacted"] = True
+    if _hidden(summary, budget, name, value):
         return summary
 
     def preview() -> tuple[str, list[int] | None, int | None]:
@@ -588,14 +605,7 @@ def describe_variable(
     value = listed[name]
     detail = VariableDetail(name=name, type=type_name(value))
     with budget or Budget() as active:
-        reason = _reason_within(active, name, value)
-        if _is_marker(reason):
-            detail["repr"] = cast(str, reason)
-            return detail
-        if reason is not None:
-            detail["repr"] = REDACTED
-            detail["redacted"] = True
-            detail["reason"] = reason
+        if _hidden(detail, active, name, value, with_reason=True):
             return detail
         _describe(detail, value, active)
     return detail

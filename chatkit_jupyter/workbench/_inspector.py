@@ -70,8 +70,11 @@ def _redacted(value: Any, depth: int = 0) -> Any:
 
 def _clean(data: Any) -> Any:
     """``data`` as redacted JSON-able values, cut to ``MAX_TEXT`` characters."""
-    data = _redacted(data)
-    text = json.dumps(data, ensure_ascii=False)
+    try:
+        data = _redacted(data)
+        text = json.dumps(data, ensure_ascii=False)
+    except RecursionError:  # a body nested too deep to walk (the endpoint refuses it with a 400)
+        return {"truncated": "(nested too deeply to show)"}
     if len(text) <= MAX_TEXT:
         return data
     return {"truncated": text[:MAX_TEXT] + " ..."}
@@ -153,7 +156,6 @@ class Inspector:
         _turn.set((self, turn))
         try:
             request: Any = json.loads(body)
-            json.dumps(request)  # as add() will: a body too deep to walk is shown as text
         except (ValueError, RecursionError):
             # The endpoint refuses it with a 400; the panel shows its start.
             request = {"body": body[:200].decode(errors="replace")}
