@@ -12,11 +12,13 @@ from agents import (
     Agent,
     GuardrailFunctionOutput,
     function_tool,
+    handoff,
     input_guardrail,
 )
 from agents.testing import ScriptedModel, assistant_message, function_call
 
 from chatkit_jupyter import NotebookServer
+from chatkit_jupyter.server import NOTEBOOK_CONTEXT
 
 from .conftest import text_of, turn, user_message
 from .openai_stub import OpenAIStub, text_reply, tool_call_reply
@@ -181,6 +183,67 @@ async def test_handoffs_are_tasks(store: Any) -> None:
     assert {"kind": "handoff", "from": "Triage", "to": "Expert"}.items() <= next(
         s for s in steps if s["kind"] == "handoff"
     ).items()
+
+
+async def test_agents_handed_off_to_keep_the_notebook_rules_and_tools(store: Any) -> None:
+    # Triage -> Expert (a plain agent) -> Reviewer (a `handoff()` object) -> back to Triage.
+    reviewer_model = ScriptedModel(
+        [[function_call("transfer_to_triage", {}, call_id="h3")]],
+    )
+    expert_model = ScriptedModel([[function_call("transfer_to_reviewer", {}, call_id="h2")]])
+    triage_model = ScriptedModel(
+        [
+            [function_call("transfer_to_expert", {}, call_id="h1")],
+            [assistant_message("Back at triage.", item_id="m9")],
+        ]
+    )
+    reviewer = Agent(name="Reviewer", instructions="Review.", model=reviewer_model)
+    expert = Agent(
+        name="Expert", instructions="Know things.", model=expert_model, handoffs=[handoff(reviewer)]
+    )
+    triage = Agent(name="Triage", instructions="Triage.", model=triage_model, handoffs=[expert])
+    reviewer.handoffs = [triage]
+    server = NotebookServer(triage, store=store, namespace={"secret_ish": 1})
+
+    events = await turn(server, user_message("help"))
+
+    assert text_of(events) == "Back at triage."
+    for own, model in (
+        ("Know things.", expert_model),
+        ("Review.", reviewer_model),
+        ("Triage.", triage_model),
+    ):
+        for call in model.calls:
+            assert call.system_instructions == f"{own}\n\n{NOTEBOOK_CONTEXT}"
+            assert {"list_variables", "inspect_variable"} <= {t.name for t in call.tools}
+    # The loop back reached the same prepared Triage: its second model call.
+    assert len(triage_model.calls) == 2
+    # The user's agents are not changed.
+    assert triage.instructions == "Triage." and triage.handoffs == [expert]
+    assert expert.tools == [] and reviewer.handoffs == [triage]
+
+
+async def test_an_agent_handed_off_to_uses_the_model_the_notebook_configured(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replies = [tool_call_reply("transfer_to_expert", {}), text_reply("Expert here.")]
+    with OpenAIStub(replies) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_MODEL", "stub-model")
+        expert = Agent(name="Expert", instructions="Know things.")
+        server = NotebookServer(
+            Agent(name="Triage", instructions="Triage.", handoffs=[expert]),
+            store=store,
+            namespace={},
+        )
+        events = await turn(server, user_message("help"))
+    assert text_of(events) == "Expert here."
+    first, second = (r["body"] for r in stub.requests)
+    assert first["model"] == second["model"] == "stub-model"
+    assert second["messages"][0] == {
+        "role": "system",
+        "content": "Know things.\n\n" + NOTEBOOK_CONTEXT,
+    }
 
 
 async def test_a_guardrail_trip_is_a_task_not_an_error(store: Any) -> None:

@@ -8,6 +8,7 @@ A turn goes: ChatKit request -> ``ChatKitServer.process`` -> ``NotebookServer.re
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import json
 import logging
@@ -23,10 +24,12 @@ import openai
 from agents import (
     Agent,
     AgentsException,
+    Handoff,
     InputGuardrailTripwireTriggered,
     Model,
     OutputGuardrailTripwireTriggered,
     RunConfig,
+    RunContextWrapper,
     Runner,
     RunResultStreaming,
     StopAtTools,
@@ -298,7 +301,10 @@ class NotebookServer(ChatKitServer[Any]):
             message so that re-running the cell that defines it takes effect at the next message;
             or ``None`` for a default assistant that helps with the notebook's data. The notebook
             tools (``list_variables``, ``inspect_variable``, ``show_variables``,
-            ``show_variable``) are added to it unless it has tools of those names.
+            ``show_variable``) are added to it unless it has tools of those names, and
+            ``NOTEBOOK_CONTEXT`` after its instructions; so are the agents it hands off to
+            (which also get the server's model, as below). Your agents are not changed: the
+            turn runs with copies.
         store: Where threads and items are kept; ``None`` for ``default_store()``.
         model: A model name or an ``agents.Model``. ``None`` keeps the agent's own model if it has
             one, else picks one from the environment (``OPENAI_API_KEY``; ``OPENAI_BASE_URL`` and
@@ -415,6 +421,20 @@ class NotebookServer(ChatKitServer[Any]):
                 not an ``Agent``.
         """
         agent = self._base_agent()
+        resolved = self._resolved_model(agent, model)
+        tracing = resolved.tracing if resolved is not None else tracing_allowed()
+        return self._prepare(agent, model, {}), tracing
+
+    def _prepare(
+        self, agent: Agent[Any], model: str | None, done: dict[int, Agent[Any]]
+    ) -> Agent[Any]:
+        """``agent`` with the notebook tools, the notebook context and the server's model, and
+        so are the agents it hands off to (a handoff must not lose the redaction rule or call a
+        model the notebook did not configure). The user's agents are not changed: changed ones
+        are clones, made once per agent even when handoffs loop back.
+        """
+        if id(agent) in done:
+            return done[id(agent)]
         updates: dict[str, Any] = {}
         present = {getattr(tool, "name", None) for tool in agent.tools}
         tools = self.tools
@@ -431,10 +451,27 @@ class NotebookServer(ChatKitServer[Any]):
         resolved = self._resolved_model(agent, model)
         if resolved is not None:
             updates["model"] = resolved.model
-            tracing = resolved.tracing
-        else:
-            tracing = tracing_allowed()
-        return (agent.clone(**updates) if updates else agent), tracing
+        if not updates and not agent.handoffs:
+            return agent
+        prepared = agent.clone(**updates)
+        done[id(agent)] = prepared
+        if agent.handoffs:
+            prepared.handoffs = [self._prepare_handoff(h, model, done) for h in agent.handoffs]
+        return prepared
+
+    def _prepare_handoff(
+        self, target: Agent[Any] | Handoff[Any, Any], model: str | None, done: dict[int, Agent[Any]]
+    ) -> Agent[Any] | Handoff[Any, Any]:
+        if isinstance(target, Agent):
+            return self._prepare(target, model, done)
+        # A `handoff(agent, ...)`: its agent is known only once it is invoked.
+        invoke = target.on_invoke_handoff
+
+        async def prepared(ctx: RunContextWrapper[Any], input_json: str) -> Any:
+            agent = await invoke(ctx, input_json)
+            return self._prepare(agent, model, done) if isinstance(agent, Agent) else agent
+
+        return dataclasses.replace(target, on_invoke_handoff=prepared)
 
     @property
     def model_description(self) -> str:
