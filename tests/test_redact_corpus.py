@@ -442,6 +442,27 @@ async def test_getpass_is_restored_and_values_forgotten_on_unload(
         InteractiveShell.clear_instance()
 
 
+async def test_getpass_imported_by_name_before_load_ext_is_hooked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def terminal(prompt: str = "Password: ", stream: object = None) -> str:
+        return "early-import-pw-77"
+
+    monkeypatch.setattr(getpass, "getpass", terminal)
+    ip = ipython()
+    try:
+        ip.run_cell("from getpass import getpass as ask_pw\nplain = 1").raise_error()
+        ip.run_line_magic("load_ext", "chatkit_jupyter")
+        assert ip.user_ns["ask_pw"] is not terminal
+        assert ip.user_ns["plain"] == 1
+        ip.run_cell("note = 'db at 10.0.0.2, ' + ask_pw()").raise_error()
+        assert "early-import-pw-77" not in await tool_output({"note": ip.user_ns["note"]})
+        ip.run_line_magic("unload_ext", "chatkit_jupyter")
+        assert ip.user_ns["ask_pw"] is terminal
+    finally:
+        InteractiveShell.clear_instance()
+
+
 # -- 2. values of secret environment variables -------------------------------------------------
 
 ENV_NAMES = [
@@ -661,6 +682,7 @@ def test_getpass_in_a_real_kernel(tmp_path: Any) -> None:
         " describe_variable({'cfg': cfg}, 'cfg')])"
     )
     try:
+        run("from getpass import getpass as early")  # the kernel's method, bound, unwrapped
         run("%load_ext chatkit_jupyter")
         run(
             "import getpass, json\n"
@@ -674,13 +696,21 @@ def test_getpass_in_a_real_kernel(tmp_path: Any) -> None:
         run("from getpass import getpass as ask\nsecond = ask()", answer="second-pw-77x")
         run("note = 'then ' + second\ncfg = {'user': 'ann', 'v': second}")
         assert run("", check=f"'second-pw-77x' in {shown}") == "False"
+        # Imported by name before %load_ext: hooked too.
+        run("third = early()", answer="third-pw-55q")
+        run("note = 'and ' + third\ncfg = {'user': 'ann', 'v': third}")
+        assert run("", check=f"'third-pw-55q' in {shown}") == "False"
         run("%unload_ext chatkit_jupyter")
+        # The kernel's own bound method again, not a function wrapping it.
+        assert run("", check="(type(early).__name__, early.__qualname__)") == (
+            "('method', 'Kernel.getpass')"
+        )
         # Inside a cell getpass.getpass is the kernel's own method again, between cells the
         # function the kernel saved: neither is a wrapper any more.
         run("during = getpass.getpass")
         assert run("", check="during.__qualname__") == "'Kernel.getpass'"
         assert run("", check="getpass.getpass.__qualname__") == "'unix_getpass'"
-        assert run("", check=f"'second-pw-77x' in {shown}") == "True"
+        assert run("", check=f"'third-pw-55q' in {shown}") == "True"
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
