@@ -95,6 +95,25 @@ def test_variables_are_offered_as_entities(notebook: dict[str, Any]) -> None:
     assert SECRET not in json.dumps(everything)
 
 
+def test_the_search_runs_no_code_of_the_variables() -> None:
+    # It runs at every keystroke of "@...": no repr, len or attribute of any value.
+    class Costly:
+        calls = 0
+
+        def __repr__(self) -> str:
+            Costly.calls += 1
+            return "costly"
+
+        def __len__(self) -> int:
+            Costly.calls += 1
+            return 1
+
+    server = NotebookServer(namespace={"big": Costly(), "other": 1})
+    (big,) = server.search_variables("bi")
+    assert big["data"] == {"kind": "variable", "type": "tests.Costly"}
+    assert Costly.calls == 0
+
+
 async def test_a_tagged_variable_reaches_the_model_redacted(
     store: Any, notebook: dict[str, Any]
 ) -> None:

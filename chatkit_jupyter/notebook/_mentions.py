@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ._inspect import VariableNotFound, collect_variables, describe_variable
+from ._inspect import VariableNotFound, describe_variable, variable_types
 from ._redact import scrub_cut
 
 VARIABLE_PREFIX: Final = "var:"
@@ -37,18 +37,20 @@ def variable_entities(namespace: Mapping[str, Any], query: str = "") -> list[dic
     ``data`` holds the type (never the value, which the page has no need for).
     """
     needle = query.strip().casefold()
-    rows = collect_variables(namespace)
-    starts = [r for r in rows if r["name"].casefold().startswith(needle)]
-    contains = [r for r in rows if needle in r["name"].casefold() and r not in starts]
+    # Names and types only: the search runs at every keystroke, so no variable's code runs.
+    types = variable_types(namespace)
+    names = sorted(types, key=str.casefold)
+    starts = [n for n in names if n.casefold().startswith(needle)]
+    contains = [n for n in names if needle in n.casefold() and not n.casefold().startswith(needle)]
     return [
         {
-            "id": VARIABLE_PREFIX + row["name"],
-            "title": row["name"],
+            "id": VARIABLE_PREFIX + name,
+            "title": name,
             "group": "Variables",
             "icon": "notebook",
-            "data": {"kind": "variable", "type": row["type"]},
+            "data": {"kind": "variable", "type": types[name]},
         }
-        for row in (starts + contains)[:MAX_ENTITIES]
+        for name in (starts + contains)[:MAX_ENTITIES]
     ]
 
 
