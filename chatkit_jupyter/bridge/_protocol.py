@@ -6,7 +6,9 @@ define the same kinds with the same fields.
 Requests and hook calls are started by the front end and carry an ``id`` that is unique across
 all views of all widgets (``"<view>:<n>"``). Commands (``command``: do what ChatKit's element
 methods do, e.g. send a message) are started by the kernel, addressed to one view, and answered
-with a ``command_result``; their ids (``"k<n>"``) come from the kernel. Binary payloads (ChatKit's SSE bytes, JSON bodies,
+with a ``command_result``; their ids (``"k<n>"``) come from the kernel. A turn the kernel runs
+itself (``ask``) is pushed to every view as ``stream`` batches and a ``stream_end``; a view's
+``cancel`` of its id (``"ask:<n>"``) stops it. Binary payloads (ChatKit's SSE bytes, JSON bodies,
 uploads) travel as comm buffers, never inside the JSON envelope. Nothing here knows ChatKit:
 the bridge carries bytes to an endpoint and back.
 """

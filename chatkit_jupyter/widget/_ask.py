@@ -4,8 +4,9 @@ The message travels as the ChatKit request the composer would send (``threads.cr
 ``threads.add_user_message``), processed by ``server.process`` in the kernel, on the caller's
 loop. It does not go through a view: a view may be closed, still loading, or be the hosted
 component, which only streams requests it made itself, and ``ask`` must work (and end) either
-way. Views follow from the store instead: ``ChatKitWidget.ask`` opens the new thread in them and
-makes the views that show the thread fetch each item as it is done.
+way. ``ChatKitWidget.ask`` shows the turn in the open views instead: it tees the stream to the
+lite views (``Bridge.push``), which apply it as their own, and makes hosted views open the new
+thread and fetch each item as it is done.
 
 Servers may tell more than the stream does (the tool calls of an agent, the model's token
 usage): while ``ask`` runs, ``current_turn()`` returns a ``Turn`` a server may fill in

@@ -3,7 +3,9 @@
 //
 // Requests and hook calls are started by the front end and carry an `id` unique across all views
 // of all widgets. Commands (ChatKit's element methods run from Python) are started by the kernel,
-// addressed to one view and answered with a `command_result`. Binary payloads (ChatKit's SSE bytes, JSON bodies, uploads) travel as comm buffers,
+// addressed to one view and answered with a `command_result`. A turn the kernel runs itself
+// (Python's `ask`) is pushed to every view as `stream` batches and a `stream_end`; a `cancel` of its
+// id stops it. Binary payloads (ChatKit's SSE bytes, JSON bodies, uploads) travel as comm buffers,
 // never inside the JSON envelope.
 
 // Front end -> kernel.
