@@ -165,6 +165,28 @@ describe("a pushed turn", () => {
     expect(server.ofType("items.list")[0].params).toMatchObject({ thread_id: "thr_1", after: "u0" });
   });
 
+  test("of a thread still being opened is fetched once it ends", async () => {
+    let release: () => void = () => undefined;
+    const opened = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const server = new FakeServer()
+      .on("threads.get_by_id", async () => {
+        await opened;
+        return jsonResponse(thread("thr_1", { items: { data: [userItem("u0", "before")], has_more: false } }));
+      })
+      .on("items.list", () => jsonResponse({ data: [userItem("u1", "hi"), assistantItem("a1", "while it opened")], has_more: false }));
+    const { c, busy } = client(server);
+    const loading = c.loadThread("thr_1");
+    c.push(stream("ask:1", 0, "thr_1"), sseBytes(replyEvents("u1", "hi", "a1", ["while it opened"])));
+    release();
+    await loading;
+    c.push(end("ask:1", 1, "thr_1"));
+    await waitFor(() => c.items.length === 3, "the fetched items");
+    expect(text(c, "a1")).toBe("while it opened");
+    expect(busy).toEqual([]);
+  });
+
   test("that fails outside its stream shows the error as a failed request does", async () => {
     const { c, errors } = client(storeOf([]));
     await c.loadThread("thr_1");

@@ -168,6 +168,8 @@ export class ChatClient {
   /** The pushed turn this view shows as its stream, if any. */
   private shown: PushedTurn | null = null;
   private loadToken = 0;
+  /** The thread being opened, until it is shown. */
+  private loading: string | null = null;
   private destroyed = false;
 
   constructor(private readonly config: ClientConfig) {}
@@ -444,9 +446,11 @@ export class ChatClient {
   }
 
   private beginPushed(message: Extract<PushedMessage, { kind: "stream" }>): PushedTurn {
-    const ours = message.thread_id === null || message.thread_id === this.threadId;
+    // A thread still being opened is ours too: its store may miss the turn, so it is fetched after.
+    const opening = message.thread_id !== null && message.thread_id === this.loading;
+    const ours = opening || message.thread_id === null || message.thread_id === this.threadId;
     // Only from its first batch, and not over a response of this view's own.
-    const show = message.seq === 0 && ours && !this.busy;
+    const show = message.seq === 0 && ours && !opening && !this.busy;
     const turn: PushedTurn = {
       id: message.id,
       mode: show ? "show" : ours ? "watch" : "ignore",
@@ -466,6 +470,7 @@ export class ChatClient {
     if (message.thread_id === null && (this.threadId !== null || this.items.length)) {
       // The turn starts a thread: open a new, empty one first, as "New chat" does.
       ++this.loadToken;
+      this.loading = null;
       this.resetState(null, null);
       this.emit("threadUpdate", { thread: null });
     }
@@ -784,6 +789,7 @@ export class ChatClient {
    */
   async loadThread(threadId: string | null): Promise<boolean> {
     const token = ++this.loadToken;
+    this.loading = null;
     if (this.busy) this.stopShowing();
     this.emit("clearErrors", undefined);
     if (threadId === null) {
@@ -793,6 +799,7 @@ export class ChatClient {
       this.emit("threadUpdate", { thread: null });
       return true;
     }
+    this.loading = threadId;
     this.emit("loadStart", { threadId });
     try {
       const thread = await this.request<Thread>("threads.get_by_id", { thread_id: threadId });
@@ -825,7 +832,10 @@ export class ChatClient {
       this.emitError(err, async () => void (await this.loadThread(threadId)));
       return false;
     } finally {
-      if (token === this.loadToken) this.emit("loadEnd", { threadId });
+      if (token === this.loadToken) {
+        this.loading = null;
+        this.emit("loadEnd", { threadId });
+      }
     }
   }
 
