@@ -276,7 +276,12 @@ async def test_lite_views_get_the_ask_as_it_streams(store: Any, fake_comm: Any) 
     assert commands(comm) == []  # the lite view needs no command to follow
 
 
-async def test_a_lite_views_stop_button_stops_the_ask(store: Any, fake_comm: Any) -> None:
+async def test_a_lite_views_stop_button_stops_the_ask(
+    store: Any, fake_comm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chatkit_jupyter.bridge._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
     server = ScriptedServer(store)
     server.gate = asyncio.Event()
     w = ChatKitWidget(server, renderer="lite")
@@ -286,6 +291,13 @@ async def test_a_lite_views_stop_button_stops_the_ask(store: Any, fake_comm: Any
     task = asyncio.ensure_future(w.ask("hi"))
     await asyncio.wait_for(server.started.wait(), 5)
     await until(lambda: pushed(comm), "the stream")
+    # While it waits, beats say how many batches there were (a lost tail shows).
+    await until(
+        lambda: any(c["kind"] == p.BEAT and c["id"] == "ask:1" for c, _ in comm.custom()), "a beat"
+    )
+    sent = [c for c, _ in comm.custom() if c["id"] == "ask:1"]
+    first = next(i for i, c in enumerate(sent) if c["kind"] == p.BEAT)
+    assert sent[first]["sent"] == first > 0  # every batch sent before it
     w.comm.receive({"kind": p.CANCEL, "id": "ask:1"}, [])
     reply = await asyncio.wait_for(task, 5)
 
