@@ -535,10 +535,9 @@ export class ChatClient {
 
   /** The view no longer shows `turn` (it ended, was stopped here, or the view moved on). */
   private leavePushed(turn: PushedTurn, why: string): void {
-    if (why !== "stream.pushed.end") {
-      turn.mode = "ignore";
-      clearTimeout(turn.silence);
-    }
+    // What is still to come of it (if anything) is not for this view.
+    turn.mode = "ignore";
+    clearTimeout(turn.silence);
     if (this.shown !== turn) return;
     this.shown = null;
     this.busy = false;
