@@ -433,12 +433,12 @@ export class ChatClient {
       }
       turn.next++;
       if (turn.mode === "show" && !turn.lost && data?.byteLength) {
-        turn.queue.push(...turn.parser.push(turn.decoder.decode(data, { stream: true })));
+        for (const event of turn.parser.push(turn.decoder.decode(data, { stream: true }))) turn.queue.push(event);
       }
     } else {
       if (message.total > turn.next) this.pushedLost(turn, message.total - turn.next);
       if (turn.mode === "show" && !turn.lost) {
-        turn.queue.push(...turn.parser.push(turn.decoder.decode()), ...turn.parser.end());
+        for (const event of [...turn.parser.push(turn.decoder.decode()), ...turn.parser.end()]) turn.queue.push(event);
       }
       turn.end = message;
     }
