@@ -196,6 +196,17 @@ describe("a pushed turn", () => {
     expect(errors).toEqual(["No complete reply within 1 s; the request was cancelled."]);
   });
 
+  test("that failed before it streamed shows its error in the views of its thread only", async () => {
+    const fresh = client();
+    const elsewhere = client(storeOf([]));
+    await elsewhere.c.loadThread("thr_1");
+    const message = "Messages are limited to 10 characters; this one has 12. Shorten it.";
+    for (const { c } of [fresh, elsewhere]) c.push(end("ask:1", 0, null, message));
+    expect(fresh.errors).toEqual([message]); // a new chat, as the turn's new thread would be
+    expect(elsewhere.errors).toEqual([]);
+    expect(fresh.busy).toEqual([]);
+  });
+
   test("that goes silent is given up instead of leaving the view busy", async () => {
     const { c, errors } = client(storeOf([]), 30);
     await c.loadThread("thr_1");
