@@ -276,6 +276,24 @@ async def test_lite_views_get_the_ask_as_it_streams(store: Any, fake_comm: Any) 
     assert commands(comm) == []  # the lite view needs no command to follow
 
 
+async def test_lite_views_get_an_agents_tool_calls_as_they_happen(
+    store: Any, fake_comm: Any
+) -> None:
+    agent, _ = scripted(
+        [function_call("inspect_variable", {"name": "sales"}, call_id="c1")],
+        [assistant_message("Sales dipped.", item_id="m1")],
+    )
+    w = ChatKitWidget(NotebookServer(agent, store=store, namespace=NOTEBOOK), renderer="lite")
+    comm = fake_comm()
+    await ready(w, "v1")
+    await w.ask("What is odd in sales?")
+    # The tool call's task streams in (a workflow item) before the answer starts, as in a
+    # typed turn.
+    added = [e["item"] for e in pushed_events(comm, "ask:1") if e["type"] == "thread.item.added"]
+    assert [i["type"] for i in added] == ["workflow", "assistant_message"]
+    assert "inspect_variable" in json.dumps(added[0]["workflow"]["tasks"])
+
+
 async def test_a_lite_views_stop_button_stops_the_ask(
     store: Any, fake_comm: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
