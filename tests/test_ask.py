@@ -23,7 +23,7 @@ from chatkit.types import (
 from chatkit_jupyter import ChatKitWidget, NotebookServer, Reply, SQLiteStore, ToolCall
 from chatkit_jupyter.bridge import _protocol as p
 
-from .conftest import ScriptedServer
+from .conftest import ScriptedServer, sse_events, text_of
 from .test_drive import answer, commands, ready, until
 from .test_log import Broken
 
@@ -203,9 +203,9 @@ async def test_widget_ask_errors_land_in_errors(store: Any, fake_comm: Any) -> N
     assert "in respond" in (error.traceback or "")
 
 
-async def test_open_views_follow_an_ask(store: Any, fake_comm: Any) -> None:
-    w = ChatKitWidget(ScriptedServer(store), renderer="lite")
-    await ready(w, "v1")
+async def test_hosted_views_follow_an_ask(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store))
+    await ready(w, "v1", renderer="chatkit")
     comm = fake_comm()
 
     task = asyncio.ensure_future(w.ask("hi"))
@@ -236,6 +236,112 @@ async def test_open_views_follow_an_ask(store: Any, fake_comm: Any) -> None:
     sent = commands(comm)[before:]
     assert {c["name"] for c in sent} == {p.COMMAND_FETCH_UPDATES}
     assert len(sent) == 2  # the user's message and the reply
+    assert pushed(comm) == []  # the hosted component cannot take a pushed stream
+
+
+def pushed(comm: Any) -> list[tuple[dict[str, Any], list[bytes]]]:
+    return [(c, b) for c, b in comm.custom() if c["kind"] in (p.STREAM, p.STREAM_END)]
+
+
+def pushed_events(comm: Any, rid: str) -> list[dict[str, Any]]:
+    """The events of stream ``rid``, checked to be numbered without a gap and ended."""
+    messages = [(c, b) for c, b in pushed(comm) if c["id"] == rid]
+    *batches, (end, _) = messages
+    assert [c["seq"] for c, _ in batches] == list(range(len(batches)))
+    assert end["kind"] == p.STREAM_END
+    assert end["total"] == len(batches)
+    return sse_events(b"".join(b[0] for _, b in batches))
+
+
+async def test_lite_views_get_the_ask_as_it_streams(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(ScriptedServer(store), renderer="lite")
+    comm = fake_comm()
+    reply = await w.ask("hi")
+    assert pushed(comm) == []  # no view open: nothing is sent
+
+    await ready(w, "v1")
+    again = await w.ask("more", new_thread=True)
+
+    events = pushed_events(comm, "ask:2")
+    assert [e["type"] for e in events[:2]] == ["thread.created", "thread.item.done"]
+    assert events[0]["thread"]["id"] == again.thread_id != reply.thread_id
+    assert events[1]["item"]["content"][0]["text"] == "more"
+    assert text_of(events) == "Hello, world"
+    assert events[-1]["type"] == "thread.item.done"
+    first, *rest = [c for c, _ in pushed(comm)]
+    # The first batch leaves before the thread is known; the view opens a new thread.
+    assert first["thread_id"] is None
+    assert {c["thread_id"] for c in rest} == {again.thread_id}
+    assert "error" not in rest[-1]
+    assert commands(comm) == []  # the lite view needs no command to follow
+
+
+async def test_lite_views_get_an_agents_tool_calls_as_they_happen(
+    store: Any, fake_comm: Any
+) -> None:
+    agent, _ = scripted(
+        [function_call("inspect_variable", {"name": "sales"}, call_id="c1")],
+        [assistant_message("Sales dipped.", item_id="m1")],
+    )
+    w = ChatKitWidget(NotebookServer(agent, store=store, namespace=NOTEBOOK), renderer="lite")
+    comm = fake_comm()
+    await ready(w, "v1")
+    await w.ask("What is odd in sales?")
+    # The tool call's task streams in (a workflow item) before the answer starts, as in a
+    # typed turn.
+    added = [e["item"] for e in pushed_events(comm, "ask:1") if e["type"] == "thread.item.added"]
+    assert [i["type"] for i in added] == ["workflow", "assistant_message"]
+    assert "inspect_variable" in json.dumps(added[0]["workflow"]["tasks"])
+
+
+async def test_a_lite_views_stop_button_stops_the_ask(
+    store: Any, fake_comm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chatkit_jupyter.bridge._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
+    server = ScriptedServer(store)
+    server.gate = asyncio.Event()
+    w = ChatKitWidget(server, renderer="lite")
+    comm = fake_comm()
+    await ready(w, "v1")
+
+    task = asyncio.ensure_future(w.ask("hi"))
+    await asyncio.wait_for(server.started.wait(), 5)
+    await until(lambda: pushed(comm), "the stream")
+    # While it waits, beats say how many batches there were (a lost tail shows).
+    await until(
+        lambda: any(c["kind"] == p.BEAT and c["id"] == "ask:1" for c, _ in comm.custom()), "a beat"
+    )
+    sent = [c for c, _ in comm.custom() if c["id"] == "ask:1"]
+    first = next(i for i, c in enumerate(sent) if c["kind"] == p.BEAT)
+    assert sent[first]["sent"] == first > 0  # every batch sent before it
+    w.comm.receive({"kind": p.CANCEL, "id": "ask:1"}, [])
+    reply = await asyncio.wait_for(task, 5)
+
+    assert reply.error == "Stopped in the chat before the reply was complete."
+    assert server.cancelled  # the server's run was cancelled, not left running
+    (end, _) = pushed(comm)[-1]
+    assert end["kind"] == p.STREAM_END
+    assert "error" not in end  # the view that stopped it knows; an error would be noise
+    assert w.requests[-1].cancelled
+
+
+async def test_a_failure_outside_the_stream_ends_it_with_the_error(
+    store: Any, fake_comm: Any
+) -> None:
+    w = ChatKitWidget(ScriptedServer(store), renderer="lite")
+    comm = fake_comm()
+    await ready(w, "v1")
+    reply = await w.ask("hi", thread_id="thr_missing")
+    ((end, _),) = pushed(comm)
+    assert end == {
+        "kind": p.STREAM_END,
+        "id": "ask:1",
+        "total": 0,
+        "thread_id": "thr_missing",
+        "error": reply.error,
+    }
 
 
 async def test_a_displayed_widget_without_a_view_does_not_wait_for_one(
@@ -301,6 +407,22 @@ async def test_widget_ask_answers_client_tools_with_the_python_handler(
         ToolCall("get_selection", {"table": "sales"}, {"rows": [1, 2], "table": "sales"})
     ]
     assert [i.type for i in reply.items] == ["client_tool_call", "assistant_message"]
+
+
+async def test_lite_views_see_a_client_tool_of_an_ask_complete(store: Any, fake_comm: Any) -> None:
+    w = ChatKitWidget(AsksTheClient(store), renderer="lite")
+    comm = fake_comm()
+    await ready(w, "v1")
+    w.client_tool("get_selection")(lambda params: {"rows": [3]})
+
+    reply = await w.ask("use my selection")
+
+    assert [r.id for r in w.requests] == ["ask:1", "ask:1.2"]
+    events = pushed_events(comm, "ask:1")  # one stream for the whole turn
+    (replaced,) = [e for e in events if e["type"] == "thread.item.replaced"]
+    assert replaced["item"]["status"] == "completed"
+    assert replaced["item"]["output"] == {"rows": [3]}
+    assert events[-1]["item"]["content"][0]["text"] == reply.text
 
 
 async def test_a_client_tool_without_a_handler_is_explained(store: Any, fake_comm: Any) -> None:

@@ -142,6 +142,7 @@ async def test_every_kernel_message_has_its_documented_fields(
     send({"kind": p.CALL, "id": "v1:ready", "view": "v1", "hook": p.HOOK_READY,
           "payload": {"renderer": "lite", "thread_id": None}})  # fmt: skip
     await widget.wait_idle()
+    await widget.ask("hi")  # with a lite view open: `stream`s and a `stream_end`
     widget.focus_composer()
     while not any(c["kind"] == p.INSPECT for c, _ in comm.custom()):
         await asyncio.sleep(0.05)  # the inspector's batch

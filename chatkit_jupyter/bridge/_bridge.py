@@ -147,6 +147,84 @@ class _Batcher:
         self._buf = bytearray()
 
 
+class PushedStream:
+    """The SSE stream of a request the kernel runs itself (``ask``), teed to the views as
+    ``stream`` messages, batched like a view's own stream (see ``Bridge.push``)."""
+
+    def __init__(
+        self,
+        bridge: Bridge,
+        rid: str,
+        thread_id: str | None,
+        wanted: Callable[[], bool],
+        on_cancel: Callable[[], None],
+    ) -> None:
+        self.id = rid
+        self.thread_id = thread_id
+        """The turn's thread, sent with each batch; set it once a new thread is known."""
+        self.batches = 0
+        """Batches so far, sent or not."""
+        self._bridge = bridge
+        self._wanted = wanted
+        self._on_cancel = on_cancel
+        self._sent = False
+        self._ended = False
+        self._batcher = _Batcher(self._send_batch)
+
+    def add(self, data: bytes) -> None:
+        """Tee some SSE bytes (whole events or not) to the views."""
+        if not self._ended:
+            self._batcher.add(data)
+
+    def _send_batch(self, data: bytearray) -> None:
+        seq = self.batches
+        self.batches += 1
+        # While no view can show it, nothing goes out (no iopub traffic for nobody), but the
+        # batch is counted: a view that opens later sees that it came in late.
+        if self._wanted():
+            self._sent = True
+            message: p.Stream = {
+                "kind": p.STREAM,
+                "id": self.id,
+                "seq": seq,
+                "thread_id": self.thread_id,
+            }
+            self._bridge._send(message, [data])
+
+    def end(self, error: str | None = None) -> None:
+        """The turn is over; ``error``: why it failed outside its stream (for the user)."""
+        if self._ended:
+            return
+        self._batcher.flush()
+        self._ended = True
+        self._bridge._pushed.pop(self.id, None)
+        if not self._sent and (error is None or not self._wanted()):
+            return  # no view saw it begin, and there is nothing to tell
+        message: p.StreamEnd = {
+            "kind": p.STREAM_END,
+            "id": self.id,
+            "total": self.batches,
+            "thread_id": self.thread_id,
+        }
+        if error is not None:
+            message["error"] = error
+        self._bridge._send(message, None)
+
+    def mute(self) -> None:
+        """Send nothing more (the widget closed); the turn itself goes on."""
+        self._wanted = lambda: False
+        self._sent = False
+
+    def cancel(self) -> None:
+        """A view stopped the turn."""
+        if not self._ended:
+            self._on_cancel()
+
+    def beat(self) -> None:
+        if self._sent or self._wanted():
+            self._bridge._send({"kind": p.BEAT, "id": self.id, "sent": self.batches}, None)
+
+
 class Bridge:
     """Serves the requests of one widget (all of its views).
 
@@ -198,6 +276,7 @@ class Bridge:
         self._beat: asyncio.Task[None] | None = None
         self._commands: dict[str, tuple[str, str, asyncio.Future[Any]]] = {}
         self._command_ids = 0
+        self._pushed: dict[str, PushedStream] = {}
         self.records: deque[RequestRecord] = deque(maxlen=history)
         """Recent requests, newest last."""
 
@@ -280,10 +359,13 @@ class Bridge:
         return len(self._tasks)
 
     def cancel(self, rid: str) -> bool:
-        """Cancel one running request; returns whether there was one."""
+        """Cancel one running request (or pushed stream); returns whether there was one."""
         task = self._tasks.get(rid)
         if task is None:
-            return False
+            pushed = self._pushed.get(rid)
+            if pushed is not None:
+                pushed.cancel()
+            return pushed is not None
         task.cancel()
         return True
 
@@ -309,6 +391,34 @@ class Bridge:
         for _view, _name, future in self._commands.values():
             future.cancel()
         self._commands.clear()
+        for pushed in self._pushed.values():
+            pushed.mute()
+
+    # -- streams the kernel starts ----------------------------------------------------------------
+
+    def push(
+        self,
+        rid: str,
+        thread_id: str | None,
+        *,
+        wanted: Callable[[], bool],
+        on_cancel: Callable[[], None],
+    ) -> PushedStream:
+        """Start teeing a stream the kernel runs itself to the views (``stream`` messages,
+        ``beat``s while it runs, a ``stream_end`` from ``PushedStream.end``).
+
+        Call it on the bridge's loop. ``wanted()`` says whether a view that could show it is
+        open (nothing is sent otherwise); ``on_cancel`` runs when a view stops the stream.
+        """
+        loop = self._loop if self._loop is not None else asyncio.get_running_loop()
+        self._loop = loop
+        if rid in self._pushed or rid in self._tasks:
+            raise ValueError(f"Stream id {rid!r} is already in use.")
+        pushed = PushedStream(self, rid, thread_id, wanted, on_cancel)
+        self._pushed[rid] = pushed
+        if self._beat is None or self._beat.done():
+            self._beat = loop.create_task(self._heartbeat())
+        return pushed
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -420,8 +530,10 @@ class Bridge:
     async def _heartbeat(self) -> None:
         # One beat per running request every few seconds (streams, plain requests, uploads and
         # hook calls alike): the front end gives up on a request only after a long silence.
-        while self._tasks:
+        while self._tasks or self._pushed:
             await asyncio.sleep(HEARTBEAT_S)
+            for pushed in list(self._pushed.values()):
+                pushed.beat()
             for rid in list(self._tasks):
                 missed = self._unanswered.get(rid)
                 if missed is not None and missed >= MISSED_BEATS:

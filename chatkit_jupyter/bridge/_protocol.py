@@ -6,7 +6,9 @@ define the same kinds with the same fields.
 Requests and hook calls are started by the front end and carry an ``id`` that is unique across
 all views of all widgets (``"<view>:<n>"``). Commands (``command``: do what ChatKit's element
 methods do, e.g. send a message) are started by the kernel, addressed to one view, and answered
-with a ``command_result``; their ids (``"k<n>"``) come from the kernel. Binary payloads (ChatKit's SSE bytes, JSON bodies,
+with a ``command_result``; their ids (``"k<n>"``) come from the kernel. A turn the kernel runs
+itself (``ask``) is pushed to every view as ``stream`` batches and a ``stream_end``; a view's
+``cancel`` of its id (``"ask:<n>"``) stops it. Binary payloads (ChatKit's SSE bytes, JSON bodies,
 uploads) travel as comm buffers, never inside the JSON envelope. Nothing here knows ChatKit:
 the bridge carries bytes to an endpoint and back.
 """
@@ -36,9 +38,23 @@ ERROR: Final = "error"
 RESULT: Final = "result"
 COMMAND: Final = "command"
 INSPECT: Final = "inspect"
+STREAM: Final = "stream"
+STREAM_END: Final = "stream_end"
 
 FROM_FRONTEND: Final = (REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT, ALIVE)
-FROM_KERNEL: Final = (HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND, INSPECT)
+FROM_KERNEL: Final = (
+    HEAD,
+    CHUNK,
+    END,
+    BEAT,
+    RESPONSE,
+    ERROR,
+    RESULT,
+    COMMAND,
+    INSPECT,
+    STREAM,
+    STREAM_END,
+)
 
 
 # -- front end -> kernel ------------------------------------------------------------------------
@@ -229,7 +245,38 @@ class Inspect(TypedDict):
     entries: list[dict[str, object]]
 
 
-KernelMessage = Head | Chunk | End | Beat | Response | Error | Result | Command | Inspect
+class Stream(TypedDict):
+    """A batch of the SSE bytes of a turn the kernel runs itself (``ChatKitWidget.ask``), to
+    every view; the bytes travel as ``buffers[0]``. Lite views apply them as if the turn were
+    their own stream; a ``stream_end`` follows. Batched and numbered like ``chunk``s, and
+    ``beat``s of the same id tell how many batches there were."""
+
+    kind: Literal["stream"]
+    id: str
+    """``"ask:<n>"``: one turn, over all of its requests. A view's ``cancel`` of this id stops it."""
+    seq: int
+    """Counts every batch from 0, also those not sent while no view could show them: a view
+    that sees a first ``seq`` above 0 came in late, one that sees a gap lost messages."""
+    thread_id: str | None
+    """The turn's thread; ``None`` while a turn that creates its thread has not said which."""
+
+
+class StreamEnd(TypedDict):
+    """End of a ``stream``: the turn is over (complete, failed or stopped)."""
+
+    kind: Literal["stream_end"]
+    id: str
+    total: int
+    """How many batches there were, so a lost tail is noticed."""
+    thread_id: str | None
+    error: NotRequired[str]
+    """Why the turn failed outside its stream (no such thread, a server exception before the
+    stream, a timeout), written for the user; errors inside the stream are in the stream."""
+
+
+KernelMessage = (
+    Head | Chunk | End | Beat | Response | Error | Result | Command | Inspect | Stream | StreamEnd
+)
 """Every message the kernel sends."""
 
 

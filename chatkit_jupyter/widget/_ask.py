@@ -4,8 +4,9 @@ The message travels as the ChatKit request the composer would send (``threads.cr
 ``threads.add_user_message``), processed by ``server.process`` in the kernel, on the caller's
 loop. It does not go through a view: a view may be closed, still loading, or be the hosted
 component, which only streams requests it made itself, and ``ask`` must work (and end) either
-way. Views follow from the store instead: ``ChatKitWidget.ask`` opens the new thread in them and
-makes the views that show the thread fetch each item as it is done.
+way. ``ChatKitWidget.ask`` shows the turn in the open views instead: it tees the stream to the
+lite views (``Bridge.push``), which apply it as their own, and makes hosted views open the new
+thread and fetch each item as it is done.
 
 Servers may tell more than the stream does (the tool calls of an agent, the model's token
 usage): while ``ask`` runs, ``current_turn()`` returns a ``Turn`` a server may fill in
@@ -188,6 +189,7 @@ async def ask(
     on_event: Callable[[Any], None] | None = None,
     client_tool: ClientTool | None = None,
     search: Search | None = None,
+    stop: asyncio.Future[str] | None = None,
 ) -> Reply:
     """Send ``text`` through ``process`` and collect the reply (see the module docstring).
 
@@ -203,6 +205,8 @@ async def ask(
             on, as a view does; ``None`` leaves the call pending.
         search: The entity search: an ``@name`` in ``text`` that it finds by that exact title
             is sent as a tag, as if picked from the composer's "@" menu.
+        stop: Cancels the request once it has a result: the reason, which becomes
+            ``Reply.error`` (a view's stop button).
 
     A server error does not raise: it is in ``Reply.error``, so a loop over prompts goes on.
     """
@@ -243,15 +247,29 @@ async def ask(
             reply.tool_calls[-1] = ToolCall(pending.name, pending.arguments, output)
             await stream(_tool_output_body(reply.thread_id, output))
 
+    # The task copies this context, so the server sees the Turn.
+    task = asyncio.ensure_future(run())
     try:
-        # wait_for, not asyncio.timeout: Python 3.10. The task it makes copies this context,
-        # so the server sees the Turn.
-        await asyncio.wait_for(run(), timeout)
-    except asyncio.TimeoutError:
-        reply.error = (
-            f"No complete reply within {timeout:g} s; the request was cancelled. "
-            "Pass a larger timeout= (or None) to wait longer."
-        )
+        waiting: set[asyncio.Future[Any]] = {task} if stop is None else {task, stop}
+        try:
+            await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()  # the cell was interrupted: the request goes too
+            raise
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+            if not task.cancelled():
+                task.exception()  # retrieved: the reason below is what counts
+            if stop is not None and stop.done():
+                reply.error = stop.result()
+            else:
+                reply.error = (
+                    f"No complete reply within {timeout:g} s; the request was cancelled. "
+                    "Pass a larger timeout= (or None) to wait longer."
+                )
+        else:
+            task.result()
     except Exception as e:
         # E.g. a store error before the stream; the widget's errors have the traceback.
         from ._log import describe

@@ -661,11 +661,13 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         The message goes to the thread on screen (``thread_id`` picks another; ``new_thread``
         starts one; with no view open, that is a new thread each time: continue one with
         ``thread_id=reply.thread_id``). The server processes it in the kernel whether or not
-        the chat is on screen; open views follow: they open the new thread, and views showing
-        the thread show each item as it is done. A client tool the server calls runs its
-        ``@w.client_tool`` handler, as in a view. Errors are in ``reply.error`` (and in ``errors``, with
-        the traceback), never raised; ``timeout`` cancels a reply that takes too long.
-        Example::
+        the chat is on screen. Open views show the turn as it streams, as if the message had
+        been typed (lite renderer; the hosted component fetches each item as it is done):
+        views showing the thread, and every view for a new thread. Their stop button stops
+        it (``reply.error`` then says so). A client tool the server calls runs its
+        ``@w.client_tool`` handler, as in a view. Errors are in ``reply.error`` (and in
+        ``errors``, with the traceback), never raised; ``timeout`` cancels a reply that takes
+        too long. Example::
 
             reply = await w.ask("What is odd in sales?")
             reply.text, reply.tool_calls
@@ -674,11 +676,28 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         del server  # checked: a hosted workflow has no server here
         target = None if new_thread else (thread_id if thread_id is not None else self.thread_id)
         follow = thread_id is None  # the thread on screen (or a new one): views come along
-        shown: dict[str, str | None] = {"thread": target}
+        self._asks += 1
+        turn = f"ask:{self._asks}"
+        requests = 0
+        stop: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def stopped() -> None:
+            if not stop.done():
+                stop.set_result("Stopped in the chat before the reply was complete.")
+
+        # Lite views apply the stream itself; the hosted component only streams its own
+        # requests, so it is told to open the thread and to fetch each item as it is done.
+        pushed = self._bridge.push(
+            turn, target, wanted=self._views.streams_shown, on_cancel=stopped
+        )
+        seen: dict[str, Any] = {"error": False, "tool": None}
+
+        def hosted(view: Any) -> bool:
+            return bool(view.renderer != "lite")
 
         def update_views(event: Any) -> None:
             if event.type == "thread.created":
-                shown["thread"] = event.thread.id
+                pushed.thread_id = event.thread.id
                 if follow:
                     # Ready views only (a `where`): a view still loading opens its own thread,
                     # and a headless run has none to wait for.
@@ -687,24 +706,31 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                         [event.thread.id],
                         "each",
                         what="open the thread",
-                        where=lambda view: True,
+                        where=hosted,
                         required=False,
                     )
             elif event.type in ("thread.item.done", "thread.item.removed"):
-                current = shown["thread"]
+                current = pushed.thread_id
                 self._views.run(
                     p.COMMAND_FETCH_UPDATES,
                     [],
                     "each",
                     what="fetch updates",
-                    where=lambda view: view.thread_id == current,
+                    where=lambda view: hosted(view) and view.thread_id == current,
                     required=False,
                 )
+                if event.type == "thread.item.done" and event.item.type == "client_tool_call":
+                    seen["tool"] = event.item
+            elif event.type == "error":
+                seen["error"] = True
 
         async def process(body: bytes) -> Any:
-            # Listed in `requests` like a view's request, with an id of its own.
-            self._asks += 1
-            record = RequestRecord(id=f"ask:{self._asks}", type=json.loads(body)["type"])
+            # Listed in `requests` like a view's request: the turn's id, then `.2`, `.3` for
+            # the requests that send a client tool's output.
+            nonlocal requests
+            requests += 1
+            rid = turn if requests == 1 else f"{turn}.{requests}"
+            record = RequestRecord(id=rid, type=json.loads(body)["type"])
             self._bridge.records.append(record)
             try:
                 result = await self._inspected(body, "ask")
@@ -714,33 +740,60 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             if isinstance(result, bytes):
                 record.status, record.bytes = 200, len(result)
                 return result
-            return _recorded(result, record, self._ask_failed)
+            return _recorded(result, record, self._ask_failed, pushed.add)
 
         async def client_tool(name: str, arguments: dict[str, Any]) -> Any:
             # As a view would: the Python handler (its output and errors logged), then the
             # output goes back to the server.
             if name not in self._hooks.names:
-                raise LookupError(
+                error = LookupError(
                     f"The server called client tool {name!r}, which has no Python handler; "
                     f"register one with @w.client_tool({name!r})."
                 )
-            return await self._dispatch_hook(
-                p.HOOK_CLIENT_TOOL, {"name": name, "params": arguments}
-            )
+                tool_done({"error": describe(error)})
+                raise error
+            try:
+                output = await self._dispatch_hook(
+                    p.HOOK_CLIENT_TOOL, {"name": name, "params": arguments}
+                )
+            except Exception as e:
+                tool_done({"error": describe(e)})
+                raise
+            tool_done(output)
+            return output
+
+        def tool_done(output: Any) -> None:
+            # The server stores the output but sends no event for it; a view that runs a
+            # client tool stops its spinner itself, and so do the views shown this turn.
+            item = seen["tool"]
+            if item is not None:
+                done = item.model_copy(update={"status": "completed", "output": output})
+                event = {"type": "thread.item.replaced", "item": done.model_dump(mode="json")}
+                pushed.add(b"data: " + json.dumps(event).encode() + b"\n\n")
 
         async def search(query: str) -> list[dict[str, Any]]:
             found = await self._dispatch_hook(p.HOOK_ENTITY_SEARCH, {"query": query})
             return list(found)
 
-        return await run_ask(
-            process,
-            text,
-            target,
-            timeout=timeout,
-            on_event=update_views,
-            client_tool=client_tool,
-            search=search if self._hooks.has(p.HOOK_ENTITY_SEARCH) else None,
-        )
+        reply: Reply | None = None
+        try:
+            reply = await run_ask(
+                process,
+                text,
+                target,
+                timeout=timeout,
+                on_event=update_views,
+                client_tool=client_tool,
+                search=search if self._hooks.has(p.HOOK_ENTITY_SEARCH) else None,
+                stop=stop,
+            )
+        finally:
+            # The views showed an error of the stream already; one outside it (a missing
+            # thread, a timeout) they show now, as for a failed request. A stop needs none.
+            error = reply.error if reply is not None else None
+            outside = error is not None and not seen["error"] and not stop.done()
+            pushed.end(error if outside else None)
+        return reply
 
     def _run(
         self, name: str, args: list[Any], scope: Literal["one", "each"], what: str
@@ -770,12 +823,14 @@ async def _recorded(
     stream: AsyncIterable[bytes],
     record: RequestRecord,
     failed: Callable[[RequestRecord, Exception], None],
+    tee: Callable[[bytes], None],
 ) -> AsyncIterator[bytes]:
     record.streaming = True
     try:
         async for data in stream:
             record.chunks += 1
             record.bytes += len(data)
+            tee(data)
             yield data
         record.status = 200
     except asyncio.CancelledError:

@@ -193,6 +193,11 @@ class Views:
         found = [v for v in self.views.values() if v.ready and not v.silent]
         return sorted(found, key=lambda v: v.active, reverse=True)
 
+    def streams_shown(self) -> bool:
+        """Whether a view that shows a turn as it streams may be open: a lite one, or one not
+        ready yet (its renderer unknown). The hosted component only streams its own requests."""
+        return any(v.renderer in ("lite", "") and not v.silent for v in self.views.values())
+
     def waiting(self) -> bool:
         """Whether a command would wait for a view rather than fail: the widget was just
         displayed, or a view spoke but is not ready yet."""

@@ -172,7 +172,13 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
 
   const mountLiteRenderer = () => {
     const { api: _api, ...options } = buildOptions(model, bridge, false, showError, threadId);
-    const instance = mountLite(stage, options as LiteOptions, { fetch: bridge.fetch, apiUrl: p.API_URL, colorScheme: hostColorScheme });
+    const instance = mountLite(stage, options as LiteOptions, {
+      fetch: bridge.fetch,
+      apiUrl: p.API_URL,
+      colorScheme: hostColorScheme,
+      onPushed: (listener) => bridge.onStream(listener),
+      stopPushed: (id) => bridge.stopStream(id),
+    });
     lite = instance;
     forwardEvents(instance.element);
     drive = connectView(liteTarget(instance), bridge, { renderer: "lite", initialThread: initialThread() });

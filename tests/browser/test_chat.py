@@ -27,7 +27,8 @@ from chatkit_jupyter import ChatKitWidget, SQLiteStore
 
 
 class TestServer(ChatKitServer):
-    """Scripted replies: 'stream' = 5,000 deltas at full speed, 'slow' = a slow stream,
+    """Scripted replies: 'stream' = 5,000 deltas at full speed, 'slow' = a slow stream (40 s),
+    'paced' = 60 deltas in 3 s,
     'explode' = an exception inside respond, 'kernel-crash' = an exception in process,
     'rocket' = a widget with a lucide icon the page's code does not bundle."""
 
@@ -53,7 +54,7 @@ class TestServer(ChatKitServer):
                 created_at=datetime.now(), widget=root,
             ))
             return
-        count, delay = {"stream": (5000, 0), "slow": (2000, 0.02)}.get(text, (3, 0))
+        count, delay = {"stream": (5000, 0), "slow": (2000, 0.02), "paced": (60, 0.05)}.get(text, (3, 0))
         msg = AssistantMessageItem(
             id=self.store.generate_item_id("message", thread, context), thread_id=thread.id,
             created_at=datetime.now(), content=[AssistantMessageContent(text="")],

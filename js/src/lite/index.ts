@@ -7,7 +7,7 @@ import { setMarkdown } from "../render/md";
 import { safeImageUrl } from "../render/safe";
 import { setWidgetColorScheme } from "../widgets";
 import type { ActionConfig as WidgetActionConfig } from "../widgets/types";
-import { ChatClient, errorMessage } from "./client/client";
+import { ChatClient, errorMessage, type PushedMessage } from "./client/client";
 import type { Attachment, ThreadMetadata, UserMessageContent, WidgetItem } from "./client/types";
 import { iconButton } from "./view/buttons";
 import { Composer, type ComposerSubmission } from "./view/composer";
@@ -28,6 +28,13 @@ export interface LiteHost {
   apiUrl: string;
   /** JupyterLab's theme, used when options.theme sets no colorScheme. */
   colorScheme(): "light" | "dark";
+  /**
+   * Turns the host runs itself (Python's `ask`), pushed to every view: the view shows them as it
+   * shows its own stream. Returns an unsubscribe.
+   */
+  onPushed?(listener: (message: PushedMessage, data: Uint8Array | null) => void): () => void;
+  /** Stops a pushed turn (the stop button while one is on screen). */
+  stopPushed?(id: string): void;
 }
 
 export interface LiteController {
@@ -91,6 +98,7 @@ class Lite implements LiteInstance {
       fetch: host.fetch,
       apiUrl: host.apiUrl,
       onClientTool: () => this.options.onClientTool,
+      stopPushed: (id) => host.stopPushed?.(id),
     });
 
     const ctx: ItemContext = {
@@ -148,6 +156,7 @@ class Lite implements LiteInstance {
     container.append(this.element);
 
     this.listen();
+    if (host.onPushed) this.cleanups.push(host.onPushed((message, data) => this.client.push(message, data)));
     this.applyOptions(true);
     this.watchHostTheme();
 

@@ -51,6 +51,9 @@ interface PendingCall {
 /** Runs a command the kernel sent this view (see drive.ts); its value or error is the answer. */
 export type CommandHandler = (name: string, args: unknown[]) => Promise<unknown>;
 
+/** Gets the messages of the streams the kernel pushes (Python's `ask`): batches, beats, ends. */
+export type StreamHandler = (message: p.StreamMessage | p.StreamEndMessage | p.BeatMessage, data: Uint8Array | null) => void;
+
 let viewCounter = 0;
 
 export class Bridge {
@@ -59,6 +62,7 @@ export class Bridge {
   private pending = new Map<string, Pending>();
   private calls = new Map<string, PendingCall>();
   private commandHandler: CommandHandler | undefined;
+  private readonly streamHandlers = new Set<StreamHandler>();
   private closed = false;
   private disconnected = false;
   private watchdog: ReturnType<typeof setInterval> | undefined;
@@ -186,6 +190,28 @@ export class Bridge {
     }
   }
 
+  /** Gets the streams the kernel pushes to every view; returns an unsubscribe. */
+  onStream(handler: StreamHandler): () => void {
+    this.streamHandlers.add(handler);
+    return () => this.streamHandlers.delete(handler);
+  }
+
+  /** Stops a stream the kernel pushed (a view's stop button): the kernel cancels its request. */
+  stopStream(id: string): void {
+    if (!this.closed) this.post({ kind: p.CANCEL, id });
+  }
+
+  private pushed(message: p.StreamMessage | p.StreamEndMessage | p.BeatMessage, buffers: DataView[]): void {
+    const data = message.kind === p.STREAM && buffers[0] ? toBytes(buffers[0]) : null;
+    for (const handler of this.streamHandlers) {
+      try {
+        handler(message, data);
+      } catch (error) {
+        console.error("chatkit-jupyter: a pushed stream's handler failed", error);
+      }
+    }
+  }
+
   /** Fire-and-forget notification to the kernel (errors are ignored). */
   notify(hook: string, payload: unknown): void {
     this.call(hook, payload).catch(() => undefined);
@@ -252,6 +278,10 @@ export class Bridge {
       return;
     }
     if (msg.kind === p.INSPECT) return; // for the inspector panel, which listens itself
+    if (msg.kind === p.STREAM || msg.kind === p.STREAM_END) {
+      if (!this.closed) this.pushed(msg, buffers);
+      return;
+    }
     if (msg.kind === p.BEAT && this.calls.has(msg.id)) {
       this.calls.get(msg.id)!.heard = Date.now();
       if (!this.closed) this.post({ kind: p.ALIVE, id: msg.id });
@@ -266,7 +296,11 @@ export class Bridge {
       return;
     }
     const entry = this.pending.get(msg.id);
-    if (!entry) return; // another view's request, or one we gave up on
+    if (!entry) {
+      // A pushed stream's beat (the handlers know their ids), another view's request, or one we gave up on.
+      if (msg.kind === p.BEAT && !this.closed) this.pushed(msg, buffers);
+      return;
+    }
     entry.heard = Date.now();
     switch (msg.kind) {
       case p.RESPONSE: {

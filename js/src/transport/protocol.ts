@@ -3,7 +3,9 @@
 //
 // Requests and hook calls are started by the front end and carry an `id` unique across all views
 // of all widgets. Commands (ChatKit's element methods run from Python) are started by the kernel,
-// addressed to one view and answered with a `command_result`. Binary payloads (ChatKit's SSE bytes, JSON bodies, uploads) travel as comm buffers,
+// addressed to one view and answered with a `command_result`. A turn the kernel runs itself
+// (Python's `ask`) is pushed to every view as `stream` batches and a `stream_end`; a `cancel` of its
+// id stops it. Binary payloads (ChatKit's SSE bytes, JSON bodies, uploads) travel as comm buffers,
 // never inside the JSON envelope.
 
 // Front end -> kernel.
@@ -25,9 +27,11 @@ export const ERROR = "error";
 export const RESULT = "result";
 export const COMMAND = "command";
 export const INSPECT = "inspect";
+export const STREAM = "stream";
+export const STREAM_END = "stream_end";
 
 export const FROM_FRONTEND = [REQUEST, CANCEL, UPLOAD_CHUNK, CALL, VIEW_CLOSED, COMMAND_RESULT, ALIVE] as const;
-export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND, INSPECT] as const;
+export const FROM_KERNEL = [HEAD, CHUNK, END, BEAT, RESPONSE, ERROR, RESULT, COMMAND, INSPECT, STREAM, STREAM_END] as const;
 
 export const HOOK_CLIENT_TOOL = "client_tool";
 export const HOOK_ACTION = "action";
@@ -242,8 +246,33 @@ export interface InspectMessage {
   entries: Record<string, unknown>[];
 }
 
+/**
+ * A batch of the SSE bytes (in `buffers[0]`) of a turn the kernel runs itself (Python's `ask`),
+ * sent to every view; lite views show it as if it were their own stream. `seq` counts every batch
+ * from 0, also those not sent while no view could show them (a first `seq` above 0: the view came
+ * in late). `thread_id` is null while a turn that creates its thread has not said which. A
+ * `cancel` of this id stops the turn.
+ */
+export interface StreamMessage {
+  kind: typeof STREAM;
+  id: string;
+  seq: number;
+  thread_id: string | null;
+}
+
+/** End of a pushed `stream`; `error` is a failure outside the stream (shown like a failed request). */
+export interface StreamEndMessage {
+  kind: typeof STREAM_END;
+  id: string;
+  total: number;
+  thread_id: string | null;
+  error?: string;
+}
+
 export type KernelMessage =
   | InspectMessage
+  | StreamMessage
+  | StreamEndMessage
   | HeadMessage
   | ChunkMessage
   | EndMessage
@@ -276,7 +305,9 @@ export const PROTOCOL_FIELDS = {
     "head": ["content_type", "id", "kind", "status"],
     "inspect": ["entries", "id", "kind"],
     "response": ["content_type", "id", "kind", "status"],
-    "result": ["id", "kind", "message", "ok", "value"]
+    "result": ["id", "kind", "message", "ok", "value"],
+    "stream": ["id", "kind", "seq", "thread_id"],
+    "stream_end": ["error", "id", "kind", "thread_id", "total"]
   }
 } as const;
 // </protocol-fields>

@@ -288,3 +288,27 @@ describe("Bridge.fetch", () => {
     expect(await beating).toEqual({ done: true });
   });
 });
+
+describe("Bridge.onStream", () => {
+  it("hands the kernel's pushed streams and their beats to every subscriber, and stops them on request", () => {
+    const kernel = new FakeKernel();
+    const bridge = new Bridge(kernel);
+    const got: Array<[string, string | null]> = [];
+    const off = bridge.onStream((msg, data) => got.push([msg.kind, data ? new TextDecoder().decode(data) : null]));
+    kernel.reply({ kind: p.STREAM, id: "ask:1", seq: 0, thread_id: null }, "data: {}\n\n");
+    kernel.reply({ kind: p.BEAT, id: "ask:1", sent: 1 });
+    kernel.reply({ kind: p.STREAM_END, id: "ask:1", total: 1, thread_id: "thr_1" });
+    expect(got).toEqual([
+      ["stream", "data: {}\n\n"],
+      ["beat", null],
+      ["stream_end", null],
+    ]);
+    expect(kernel.sent).toEqual([]); // a pushed stream's beat needs no answer
+
+    bridge.stopStream("ask:1");
+    expect(kernel.last(p.CANCEL)).toEqual({ kind: p.CANCEL, id: "ask:1" });
+    off();
+    kernel.reply({ kind: p.STREAM, id: "ask:2", seq: 0, thread_id: null }, "x");
+    expect(got).toHaveLength(3);
+  });
+});

@@ -35,6 +35,44 @@ export interface ClientConfig {
   apiUrl: string;
   /** Read on every call so setOptions() takes effect without rebuilding the client. */
   onClientTool: () => ClientToolHandler | undefined;
+  /** Stops a turn the host pushed (see `push`): the view's stop button. */
+  stopPushed?: (id: string) => void;
+  /** Give a pushed turn up after this long without a word about it (ms; default 60 s). */
+  pushedSilenceMs?: number;
+}
+
+/**
+ * A turn the host runs itself (Python's `ask`), pushed to the view: numbered batches of its SSE
+ * bytes (`stream`), heartbeats that count them (`beat`) and its end (`stream_end`, with `error`
+ * for a failure outside the stream). The shapes of the comm protocol's messages of those kinds.
+ */
+export type PushedMessage =
+  | { kind: "stream"; id: string; seq: number; thread_id: string | null }
+  | { kind: "stream_end"; id: string; total: number; thread_id: string | null; error?: string }
+  | { kind: "beat"; id: string; sent: number };
+
+type PushedEnd = Extract<PushedMessage, { kind: "stream_end" }>;
+
+/** A pushed turn as this view follows it. */
+interface PushedTurn {
+  id: string;
+  /**
+   * `show`: applied as this view's own stream would be; `watch`: a turn of the thread on screen
+   * that cannot be shown (this view was streaming, or came in late), fetched when it ends;
+   * `ignore`: another thread's, or stopped here.
+   */
+  mode: "show" | "watch" | "ignore";
+  next: number;
+  threadId: string | null;
+  decoder: TextDecoder;
+  parser: SseParser;
+  run: StreamRun;
+  queue: string[];
+  at: number;
+  draining: boolean;
+  lost: boolean;
+  end: PushedEnd | null;
+  silence?: ReturnType<typeof setTimeout>;
 }
 
 /** A failure the user should see: a rejected fetch, an HTTP error, a broken stream, an error event. */
@@ -94,6 +132,8 @@ interface StreamRun {
   /** A client tool call the server is waiting on when the stream ends. */
   pendingTool: ClientToolCallItem | null;
   ok: boolean;
+  /** A turn the host pushed: it answers its own client tools, and a retry regenerates. */
+  pushed?: boolean;
 }
 
 export class RequestError extends Error {
@@ -124,7 +164,12 @@ export class ChatClient {
   private readonly byId = new Map<string, ThreadItem>();
   private readonly listeners = new Map<keyof ClientEvents, Set<Listener<never>>>();
   private abort: AbortController | null = null;
+  private readonly turns = new Map<string, PushedTurn>();
+  /** The pushed turn this view shows as its stream, if any. */
+  private shown: PushedTurn | null = null;
   private loadToken = 0;
+  /** The thread being opened, until it is shown. */
+  private loading: string | null = null;
   private destroyed = false;
 
   constructor(private readonly config: ClientConfig) {}
@@ -288,8 +333,9 @@ export class ChatClient {
    * What "Retry" does after `run` failed: regenerate after the user message if the server stored
    * it, else send the request again (to the thread that was created meanwhile, if any).
    */
-  private retryFor(run: StreamRun): () => Promise<void> {
+  private retryFor(run: StreamRun): (() => Promise<void>) | undefined {
     const { type, params, userItemId } = run;
+    if (run.pushed) return userItemId ? () => this.retryAfterItem(userItemId) : undefined;
     return () => {
       if (userItemId && this.threadId) return this.retryAfterItem(userItemId);
       if (type === "threads.create" && this.threadId) {
@@ -299,9 +345,24 @@ export class ChatClient {
     };
   }
 
-  /** Stops the response in progress: aborts the fetch, which the bridge turns into a cancel. */
+  /**
+   * Stops the response in progress: aborts the fetch, which the bridge turns into a cancel, or
+   * asks the host to stop the pushed turn on screen.
+   */
   cancel(): void {
+    const turn = this.shown;
+    if (turn) {
+      this.config.stopPushed?.(turn.id);
+      this.leavePushed(turn, "stream.cancelled");
+      return;
+    }
     this.abort?.abort();
+  }
+
+  /** Stops what this view streams itself; a pushed turn goes on for the host (and other views). */
+  private stopShowing(): void {
+    if (this.shown) this.leavePushed(this.shown, "stream.left");
+    else this.abort?.abort();
   }
 
   private async runClientTool(call: ClientToolCallItem): Promise<Record<string, unknown>> {
@@ -331,6 +392,191 @@ export class ChatClient {
       retry,
       error,
     });
+  }
+
+  // ---------------------------------------------------------------- pushed turns
+
+  /**
+   * Follows a turn the host runs itself (Python's `ask`) from its pushed messages, as if this view
+   * had sent it: a turn of the thread on screen, or one that starts a new thread (the view opens
+   * it, as "New chat" would), is applied event by event through the same path as the view's own
+   * stream, with the composer busy and its stop button stopping the turn. A turn that cannot be
+   * shown so (this view is streaming, or opened mid-turn) is fetched from the store once it ends;
+   * other threads' turns are left alone. A lost batch is reported and the thread reloaded at the end.
+   */
+  push(message: PushedMessage, data?: Uint8Array | null): void {
+    if (this.destroyed) return;
+    let turn = this.turns.get(message.id);
+    if (message.kind === "beat") {
+      if (!turn || turn.mode === "ignore") return;
+      this.heard(turn);
+      if (message.sent > turn.next) this.pushedLost(turn, message.sent - turn.next);
+      return;
+    }
+    if (!turn) {
+      if (message.kind === "stream_end") {
+        this.unseenEnd(message);
+        return;
+      }
+      turn = this.beginPushed(message);
+    }
+    if (turn.mode === "ignore") {
+      if (message.kind === "stream_end") this.turns.delete(turn.id);
+      return;
+    }
+    this.heard(turn);
+    if (message.thread_id) turn.threadId = message.thread_id;
+    if (message.kind === "stream") {
+      if (message.seq !== turn.next) {
+        this.pushedLost(turn, message.seq - turn.next);
+        turn.next = message.seq;
+      }
+      turn.next++;
+      if (turn.mode === "show" && !turn.lost && data?.byteLength) {
+        for (const event of turn.parser.push(turn.decoder.decode(data, { stream: true }))) turn.queue.push(event);
+      }
+    } else {
+      if (message.total > turn.next) this.pushedLost(turn, message.total - turn.next);
+      if (turn.mode === "show" && !turn.lost) {
+        for (const event of [...turn.parser.push(turn.decoder.decode()), ...turn.parser.end()]) turn.queue.push(event);
+      }
+      turn.end = message;
+    }
+    void this.drainPushed(turn);
+  }
+
+  private beginPushed(message: Extract<PushedMessage, { kind: "stream" }>): PushedTurn {
+    // A thread still being opened is ours too: its store may miss the turn, so it is fetched after.
+    const opening = message.thread_id !== null && message.thread_id === this.loading;
+    const ours = opening || message.thread_id === null || message.thread_id === this.threadId;
+    // Only from its first batch, and not over a response of this view's own.
+    const show = message.seq === 0 && ours && !opening && !this.busy;
+    const turn: PushedTurn = {
+      id: message.id,
+      mode: show ? "show" : ours ? "watch" : "ignore",
+      next: message.seq,
+      threadId: message.thread_id,
+      decoder: new TextDecoder("utf-8"),
+      parser: new SseParser(),
+      run: { type: "threads.add_user_message", params: {}, userItemId: null, pendingTool: null, ok: true, pushed: true },
+      queue: [],
+      at: 0,
+      draining: false,
+      lost: false,
+      end: null,
+    };
+    this.turns.set(turn.id, turn);
+    if (!show) return turn;
+    if (message.thread_id === null && (this.threadId !== null || this.items.length)) {
+      // The turn starts a thread: open a new, empty one first, as "New chat" does.
+      ++this.loadToken;
+      this.loading = null;
+      this.resetState(null, null);
+      this.emit("threadUpdate", { thread: null });
+    }
+    this.shown = turn;
+    this.busy = true;
+    this.allowCancel = true;
+    this.emit("clearErrors", undefined);
+    this.emit("busy", { busy: true, allowCancel: true });
+    this.emit("log", { name: "stream.pushed", data: { id: turn.id } });
+    return turn;
+  }
+
+  private async drainPushed(turn: PushedTurn): Promise<void> {
+    if (turn.draining) return;
+    turn.draining = true;
+    const slice = new Slice(8);
+    try {
+      while (turn.at < turn.queue.length && this.shown === turn && !turn.lost) {
+        const data = turn.queue[turn.at++];
+        let event: ThreadStreamEvent;
+        try {
+          event = JSON.parse(data) as ThreadStreamEvent;
+        } catch {
+          this.emit("log", { name: "stream.invalid_event", data: { data: data.slice(0, 200) } });
+          continue;
+        }
+        this.applyEvent(event, turn.run);
+        // A batch may hold 10,000 deltas: give the page a turn every few ms.
+        if (slice.spent()) await slice.maybeYield();
+      }
+    } finally {
+      turn.draining = false;
+    }
+    if (turn.at >= turn.queue.length) {
+      turn.queue = [];
+      turn.at = 0;
+    }
+    if (turn.end && (turn.at >= turn.queue.length || this.shown !== turn || turn.lost)) this.endPushed(turn);
+  }
+
+  private endPushed(turn: PushedTurn): void {
+    this.turns.delete(turn.id);
+    clearTimeout(turn.silence);
+    const end = turn.end;
+    const threadId = end?.thread_id ?? turn.threadId;
+    if (turn.mode === "show" && this.shown === turn) {
+      this.leavePushed(turn, "stream.pushed.end");
+      if (end?.error) this.emitError(new RequestError(end.error, undefined, "ask"));
+      // What was lost is in the store: show the thread as it is there.
+      if (turn.lost && threadId) void this.loadThread(threadId);
+    } else if (turn.mode === "watch" && threadId && threadId === this.threadId) {
+      this.fetchUpdates().catch((err) => this.emitError(err));
+    }
+  }
+
+  /** An end of a turn this view saw nothing of (it opened late, or the turn failed at once). */
+  private unseenEnd(end: PushedEnd): void {
+    if (end.thread_id !== this.threadId || this.busy) return;
+    if (end.error) this.emitError(new RequestError(end.error, undefined, "ask"));
+    if (end.thread_id && end.total > 0) this.fetchUpdates().catch((err) => this.emitError(err));
+  }
+
+  /** The view no longer shows `turn` (it ended, was stopped here, or the view moved on). */
+  private leavePushed(turn: PushedTurn, why: string): void {
+    // What is still to come of it (if anything) is not for this view.
+    turn.mode = "ignore";
+    clearTimeout(turn.silence);
+    if (this.shown !== turn) return;
+    this.shown = null;
+    this.busy = false;
+    this.emit("log", { name: why, data: { id: turn.id } });
+    this.emit("progress", null);
+    this.emit("busy", { busy: false, allowCancel: this.allowCancel });
+  }
+
+  private pushedLost(turn: PushedTurn, count: number): void {
+    if (turn.lost || turn.mode !== "show") return;
+    turn.lost = true;
+    this.emitError(
+      new RequestError(
+        `Lost ${count} message(s) of this reply between the kernel and the browser (Jupyter's iopub rate limit?). ` +
+          "The chat shows the thread again once the reply is done.",
+        undefined,
+        "lost",
+      ),
+    );
+  }
+
+  private heard(turn: PushedTurn): void {
+    clearTimeout(turn.silence);
+    const limit = this.config.pushedSilenceMs ?? 60_000;
+    turn.silence = setTimeout(() => {
+      if (this.turns.get(turn.id) !== turn) return;
+      if (turn.mode === "show") {
+        this.emitError(
+          new RequestError(
+            `No word from the kernel about this reply for ${Math.round(limit / 1000)} s: it may be busy, restarted or stopped.`,
+            undefined,
+            "network",
+          ),
+        );
+      }
+      turn.lost = true;
+      turn.end ??= { kind: "stream_end", id: turn.id, total: turn.next, thread_id: turn.threadId };
+      this.endPushed(turn);
+    }, limit);
   }
 
   // ---------------------------------------------------------------- event application
@@ -542,7 +788,8 @@ export class ChatClient {
    */
   async loadThread(threadId: string | null): Promise<boolean> {
     const token = ++this.loadToken;
-    if (this.busy) this.cancel();
+    this.loading = null;
+    if (this.busy) this.stopShowing();
     this.emit("clearErrors", undefined);
     if (threadId === null) {
       const had = this.threadId !== null;
@@ -551,6 +798,7 @@ export class ChatClient {
       this.emit("threadUpdate", { thread: null });
       return true;
     }
+    this.loading = threadId;
     this.emit("loadStart", { threadId });
     try {
       const thread = await this.request<Thread>("threads.get_by_id", { thread_id: threadId });
@@ -583,7 +831,10 @@ export class ChatClient {
       this.emitError(err, async () => void (await this.loadThread(threadId)));
       return false;
     } finally {
-      if (token === this.loadToken) this.emit("loadEnd", { threadId });
+      if (token === this.loadToken) {
+        this.loading = null;
+        this.emit("loadEnd", { threadId });
+      }
     }
   }
 
@@ -708,7 +959,9 @@ export class ChatClient {
 
   destroy(): void {
     this.destroyed = true;
-    this.cancel();
+    this.stopShowing();
+    for (const turn of this.turns.values()) clearTimeout(turn.silence);
+    this.turns.clear();
     this.listeners.clear();
   }
 }
