@@ -219,8 +219,10 @@ async def test_agents_handed_off_to_keep_the_notebook_rules_and_tools(store: Any
     # The loop back reached the same prepared Triage: its second model call.
     assert len(triage_model.calls) == 2
     # The user's agents are not changed.
-    assert triage.instructions == "Triage." and triage.handoffs == [expert]
-    assert expert.tools == [] and reviewer.handoffs == [triage]
+    assert triage.instructions == "Triage."
+    assert triage.handoffs == [expert]
+    assert expert.tools == []
+    assert reviewer.handoffs == [triage]
 
 
 async def test_an_agent_handed_off_to_uses_the_model_the_notebook_configured(
