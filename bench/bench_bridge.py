@@ -93,12 +93,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.cdp import CdpPage  # noqa: E402
 from chatkit_jupyter.serverext import NODELAY_URL  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402 - importable only once REPO is on sys.path
     CHROMIUM,
     CHROMIUM_ARGS,
     _free_port,
-    notebook,
     open_notebook,
     run_all_cells,
     running_lab,
@@ -684,10 +684,8 @@ class Session:
     def ui_run(self, kind: str) -> float:
         page = self.page
         page.evaluate("(kind) => window.__ckjLite[kind].setThreadId(null)", kind)
-        composer = page.get_by_role("textbox", name=COMPOSER[kind])
-        composer.fill("deltas")
         page.evaluate("([kind, n]) => window.__ckjArm(kind, n)", [kind, f"w{DELTAS - 1:04d}"])
-        composer.press("Enter")
+        page.type_enter(COMPOSER[kind], "deltas")
         elapsed = float(page.evaluate("() => window.__ckjUi")["ms"])
         if elapsed != elapsed:  # NaN: the last delta never showed up
             raise RuntimeError(f"the lite renderer ({kind}) did not show the whole reply")
@@ -780,12 +778,15 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
 def wait_ready(page: Any, timeout: float = 180) -> None:
     """Wait for the harness to render, or fail with the cell's error output."""
     deadline = time.monotonic() + timeout
-    errors = notebook(page).locator("[data-mime-type='application/vnd.jupyter.stderr']")
     while time.monotonic() < deadline:
         if page.evaluate("() => window.__ckjBench !== undefined"):
             return
-        if errors.count():
-            raise RuntimeError(f"the bench cell failed:\n{errors.first.inner_text()}")
+        error = page.evaluate(
+            "() => document.querySelector(\"[data-mime-type='application/vnd.jupyter.stderr']\")"
+            "?.innerText ?? null"
+        )
+        if error:
+            raise RuntimeError(f"the bench cell failed:\n{error}")
         page.wait_for_timeout(200)
     shot = Path(tempfile.gettempdir()) / "bench-bridge-not-ready.png"
     page.screenshot(path=str(shot))
@@ -807,17 +808,100 @@ def check_nodelay(lab: Any, want: bool) -> dict:
     return state
 
 
-def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) -> dict:
-    from playwright.sync_api import sync_playwright
+class PlaywrightPage:
+    """A Playwright page with ``CdpPage``'s methods: ``--driver playwright`` measures the page
+    as the browser tests see it, with Playwright's websocket observer attached."""
 
+    def __init__(self, page: Any) -> None:
+        self._page = page
+
+    def evaluate(self, fn: str, arg: Any = None) -> Any:
+        return self._page.evaluate(fn, arg)
+
+    def wait_for(self, fn: str, timeout: float, what: str) -> None:
+        self._page.wait_for_function(fn, timeout=timeout * 1000)
+
+    def type_enter(self, name: str, text: str) -> None:
+        composer = self._page.get_by_role("textbox", name=name)
+        composer.fill(text)
+        composer.press("Enter")
+
+    def wait_for_timeout(self, ms: float) -> None:
+        self._page.wait_for_timeout(ms)
+
+    def screenshot(self, path: str) -> None:
+        self._page.screenshot(path=path)
+
+
+class CdpBenchPage(CdpPage):
+    """``CdpPage`` with the bench's ``type_enter(name, text)``: the text box named ``name``."""
+
+    def type_enter(self, name: str, text: str) -> None:  # type: ignore[override]
+        super().type_enter(
+            "(name) => [...document.querySelectorAll('textarea')]"
+            ".find((e) => e.placeholder === name || e.getAttribute('aria-label') === name)",
+            name,
+            text,
+        )
+
+
+@contextmanager
+def bench_page(driver: str, lab: Any, name: str, profile: Path) -> Iterator[Any]:
+    """The bench notebook open in Chromium, its cell run; the kernel websockets logged."""
+    if driver == "playwright":
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(viewport={"width": 1400, "height": 1100})
+                context.add_init_script(WS_INIT_JS)
+                page = context.new_page()
+                open_notebook(page, lab, name)
+                run_all_cells(page)
+                yield PlaywrightPage(page)
+            finally:
+                browser.close()
+        return
+    page = CdpBenchPage(CHROMIUM, CHROMIUM_ARGS, profile)
+    try:
+        page.add_init_script(WS_INIT_JS)
+        page.goto(lab.url(f"lab/tree/{name}", "reset&"))
+        # JupyterLab as a user has it, plus `window.jupyterapp` (LabApp.expose_app_in_browser)
+        # to run the cell with; the kernel starts on its own (accept the kernel dialog if any).
+        page.wait_for(
+            """() => {
+              const dialog = document.querySelector(".jp-Dialog");
+              if (dialog) {
+                if (dialog.textContent.includes("Select Kernel")) dialog.querySelector(".jp-mod-accept")?.click();
+                return false;
+              }
+              // Headless, nothing has focus: find the notebook among the main area's widgets.
+              const app = window.jupyterapp;
+              const panel = app && [...app.shell.widgets("main")].find((w) => w.sessionContext);
+              const kernel = panel?.sessionContext.session?.kernel;
+              return kernel?.status === "idle" && kernel.connectionStatus === "connected";
+            }""",
+            120,
+            "the notebook and its kernel",
+        )
+        page.evaluate(
+            "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }"
+        )
+        yield page
+    finally:
+        page.close()
+
+
+def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
         root, home = Path(tmp) / "root", Path(tmp) / "home"
         root.mkdir()
         (home / "config").mkdir(parents=True)
+        server_config: dict[str, Any] = {"LabApp": {"expose_app_in_browser": True}}
         if variant == "nagle":
-            (home / "config" / "jupyter_server_config.json").write_text(
-                json.dumps({"ChatKitJupyter": {"nodelay": False}})
-            )
+            server_config["ChatKitJupyter"] = {"nodelay": False}
+        (home / "config" / "jupyter_server_config.json").write_text(json.dumps(server_config))
         if variant == "nosubshell":
             settings = home / "config" / "lab" / "user-settings" / "@jupyterlab"
             settings = settings / "apputils-extension"
@@ -826,17 +910,11 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 json.dumps({"commsOverSubshells": "disabled"})
             )
         ports = {"nodelay": _free_port(), "nagle": _free_port()}
-        with running_lab(root, home) as lab, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(viewport={"width": 1400, "height": 1100})
-                context.add_init_script(WS_INIT_JS)
-                page = context.new_page()
-                name = lab.write_notebook(
-                    f"bench_{uuid.uuid4().hex[:8]}.ipynb", [kernel_cell(harness, ports)]
-                )
-                open_notebook(page, lab, name)
-                run_all_cells(page)
+        with running_lab(root, home) as lab:
+            name = lab.write_notebook(
+                f"bench_{uuid.uuid4().hex[:8]}.ipynb", [kernel_cell(harness, ports)]
+            )
+            with bench_page(args.driver, lab, name, Path(tmp) / "chromium") as page:
                 wait_ready(page)
                 page.evaluate(PAGE_JS)
                 nodelay = check_nodelay(lab, want=variant != "nagle")
@@ -859,8 +937,6 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 result["threads"]["HTTP servers started on"] = started
                 result["nodelay"] = nodelay
                 return result
-            finally:
-                browser.close()
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -1084,6 +1160,14 @@ def main() -> None:
         "--variants",
         default="installed,nagle",
         help=f"JupyterLab set-ups to run, comma-separated, from: {', '.join(VARIANTS)}",
+    )
+    ap.add_argument(
+        "--driver",
+        choices=("cdp", "playwright"),
+        default="cdp",
+        help="cdp (default): Chromium over the DevTools protocol, websocket frames unobserved, as"
+        " for a user; playwright: as the browser tests drive it (Playwright copies every"
+        " websocket frame out of the page)",
     )
     ap.add_argument("--quick", action="store_true", help="fewer runs, to check the script works")
     ap.add_argument("--json", type=Path, help="also write the raw samples to this file")
