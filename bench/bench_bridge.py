@@ -30,6 +30,14 @@ Both paths are driven by the same page JavaScript: ``t0 = performance.now()``, `
 bridge's or the browser's), read the body to the end (counting bytes and SSE events), ``t1``.
 The paths take turns request by request, so drift of a noisy machine hits all alike.
 
+The page is Chromium driven over the DevTools protocol (``bench/cdp.py``), not Playwright:
+Playwright enables DevTools' ``Network`` domain, and Chromium then copies every websocket frame,
+base64-encoded, out of the page to Playwright's driver and its Python client. Only the comm path
+travels over a websocket, so it alone paid that (a 10 MB reply: 0.26x HTTP's throughput under
+Playwright, about 0.5x without it, same code). ``--driver playwright`` measures that way anyway.
+JupyterLab runs with ``LabApp.expose_app_in_browser`` so the bench can run the cell through
+``window.jupyterapp``.
+
 Workloads:
 
 1. ``threads.list`` (tiny, plain JSON): round trip, median and p95.
@@ -544,6 +552,53 @@ WS_INIT_JS = """
 """
 
 
+# --server-probe: jupyter_server's relay timed from inside (wall clock, ms), written to a file in
+# the bench's temporary config; not JupyterLab as installed, so off by default.
+SERVER_PROBE = """
+import re
+import time
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+
+_probe = open(__PATH__, "a", buffering=1)
+_incoming = ZMQChannelsWebsocketConnection.handle_incoming_message
+_outgoing = ZMQChannelsWebsocketConnection.handle_outgoing_message
+
+
+_KIND = re.compile(rb'"kind":\\s*"(request|call|response|result|chunk)"')
+_SEQ0 = re.compile(rb'"seq":\\s*0[,}]')
+
+
+def _kind(parts):
+    for part in parts:
+        head = part[:4096].encode() if isinstance(part, str) else bytes(part[:4096])
+        found = _KIND.search(head)
+        if found:
+            kind = found.group(1).decode()
+            return None if kind == "chunk" and not _SEQ0.search(head) else kind
+    return None
+
+
+def handle_incoming_message(self, message):
+    t = time.time() * 1000
+    _incoming(self, message)
+    kind = _kind([message])
+    if kind:
+        _probe.write(f"in {kind} {t:.3f} {time.time() * 1000:.3f}\\n")
+
+
+def handle_outgoing_message(self, stream, message):
+    t = time.time() * 1000
+    _outgoing(self, stream, message)
+    kind = _kind(message[-3:])
+    if kind:
+        _probe.write(f"out {kind} {t:.3f} {time.time() * 1000:.3f}\\n")
+
+
+ZMQChannelsWebsocketConnection.handle_incoming_message = handle_incoming_message
+ZMQChannelsWebsocketConnection.handle_outgoing_message = handle_outgoing_message
+"""
+
+
 def build_harness(with_lite: bool) -> str:
     """Bundle the harness from js/src with the repo's esbuild; returns the ESM source."""
     esbuild = REPO / "js" / "node_modules" / ".bin" / "esbuild"
@@ -631,6 +686,58 @@ def peak_rss(pids: list[int], interval: float = 0.0005) -> Iterator[dict[int, in
             f.close()
 
 
+CPU_ROLES = ("kernel", "jupyter_server", "page", "Chromium, other")
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time of a process so far (all its threads), in ms: the scheduler's nanoseconds, as
+    /proc/<pid>/stat counts in 10 ms ticks."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            continue  # the thread ended meanwhile
+    return total / 1e6
+
+
+def cpu_roles(kernel: int, server: int, browser: int | None) -> dict[int, str]:
+    """Which role each process plays: the page is Chromium's renderer processes."""
+    roles = {kernel: "kernel", server: "jupyter_server"}
+    for pid in descendants(browser) if browser is not None else []:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                renderer = b"--type=renderer" in f.read()
+        except OSError:
+            continue
+        roles[pid] = "page" if renderer else "Chromium, other"
+    return roles
+
+
 # -- one JupyterLab -------------------------------------------------------------------------------
 
 
@@ -641,16 +748,50 @@ class Session:
         self.page = page
         self.lab = lab
         self.ports = ports
+        self.roles: dict[int, str] = {}
+        """Process id -> CPU role, for `one(..., cpu=True)`; empty: not measured."""
+        self.probe: Path | None = None
+        """The server probe's file (``--server-probe``), read as it grows."""
+        self._probe_at = 0
 
-    def one(self, path: str, type_: str, text: str = "", count_events: bool = False) -> dict:
-        """One request over `path`, timed in the page; "floor": no transport, timed in the kernel."""
+    def probe_lines(self) -> list[tuple[str, str, float, float]]:
+        """What the server probe wrote since the last call: (direction, kind, t in, t out)."""
+        if self.probe is None or not self.probe.exists():
+            return []
+        with self.probe.open() as f:
+            f.seek(self._probe_at)
+            text = f.read()
+            self._probe_at = f.tell()
+        out = []
+        for line in text.splitlines():
+            way, kind, t_in, t_out = line.split()
+            out.append((way, kind, float(t_in), float(t_out)))
+        return out
+
+    def one(
+        self, path: str, type_: str, text: str = "", count_events: bool = False, cpu: bool = False
+    ) -> dict:
+        """One request over `path`, timed in the page; "floor": no transport, timed in the kernel.
+        `cpu`: also the CPU time each role's processes spent meanwhile (``result["cpu"]``)."""
         if path == "floor":
             floor = self.kernel("/floor", chatkit_body(type_, text))
             return {"ms": floor["s"] * 1000, "bytes": floor["bytes"]}
+        before = {pid: cpu_ms(pid) for pid in self.roles} if cpu else {}
         result = self.page.evaluate(
             "([path, ports, type, text, ce]) => window.__ckjRun.one(path, ports, type, text, ce)",
             [path, self.ports, type_, text, count_events],
         )
+        lines = self.probe_lines()
+        first = result.get("first")
+        if first:
+            chunk0 = [x for x in lines if x[:2] == ("out", "chunk") and x[2] >= first["t0"]]
+            if chunk0:
+                first["srvOut0"], first["srvOut1"] = chunk0[0][2], chunk0[0][3]
+        if before:
+            spent = dict.fromkeys(CPU_ROLES, 0.0)
+            for pid, role in self.roles.items():
+                spent[role] += cpu_ms(pid) - before[pid]
+            result["cpu"] = spent
         if result.get("status") != 200:
             raise RuntimeError(f"{path} {type_} answered {result}")
         if type_ != "threads.list" and not result["complete"]:
@@ -659,12 +800,19 @@ class Session:
 
     def hop(self, path: str, what: str) -> dict:
         """One request with wall-clock stamps along its way (see `hops`)."""
-        return dict(
+        out = dict(
             self.page.evaluate(
                 "([path, ports, what]) => window.__ckjRun.hop(path, ports, what)",
                 [path, self.ports, what],
             )
         )
+        lines = [x for x in self.probe_lines() if out["t0"] <= x[2] <= out["t1"]]
+        sent = [x for x in lines if x[0] == "in"]
+        back = [x for x in lines if x[0] == "out" and x[1] in ("response", "result")]
+        if path == "comm" and sent and back:
+            out["srvIn"] = sent[0][2]
+            out["srvOut0"], out["srvOut1"] = back[-1][2], back[-1][3]
+        return out
 
     def kernel(self, target: str, body: str | None = None) -> dict:
         return dict(
@@ -730,12 +878,14 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
         s.one(path, "threads.create", "deltas", True)
         s.one(path, "threads.create", "bulk")
 
-    def rounds(n: int, type_: str, text: str = "", count_events: bool = False) -> dict:
+    def rounds(
+        n: int, type_: str, text: str = "", count_events: bool = False, cpu: bool = False
+    ) -> dict:
         """`n` rounds of one request per path (and the floor), in a rotating order."""
         out: dict[str, list[Any]] = {path: [] for path in ALL}
         for i in range(n):
             for path in ALL[i % len(ALL) :] + ALL[: i % len(ALL)]:
-                out[path].append(s.one(path, type_, text, count_events))
+                out[path].append(s.one(path, type_, text, count_events, cpu))
         return out
 
     hops: dict[str, list[dict]] = {}
@@ -747,7 +897,7 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
         "hops": hops,
         "list": rounds(args.list_runs, "threads.list"),
         "deltas": rounds(args.stream_runs, "threads.create", "deltas", True),
-        "bulk": rounds(args.bulk_runs, "threads.create", "bulk"),
+        "bulk": rounds(args.bulk_runs, "threads.create", "bulk", cpu=True),
         "big": big_message(s, args.stream_runs),
         "mem": {path: [] for path in ALL},
         "ui": {},
@@ -902,6 +1052,10 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
         if variant == "nagle":
             server_config["ChatKitJupyter"] = {"nodelay": False}
         (home / "config" / "jupyter_server_config.json").write_text(json.dumps(server_config))
+        probe = Path(tmp) / "server-probe.txt"
+        if args.server_probe:
+            source = SERVER_PROBE.replace("__PATH__", repr(str(probe)))
+            (home / "config" / "jupyter_server_config.py").write_text(source)
         if variant == "nosubshell":
             settings = home / "config" / "lab" / "user-settings" / "@jupyterlab"
             settings = settings / "apputils-extension"
@@ -919,6 +1073,7 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 page.evaluate(PAGE_JS)
                 nodelay = check_nodelay(lab, want=variant != "nagle")
                 s = Session(page, lab, ports)
+                s.probe = probe if args.server_probe else None
                 # The first comm messages of a new widget reach the kernel's main thread; later
                 # ones the comm target's subshell, once JupyterLab has made it. Start the HTTP
                 # servers only when the serving thread has settled.
@@ -927,6 +1082,8 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                     page.wait_for_timeout(250)
                     where.append(s.hook("bench_where")["thread"])
                 started = s.hook("bench_start_http")["thread"]
+                browser = page.proc.pid if isinstance(page, CdpPage) else None
+                s.roles = cpu_roles(s.kernel("/mem")["pid"], lab.proc.pid, browser)
                 if lite:
                     for kind in ("comm", "http"):
                         page.evaluate(
@@ -946,6 +1103,10 @@ Row = tuple[str, str, float | None, dict[str, float | None]]
 
 def med(xs: list[float]) -> float:
     return statistics.median(xs)
+
+
+def mean(xs: list[float]) -> float:
+    return statistics.fmean(xs)
 
 
 def p95(xs: list[float]) -> float:
@@ -996,6 +1157,17 @@ def rows(r: dict[str, Any]) -> list[Row]:
         ),
     ]:
         out.append((name, unit, floor(values), values))
+    if any("cpu" in x for x in b["comm"]):
+        for role in CPU_ROLES:
+            values = each(b, lambda x, role=role: x["cpu"][role] if "cpu" in x else None, mean)
+            out.append(
+                (
+                    f"{size:.1f} MB stream: CPU time of {role} (mean)",
+                    "ms CPU",
+                    floor(values),
+                    values,
+                )
+            )
     if r["ui"]:
         u = r["ui"]
         out.append(
@@ -1025,8 +1197,8 @@ def table(r: dict[str, Any], title: str) -> str:
     body = []
     for name, unit, floor, v in rows(r):
         h, c = v.get("http"), v.get("comm")
-        if unit == "MB" and h is not None and c is not None and h < 1:
-            ratio = f"+{c - h:.1f} MB"  # a ratio to a near-zero baseline says nothing
+        if unit in ("MB", "ms CPU") and h is not None and c is not None and h < 1:
+            ratio = f"+{c - h:.1f} {unit}"  # a ratio to a near-zero baseline says nothing
         else:
             ratio = f"{c / h:.2f}x" if h and c is not None else "-"
         values = [fmt(floor, unit), fmt(h, unit), fmt(v.get("http_nagle"), unit), fmt(c, unit)]
@@ -1048,11 +1220,16 @@ HOPS = [
     ("page: fetch/call -> model.send returned (bridge, anywidget)", "t0", "send1"),
     ("page: -> kernel websocket send (ipywidgets, JupyterLab)", "send1", "wsSend"),
     ("websocket -> kernel's comm thread (jupyter_server, ZMQ, ipykernel)", "wsSend", "arrive"),
+    ("  of which: page websocket -> jupyter_server (Chromium, TCP)", "wsSend", "srvIn"),
+    ("  of which: jupyter_server -> comm thread (ZMQ, shell thread, subshell)", "srvIn", "arrive"),
     ("page -> kernel, all of the above (HTTP: the request)", "t0", "arrive"),
     ("kernel: comm thread -> main loop (the bridge's hand-off)", "arrive", "main"),
     ("kernel: ChatKitServer.process (the server)", "main", "processed"),
     ("kernel: answer handed to the comm (bridge)", "processed", "sent"),
     ("kernel -> page websocket (iopub thread, ZMQ, jupyter_server)", "sent", "wsRecv"),
+    ("  of which: kernel -> jupyter_server (iopub thread, ZMQ)", "sent", "srvOut0"),
+    ("  of which: jupyter_server relays it (rate limit, v1 framing, write)", "srvOut0", "srvOut1"),
+    ("  of which: jupyter_server -> page websocket (TCP, Chromium)", "srvOut1", "wsRecv"),
     ("page websocket -> msg:custom (JupyterLab, ipywidgets, anywidget)", "wsRecv", "recv"),
     ("kernel -> page, all of the above (HTTP: the response)", "sent", "recv"),
     ("page: reply message -> body read (bridge, Response)", "recv", "t1"),
@@ -1073,6 +1250,8 @@ def hops_table(r: dict[str, Any]) -> str:
         for col in cols:
             xs = [x[b] - x[a] for x in h[col] if x.get(a) is not None and x.get(b) is not None]
             row.append(f"{med(xs):.1f}" if xs else "-")
+        if name.startswith("  of which") and set(row[1:]) == {"-"}:
+            continue  # measured only with --server-probe
         body.append(row)
     widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
 
@@ -1088,12 +1267,17 @@ def hops_table(r: dict[str, Any]) -> str:
         ("main loop -> head sent (server.process starts the stream)", "main", "sent"),
         ("head -> first chunk handed to the comm", "sent", "chunk0"),
         ("first chunk -> page websocket (iopub thread, ZMQ, jupyter_server)", "chunk0", "wsChunk0"),
+        ("  of which: kernel -> jupyter_server", "chunk0", "srvOut0"),
+        ("  of which: jupyter_server relays it", "srvOut0", "srvOut1"),
+        ("  of which: jupyter_server -> page websocket", "srvOut1", "wsChunk0"),
         ("page websocket -> first read (JupyterLab, anywidget, bridge)", "wsChunk0", "read0"),
         ("total: time to first byte", "t0", "read0"),
     ]
     first_rows = []
     for name, a, b in steps:
         xs = [x[b] - x[a] for x in firsts if x.get(a) is not None and x.get(b) is not None]
+        if name.startswith("  of which") and not xs:
+            continue
         first_rows.append(f"- {name}: {med(xs):.1f} ms" if xs else f"- {name}: -")
     return "\n".join(
         [line(head), sep, *map(line, body), "", f"(comm messages arrived on: {', '.join(threads)})"]
@@ -1168,6 +1352,12 @@ def main() -> None:
         help="cdp (default): Chromium over the DevTools protocol, websocket frames unobserved, as"
         " for a user; playwright: as the browser tests drive it (Playwright copies every"
         " websocket frame out of the page)",
+    )
+    ap.add_argument(
+        "--server-probe",
+        action="store_true",
+        help="time jupyter_server's relay from inside (patches its kernel websocket class in the"
+        " bench's own config; adds 'of which' rows to the hop tables)",
     )
     ap.add_argument("--quick", action="store_true", help="fewer runs, to check the script works")
     ap.add_argument("--json", type=Path, help="also write the raw samples to this file")
