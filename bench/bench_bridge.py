@@ -788,7 +788,7 @@ class Session:
             if chunk0:
                 first["srvOut0"], first["srvOut1"] = chunk0[0][2], chunk0[0][3]
         if before:
-            spent = dict.fromkeys(CPU_ROLES, 0.0)
+            spent = dict.fromkeys(self.roles.values(), 0.0)
             for pid, role in self.roles.items():
                 spent[role] += cpu_ms(pid) - before[pid]
             result["cpu"] = spent
@@ -1159,7 +1159,7 @@ def rows(r: dict[str, Any]) -> list[Row]:
         out.append((name, unit, floor(values), values))
     if any("cpu" in x for x in b["comm"]):
         for role in CPU_ROLES:
-            values = each(b, lambda x, role=role: x["cpu"][role] if "cpu" in x else None, mean)
+            values = each(b, lambda x, role=role: x.get("cpu", {}).get(role), mean)
             out.append(
                 (
                     f"{size:.1f} MB stream: CPU time of {role} (mean)",
@@ -1318,7 +1318,7 @@ def notes(results: dict[str, Any]) -> str:
         f" with `text += delta`, quadratic), NotebookServer {big['notebook big']:.0f} ms"
         f" ({big['notebook big'] / big['chatkit bulk']:.1f}x, linear).",
     ]
-    if "nagle" in results:
+    if "nagle" in results and first != "nagle":
         ng, ng_http = (ms(results["nagle"]["list"][p]) for p in ("comm", "http"))
         lines.append(
             f"- Without our extension's TCP_NODELAY (nagle), threads.list over the comm takes"
