@@ -1,8 +1,8 @@
 """Benchmark the comm bridge against plain HTTP SSE, side by side, in real JupyterLab.
 
-Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants installed,nagle,nosubshell]``
-(about 4 minutes for the default variants on a busy 2-core machine; ``--quick`` about 2;
-``--variants installed`` alone about 2).
+Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants installed,nagle,nosubshell]
+[--server-probe] [--driver playwright]`` (about 40 s per variant on a 2-core machine at load 2;
+``--quick`` about 15 s).
 
 One kernel, one scripted ``ChatKitServer`` (the pattern of ``tests/browser/test_chat.py``), two
 ways for the page to reach it:
@@ -33,8 +33,8 @@ The paths take turns request by request, so drift of a noisy machine hits all al
 The page is Chromium driven over the DevTools protocol (``bench/cdp.py``), not Playwright:
 Playwright enables DevTools' ``Network`` domain, and Chromium then copies every websocket frame,
 base64-encoded, out of the page to Playwright's driver and its Python client. Only the comm path
-travels over a websocket, so it alone paid that (a 10 MB reply: 0.26x HTTP's throughput under
-Playwright, about 0.5x without it, same code). ``--driver playwright`` measures that way anyway.
+travels over a websocket, so it alone paid that (a 10 MB reply: 0.26-0.38x HTTP's throughput
+under Playwright, 0.51-0.79x without it, same code). ``--driver playwright`` measures that way anyway.
 JupyterLab runs with ``LabApp.expose_app_in_browser`` so the bench can run the cell through
 ``window.jupyterapp``.
 
@@ -51,7 +51,10 @@ Workloads:
    ``gc.collect()`` + ``malloc_trim(0)`` in the kernel) and of the jupyter_server process, which
    relays every comm message. Peaks are sampled from outside every 0.5 ms via ``/proc/<pid>/statm``
    and combined with VmHWM (reset through ``/proc/<pid>/clear_refs``): VmHWM alone misses peaks
-   that glibc hands back with ``madvise``, as it does for a thread's arena.
+   that glibc hands back with ``madvise``, as it does for a thread's arena. CPU time during each
+   10 MB stream of the timed runs (workload 3), per process: the kernel, jupyter_server, the
+   page (Chromium's renderer) and Chromium's other processes (network service, browser, GPU),
+   from the scheduler's per-thread nanoseconds (``/proc/<pid>/task/*/schedstat``).
 5. End to end in the lite renderer: from the Enter key in the composer to the 5,000th delta on
    screen, the lite renderer's ``fetch`` being the bridge's or the browser's (two lite instances
    mounted by the harness from ``js/src/lite``; skipped if that source does not build).
