@@ -1,8 +1,8 @@
 """Benchmark the comm bridge against plain HTTP SSE, side by side, in real JupyterLab.
 
-Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants installed,nagle,nosubshell]``
-(about 4 minutes for the default variants on a busy 2-core machine; ``--quick`` about 2;
-``--variants installed`` alone about 2).
+Run: ``.venv/bin/python bench/bench_bridge.py [--quick] [--variants installed,nagle,nosubshell]
+[--server-probe] [--driver playwright]`` (about 40 s per variant on a 2-core machine at load 2;
+``--quick`` about 15 s).
 
 One kernel, one scripted ``ChatKitServer`` (the pattern of ``tests/browser/test_chat.py``), two
 ways for the page to reach it:
@@ -30,6 +30,14 @@ Both paths are driven by the same page JavaScript: ``t0 = performance.now()``, `
 bridge's or the browser's), read the body to the end (counting bytes and SSE events), ``t1``.
 The paths take turns request by request, so drift of a noisy machine hits all alike.
 
+The page is Chromium driven over the DevTools protocol (``bench/cdp.py``), not Playwright:
+Playwright enables DevTools' ``Network`` domain, and Chromium then copies every websocket frame,
+base64-encoded, out of the page to Playwright's driver and its Python client. Only the comm path
+travels over a websocket, so it alone paid that (a 10 MB reply: 0.26-0.38x HTTP's throughput
+under Playwright, 0.51-0.79x without it, same code). ``--driver playwright`` measures that way anyway.
+JupyterLab runs with ``LabApp.expose_app_in_browser`` so the bench can run the cell through
+``window.jupyterapp``.
+
 Workloads:
 
 1. ``threads.list`` (tiny, plain JSON): round trip, median and p95.
@@ -43,7 +51,10 @@ Workloads:
    ``gc.collect()`` + ``malloc_trim(0)`` in the kernel) and of the jupyter_server process, which
    relays every comm message. Peaks are sampled from outside every 0.5 ms via ``/proc/<pid>/statm``
    and combined with VmHWM (reset through ``/proc/<pid>/clear_refs``): VmHWM alone misses peaks
-   that glibc hands back with ``madvise``, as it does for a thread's arena.
+   that glibc hands back with ``madvise``, as it does for a thread's arena. CPU time during each
+   10 MB stream of the timed runs (workload 3), per process: the kernel, jupyter_server, the
+   page (Chromium's renderer) and Chromium's other processes (network service, browser, GPU),
+   from the scheduler's per-thread nanoseconds (``/proc/<pid>/task/*/schedstat``).
 5. End to end in the lite renderer: from the Enter key in the composer to the 5,000th delta on
    screen, the lite renderer's ``fetch`` being the bridge's or the browser's (two lite instances
    mounted by the harness from ``js/src/lite``; skipped if that source does not build).
@@ -93,12 +104,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.cdp import CdpPage  # noqa: E402
 from chatkit_jupyter.serverext import NODELAY_URL  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402 - importable only once REPO is on sys.path
     CHROMIUM,
     CHROMIUM_ARGS,
     _free_port,
-    notebook,
     open_notebook,
     run_all_cells,
     running_lab,
@@ -544,6 +555,53 @@ WS_INIT_JS = """
 """
 
 
+# --server-probe: jupyter_server's relay timed from inside (wall clock, ms), written to a file in
+# the bench's temporary config; not JupyterLab as installed, so off by default.
+SERVER_PROBE = """
+import re
+import time
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+
+_probe = open(__PATH__, "a", buffering=1)
+_incoming = ZMQChannelsWebsocketConnection.handle_incoming_message
+_outgoing = ZMQChannelsWebsocketConnection.handle_outgoing_message
+
+
+_KIND = re.compile(rb'"kind":\\s*"(request|call|response|result|chunk)"')
+_SEQ0 = re.compile(rb'"seq":\\s*0[,}]')
+
+
+def _kind(parts):
+    for part in parts:
+        head = part[:4096].encode() if isinstance(part, str) else bytes(part[:4096])
+        found = _KIND.search(head)
+        if found:
+            kind = found.group(1).decode()
+            return None if kind == "chunk" and not _SEQ0.search(head) else kind
+    return None
+
+
+def handle_incoming_message(self, message):
+    t = time.time() * 1000
+    _incoming(self, message)
+    kind = _kind([message])
+    if kind:
+        _probe.write(f"in {kind} {t:.3f} {time.time() * 1000:.3f}\\n")
+
+
+def handle_outgoing_message(self, stream, message):
+    t = time.time() * 1000
+    _outgoing(self, stream, message)
+    kind = _kind(message[-3:])
+    if kind:
+        _probe.write(f"out {kind} {t:.3f} {time.time() * 1000:.3f}\\n")
+
+
+ZMQChannelsWebsocketConnection.handle_incoming_message = handle_incoming_message
+ZMQChannelsWebsocketConnection.handle_outgoing_message = handle_outgoing_message
+"""
+
+
 def build_harness(with_lite: bool) -> str:
     """Bundle the harness from js/src with the repo's esbuild; returns the ESM source."""
     esbuild = REPO / "js" / "node_modules" / ".bin" / "esbuild"
@@ -631,6 +689,58 @@ def peak_rss(pids: list[int], interval: float = 0.0005) -> Iterator[dict[int, in
             f.close()
 
 
+CPU_ROLES = ("kernel", "jupyter_server", "page", "Chromium, other")
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time of a process so far (all its threads), in ms: the scheduler's nanoseconds, as
+    /proc/<pid>/stat counts in 10 ms ticks."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            continue  # the thread ended meanwhile
+    return total / 1e6
+
+
+def cpu_roles(kernel: int, server: int, browser: int | None) -> dict[int, str]:
+    """Which role each process plays: the page is Chromium's renderer processes."""
+    roles = {kernel: "kernel", server: "jupyter_server"}
+    for pid in descendants(browser) if browser is not None else []:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                renderer = b"--type=renderer" in f.read()
+        except OSError:
+            continue
+        roles[pid] = "page" if renderer else "Chromium, other"
+    return roles
+
+
 # -- one JupyterLab -------------------------------------------------------------------------------
 
 
@@ -641,16 +751,50 @@ class Session:
         self.page = page
         self.lab = lab
         self.ports = ports
+        self.roles: dict[int, str] = {}
+        """Process id -> CPU role, for `one(..., cpu=True)`; empty: not measured."""
+        self.probe: Path | None = None
+        """The server probe's file (``--server-probe``), read as it grows."""
+        self._probe_at = 0
 
-    def one(self, path: str, type_: str, text: str = "", count_events: bool = False) -> dict:
-        """One request over `path`, timed in the page; "floor": no transport, timed in the kernel."""
+    def probe_lines(self) -> list[tuple[str, str, float, float]]:
+        """What the server probe wrote since the last call: (direction, kind, t in, t out)."""
+        if self.probe is None or not self.probe.exists():
+            return []
+        with self.probe.open() as f:
+            f.seek(self._probe_at)
+            text = f.read()
+            self._probe_at = f.tell()
+        out = []
+        for line in text.splitlines():
+            way, kind, t_in, t_out = line.split()
+            out.append((way, kind, float(t_in), float(t_out)))
+        return out
+
+    def one(
+        self, path: str, type_: str, text: str = "", count_events: bool = False, cpu: bool = False
+    ) -> dict:
+        """One request over `path`, timed in the page; "floor": no transport, timed in the kernel.
+        `cpu`: also the CPU time each role's processes spent meanwhile (``result["cpu"]``)."""
         if path == "floor":
             floor = self.kernel("/floor", chatkit_body(type_, text))
             return {"ms": floor["s"] * 1000, "bytes": floor["bytes"]}
+        before = {pid: cpu_ms(pid) for pid in self.roles} if cpu else {}
         result = self.page.evaluate(
             "([path, ports, type, text, ce]) => window.__ckjRun.one(path, ports, type, text, ce)",
             [path, self.ports, type_, text, count_events],
         )
+        lines = self.probe_lines()
+        first = result.get("first")
+        if first:
+            chunk0 = [x for x in lines if x[:2] == ("out", "chunk") and x[2] >= first["t0"]]
+            if chunk0:
+                first["srvOut0"], first["srvOut1"] = chunk0[0][2], chunk0[0][3]
+        if before:
+            spent = dict.fromkeys(self.roles.values(), 0.0)
+            for pid, role in self.roles.items():
+                spent[role] += cpu_ms(pid) - before[pid]
+            result["cpu"] = spent
         if result.get("status") != 200:
             raise RuntimeError(f"{path} {type_} answered {result}")
         if type_ != "threads.list" and not result["complete"]:
@@ -659,12 +803,19 @@ class Session:
 
     def hop(self, path: str, what: str) -> dict:
         """One request with wall-clock stamps along its way (see `hops`)."""
-        return dict(
+        out = dict(
             self.page.evaluate(
                 "([path, ports, what]) => window.__ckjRun.hop(path, ports, what)",
                 [path, self.ports, what],
             )
         )
+        lines = [x for x in self.probe_lines() if out["t0"] <= x[2] <= out["t1"]]
+        sent = [x for x in lines if x[0] == "in"]
+        back = [x for x in lines if x[0] == "out" and x[1] in ("response", "result")]
+        if path == "comm" and sent and back:
+            out["srvIn"] = sent[0][2]
+            out["srvOut0"], out["srvOut1"] = back[-1][2], back[-1][3]
+        return out
 
     def kernel(self, target: str, body: str | None = None) -> dict:
         return dict(
@@ -684,10 +835,8 @@ class Session:
     def ui_run(self, kind: str) -> float:
         page = self.page
         page.evaluate("(kind) => window.__ckjLite[kind].setThreadId(null)", kind)
-        composer = page.get_by_role("textbox", name=COMPOSER[kind])
-        composer.fill("deltas")
         page.evaluate("([kind, n]) => window.__ckjArm(kind, n)", [kind, f"w{DELTAS - 1:04d}"])
-        composer.press("Enter")
+        page.type_enter(COMPOSER[kind], "deltas")
         elapsed = float(page.evaluate("() => window.__ckjUi")["ms"])
         if elapsed != elapsed:  # NaN: the last delta never showed up
             raise RuntimeError(f"the lite renderer ({kind}) did not show the whole reply")
@@ -732,12 +881,14 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
         s.one(path, "threads.create", "deltas", True)
         s.one(path, "threads.create", "bulk")
 
-    def rounds(n: int, type_: str, text: str = "", count_events: bool = False) -> dict:
+    def rounds(
+        n: int, type_: str, text: str = "", count_events: bool = False, cpu: bool = False
+    ) -> dict:
         """`n` rounds of one request per path (and the floor), in a rotating order."""
         out: dict[str, list[Any]] = {path: [] for path in ALL}
         for i in range(n):
             for path in ALL[i % len(ALL) :] + ALL[: i % len(ALL)]:
-                out[path].append(s.one(path, type_, text, count_events))
+                out[path].append(s.one(path, type_, text, count_events, cpu))
         return out
 
     hops: dict[str, list[dict]] = {}
@@ -749,7 +900,7 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
         "hops": hops,
         "list": rounds(args.list_runs, "threads.list"),
         "deltas": rounds(args.stream_runs, "threads.create", "deltas", True),
-        "bulk": rounds(args.bulk_runs, "threads.create", "bulk"),
+        "bulk": rounds(args.bulk_runs, "threads.create", "bulk", cpu=True),
         "big": big_message(s, args.stream_runs),
         "mem": {path: [] for path in ALL},
         "ui": {},
@@ -780,12 +931,15 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
 def wait_ready(page: Any, timeout: float = 180) -> None:
     """Wait for the harness to render, or fail with the cell's error output."""
     deadline = time.monotonic() + timeout
-    errors = notebook(page).locator("[data-mime-type='application/vnd.jupyter.stderr']")
     while time.monotonic() < deadline:
         if page.evaluate("() => window.__ckjBench !== undefined"):
             return
-        if errors.count():
-            raise RuntimeError(f"the bench cell failed:\n{errors.first.inner_text()}")
+        error = page.evaluate(
+            "() => document.querySelector(\"[data-mime-type='application/vnd.jupyter.stderr']\")"
+            "?.innerText ?? null"
+        )
+        if error:
+            raise RuntimeError(f"the bench cell failed:\n{error}")
         page.wait_for_timeout(200)
     shot = Path(tempfile.gettempdir()) / "bench-bridge-not-ready.png"
     page.screenshot(path=str(shot))
@@ -807,17 +961,104 @@ def check_nodelay(lab: Any, want: bool) -> dict:
     return state
 
 
-def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) -> dict:
-    from playwright.sync_api import sync_playwright
+class PlaywrightPage:
+    """A Playwright page with ``CdpPage``'s methods: ``--driver playwright`` measures the page
+    as the browser tests see it, with Playwright's websocket observer attached."""
 
+    def __init__(self, page: Any) -> None:
+        self._page = page
+
+    def evaluate(self, fn: str, arg: Any = None) -> Any:
+        return self._page.evaluate(fn, arg)
+
+    def wait_for(self, fn: str, timeout: float, what: str) -> None:
+        self._page.wait_for_function(fn, timeout=timeout * 1000)
+
+    def type_enter(self, name: str, text: str) -> None:
+        composer = self._page.get_by_role("textbox", name=name)
+        composer.fill(text)
+        composer.press("Enter")
+
+    def wait_for_timeout(self, ms: float) -> None:
+        self._page.wait_for_timeout(ms)
+
+    def screenshot(self, path: str) -> None:
+        self._page.screenshot(path=path)
+
+
+class CdpBenchPage(CdpPage):
+    """``CdpPage`` with the bench's ``type_enter(name, text)``: the text box named ``name``."""
+
+    def type_enter(self, name: str, text: str) -> None:  # type: ignore[override]
+        super().type_enter(
+            "(name) => [...document.querySelectorAll('textarea')]"
+            ".find((e) => e.placeholder === name || e.getAttribute('aria-label') === name)",
+            name,
+            text,
+        )
+
+
+@contextmanager
+def bench_page(driver: str, lab: Any, name: str, profile: Path) -> Iterator[Any]:
+    """The bench notebook open in Chromium, its cell run; the kernel websockets logged."""
+    if driver == "playwright":
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(viewport={"width": 1400, "height": 1100})
+                context.add_init_script(WS_INIT_JS)
+                page = context.new_page()
+                open_notebook(page, lab, name)
+                run_all_cells(page)
+                yield PlaywrightPage(page)
+            finally:
+                browser.close()
+        return
+    page = CdpBenchPage(CHROMIUM, CHROMIUM_ARGS, profile)
+    try:
+        page.add_init_script(WS_INIT_JS)
+        page.goto(lab.url(f"lab/tree/{name}", "reset&"))
+        # JupyterLab as a user has it, plus `window.jupyterapp` (LabApp.expose_app_in_browser)
+        # to run the cell with; the kernel starts on its own (accept the kernel dialog if any).
+        page.wait_for(
+            """() => {
+              const dialog = document.querySelector(".jp-Dialog");
+              if (dialog) {
+                if (dialog.textContent.includes("Select Kernel")) dialog.querySelector(".jp-mod-accept")?.click();
+                return false;
+              }
+              // Headless, nothing has focus: find the notebook among the main area's widgets.
+              const app = window.jupyterapp;
+              const panel = app && [...app.shell.widgets("main")].find((w) => w.sessionContext);
+              const kernel = panel?.sessionContext.session?.kernel;
+              return kernel?.status === "idle" && kernel.connectionStatus === "connected";
+            }""",
+            120,
+            "the notebook and its kernel",
+        )
+        page.evaluate(
+            "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }"
+        )
+        yield page
+    finally:
+        page.close()
+
+
+def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
         root, home = Path(tmp) / "root", Path(tmp) / "home"
         root.mkdir()
         (home / "config").mkdir(parents=True)
+        server_config: dict[str, Any] = {"LabApp": {"expose_app_in_browser": True}}
         if variant == "nagle":
-            (home / "config" / "jupyter_server_config.json").write_text(
-                json.dumps({"ChatKitJupyter": {"nodelay": False}})
-            )
+            server_config["ChatKitJupyter"] = {"nodelay": False}
+        (home / "config" / "jupyter_server_config.json").write_text(json.dumps(server_config))
+        probe = Path(tmp) / "server-probe.txt"
+        if args.server_probe:
+            source = SERVER_PROBE.replace("__PATH__", repr(str(probe)))
+            (home / "config" / "jupyter_server_config.py").write_text(source)
         if variant == "nosubshell":
             settings = home / "config" / "lab" / "user-settings" / "@jupyterlab"
             settings = settings / "apputils-extension"
@@ -826,21 +1067,16 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 json.dumps({"commsOverSubshells": "disabled"})
             )
         ports = {"nodelay": _free_port(), "nagle": _free_port()}
-        with running_lab(root, home) as lab, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(viewport={"width": 1400, "height": 1100})
-                context.add_init_script(WS_INIT_JS)
-                page = context.new_page()
-                name = lab.write_notebook(
-                    f"bench_{uuid.uuid4().hex[:8]}.ipynb", [kernel_cell(harness, ports)]
-                )
-                open_notebook(page, lab, name)
-                run_all_cells(page)
+        with running_lab(root, home) as lab:
+            name = lab.write_notebook(
+                f"bench_{uuid.uuid4().hex[:8]}.ipynb", [kernel_cell(harness, ports)]
+            )
+            with bench_page(args.driver, lab, name, Path(tmp) / "chromium") as page:
                 wait_ready(page)
                 page.evaluate(PAGE_JS)
                 nodelay = check_nodelay(lab, want=variant != "nagle")
                 s = Session(page, lab, ports)
+                s.probe = probe if args.server_probe else None
                 # The first comm messages of a new widget reach the kernel's main thread; later
                 # ones the comm target's subshell, once JupyterLab has made it. Start the HTTP
                 # servers only when the serving thread has settled.
@@ -849,6 +1085,8 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                     page.wait_for_timeout(250)
                     where.append(s.hook("bench_where")["thread"])
                 started = s.hook("bench_start_http")["thread"]
+                browser = page.proc.pid if isinstance(page, CdpPage) else None
+                s.roles = cpu_roles(s.kernel("/mem")["pid"], lab.proc.pid, browser)
                 if lite:
                     for kind in ("comm", "http"):
                         page.evaluate(
@@ -859,8 +1097,6 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
                 result["threads"]["HTTP servers started on"] = started
                 result["nodelay"] = nodelay
                 return result
-            finally:
-                browser.close()
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -870,6 +1106,10 @@ Row = tuple[str, str, float | None, dict[str, float | None]]
 
 def med(xs: list[float]) -> float:
     return statistics.median(xs)
+
+
+def mean(xs: list[float]) -> float:
+    return statistics.fmean(xs)
 
 
 def p95(xs: list[float]) -> float:
@@ -920,6 +1160,17 @@ def rows(r: dict[str, Any]) -> list[Row]:
         ),
     ]:
         out.append((name, unit, floor(values), values))
+    if any("cpu" in x for x in b["comm"]):
+        for role in CPU_ROLES:
+            values = each(b, lambda x, role=role: x.get("cpu", {}).get(role), mean)
+            out.append(
+                (
+                    f"{size:.1f} MB stream: CPU time of {role} (mean)",
+                    "ms CPU",
+                    floor(values),
+                    values,
+                )
+            )
     if r["ui"]:
         u = r["ui"]
         out.append(
@@ -949,8 +1200,8 @@ def table(r: dict[str, Any], title: str) -> str:
     body = []
     for name, unit, floor, v in rows(r):
         h, c = v.get("http"), v.get("comm")
-        if unit == "MB" and h is not None and c is not None and h < 1:
-            ratio = f"+{c - h:.1f} MB"  # a ratio to a near-zero baseline says nothing
+        if unit in ("MB", "ms CPU") and h is not None and c is not None and h < 1:
+            ratio = f"+{c - h:.1f} {unit}"  # a ratio to a near-zero baseline says nothing
         else:
             ratio = f"{c / h:.2f}x" if h and c is not None else "-"
         values = [fmt(floor, unit), fmt(h, unit), fmt(v.get("http_nagle"), unit), fmt(c, unit)]
@@ -972,11 +1223,16 @@ HOPS = [
     ("page: fetch/call -> model.send returned (bridge, anywidget)", "t0", "send1"),
     ("page: -> kernel websocket send (ipywidgets, JupyterLab)", "send1", "wsSend"),
     ("websocket -> kernel's comm thread (jupyter_server, ZMQ, ipykernel)", "wsSend", "arrive"),
+    ("  of which: page websocket -> jupyter_server (Chromium, TCP)", "wsSend", "srvIn"),
+    ("  of which: jupyter_server -> comm thread (ZMQ, shell thread, subshell)", "srvIn", "arrive"),
     ("page -> kernel, all of the above (HTTP: the request)", "t0", "arrive"),
     ("kernel: comm thread -> main loop (the bridge's hand-off)", "arrive", "main"),
     ("kernel: ChatKitServer.process (the server)", "main", "processed"),
     ("kernel: answer handed to the comm (bridge)", "processed", "sent"),
     ("kernel -> page websocket (iopub thread, ZMQ, jupyter_server)", "sent", "wsRecv"),
+    ("  of which: kernel -> jupyter_server (iopub thread, ZMQ)", "sent", "srvOut0"),
+    ("  of which: jupyter_server relays it (rate limit, v1 framing, write)", "srvOut0", "srvOut1"),
+    ("  of which: jupyter_server -> page websocket (TCP, Chromium)", "srvOut1", "wsRecv"),
     ("page websocket -> msg:custom (JupyterLab, ipywidgets, anywidget)", "wsRecv", "recv"),
     ("kernel -> page, all of the above (HTTP: the response)", "sent", "recv"),
     ("page: reply message -> body read (bridge, Response)", "recv", "t1"),
@@ -997,6 +1253,8 @@ def hops_table(r: dict[str, Any]) -> str:
         for col in cols:
             xs = [x[b] - x[a] for x in h[col] if x.get(a) is not None and x.get(b) is not None]
             row.append(f"{med(xs):.1f}" if xs else "-")
+        if name.startswith("  of which") and set(row[1:]) == {"-"}:
+            continue  # measured only with --server-probe
         body.append(row)
     widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
 
@@ -1012,12 +1270,17 @@ def hops_table(r: dict[str, Any]) -> str:
         ("main loop -> head sent (server.process starts the stream)", "main", "sent"),
         ("head -> first chunk handed to the comm", "sent", "chunk0"),
         ("first chunk -> page websocket (iopub thread, ZMQ, jupyter_server)", "chunk0", "wsChunk0"),
+        ("  of which: kernel -> jupyter_server", "chunk0", "srvOut0"),
+        ("  of which: jupyter_server relays it", "srvOut0", "srvOut1"),
+        ("  of which: jupyter_server -> page websocket", "srvOut1", "wsChunk0"),
         ("page websocket -> first read (JupyterLab, anywidget, bridge)", "wsChunk0", "read0"),
         ("total: time to first byte", "t0", "read0"),
     ]
     first_rows = []
     for name, a, b in steps:
         xs = [x[b] - x[a] for x in firsts if x.get(a) is not None and x.get(b) is not None]
+        if name.startswith("  of which") and not xs:
+            continue
         first_rows.append(f"- {name}: {med(xs):.1f} ms" if xs else f"- {name}: -")
     return "\n".join(
         [line(head), sep, *map(line, body), "", f"(comm messages arrived on: {', '.join(threads)})"]
@@ -1058,7 +1321,7 @@ def notes(results: dict[str, Any]) -> str:
         f" with `text += delta`, quadratic), NotebookServer {big['notebook big']:.0f} ms"
         f" ({big['notebook big'] / big['chatkit bulk']:.1f}x, linear).",
     ]
-    if "nagle" in results:
+    if "nagle" in results and first != "nagle":
         ng, ng_http = (ms(results["nagle"]["list"][p]) for p in ("comm", "http"))
         lines.append(
             f"- Without our extension's TCP_NODELAY (nagle), threads.list over the comm takes"
@@ -1084,6 +1347,20 @@ def main() -> None:
         "--variants",
         default="installed,nagle",
         help=f"JupyterLab set-ups to run, comma-separated, from: {', '.join(VARIANTS)}",
+    )
+    ap.add_argument(
+        "--driver",
+        choices=("cdp", "playwright"),
+        default="cdp",
+        help="cdp (default): Chromium over the DevTools protocol, websocket frames unobserved, as"
+        " for a user; playwright: as the browser tests drive it (Playwright copies every"
+        " websocket frame out of the page)",
+    )
+    ap.add_argument(
+        "--server-probe",
+        action="store_true",
+        help="time jupyter_server's relay from inside (patches its kernel websocket class in the"
+        " bench's own config; adds 'of which' rows to the hop tables)",
     )
     ap.add_argument("--quick", action="store_true", help="fewer runs, to check the script works")
     ap.add_argument("--json", type=Path, help="also write the raw samples to this file")

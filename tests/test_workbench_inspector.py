@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from agents.testing import ScriptedModel, assistant_message, function_call
 import chatkit_jupyter.bridge._bridge as bridge_module
 from chatkit_jupyter import ChatKitWidget, NotebookServer
 from chatkit_jupyter.bridge import _protocol as p
+from chatkit_jupyter.workbench import InspectedEndpoint, Inspector
+from chatkit_jupyter.workbench._inspector import MAX_LAZY
 
 from .conftest import Client, call, user_message
 from .openai_stub import OpenAIStub, text_reply
@@ -206,3 +209,73 @@ async def test_a_view_that_answers_beats_keeps_its_stream(
     assert len(seen) > bridge_module.MISSED_BEATS  # long enough to have been cancelled
     assert [r.cancelled for r in widget.requests if r.id == rid] == [False]
     assert "aborted" not in stub.requests[0]
+
+
+async def test_stream_events_are_recorded_when_read_in_order_and_redacted() -> None:
+    # The record of a stream is made when someone reads it, not while the reply streams;
+    # what it shows is the same: order, titles, counted deltas, redaction, big events cut.
+    sent: list[list[dict[str, Any]]] = []
+    inspector = Inspector(sent.append, lambda: False)
+
+    def frame(event: dict[str, Any]) -> bytes:  # compact, as ChatKit (pydantic) writes it
+        return b"data: " + json.dumps(event, separators=(",", ":")).encode() + b"\n\n"
+
+    delta = {
+        "type": "thread.item.updated",
+        "item_id": "m1",
+        "update": {"type": "assistant_message.content_part.text_delta", "delta": "x"},
+    }
+    other = dict(delta, item_id="m2")
+    done = {"type": "thread.item.done", "item": {"type": "assistant_message", "id": "m1",
+            "content": [{"text": f"key {SECRET}"}]}}  # fmt: skip
+    big = {"type": "thread.item.done", "item": {"type": "assistant_message", "id": "m3",
+           "content": [{"text": "y" * (MAX_LAZY + 10)}]}}  # fmt: skip
+    frames = [frame(delta)] * 3 + [frame(other), frame(done), b"data: {not json\n\n", frame(big)]
+
+    async def endpoint(body: bytes, origin: str) -> AsyncIterator[bytes]:
+        async def stream() -> AsyncIterator[bytes]:
+            for f in frames[:-2]:
+                yield f
+            yield frames[-2][:5]  # a frame split across chunks is joined first
+            yield frames[-2][5:] + frames[-1]
+
+        return stream()
+
+    body = json.dumps({"type": "threads.create", "params": {"note": SECRET}}).encode()
+    stream = await InspectedEndpoint(endpoint, inspector)(body)
+    assert not isinstance(stream, bytes)
+    assert b"".join([chunk async for chunk in stream]) == b"".join(frames)
+
+    entries = inspector.snapshot()
+    assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
+    assert [e["title"] for e in entries] == [
+        "threads.create",
+        "text deltas x3 m1",
+        "text deltas x1 m2",
+        "thread.item.done assistant_message m1",
+        "event (not JSON)",
+        "thread.item.done assistant_message m3",
+        "stream done, 7 events",
+    ]
+    assert all(isinstance(e["time"], str) and "T" in e["time"] for e in entries)
+    assert SECRET not in json.dumps(entries)
+    assert entries[3]["data"]["item"]["id"] == "m1"
+    assert "truncated" in entries[5]["data"]
+    assert sent == []  # the panel is closed: nothing went to the views
+
+
+async def test_an_open_panel_gets_entries_made_when_they_are_sent() -> None:
+    sent: list[list[dict[str, Any]]] = []
+    inspector = Inspector(sent.append, lambda: True)
+
+    async def endpoint(body: bytes, origin: str) -> bytes:
+        return json.dumps({"data": [{"id": "t1", "title": f"uses {SECRET}"}]}).encode()
+
+    body = json.dumps({"type": "threads.list", "params": {}}).encode()
+    await InspectedEndpoint(endpoint, inspector)(body)
+    inspector.flush()
+    (batch,) = sent
+    assert [e["kind"] for e in batch] == ["request", "response"]
+    assert batch[1]["data"]["body"]["data"][0]["id"] == "t1"
+    assert SECRET not in json.dumps(batch)
+    assert batch == inspector.snapshot()

@@ -12,6 +12,7 @@ stream event would be that on a fast reply.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import re
@@ -30,6 +31,11 @@ MAX_ENTRIES: Final = 2000
 """Entries kept (the oldest go first)."""
 MAX_TEXT: Final = 4000
 """Characters kept of one entry's JSON data."""
+MAX_LAZY: Final = 64 * 1024
+"""Requests, responses and stream events up to this size are parsed and redacted when someone
+reads them, not while the chat waits for them."""
+MAX_PENDING: Final = 4 * 1024 * 1024
+"""Bytes of unread requests, responses and events kept before they are read all at once."""
 
 _UPDATED: Final = b'data: {"type":"thread.item.updated"'
 _ITEM_ID: Final = re.compile(rb'"item_id"\s*:\s*"([^"]+)"')
@@ -92,8 +98,14 @@ class Inspector:
     def __init__(self, send: Callable[[list[Entry]], None], enabled: Callable[[], bool]) -> None:
         self._send = send
         self._enabled = enabled
-        self.entries: deque[Entry] = deque(maxlen=MAX_ENTRIES)
-        """Every entry kept, oldest first."""
+        self._entries: deque[Entry] = deque(maxlen=MAX_ENTRIES)
+        # Entries recorded during a stream whose title and data are made (parsed, redacted)
+        # only when read: a fast reply should not wait for its own record. Bounded like
+        # `_entries`, so what falls off one has fallen off both.
+        self._unsettled: deque[tuple[Entry, Callable[[], tuple[str, Any]]]] = deque(
+            maxlen=MAX_ENTRIES
+        )
+        self._pending = 0
         self._seq = itertools.count(1)
         self._turns = itertools.count(1)
         self._last_turn = 0
@@ -113,11 +125,54 @@ class Inspector:
             "title": scrub_cut(title, 200),
             "data": _clean(data),
         }
-        self.entries.append(entry)
+        self._keep(entry)
+        return entry
+
+    def add_later(
+        self,
+        kind: str,
+        make: Callable[[], tuple[str, Any]],
+        *,
+        turn: int | None = None,
+        size: int = 0,
+    ) -> None:
+        """Record one entry whose ``(title, data)`` ``make()`` returns when it is first read
+        (``entries``, ``snapshot``, or the next batch to the views); same order as ``add``.
+        ``size``: bytes ``make`` holds on to until then."""
+        if turn is None:
+            current = _turn.get()
+            turn = current[1] if current is not None and current[0] is self else self._last_turn
+        entry: Entry = {"seq": next(self._seq), "turn": turn, "time": time.time(), "kind": kind}
+        self._unsettled.append((entry, make))
+        self._keep(entry)
+        self._pending += size
+        if self._pending > MAX_PENDING:
+            self._settle()
+
+    def _keep(self, entry: Entry) -> None:
+        self._entries.append(entry)
         if self._enabled():
             self._outbox.append(entry)
             self._schedule()
-        return entry
+
+    def _settle(self) -> None:
+        self._pending = 0
+        while self._unsettled:
+            entry, make = self._unsettled.popleft()
+            try:
+                title, data = make()
+            except Exception as e:  # a record must never break the chat it records
+                title, data = "event", {"error": f"not recorded: {type(e).__name__}"}
+            stamp = datetime.fromtimestamp(entry["time"]).astimezone()
+            entry["time"] = stamp.isoformat(timespec="milliseconds")
+            entry["title"] = scrub_cut(title, 200)
+            entry["data"] = _clean(data)
+
+    @property
+    def entries(self) -> deque[Entry]:
+        """Every entry kept, oldest first."""
+        self._settle()
+        return self._entries
 
     def add_log(self, entry: Mapping[str, Any]) -> Entry:
         """Record handler output: one ``ChatKitWidget.log`` entry ``{time, source, kind, text}``."""
@@ -144,6 +199,7 @@ class Inspector:
             self._timer.cancel()
             self._timer = None
         if self._outbox:
+            self._settle()
             batch, self._outbox = self._outbox, []
             self._send(batch)
 
@@ -154,16 +210,10 @@ class Inspector:
         turn = next(self._turns)
         self._last_turn = turn
         _turn.set((self, turn))
-        try:
-            request: Any = json.loads(body)
-        except (ValueError, RecursionError):
-            # The endpoint refuses it with a 400; the panel shows its start.
-            request = {"body": body[:200].decode(errors="replace")}
-        kind = request.get("type", "request") if isinstance(request, dict) else "request"
-        params = request.get("params") if isinstance(request, dict) else None
-        thread = params.get("thread_id") if isinstance(params, dict) else None
-        title = f"{kind} {thread}" if thread else str(kind)
-        self.add("request", title, request, turn=turn)
+        if len(body) <= MAX_LAZY:
+            self.add_later("request", functools.partial(_request, body), turn=turn, size=len(body))
+        else:
+            self.add("request", *_request(body), turn=turn)
         return turn
 
 
@@ -196,16 +246,11 @@ class InspectedEndpoint:
             )
             raise
         if isinstance(result, bytes):
-            try:
-                data: Any = json.loads(result)
-            except ValueError:
-                data = {"bytes": len(result)}
-            inspector.add(
-                "response",
-                f"{len(result)} bytes",
-                {"seconds": round(time.monotonic() - started, 3), "body": data},
-                turn=turn,
-            )
+            make = functools.partial(_response, result, round(time.monotonic() - started, 3))
+            if len(result) <= MAX_LAZY:
+                inspector.add_later("response", make, turn=turn, size=len(result))
+            else:
+                inspector.add("response", *make(), turn=turn)
             return result
         return self._events(result, turn, started)
 
@@ -216,40 +261,56 @@ class InspectedEndpoint:
         buffer = b""
         count = 0
         deltas: dict[str, Any] | None = None  # consecutive text deltas, recorded as one entry
+        deltas_head = b"\0"  # how the last delta's frame starts, up to its item id
 
         def close_deltas() -> None:
             nonlocal deltas
             if deltas is not None:
                 title = f"text deltas x{deltas['count']} {deltas['item_id']}"
-                inspector.add("event", title, deltas, turn=turn)
+                inspector.add_later("event", functools.partial(_given, title, deltas), turn=turn)
                 deltas = None
 
         outcome = "done"
         try:
             async for chunk in stream:
                 yield chunk
-                buffer += chunk
-                *frames, buffer = buffer.split(b"\n\n")
+                if not buffer and chunk.find(b"\n") == len(chunk) - 2 and chunk.endswith(b"\n"):
+                    # One whole event, as ChatKit yields them (its JSON has no raw newline):
+                    # read in place. Joining and splitting every event cost a 10 MB reply more
+                    # than the server took to make it (searching b"\n\n" is 80x slower than
+                    # b"\n", which is memchr).
+                    frames: list[bytes] = [chunk]
+                else:
+                    buffer += chunk
+                    *frames, buffer = buffer.split(b"\n\n")
                 for frame in frames:
                     if not frame.startswith(b"data: "):
                         continue
                     count += 1
-                    if frame.startswith(_UPDATED) and b'_delta"' in frame[:160]:
+                    if frame.startswith(_UPDATED) and frame.find(b'_delta"', 0, 160) >= 0:
                         # Text deltas come by the thousand: counted here without parsing (the
-                        # done event that follows carries the whole text).
+                        # done event that follows carries the whole text). One that starts
+                        # like the last, up to its item id, is of the same item.
+                        if deltas is not None and frame.startswith(deltas_head):
+                            deltas["count"] += 1
+                            continue
                         found = _ITEM_ID.search(frame)
                         item_id = found.group(1).decode() if found else None
+                        deltas_head = frame[: found.end()] if found else b"\0"
                         if deltas is None or deltas["item_id"] != item_id:
                             close_deltas()
                             deltas = {"item_id": item_id, "count": 0}
                         deltas["count"] += 1
                         continue
-                    try:
-                        event = json.loads(frame[6:])
-                    except ValueError:
-                        continue
                     close_deltas()
-                    inspector.add("event", _event_title(event), event, turn=turn)
+                    if len(frame) <= MAX_LAZY:
+                        make = functools.partial(_event, frame)
+                        inspector.add_later("event", make, turn=turn, size=len(frame))
+                        continue
+                    # A big one (the done event of a long reply) is recorded now, cut to
+                    # MAX_TEXT, rather than kept whole until someone looks.
+                    title, event = _event(frame)
+                    inspector.add("event", title, event, turn=turn)
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
@@ -268,6 +329,41 @@ class InspectedEndpoint:
                 },
                 turn=turn,
             )
+
+
+def _request(body: bytes) -> tuple[str, Any]:
+    """Title and data of a request body."""
+    try:
+        request: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        # The endpoint refuses it with a 400; the panel shows its start.
+        request = {"body": body[:200].decode(errors="replace")}
+    kind = request.get("type", "request") if isinstance(request, dict) else "request"
+    params = request.get("params") if isinstance(request, dict) else None
+    thread = params.get("thread_id") if isinstance(params, dict) else None
+    return (f"{kind} {thread}" if thread else str(kind)), request
+
+
+def _response(body: bytes, seconds: float) -> tuple[str, Any]:
+    """Title and data of a plain (not streamed) response."""
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        data = {"bytes": len(body)}
+    return f"{len(body)} bytes", {"seconds": seconds, "body": data}
+
+
+def _given(title: str, data: Any) -> tuple[str, Any]:
+    return title, data
+
+
+def _event(frame: bytes) -> tuple[str, Any]:
+    """Title and data of one ``data: {...}`` frame."""
+    try:
+        event = json.loads(frame[6:])
+    except (ValueError, RecursionError):
+        return "event (not JSON)", {"bytes": len(frame)}
+    return _event_title(event), event
 
 
 def _event_title(event: Any) -> str:
