@@ -116,7 +116,8 @@ targets=${*:-redact bridge store uploads js}
 for target in $targets; do
   case $target in
     redact) python_target redact chatkit_jupyter/notebook/_redact.py \
-      "tests/test_redact.py tests/test_redact_scrub.py tests/test_redact_corpus.py tests/test_notebook.py" ;;
+      "tests/test_redact.py tests/test_redact_scrub.py tests/test_redact_edges.py tests/test_redact_corpus.py
+      tests/test_notebook.py" ;;
     bridge) python_target bridge chatkit_jupyter/bridge/_bridge.py \
       "tests/test_bridge.py tests/test_protocol.py tests/test_hooks.py tests/test_drive.py
       tests/test_bridge_edges.py" ;;
