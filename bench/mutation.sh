@@ -19,8 +19,25 @@
 #            taken or not, a wider scrub margin or threshold, a codec name's case, stripping
 #            whitespace as well as quotes from a name whose words are split on both anyway.
 #            After the issue-10 rewrite of _redact.py (by-value matching, PEM, cut JWTs, escapes),
-#            with test_redact_corpus.py added to the selection: 491/724 (68 %), 233 survivors
-#            to triage (2026-11-30, MUTMUT_CHILDREN=2, 6 min).
+#            with test_redact_corpus.py added to the selection: 491/724 (68 %) -> 641/656 (98 %)
+#            (2026-11-30, MUTMUT_CHILDREN=2, 5 min). 68 mutants fewer: dead code the survivors
+#            showed went (a "pass" test endswith covers, a guard against empty matches that
+#            cannot happen, a None check of a pattern that matches the empty string, branches
+#            that slicing or max() cover, a second search of the escape window, the END check
+#            before starting a kept end at a BEGIN, the codec name, the kind labels of
+#            _looks_random). Two reasons most survived: _KEY_RE is built at import, before
+#            mutmut picks a mutant (test_redact_edges.py builds it again), and
+#            looks_like_secret_name's cache answered from the stats run (the edge tests clear
+#            it). 15 left. Equivalent: extra characters in the key regex's gate class and a
+#            wider escape window (both prefilters before an exact check), the getattr default
+#            and dict check of os.environ._data (always there on CPython), the switch from
+#            substring search to one regex at 4 or 5 known values (same spans), scrub_cut's
+#            size for its fast path (same result by design, tested), and a kept end scrubbed
+#            from further back (rfind from 0, a token end walked by 2: more context, same
+#            text). Bounds moved by one: a 257th character counted by _looks_random, a cut
+#            JWT payload masked 16 KB + 1 back, an END exactly 64 KB after its BEGIN, a
+#            remembered value overlapping its previous occurrence by all but one character
+#            (in the substring path: its last character would show, as in the regex path).
 #   bridge   526/645 (82 %) -> 623/645 (97 %)  measured as the full run of the same code and
 #            tests before (526 killed) plus a re-run of its 119 unkilled mutants with the new
 #            tests. 22 left: equivalent (a start value overwritten before use, a loop chosen two
