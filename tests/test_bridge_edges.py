@@ -510,3 +510,30 @@ async def test_a_fast_stream_goes_out_in_few_messages() -> None:
     assert b"".join(chunks) == b"".join(b"data: %d\n\n" % n for n in range(200))
     assert chunks[0] == b"data: 0\n\n"  # the first event at once
     assert len(chunks) < 50
+
+
+async def test_a_view_that_answered_and_then_went_quiet_misses_beats_from_its_last_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import chatkit_jupyter.bridge._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
+    gate = asyncio.Event()
+
+    async def endpoint(body: bytes) -> bytes:
+        await gate.wait()
+        return b"{}"
+
+    b, sent = bridge(endpoint)
+    b.handle(request("v1:r", alive=True), [b"{}"])
+
+    def beats() -> int:
+        return sum(c["kind"] == p.BEAT for c, _ in sent)
+
+    await until(lambda: beats() >= 2)
+    b.handle({"kind": p.ALIVE, "id": "v1:r"}, None)
+    answered_at = beats()
+    await until(lambda: b.records[0].cancelled)
+    assert beats() - answered_at == bridge_module.MISSED_BEATS
+    gate.set()
+    await b.wait_idle()
