@@ -8,7 +8,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -380,3 +380,160 @@ async def test_a_refusal_without_a_reason_says_so() -> None:
     with pytest.raises(CommandError) as caught:
         await future
     assert str(caught.value) == "The chat view could not run set_thread: no reason given"
+
+
+# -- views that stop answering beats ----------------------------------------------------------
+
+
+async def test_a_request_whose_view_stops_answering_beats_is_cancelled(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import chatkit_jupyter.bridge._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
+    caplog.set_level(logging.INFO, logger="chatkit_jupyter")
+    gate = asyncio.Event()
+
+    async def endpoint(body: bytes) -> bytes:
+        await gate.wait()
+        return b"{}"
+
+    b, sent = bridge(endpoint)
+    # Two gone views, one that answers every beat, and one that never said it would.
+    for rid in ("v1:gone", "v2:gone", "v3:answers"):
+        b.handle(request(rid, alive=True), [b"{}"])
+    b.handle(request("v4:old", alive="yes"), [b"{}"])
+
+    def beats(rid: str) -> int:
+        return sum(c["kind"] == p.BEAT and c["id"] == rid for c, _ in sent)
+
+    answered = 0
+
+    def answering(condition: Callable[[], bool]) -> Callable[[], bool]:
+        # The view of v3 answers each beat it got, as the front end does.
+        def check() -> bool:
+            nonlocal answered
+            for _ in range(beats("v3:answers") - answered):
+                b.handle({"kind": p.ALIVE, "id": "v3:answers"}, None)
+            answered = beats("v3:answers")
+            return condition()
+
+        return check
+
+    await until(answering(lambda: b.records[0].cancelled))
+    # Both gone views are dropped on the same beat, not one per beat.
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert [r.cancelled for r in b.records] == [True, True, False, False]
+    # Each missed exactly MISSED_BEATS beats; the others keep beating.
+    missed = bridge_module.MISSED_BEATS
+    assert beats("v1:gone") == beats("v2:gone") == missed
+    await until(answering(lambda: min(beats("v3:answers"), beats("v4:old")) >= 2 * missed))
+    assert b.pending == 2
+    gate.set()
+    await b.wait_idle()
+    assert [r.status for r in b.records] == [None, None, 200, 200]
+    assert caplog.messages == [
+        "chatkit-jupyter: v1:gone: its view is gone; cancelling it",
+        "chatkit-jupyter: v2:gone: its view is gone; cancelling it",
+    ]
+
+
+async def test_a_view_closed_message_without_a_view_cancels_nothing() -> None:
+    gate = asyncio.Event()
+
+    async def endpoint(body: bytes) -> bytes:
+        await gate.wait()
+        return b"{}"
+
+    b, _ = bridge(endpoint)
+    b.handle({"kind": p.REQUEST, "id": "x:1", "url": p.API_URL}, [b"{}"])  # no view either
+    b.handle({"kind": p.VIEW_CLOSED}, None)
+    await asyncio.sleep(0)
+    assert b.pending == 1
+    gate.set()
+    await b.wait_idle()
+    assert b.records[-1].status == 200
+
+
+async def test_a_finished_request_keeps_no_state_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def upload(attachment_id: str, chunks: Any) -> bytes:
+        return b"".join([c async for c in chunks])
+
+    b, _ = bridge(upload=upload)
+    b.handle(request("v1:plain", alive=True), [b"{}"])
+    b.handle(request("v1:up", url=f"{p.UPLOAD_URL}/atc_1", chunked=True, alive=True), [b""])
+    b.handle({"kind": p.UPLOAD_CHUNK, "id": "v1:up", "seq": 0, "last": True}, [b"ab"])
+    await b.wait_idle()
+    await asyncio.sleep(0)  # done callbacks run one step after the tasks end
+    # A long-lived widget serves thousands of requests: nothing of each may stay behind.
+    state = (b._tasks, b._live, b._unanswered, b._views, b._uploads, b._upload_seq)
+    assert [len(s) for s in state] == [0] * len(state)
+
+
+async def test_on_error_is_told_the_record_message_and_exception() -> None:
+    told: list[tuple[Any, str, BaseException | None]] = []
+
+    async def endpoint(body: bytes) -> bytes:
+        if body == b"refuse":
+            raise RequestError(413, "too big")
+        raise ValueError("boom")
+
+    b, _ = bridge(endpoint, on_error=lambda *args: told.append(args))
+    b.handle(request("v1:a"), [b"refuse"])
+    b.handle(request("v1:b"), [b"crash"])
+    await b.wait_idle()
+    (record_a, message_a, error_a), (record_b, message_b, error_b) = told
+    assert (record_a, message_a, error_a) == (b.records[0], "too big", None)
+    assert record_b is b.records[1]
+    assert message_b.startswith("The server raised ValueError: boom.")
+    assert isinstance(error_b, ValueError)
+
+
+async def test_a_fast_stream_goes_out_in_few_messages() -> None:
+    # Events a loop turn apart (a model streaming fast): collected for the batch window rather
+    # than sent one by one (Jupyter drops iopub messages above 1000 a second).
+    async def endpoint(body: bytes) -> Any:
+        async def frames() -> AsyncIterator[bytes]:
+            for n in range(200):
+                yield b"data: %d\n\n" % n
+                await asyncio.sleep(0)
+
+        return frames()
+
+    b, sent = bridge(endpoint)
+    b.handle(request("v1:s"), [b"{}"])
+    await b.wait_idle()
+    chunks = [buffers[0] for c, buffers in sent if c["kind"] == p.CHUNK]
+    assert b"".join(chunks) == b"".join(b"data: %d\n\n" % n for n in range(200))
+    assert chunks[0] == b"data: 0\n\n"  # the first event at once
+    assert len(chunks) < 50
+
+
+async def test_a_view_that_answered_and_then_went_quiet_misses_beats_from_its_last_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import chatkit_jupyter.bridge._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
+    gate = asyncio.Event()
+
+    async def endpoint(body: bytes) -> bytes:
+        await gate.wait()
+        return b"{}"
+
+    b, sent = bridge(endpoint)
+    b.handle(request("v1:r", alive=True), [b"{}"])
+
+    def beats() -> int:
+        return sum(c["kind"] == p.BEAT for c, _ in sent)
+
+    await until(lambda: beats() >= 2)
+    b.handle({"kind": p.ALIVE, "id": "v1:r"}, None)
+    answered_at = beats()
+    await until(lambda: b.records[0].cancelled)
+    assert beats() - answered_at == bridge_module.MISSED_BEATS
+    gate.set()
+    await b.wait_idle()

@@ -682,8 +682,7 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 def _first_buffer(buffers: list[Any] | None) -> bytes:
     if not buffers:
         return b""
-    buf = buffers[0]
-    return buf.tobytes() if isinstance(buf, memoryview) else bytes(buf)
+    return bytes(buffers[0])  # a memoryview (from the comm), bytes or bytearray
 
 
 def _request_type(body: bytes) -> str:

@@ -112,7 +112,7 @@ def _name_words(name: str) -> list[str]:
 
 def _is_pass_word(words: list[str], i: int) -> bool:
     word = words[i]
-    if word != "pass" and not (word.endswith("pass") and word not in _PASS_WORDS_NOT_SECRET):
+    if not word.endswith("pass") or word in _PASS_WORDS_NOT_SECRET:
         return False
     if i > 0 and words[i - 1] in _PASS_NOT_AFTER:
         return False
@@ -186,7 +186,9 @@ def _anchor(rest: str) -> str:
 
 def _key_regex() -> re.Pattern[str]:
     # The anchor stays outside the named groups: re finds the first characters of an
-    # alternation quickly only when every alternative starts with a plain character.
+    # alternation quickly only when every alternative starts with a plain character. Each
+    # group looks back at its prefix and the anchor (a key without a prefix looks back at the
+    # anchor just read, which always holds).
     groups: dict[str, list[tuple[int, str, str]]] = {}
     for i, (prefix, rest) in enumerate(_KEYS):
         groups.setdefault(_anchor(rest), []).append((i, prefix, rest))
@@ -199,8 +201,7 @@ def _key_regex() -> re.Pattern[str]:
         if all(prefix for _, prefix, _ in keys):
             gate = f"(?<=[{re.escape(''.join(sorted(befores)))}]{anchor})"
         keyed = "|".join(
-            f"(?P<k{i}>{f'(?<={re.escape(prefix)}{anchor})' if prefix else ''}"
-            f"{rest[len(anchor) :]})"
+            f"(?P<k{i}>(?<={re.escape(prefix)}{anchor}){rest[len(anchor) :]})"
             for i, prefix, rest in keys
         )
         alternatives.append(f"{anchor}{gate}(?:{keyed})")
@@ -226,10 +227,8 @@ def _starts_token(text: str, i: int) -> bool:
     """
     if i == 0 or text[i - 1] not in _TOKEN_CHAR:
         return True
-    before = text[max(0, i - 10) : i]
-    return ("\\" in before or "%" in before) and bool(
-        _ESCAPE_BEFORE.search(text, max(0, i - 10), i)
-    )
+    before = text[max(0, i - 10) : i]  # the longest escape, \U0001F600, is 10 characters
+    return ("\\" in before or "%" in before) and bool(_ESCAPE_BEFORE.search(before))
 
 
 def _key_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -241,7 +240,7 @@ def _key_spans(text: str) -> Iterator[tuple[int, int]]:
             # after it is still found.
             pos = m.start() + 1
             continue
-        pos = max(m.end(), m.start() + 1)
+        pos = m.end()  # never empty: every key starts with its anchor character
         yield start, m.end()
 
 
@@ -270,13 +269,14 @@ def _pem_spans(text: str) -> Iterator[tuple[int, int]]:
     for begin in _PEM_BEGIN.finditer(text):
         if begin.start() < covered:
             continue
-        stop = min(len(text), begin.end() + _PEM_MAX)
         i = bisect.bisect_left(starts, begin.end())
-        if i < len(ends) and starts[i] < stop:
+        if i < len(ends) and starts[i] < begin.end() + _PEM_MAX:
             covered = ends[i].end()
         else:
-            body = _PEM_BODY.match(text, begin.end(), stop)
-            covered = body.end() if body else begin.end()
+            # No END (the text was cut): the body as far as it goes.
+            body = _PEM_BODY.match(text, begin.end())
+            assert body is not None  # the pattern matches the empty string too
+            covered = body.end()
         yield begin.start(), covered
     # An END whose BEGIN was cut away (the kept tail of a long repr): the body before it. An END
     # that closes a BEGIN above walks back into that BEGIN's span; spans are merged later. Each
@@ -305,7 +305,7 @@ def _looks_random(token: str) -> bool:
         and any(c.isdigit() for c in token)
     ):
         return False
-    kinds = ["u" if c.isupper() else "l" if c.islower() else "d" for c in token]
+    kinds = [c.isupper() - c.islower() for c in token]  # 1 upper, -1 lower, 0 digit (or _ -)
     switches = sum(a != b for a, b in itertools.pairwise(kinds))
     return switches >= len(token) // 3
 
@@ -363,7 +363,7 @@ _remembered: dict[str, None] = {}  # ordered set: the values getpass returned
 def remember(value: object) -> None:
     """Hide ``value`` (a password the notebook was given) wherever it shows, from now on."""
     if isinstance(value, str) and len(value.strip()) >= _GETPASS_MIN:
-        _remembered[value] = None
+        _remembered.setdefault(value)
 
 
 def forget() -> None:
@@ -458,13 +458,18 @@ def _find_all(text: str, form: str) -> Iterator[int]:
 # -- finding and masking ----------------------------------------------------------------------
 
 
+_SCHEME_CHAR: Final = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-"
+)  # RFC 3986
+
+
 def _value_spans(text: str) -> list[tuple[int, int]]:
     """Where secret values are in ``text``: keys, private keys, cut JWTs, known values."""
     spans: list[tuple[int, int]] = []
     aws_ids = []
     for start, end in _key_spans(text):
         if text.startswith("://", start):  # the scheme goes with the credentials it carries
-            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "+.-"):
+            while start > 0 and text[start - 1] in _SCHEME_CHAR:
                 start -= 1
         elif end - start == 20 and text[start] == "A":
             aws_ids.append((start, end))
@@ -494,10 +499,10 @@ def looks_like_secret_value(value: object) -> bool:
     if isinstance(value, bytes | bytearray):
         if len(value) > 2 * _SCAN_ENDS:
             value = bytes(value[:_SCAN_ENDS]) + b" " + bytes(value[-_SCAN_ENDS:])
-        value = bytes(value).decode("utf-8", "replace")
-    if not isinstance(value, str):
+        value = bytes(value).decode(errors="replace")  # UTF-8
+    elif not isinstance(value, str):
         return False
-    if len(value) > 2 * _SCAN_ENDS:
+    elif len(value) > 2 * _SCAN_ENDS:
         value = value[:_SCAN_ENDS] + " " + value[-_SCAN_ENDS:]
     return _is_secret_text(value)
 
@@ -561,8 +566,9 @@ def _field_spans(text: str) -> Iterator[tuple[int, int]]:
         if value is not None:
             start, end = value.span("value")
             if text[start] not in "'\"":
-                # An unquoted value in a string's repr (`'note\\npw=abc'`): keep its quote.
-                while end > start + 1 and text[end - 1] in "'\"":
+                # An unquoted value in a string's repr (`'note\\npw=abc'`): keep its quote
+                # (the value's first character is not one, so this stops there at the latest).
+                while text[end - 1] in "'\"":
                     end -= 1
             yield start, end
 
@@ -571,8 +577,7 @@ def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
     return merged
@@ -588,7 +593,7 @@ def scrub(text: str) -> str:
     if not spans:
         return text
     parts = []
-    pos = 0
+    pos = 0  # pragma: no mutate (None slices from the start as well)
     for start, end in spans:
         parts.append(text[pos:start])
         parts.append(REDACTED)
@@ -603,7 +608,7 @@ def _cut(text: str, limit: int) -> str:
         return text
     head = max(0, (limit - 3) // 2)
     tail = max(0, limit - 3 - head)
-    return text[:head] + "..." + (text[len(text) - tail :] if tail else "")
+    return text[:head] + "..." + text[len(text) - tail :]
 
 
 _MARGIN: Final = 4096
@@ -619,11 +624,10 @@ def _token_start(text: str, i: int) -> int:
     floor = max(0, i - _PEM_MAX)
     while i > floor and text[i - 1] in _TOKEN_EXTENT:
         i -= 1
-    # Inside a private key whose BEGIN line (with its spaces) is further back: start there.
+    # Inside a private key whose BEGIN line (with its spaces) is further back: start there. (After
+    # a key that ended too: a little more context, scrubbed as well, changes nothing.)
     begin = text.rfind("-----BEGIN ", floor, i)
-    if begin >= 0 and text.find("-----END ", begin, i) < 0:
-        i = begin
-    return i
+    return begin if begin >= 0 else i
 
 
 def _token_end(text: str, i: int) -> int:
