@@ -125,6 +125,8 @@ VARIANTS = {
     "installed": "JupyterLab 4.6 as installed (our extension: TCP_NODELAY on kernel websockets)",
     "nagle": "c.ChatKitJupyter.nodelay = False: jupyter_server's websocket, Nagle on (else installed)",
     "nosubshell": 'JupyterLab setting commsOverSubshells = "disabled" (else installed)',
+    "busy": "c.ChatKitJupyter.quiet_chat_status = False: the kernel's busy status of every chat"
+    " message relayed to the page (else installed)",
 }
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -946,13 +948,13 @@ def wait_ready(page: Any, timeout: float = 180) -> None:
     raise RuntimeError(f"the bench harness did not render (the page as it was: {shot})")
 
 
-def check_nodelay(lab: Any, want: bool) -> dict:
+def check_nodelay(lab: Any, want: bool, quiet: bool = True) -> dict:
     """Ask our jupyter_server extension how the page's kernel websocket is set; fail if the
     variant is not what it claims (e.g. the extension is not installed in this environment)."""
     with urllib.request.urlopen(lab.url(NODELAY_URL), timeout=10) as r:
         state = dict(json.load(r))
     options = {ws["nodelay"] for ws in state["websockets"]}
-    if state["enabled"] is not want or options != {want}:
+    if state["enabled"] is not want or options != {want} or state["quiet_chat_status"] is not quiet:
         raise RuntimeError(
             f"expected TCP_NODELAY {'on' if want else 'off'} on the kernel websocket, the server"
             f" extension says {state}; install the package (`pip install -e .`) into the"
@@ -1054,6 +1056,8 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
         server_config: dict[str, Any] = {"LabApp": {"expose_app_in_browser": True}}
         if variant == "nagle":
             server_config["ChatKitJupyter"] = {"nodelay": False}
+        if variant == "busy":
+            server_config["ChatKitJupyter"] = {"quiet_chat_status": False}
         (home / "config" / "jupyter_server_config.json").write_text(json.dumps(server_config))
         probe = Path(tmp) / "server-probe.txt"
         if args.server_probe:
@@ -1074,7 +1078,7 @@ def run_lab(harness: str, args: argparse.Namespace, variant: str, lite: bool) ->
             with bench_page(args.driver, lab, name, Path(tmp) / "chromium") as page:
                 wait_ready(page)
                 page.evaluate(PAGE_JS)
-                nodelay = check_nodelay(lab, want=variant != "nagle")
+                nodelay = check_nodelay(lab, want=variant != "nagle", quiet=variant != "busy")
                 s = Session(page, lab, ports)
                 s.probe = probe if args.server_probe else None
                 # The first comm messages of a new widget reach the kernel's main thread; later

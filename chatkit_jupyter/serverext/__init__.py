@@ -1,9 +1,12 @@
-"""chatkit-jupyter's jupyter_server extension: kernel websockets with TCP_NODELAY.
+"""chatkit-jupyter's jupyter_server extension: kernel websockets with TCP_NODELAY, and no
+``status: busy`` relayed for the chat's own comm messages.
 
 ``pip install chatkit-jupyter`` enables it: the wheel installs a config file into
 ``{sys.prefix}/etc/jupyter/jupyter_server_config.d/``. ``c.ChatKitJupyter.nodelay = False`` (or
-``--ChatKitJupyter.nodelay=False``) keeps Nagle's algorithm on; ``jupyter server extension
-disable chatkit_jupyter.serverext`` turns the extension off. See ``_nodelay.py`` for why.
+``--ChatKitJupyter.nodelay=False``) keeps Nagle's algorithm on;
+``c.ChatKitJupyter.quiet_chat_status = False`` relays every status; ``jupyter server extension
+disable chatkit_jupyter.serverext`` turns the extension off. See ``_nodelay.py`` and ``_quiet.py``
+for why.
 """
 
 from __future__ import annotations

@@ -23,15 +23,17 @@ from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from ._quiet import V1, is_chat_busy, note_incoming_json, note_incoming_v1
 from ._settings import NODELAY_URL, ChatKitJupyter
 
 _sockets: weakref.WeakSet[Any] = weakref.WeakSet()
 """The kernel websocket handlers this server switched, while they live."""
 
 
-def _nodelay_class(base: type[Any], nodelay: bool) -> type[Any]:
+def _nodelay_class(base: type[Any], nodelay: bool, quiet: bool = False) -> type[Any]:
     """``base`` (a kernel websocket connection class) that sets TCP_NODELAY on connect, if
-    ``nodelay``, and is listed by the ``NODELAY_URL`` endpoint either way."""
+    ``nodelay``, and is listed by the ``NODELAY_URL`` endpoint either way; if ``quiet``, it
+    does not relay the kernel's ``status: busy`` for the chat's messages (see ``_quiet``)."""
 
     def connect(self: Any) -> Any:
         handler = self.websocket_handler
@@ -40,7 +42,27 @@ def _nodelay_class(base: type[Any], nodelay: bool) -> type[Any]:
         _sockets.add(handler)
         return base.connect(self)
 
-    return type(f"NoDelay{base.__name__}", (base,), {"connect": connect, "__module__": __name__})
+    members: dict[str, Any] = {"connect": connect, "__module__": __name__}
+    if quiet:
+
+        def handle_incoming_message(self: Any, incoming_msg: Any) -> Any:
+            if self.subprotocol == V1:
+                note_incoming_v1(incoming_msg)
+            elif isinstance(incoming_msg, str):
+                note_incoming_json(incoming_msg)
+            return base.handle_incoming_message(self, incoming_msg)
+
+        def handle_outgoing_message(self: Any, stream: Any, outgoing_msg: list[Any]) -> Any:
+            channel = stream if isinstance(stream, str) else getattr(stream, "channel", None)
+            if channel == "iopub":
+                _, parts = self.session.feed_identities(outgoing_msg)
+                if is_chat_busy(parts[1:]):
+                    return None
+            return base.handle_outgoing_message(self, stream, outgoing_msg)
+
+        members["handle_incoming_message"] = handle_incoming_message
+        members["handle_outgoing_message"] = handle_outgoing_message
+    return type(f"NoDelay{base.__name__}", (base,), members)
 
 
 def _socket_nodelay(handler: Any) -> bool | None:
@@ -65,6 +87,7 @@ class NoDelayHandler(APIHandler):
         self.finish(
             {
                 "enabled": bool(self.settings.get("chatkit_jupyter_nodelay")),
+                "quiet_chat_status": bool(self.settings.get("chatkit_jupyter_quiet_chat_status")),
                 "websockets": [w for w in websockets if w["nodelay"] is not None],
             }
         )
@@ -75,6 +98,7 @@ def load(serverapp: ServerApp) -> None:
     config = ChatKitJupyter(parent=serverapp)
     settings = serverapp.web_app.settings
     settings["chatkit_jupyter_nodelay"] = config.nodelay
+    settings["chatkit_jupyter_quiet_chat_status"] = config.quiet_chat_status
     # jupyter_server's ServerWebApplication is untyped; add_handlers is tornado's.
     serverapp.web_app.add_handlers(  # type: ignore[no-untyped-call]
         ".*$", [(url_path_join(settings.get("base_url", "/"), NODELAY_URL), NoDelayHandler)]
@@ -83,7 +107,14 @@ def load(serverapp: ServerApp) -> None:
         settings.get("kernel_websocket_connection_class")
         or serverapp.kernel_websocket_connection_class
     )
-    settings["kernel_websocket_connection_class"] = _nodelay_class(base, config.nodelay)
+    settings["kernel_websocket_connection_class"] = _nodelay_class(
+        base, config.nodelay, config.quiet_chat_status
+    )
+    if config.quiet_chat_status:
+        serverapp.log.info(
+            "chatkit-jupyter: the chat's comm messages leave the kernel status idle; turn off "
+            "with --ChatKitJupyter.quiet_chat_status=False"
+        )
     if not config.nodelay:
         serverapp.log.info(
             "chatkit-jupyter: kernel websockets keep Nagle's algorithm (nodelay off)"

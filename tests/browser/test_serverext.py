@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pathlib
@@ -18,7 +19,7 @@ from playwright.sync_api import expect
 
 from chatkit_jupyter.serverext import NODELAY_URL
 
-from .conftest import Lab, _free_port, notebook, open_notebook, run_all_cells
+from .conftest import Lab, _free_port, notebook, open_notebook, run_all_cells, send
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +35,7 @@ def test_kernel_websocket_has_nodelay(lab: Lab, page: Any) -> None:
     with urllib.request.urlopen(lab.url(NODELAY_URL), timeout=10) as r:
         state = json.load(r)
     assert state["enabled"] is True, state
+    assert state["quiet_chat_status"] is True, state
     # The page's kernel websocket is open (the cell ran through it); the OS reports its option.
     assert state["websockets"], f"no open kernel websocket was switched: {state}"
     assert all(ws["nodelay"] is True for ws in state["websockets"]), state
@@ -69,6 +71,7 @@ def test_nodelay_off_keeps_nagle(tmp_path: pathlib.Path) -> None:
     args += [f"--port={port}"]
     args += ["--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]
     args += [f"--ServerApp.root_dir={tmp_path}", "--ChatKitJupyter.nodelay=False"]
+    args += ["--ChatKitJupyter.quiet_chat_status=False"]
     with log.open("wb") as out:
         proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -94,8 +97,73 @@ def test_nodelay_off_keeps_nagle(tmp_path: pathlib.Path) -> None:
         with _open_websocket(port, f"/api/kernels/{kernel}/channels?token={token}"):
             state = api("/" + NODELAY_URL)
         assert state["enabled"] is False
+        assert state["quiet_chat_status"] is False
         assert state["websockets"] == [{"kernel": kernel, "nodelay": False}]
         assert "kernel websockets keep Nagle's algorithm" in log.read_text()
+        assert "leave the kernel status idle" not in log.read_text()
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def _v1_parts(frame: bytes | str) -> tuple[str, list[bytes]] | None:
+    """Channel and parts (header, parent, metadata, content, ...) of a v1 websocket frame."""
+    if not isinstance(frame, bytes) or len(frame) < 8:
+        return None
+    count = int.from_bytes(frame[:8], "little")
+    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
+    parts = [frame[a:b] for a, b in itertools.pairwise(offsets)]
+    return parts[0].decode(), parts[1:]
+
+
+def test_the_chat_leaves_the_kernel_status_idle(lab: Lab, page: Any) -> None:
+    # What JupyterLab receives while the chat answers: the kernel's `idle` after each of the
+    # chat's messages (a message is done at its idle), never its `busy`; a cell still has both.
+    sent: list[bytes | str] = []
+    received: list[bytes | str] = []
+
+    def watch(ws: Any) -> None:
+        if "/channels" in ws.url:
+            ws.on("framesent", lambda frame: sent.append(frame))
+            ws.on("framereceived", lambda frame: received.append(frame))
+
+    page.on("websocket", watch)
+    cells = [
+        "%load_ext chatkit_jupyter",
+        "w = %chatkit --renderer lite --db :memory: --placeholder 'Quiet chat'",
+    ]
+    name = lab.write_notebook(f"quiet_{uuid.uuid4().hex[:8]}.ipynb", cells)
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    send(page, "Quiet chat", "/vars")
+    expect(page.get_by_role("log").first).to_contain_text(
+        "variable in your notebook", timeout=30_000
+    )
+
+    chat_ids, cell_ids = set(), set()
+    for frame in sent:
+        parsed = _v1_parts(frame)
+        if parsed is None or parsed[0] != "shell":
+            continue
+        header, content = json.loads(parsed[1][0]), json.loads(parsed[1][3])
+        if header["msg_type"] == "execute_request":
+            cell_ids.add(header["msg_id"])
+        data = content.get("data") or {}
+        if header["msg_type"] == "comm_msg" and data.get("method") == "custom":
+            chat_ids.add(header["msg_id"])
+    status: dict[str, list[str]] = {}
+    for frame in received:
+        parsed = _v1_parts(frame)
+        if parsed is None or parsed[0] != "iopub":
+            continue
+        header, parent = json.loads(parsed[1][0]), json.loads(parsed[1][1])
+        if header["msg_type"] == "status" and parent:
+            state = json.loads(parsed[1][3])["execution_state"]
+            status.setdefault(parent["msg_id"], []).append(state)
+    assert chat_ids, "the chat sent no message"
+    assert cell_ids
+    assert all(status.get(i) == ["idle"] for i in chat_ids), [status.get(i) for i in chat_ids]
+    assert all(status.get(i) == ["busy", "idle"] for i in cell_ids), [
+        status.get(i) for i in cell_ids
+    ]
+    assert not page.console_errors
