@@ -681,3 +681,51 @@ def test_the_message_being_streamed_grows_in_linear_time(store: Any, notebook: A
     assert text[:5] == "00000"
     assert text[-10_000:-9_995] == "02999"
     assert elapsed < 1.0, f"{elapsed:.2f} s for 3,000 deltas: quadratic again?"
+
+
+async def test_requests_are_parsed_without_a_new_type_adapter_each(
+    store: Any, notebook: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # chatkit-python's own `process` makes a pydantic TypeAdapter per request (~2 ms).
+    import chatkit.server
+    from pydantic import TypeAdapter, ValidationError
+
+    made: list[object] = []
+
+    class Counted:
+        # Stands in for the name `TypeAdapter` in chatkit.server: `TypeAdapter[T](T)`.
+        def __getitem__(self, item: Any) -> Any:
+            return self
+
+        def __call__(self, *args: Any) -> Any:
+            made.append(args)
+            return TypeAdapter(*args)
+
+    monkeypatch.setattr(chatkit.server, "TypeAdapter", Counted())
+    server = NotebookServer(store=store, namespace=notebook)
+    events = await turn(server, user_message("/vars"))
+    thread_id = events[0]["thread"]["id"]
+    listed = await server.process(json.dumps({"type": "threads.list", "params": {}}), {})
+    assert isinstance(listed, NonStreamingResult)
+    assert [t["id"] for t in json.loads(listed.json)["data"]] == [thread_id]
+    assert made == []
+    with pytest.raises(ValidationError):  # as chatkit-python's own `process` raises
+        await server.process(b'{"type": "threads.nope", "params": {}}', {})
+
+    # Should chatkit-python rename its steps, its own `process` runs instead.
+    from chatkit.server import ChatKitServer
+    from chatkit.types import ChatKitReq
+
+    monkeypatch.setattr(
+        ChatKitServer, "_plain", ChatKitServer._process_non_streaming, raising=False
+    )
+    monkeypatch.delattr(ChatKitServer, "_process_non_streaming")
+
+    async def renamed(self: Any, request: Any, context: Any) -> NonStreamingResult:
+        parsed = chatkit.server.TypeAdapter[ChatKitReq](ChatKitReq).validate_json(request)
+        return NonStreamingResult(await self._plain(parsed, context))
+
+    monkeypatch.setattr(ChatKitServer, "process", renamed)
+    listed = await server.process(json.dumps({"type": "threads.list", "params": {}}), {})
+    assert isinstance(listed, NonStreamingResult)
+    assert len(made) == 1
