@@ -152,7 +152,7 @@ for target in $targets; do
       tests/test_notebook.py" ;;
     bridge) python_target bridge chatkit_jupyter/bridge/_bridge.py \
       "tests/test_bridge.py tests/test_protocol.py tests/test_hooks.py tests/test_drive.py
-      tests/test_bridge_edges.py" ;;
+      tests/test_bridge_edges.py tests/test_ask.py" ;;
     # Store isolation: the methods that scope every query to the request's user. SQL text is
     # not mutated: SQLite keywords and column names ignore case, so mutmut's upper/lower-case
     # mutants of it are equivalent (53 of them), and any test running a query would kill the
