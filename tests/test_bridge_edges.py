@@ -18,7 +18,7 @@ from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
 
-Sent = list[tuple[dict[str, Any], list[bytes]]]
+Sent = list[tuple[dict[str, Any], list[bytes | bytearray]]]
 
 
 def bridge(endpoint: Any = None, **kwargs: Any) -> tuple[Bridge, Sent]:
