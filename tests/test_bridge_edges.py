@@ -1,6 +1,7 @@
 """Bridge edges the mutation run found loose: the batch size cap, the record history, streams
 cancelled before their first bytes, heartbeats, uploads whose pieces come late, what is logged,
-and the exact words of the errors a user reads."""
+the exact words of the errors a user reads, and the streams the kernel pushes to the views
+(``ask``)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
 
-Sent = list[tuple[dict[str, Any], list[bytes]]]
+Sent = list[tuple[dict[str, Any], list[bytes | bytearray]]]
 
 
 def bridge(endpoint: Any = None, **kwargs: Any) -> tuple[Bridge, Sent]:
@@ -537,3 +538,157 @@ async def test_a_view_that_answered_and_then_went_quiet_misses_beats_from_its_la
     assert beats() - answered_at == bridge_module.MISSED_BEATS
     gate.set()
     await b.wait_idle()
+
+
+# -- streams the kernel pushes (ask) ---------------------------------------------------------------
+
+
+def stream_messages(sent: Sent, rid: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+    return [(c, [bytes(b) for b in bs]) for c, bs in sent if c.get("id") == rid]
+
+
+async def test_a_pushed_stream_counts_the_batches_nobody_saw_and_ends_once() -> None:
+    b, sent = bridge()
+    shown = False
+    pushed = b.push("ask:1", None, wanted=lambda: shown, on_cancel=lambda: None)
+    pushed.add(b"data: 1\n\n")  # the first batch leaves at once: to nobody, but counted
+    assert (sent, pushed.batches) == ([], 1)
+    shown = True
+    pushed.thread_id = "thr_1"
+    pushed.add(b"data: 2\n\n")
+    pushed.end()
+    assert stream_messages(sent, "ask:1") == [
+        ({"kind": p.STREAM, "id": "ask:1", "seq": 1, "thread_id": "thr_1"}, [b"data: 2\n\n"]),
+        ({"kind": p.STREAM_END, "id": "ask:1", "total": 2, "thread_id": "thr_1"}, []),
+    ]
+    # Over: late bytes, a second end and a stop from a view change nothing.
+    pushed.add(b"data: 3\n\n")
+    pushed.end("too late")
+    assert len(sent) == 2
+    assert b.cancel("ask:1") is False
+    assert b.push("ask:1", None, wanted=lambda: True, on_cancel=lambda: None).batches == 0
+
+
+async def test_a_pushed_stream_no_view_saw_begin_ends_quietly_unless_it_has_an_error_to_show() -> (
+    None
+):
+    b, sent = bridge()
+    # Sent nothing, no error: nothing to tell, whether a view is open or not.
+    b.push("ask:1", None, wanted=lambda: True, on_cancel=lambda: None).end()
+    hidden = b.push("ask:2", None, wanted=lambda: False, on_cancel=lambda: None)
+    hidden.add(b"data: 1\n\n")
+    hidden.end()
+    # An error, but no view to show it.
+    b.push("ask:3", "thr_3", wanted=lambda: False, on_cancel=lambda: None).end("no such thread")
+    assert sent == []
+    # An error before any batch, and a view open: it is told.
+    b.push("ask:4", "thr_4", wanted=lambda: True, on_cancel=lambda: None).end("no such thread")
+    # A view saw it begin and has closed since: its end still goes out.
+    shown = True
+    seen = b.push("ask:5", None, wanted=lambda: shown, on_cancel=lambda: None)
+    seen.add(b"data: 1\n\n")
+    shown = False
+    seen.end()
+    assert [c for c, _ in sent] == [
+        {
+            "kind": p.STREAM_END,
+            "id": "ask:4",
+            "total": 0,
+            "thread_id": "thr_4",
+            "error": "no such thread",
+        },
+        {"kind": p.STREAM, "id": "ask:5", "seq": 0, "thread_id": None},
+        {"kind": p.STREAM_END, "id": "ask:5", "total": 1, "thread_id": None},
+    ]
+
+
+async def test_a_view_stops_a_pushed_stream_while_it_runs() -> None:
+    b, _ = bridge()
+    stops: list[str] = []
+    pushed = b.push("ask:1", None, wanted=lambda: True, on_cancel=lambda: stops.append("ask:1"))
+    b.handle({"kind": p.CANCEL, "id": "ask:1"}, None)
+    assert stops == ["ask:1"]
+    assert b.cancel("ask:1") is True
+    assert b.cancel("ask:2") is False
+    pushed.end()
+    pushed.cancel()  # a stop that crossed the end on the way
+    assert stops == ["ask:1", "ask:1"]
+
+
+async def test_a_pushed_stream_id_in_use_is_refused() -> None:
+    gate = asyncio.Event()
+
+    async def endpoint(body: bytes) -> bytes:
+        await gate.wait()
+        return b"{}"
+
+    b, _ = bridge(endpoint)
+    b.push("ask:1", None, wanted=lambda: True, on_cancel=lambda: None)
+    with pytest.raises(ValueError, match=r"^Stream id 'ask:1' is already in use\.$"):
+        b.push("ask:1", None, wanted=lambda: True, on_cancel=lambda: None)
+    b.handle(request("v1:r"), [b"{}"])
+    with pytest.raises(ValueError, match="'v1:r' is already in use"):
+        b.push("v1:r", None, wanted=lambda: True, on_cancel=lambda: None)
+    gate.set()
+    await b.wait_idle()
+
+
+async def test_a_closing_widget_mutes_its_pushed_streams_and_lets_the_turn_go_on() -> None:
+    b, sent = bridge()
+    stops: list[str] = []
+    pushed = b.push("ask:1", None, wanted=lambda: True, on_cancel=lambda: stops.append("stop"))
+    pushed.add(b"data: 1\n\n")
+    assert len(sent) == 1
+    b.cancel_all()
+    pushed.add(b"data: 2\n\n")
+    pushed.beat()
+    pushed.end()
+    assert len(sent) == 1  # no batch, beat or end to a widget that is gone
+    assert stops == []
+
+
+async def test_pushed_streams_beat_while_they_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chatkit_jupyter.bridge._bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "HEARTBEAT_S", 0.01)
+    b, sent = bridge()
+
+    def beats(rid: str) -> list[int]:
+        return [c["sent"] for c, _ in sent if c["kind"] == p.BEAT and c["id"] == rid]
+
+    shown = True
+    waiting = b.push("ask:1", None, wanted=lambda: True, on_cancel=lambda: None)
+    hidden = b.push("ask:2", None, wanted=lambda: False, on_cancel=lambda: None)
+    seen = b.push("ask:3", None, wanted=lambda: shown, on_cancel=lambda: None)
+    seen.add(b"data: 1\n\n")
+    shown = False  # the view that saw it begin still hears how many batches there were
+    await until(lambda: len(beats("ask:1")) >= 2 and len(beats("ask:3")) >= 2)
+    assert set(beats("ask:1")) == {0}
+    assert set(beats("ask:3")) == {1}
+    assert beats("ask:2") == []  # nobody to tell
+    for pushed in (waiting, hidden, seen):
+        pushed.end()
+    count = len(sent)
+    await asyncio.sleep(0.05)
+    assert len(sent) == count  # the beats stopped with the streams
+    # A stream after the heartbeat stopped starts it again.
+    b.push("ask:4", None, wanted=lambda: True, on_cancel=lambda: None)
+    await until(lambda: beats("ask:4") == [0])
+
+
+async def test_a_bridge_made_outside_a_loop_adopts_the_loop_of_its_first_push() -> None:
+    made: list[tuple[Bridge, Sent]] = []
+    maker = threading.Thread(target=lambda: made.append(bridge()))
+    maker.start()
+    maker.join()
+    ((b, _),) = made
+    stopped: list[int] = []
+    b.push(
+        "ask:1", None, wanted=lambda: True, on_cancel=lambda: stopped.append(threading.get_ident())
+    )
+    # The view's stop arrives on another thread (a subshell); it runs on this loop's thread.
+    stopping = threading.Thread(target=lambda: b.handle({"kind": p.CANCEL, "id": "ask:1"}, None))
+    stopping.start()
+    stopping.join()
+    await until(lambda: stopped)
+    assert stopped == [threading.get_ident()]
