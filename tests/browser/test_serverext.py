@@ -140,26 +140,37 @@ def test_the_chat_leaves_the_kernel_status_idle(lab: Lab, page: Any) -> None:
         "variable in your notebook", timeout=30_000
     )
 
-    chat_ids, cell_ids = set(), set()
-    for frame in sent:
-        parsed = _v1_parts(frame)
-        if parsed is None or parsed[0] != "shell":
-            continue
-        header, content = json.loads(parsed[1][0]), json.loads(parsed[1][3])
-        if header["msg_type"] == "execute_request":
-            cell_ids.add(header["msg_id"])
-        data = content.get("data") or {}
-        if header["msg_type"] == "comm_msg" and data.get("method") == "custom":
-            chat_ids.add(header["msg_id"])
-    status: dict[str, list[str]] = {}
-    for frame in received:
-        parsed = _v1_parts(frame)
-        if parsed is None or parsed[0] != "iopub":
-            continue
-        header, parent = json.loads(parsed[1][0]), json.loads(parsed[1][1])
-        if header["msg_type"] == "status" and parent:
-            state = json.loads(parsed[1][3])["execution_state"]
-            status.setdefault(parent["msg_id"], []).append(state)
+    def statuses() -> tuple[dict[str, list[str]], set[str], set[str]]:
+        chat_ids, cell_ids = set(), set()
+        for frame in list(sent):
+            parsed = _v1_parts(frame)
+            if parsed is None or parsed[0] != "shell":
+                continue
+            header, content = json.loads(parsed[1][0]), json.loads(parsed[1][3])
+            if header["msg_type"] == "execute_request":
+                cell_ids.add(header["msg_id"])
+            data = content.get("data") or {}
+            if header["msg_type"] == "comm_msg" and data.get("method") == "custom":
+                chat_ids.add(header["msg_id"])
+        status: dict[str, list[str]] = {}
+        for frame in list(received):
+            parsed = _v1_parts(frame)
+            if parsed is None or parsed[0] != "iopub":
+                continue
+            header, parent = json.loads(parsed[1][0]), json.loads(parsed[1][1])
+            if header["msg_type"] == "status" and parent:
+                state = json.loads(parsed[1][3])["execution_state"]
+                status.setdefault(parent["msg_id"], []).append(state)
+        return status, chat_ids, cell_ids
+
+    # The chat keeps talking after the answer (beats, `alive`): wait until every message it
+    # sent so far has had its `idle`.
+    deadline = time.monotonic() + 15
+    while True:
+        status, chat_ids, cell_ids = statuses()
+        if all("idle" in status.get(i, []) for i in chat_ids) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
     assert chat_ids, "the chat sent no message"
     assert cell_ids
     assert all(status.get(i) == ["idle"] for i in chat_ids), [status.get(i) for i in chat_ids]
