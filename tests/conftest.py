@@ -384,3 +384,15 @@ def ipython() -> Any:
     ip = InteractiveShell.instance(config=config)
     atexit.unregister(ip.atexit_operations)
     return ip
+
+
+MODEL_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHATKIT_JUPYTER_MODEL")
+"""The environment that picks a model; tests of the offline path run without it."""
+
+
+@pytest.fixture
+def no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No model from the environment (a module opts in with
+    ``pytestmark = pytest.mark.usefixtures("no_model_configured")``)."""
+    for name in MODEL_ENV:
+        monkeypatch.delenv(name, raising=False)

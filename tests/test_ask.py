@@ -27,11 +27,7 @@ from .conftest import ScriptedServer, sse_events, text_of
 from .test_drive import answer, commands, ready, until
 from .test_log import Broken
 
-
-@pytest.fixture(autouse=True)
-def no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHATKIT_JUPYTER_MODEL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_model_configured")
 
 
 NOTEBOOK = {"sales": [120, 95, 143], "threshold": 0.75}

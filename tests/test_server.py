@@ -45,10 +45,7 @@ SECRET = "sk-test-0123456789abcdefSECRET"
 NOTEBOOK_TOOLS = ["list_variables", "inspect_variable", "show_variables", "show_variable"]
 
 
-@pytest.fixture(autouse=True)
-def no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHATKIT_JUPYTER_MODEL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_model_configured")
 
 
 @pytest.fixture

@@ -27,10 +27,7 @@ from .openai_stub import OpenAIStub, text_reply
 SECRET = "sk-test-0123456789abcdefSECRET"
 
 
-@pytest.fixture(autouse=True)
-def no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHATKIT_JUPYTER_MODEL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_model_configured")
 
 
 def scripted_widget(store: Any, **kwargs: Any) -> ChatKitWidget:

@@ -23,10 +23,7 @@ from .conftest import text_of, turn, user_message
 CODE = "ran.append(1)\nprint('hello')\n40 + 2"
 
 
-@pytest.fixture(autouse=True)
-def no_model_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "CHATKIT_JUPYTER_MODEL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_model_configured")
 
 
 def click(thread_id: str, item_id: str, approval: str, *, run: bool) -> str:

@@ -39,9 +39,14 @@ def variable_entities(namespace: Mapping[str, Any], query: str = "") -> list[dic
     needle = query.strip().casefold()
     # Names and types only: the search runs at every keystroke, so no variable's code runs.
     types = variable_types(namespace)
-    names = sorted(types, key=str.casefold)
-    starts = [n for n in names if n.casefold().startswith(needle)]
-    contains = [n for n in names if needle in n.casefold() and not n.casefold().startswith(needle)]
+    starts: list[str] = []
+    contains: list[str] = []
+    for name in sorted(types, key=str.casefold):
+        folded = name.casefold()
+        if folded.startswith(needle):
+            starts.append(name)
+        elif needle in folded:
+            contains.append(name)
     return [
         {
             "id": VARIABLE_PREFIX + name,
