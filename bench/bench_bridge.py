@@ -186,6 +186,7 @@ from chatkit.types import (
     ThreadItemAddedEvent, ThreadItemDoneEvent, ThreadItemUpdatedEvent,
 )
 from chatkit_jupyter import ChatKitWidget, NotebookServer, SQLiteStore
+import sys; sys.setswitchinterval(float(os.environ.get("BENCH_SWITCH", "0.005")))
 
 DELTAS, BIG_DELTAS = __DELTAS__, __BIG_DELTAS__
 BULK_MESSAGES, BULK_DELTAS, BULK_DELTA = __BULK_MESSAGES__, __BULK_DELTAS__, __BULK_DELTA__
@@ -248,7 +249,9 @@ class BenchWidget(ChatKitWidget):
     def send(self, content, buffers=None):
         if content.get("kind") in ("response", "result", "head") and "sent" not in HOPS:
             HOPS["sent"] = time.time() * 1000
-        if content.get("kind") == "chunk" and content.get("seq") == 0:
+        # The head carries the first batch (chunk 0); a chunk numbered 0 came before that.
+        first = content.get("kind") == "head" and buffers or content.get("kind") == "chunk" and content.get("seq") == 0
+        if first and "chunk0" not in HOPS:
             HOPS["chunk0"] = time.time() * 1000
         super().send(content, buffers)
 
@@ -459,7 +462,7 @@ PAGE_JS = """
       // Where the first byte's time goes: wall-clock stamps of the kernel and of the websocket.
       const origin = performance.timeOrigin;
       const k = await kernel(ports.nodelay, "/hops");
-      const ws = window.__ckjWs.recv.find(([t, d]) => t >= origin + t0 && /"kind":\\s*"chunk"/.test(d));
+      const ws = window.__ckjWs.recv.find(([t, d]) => t >= origin + t0 && /"kind":\\s*"(head|chunk)"/.test(d));
       out.first = { t0: origin + t0, ...k, wsChunk0: ws ? ws[0] : null, read0: origin + tFirst };
     }
     return out;
@@ -569,7 +572,7 @@ _incoming = ZMQChannelsWebsocketConnection.handle_incoming_message
 _outgoing = ZMQChannelsWebsocketConnection.handle_outgoing_message
 
 
-_KIND = re.compile(rb'"kind":\\s*"(request|call|response|result|chunk)"')
+_KIND = re.compile(rb'"kind":\\s*"(request|call|response|result|chunk|head)"')
 _SEQ0 = re.compile(rb'"seq":\\s*0[,}]')
 
 
@@ -579,6 +582,8 @@ def _kind(parts):
         found = _KIND.search(head)
         if found:
             kind = found.group(1).decode()
+            if kind == "head":  # it carries the first batch, chunk 0
+                return "chunk"
             return None if kind == "chunk" and not _SEQ0.search(head) else kind
     return None
 
@@ -1271,9 +1276,8 @@ def hops_table(r: dict[str, Any]) -> str:
     steps = [
         ("page -> kernel's comm thread", "t0", "arrive"),
         ("comm thread -> main loop", "arrive", "main"),
-        ("main loop -> head sent (server.process starts the stream)", "main", "sent"),
-        ("head -> first chunk handed to the comm", "sent", "chunk0"),
-        ("first chunk -> page websocket (iopub thread, ZMQ, jupyter_server)", "chunk0", "wsChunk0"),
+        ("main loop -> first bytes handed to the comm, on the head (server.process)", "main", "chunk0"),
+        ("first bytes -> page websocket (iopub thread, ZMQ, jupyter_server)", "chunk0", "wsChunk0"),
         ("  of which: kernel -> jupyter_server", "chunk0", "srvOut0"),
         ("  of which: jupyter_server relays it", "srvOut0", "srvOut1"),
         ("  of which: jupyter_server -> page websocket", "srvOut1", "wsChunk0"),

@@ -175,8 +175,9 @@ class Client:
         if first["kind"] == p.ERROR:
             return first, b""
         assert first["kind"] == p.HEAD
-        data = b""
-        seq = 0
+        # The head carries the first batch, if the stream has one: chunk 0.
+        data = bytes(buffers[0]) if buffers else b""
+        seq = 1 if buffers else 0
         end = None
         for content, bufs in msgs[1:]:
             if content["kind"] == p.CHUNK:

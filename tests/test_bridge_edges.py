@@ -47,6 +47,11 @@ def kinds(sent: Sent, rid: str) -> list[str]:
     return [c["kind"] for c, _ in sent if c.get("id") == rid]
 
 
+def batches(sent: Sent) -> list[bytes]:
+    """A stream's bytes as sent: the head's batch (chunk 0), then each chunk's."""
+    return [bytes(b[0]) for c, b in sent if c["kind"] in (p.HEAD, p.CHUNK) and b]
+
+
 async def until(condition: Any) -> None:
     async def poll() -> None:
         while not condition():
@@ -87,9 +92,9 @@ async def test_a_producer_that_never_waits_is_cut_at_the_size_cap() -> None:
     b, sent = bridge(endpoint)
     b.handle(request("v1:s"), [b"{}"])
     await b.wait_idle()
-    sizes = [len(buffers[0]) for c, buffers in sent if c["kind"] == p.CHUNK]
-    # The first frame goes at once (a reply's first byte never waits); the next two reach the
-    # cap exactly and go together at once.
+    sizes = [len(data) for data in batches(sent)]
+    # The first frame goes at once, on the head (a reply's first byte never waits); the next
+    # two reach the cap exactly and go together at once.
     assert sizes == [half, 2 * half]
     record = b.records[-1]
     assert (record.chunks, record.bytes, record.status) == (2, 3 * half, 200)
@@ -97,10 +102,11 @@ async def test_a_producer_that_never_waits_is_cut_at_the_size_cap() -> None:
 
 
 async def test_cancelling_a_stream_before_its_first_bytes_ends_it_quietly() -> None:
-    never = asyncio.Event()
+    never, started_stream = asyncio.Event(), asyncio.Event()
 
     async def endpoint(body: bytes) -> Any:
         async def frames() -> AsyncIterator[bytes]:
+            started_stream.set()
             await never.wait()
             yield b"never"
 
@@ -109,10 +115,11 @@ async def test_cancelling_a_stream_before_its_first_bytes_ends_it_quietly() -> N
     b, sent = bridge(endpoint)
     started = time.monotonic()
     b.handle(request("v1:s"), [b"{}"])
-    await until(lambda: kinds(sent, "v1:s") == [p.HEAD])
+    await asyncio.wait_for(started_stream.wait(), 5)
     assert b.cancel("v1:s") is True
     await b.wait_idle()
-    assert kinds(sent, "v1:s") == [p.HEAD]
+    # The head goes with the first bytes: a stream cancelled before them sent nothing at all.
+    assert kinds(sent, "v1:s") == []
     record = b.records[-1]
     assert record.cancelled
     assert record.duration is not None
@@ -271,7 +278,7 @@ async def test_a_heartbeat_says_how_many_chunks_a_stream_sent(
     def beats(rid: str) -> list[int]:
         return [c["sent"] for c, _ in sent if c["kind"] == p.BEAT and c["id"] == rid]
 
-    await until(lambda: p.CHUNK in kinds(sent, "v1:s") and beats("v1:s")[-1:] == [1])
+    await until(lambda: p.HEAD in kinds(sent, "v1:s") and beats("v1:s")[-1:] == [1])
     await until(lambda: beats("v1:p") and beats("v1:c"))
     gate.set()
     await b.wait_idle()
@@ -507,9 +514,10 @@ async def test_a_fast_stream_goes_out_in_few_messages() -> None:
     b, sent = bridge(endpoint)
     b.handle(request("v1:s"), [b"{}"])
     await b.wait_idle()
-    chunks = [buffers[0] for c, buffers in sent if c["kind"] == p.CHUNK]
+    chunks = batches(sent)
     assert b"".join(chunks) == b"".join(b"data: %d\n\n" % n for n in range(200))
-    assert chunks[0] == b"data: 0\n\n"  # the first event at once
+    assert chunks[0] == b"data: 0\n\n"  # the first event at once, on the head
+    assert sent[0][0]["kind"] == p.HEAD
     assert len(chunks) < 50
 
 
@@ -692,3 +700,59 @@ async def test_a_bridge_made_outside_a_loop_adopts_the_loop_of_its_first_push() 
     stopping.join()
     await until(lambda: stopped)
     assert stopped == [threading.get_ident()]
+
+
+async def test_a_stream_waits_for_each_batch_to_be_sent_before_it_makes_more() -> None:
+    made: list[str] = []
+
+    async def endpoint(body: bytes) -> Any:
+        async def frames() -> AsyncIterator[bytes]:
+            for n in range(3):
+                made.append(f"frame {n}")
+                yield b"x" * BATCH_MAX_BYTES  # each one a batch of its own, sent at once
+
+        return frames()
+
+    async def sent_out() -> None:
+        made.append("waited")
+        await asyncio.sleep(0)
+
+    b, sent = bridge(endpoint, sent=sent_out)
+    b.handle(request("v1:s"), [b"{}"])
+    await b.wait_idle()
+    assert made == ["frame 0", "waited", "frame 1", "waited", "frame 2", "waited"]
+    assert kinds(sent, "v1:s") == [p.HEAD, p.CHUNK, p.CHUNK, p.END]
+
+
+async def test_an_empty_stream_still_has_a_head_before_its_end() -> None:
+    async def endpoint(body: bytes) -> Any:
+        async def frames() -> AsyncIterator[bytes]:
+            return
+            yield b""
+
+        return frames()
+
+    b, sent = bridge(endpoint)
+    b.handle(request("v1:s"), [b"{}"])
+    await b.wait_idle()
+    assert sent == [
+        ({"kind": p.HEAD, "id": "v1:s", "status": 200, "content_type": "text/event-stream"}, []),
+        ({"kind": p.END, "id": "v1:s", "total": 0}, []),
+    ]
+
+
+async def test_a_stream_that_fails_before_its_first_bytes_answers_with_an_error_status() -> None:
+    async def endpoint(body: bytes) -> Any:
+        async def frames() -> AsyncIterator[bytes]:
+            raise RequestError(404, "No such thread.")
+            yield b""
+
+        return frames()
+
+    b, sent = bridge(endpoint)
+    b.handle(request("v1:s"), [b"{}"])
+    await b.wait_idle()
+    # No head went out, so the page answers the fetch with this status, as an HTTP server would.
+    assert sent == [
+        ({"kind": p.ERROR, "id": "v1:s", "status": 404, "message": "No such thread."}, [])
+    ]

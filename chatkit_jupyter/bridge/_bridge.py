@@ -3,8 +3,8 @@
 A request travels as one ``request`` message (its body in ``buffers[0]``). The bridge runs the
 endpoint (for ChatKit, ``widget.ChatKitEndpoint`` calls ``server.process(body, context)``) as an
 asyncio task on the kernel's own loop and answers with either one ``response`` message (plain
-JSON) or a stream: ``head``, numbered ``chunk`` messages and an ``end`` marker that carries the
-number of chunks sent. The bridge knows nothing of ChatKit: it carries bytes, and ``explain``
+JSON) or a stream: ``head`` (carrying the first batch of bytes), numbered ``chunk`` messages and
+an ``end`` marker that carries the number of batches sent. The bridge knows nothing of ChatKit: it carries bytes, and ``explain``
 turns the endpoint's exceptions into statuses and messages.
 
 Why batch: jupyter_server drops iopub messages (comm messages included) above 1000 msgs/s, with
@@ -241,6 +241,9 @@ class Bridge:
         watch: Sees every front-end message first, on the bridge's loop.
         history: How many finished requests ``records`` keeps.
         on_error: Told of each failed request: ``(record, message, exception or None)``.
+        sent: Waits until the messages given to ``send`` so far have left this process. A
+            stream waits for it after each batch, so the thread that sends them (the kernel's
+            iopub thread) gets the GIL at once, not after the producer's switch interval.
     """
 
     def __init__(
@@ -253,8 +256,10 @@ class Bridge:
         watch: Watch | None = None,
         history: int = 200,
         on_error: Callable[[RequestRecord, str, BaseException | None], None] | None = None,
+        sent: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._send = send
+        self._sent = sent
         self._on_error = on_error
         self._watch = watch
         self._endpoint = endpoint
@@ -508,25 +513,43 @@ class Bridge:
     async def _stream(self, record: RequestRecord, result: AsyncIterable[bytes]) -> None:
         rid = record.id
         record.streaming = True
-        self._send(
-            {"kind": p.HEAD, "id": rid, "status": 200, "content_type": "text/event-stream"}, None
-        )
+        headed = False
+
+        def send_head(data: bytearray | None) -> None:
+            nonlocal headed
+            headed = True
+            head: p.Head = {
+                "kind": p.HEAD,
+                "id": rid,
+                "status": 200,
+                "content_type": "text/event-stream",
+            }
+            self._send(head, None if data is None else [data])
 
         def send_chunk(data: bytearray) -> None:
-            self._send({"kind": p.CHUNK, "id": rid, "seq": record.chunks}, [data])
+            # The first batch rides on the head: one message less before the first byte.
+            if headed:
+                self._send({"kind": p.CHUNK, "id": rid, "seq": record.chunks}, [data])
+            else:
+                send_head(data)
             record.chunks += 1
             record.bytes += len(data)
 
         batcher = _Batcher(send_chunk)
         try:
             async for data in result:
+                sent = record.chunks
                 batcher.add(data)
+                if record.chunks != sent and self._sent is not None:
+                    await self._sent()
         except asyncio.CancelledError:
             batcher.discard()  # nobody is reading any more
             raise
         finally:
             # Events the server produced before an exception still go out, before the error.
             batcher.flush()
+        if not headed:
+            send_head(None)  # an empty stream
         record.status = 200
         record.duration = time.monotonic() - record.started
         self._send({"kind": p.END, "id": rid, "total": record.chunks}, None)

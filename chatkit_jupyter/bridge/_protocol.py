@@ -153,7 +153,10 @@ FrontendMessage = Request | Cancel | UploadChunk | Call | ViewClosed | CommandRe
 
 
 class Head(TypedDict):
-    """Start of a streamed response; ``chunk`` messages and an ``end`` follow."""
+    """Start of a streamed response; ``chunk`` messages and an ``end`` follow.
+
+    The first batch of bytes, if the stream has any, travels as ``buffers[0]`` and counts as
+    chunk 0 (the next ``chunk`` is ``seq`` 1)."""
 
     kind: Literal["head"]
     id: str

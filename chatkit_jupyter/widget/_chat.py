@@ -18,6 +18,7 @@ import traitlets
 
 from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
 from chatkit_jupyter.bridge import _protocol as p
+from chatkit_jupyter.bridge._iopub import iopub_sent
 from chatkit_jupyter.notebook._redact import scrub
 from chatkit_jupyter.workbench._inspector import InspectedEndpoint, Inspector
 
@@ -148,6 +149,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             explain=endpoint.explain,
             watch=self._views.watch,
             on_error=self._request_failed,
+            sent=lambda: iopub_sent(self.comm),
         )
         self.on_msg(self._on_message)
 

@@ -326,6 +326,10 @@ export class Bridge {
           },
         });
         this.settle(entry, new Response(stream, { status: msg.status, headers: { "content-type": msg.content_type } }));
+        if (buffers[0]) {
+          entry.received++;
+          entry.controller?.enqueue(toBytes(buffers[0]));
+        }
         return;
       }
       case p.CHUNK: {

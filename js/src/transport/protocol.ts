@@ -176,7 +176,7 @@ export type FrontendMessage =
 
 // ---------------------------------------------------------------- kernel -> front end
 
-/** Start of a streamed response. */
+/** Start of a streamed response. The first batch of bytes, if any, rides in `buffers[0]` as chunk 0. */
 export interface HeadMessage {
   kind: typeof HEAD;
   id: string;

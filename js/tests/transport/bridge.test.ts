@@ -66,6 +66,29 @@ describe("Bridge.fetch", () => {
     expect(bridge.inFlight).toBe(0);
   });
 
+  it("reads the first batch from the head as chunk 0, then numbers on from 1", async () => {
+    const kernel = new FakeKernel();
+    const errors: Error[] = [];
+    const bridge = new Bridge(kernel, { onError: (e) => errors.push(e) });
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.HEAD, id, status: 200, content_type: "text/event-stream" }, 'data: {"n":0}\n\n');
+    const response = await pending;
+    kernel.reply({ kind: p.CHUNK, id, seq: 1 }, 'data: {"n":1}\n\n');
+    kernel.reply({ kind: p.END, id, total: 2 });
+    expect(await readAll(response)).toBe('data: {"n":0}\n\ndata: {"n":1}\n\n');
+    expect(errors).toEqual([]);
+    // Without its batch on the head, chunk 1 would be one too far: a loss.
+    const again = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await Promise.resolve();
+    const next = kernel.last(p.REQUEST).id;
+    kernel.reply({ kind: p.HEAD, id: next, status: 200, content_type: "text/event-stream" });
+    const second = await again;
+    kernel.reply({ kind: p.CHUNK, id: next, seq: 1 }, "data: {}\n\n");
+    await expect(readAll(second)).rejects.toThrow(/Lost 1 message/);
+  });
+
   it("fails the stream visibly when a chunk is lost instead of hanging", async () => {
     const kernel = new FakeKernel();
     const errors: Error[] = [];

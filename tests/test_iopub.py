@@ -1,0 +1,101 @@
+"""The bridge waits for ipykernel's iopub thread to send each batch (``bridge._iopub``).
+
+These use ipykernel's own ``IOPubThread`` on a real ZMQ socket, the thread that sends every comm
+message of a notebook kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import zmq
+from ipykernel.iostream import IOPubThread
+
+from chatkit_jupyter.bridge._iopub import SENT_TIMEOUT_S, iopub_sent
+
+
+@pytest.fixture
+def iopub() -> Iterator[IOPubThread]:
+    context = zmq.Context()
+    socket = context.socket(zmq.PUB)
+    socket.linger = 0
+    socket.bind("inproc://chatkit-jupyter-test-iopub")
+    thread = IOPubThread(socket)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+        thread.close()
+        context.term()
+
+
+def comm_of(thread: Any) -> Any:
+    return SimpleNamespace(kernel=SimpleNamespace(iopub_thread=thread))
+
+
+async def test_returns_once_the_thread_has_run_what_was_queued_before(iopub: IOPubThread) -> None:
+    done: list[str] = []
+
+    def slow_send() -> None:
+        time.sleep(0.03)  # a send that takes the thread a while
+        done.append(threading.current_thread().name)
+
+    iopub.schedule(slow_send)
+    await iopub_sent(comm_of(iopub))
+    assert done == ["IOPub"]
+
+
+async def test_the_loop_runs_other_work_while_it_waits(iopub: IOPubThread) -> None:
+    gate = threading.Event()
+    iopub.schedule(lambda: gate.wait(1))
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.ensure_future(tick())
+    waiting = asyncio.ensure_future(iopub_sent(comm_of(iopub)))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    assert ticks > 1
+    gate.set()
+    await asyncio.wait_for(waiting, 1)
+    ticker.cancel()
+
+
+async def test_a_stuck_thread_holds_it_up_no_longer_than_the_timeout(iopub: IOPubThread) -> None:
+    gate = threading.Event()
+    iopub.schedule(lambda: gate.wait(2))
+    started = time.monotonic()
+    await iopub_sent(comm_of(iopub))
+    waited = time.monotonic() - started
+    gate.set()
+    assert SENT_TIMEOUT_S * 0.9 <= waited < 1
+
+
+@pytest.mark.parametrize(
+    "comm",
+    [None, SimpleNamespace(), SimpleNamespace(kernel=None), comm_of(None), comm_of(object())],
+    ids=["no comm", "no kernel", "kernel None", "no thread", "no schedule"],
+)
+async def test_without_an_iopub_thread_it_returns_at_once(comm: Any) -> None:
+    started = time.monotonic()
+    await iopub_sent(comm)
+    assert time.monotonic() - started < SENT_TIMEOUT_S / 2
+
+
+async def test_a_thread_that_already_stopped_runs_it_on_the_spot(iopub: IOPubThread) -> None:
+    iopub.stop()  # ipykernel then sends on the caller's thread
+    started = time.monotonic()
+    await iopub_sent(comm_of(iopub))
+    assert time.monotonic() - started < SENT_TIMEOUT_S / 2
