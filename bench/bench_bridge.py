@@ -1276,7 +1276,11 @@ def hops_table(r: dict[str, Any]) -> str:
     steps = [
         ("page -> kernel's comm thread", "t0", "arrive"),
         ("comm thread -> main loop", "arrive", "main"),
-        ("main loop -> first bytes handed to the comm, on the head (server.process)", "main", "chunk0"),
+        (
+            "main loop -> first bytes handed to the comm, on the head (server.process)",
+            "main",
+            "chunk0",
+        ),
         ("first bytes -> page websocket (iopub thread, ZMQ, jupyter_server)", "chunk0", "wsChunk0"),
         ("  of which: kernel -> jupyter_server", "chunk0", "srvOut0"),
         ("  of which: jupyter_server relays it", "srvOut0", "srvOut1"),
