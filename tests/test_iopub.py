@@ -31,9 +31,21 @@ def iopub() -> Iterator[IOPubThread]:
     try:
         yield thread
     finally:
-        thread.stop()
+        stop(thread)
         thread.close()
         context.term()
+
+
+def stop(thread: IOPubThread) -> None:
+    # ipykernel's stop leaves its pipe-collecting task pending ("Task was destroyed"): cancel
+    # it on the thread first, and let the cancellation run.
+    task = getattr(thread, "_event_pipe_gc_task", None)
+    if task is not None and thread.thread.is_alive():
+        ran = threading.Event()
+        thread.schedule(task.cancel)
+        thread.schedule(ran.set)
+        ran.wait(1)
+    thread.stop()
 
 
 def comm_of(thread: Any) -> Any:
@@ -95,7 +107,7 @@ async def test_without_an_iopub_thread_it_returns_at_once(comm: Any) -> None:
 
 
 async def test_a_thread_that_already_stopped_runs_it_on_the_spot(iopub: IOPubThread) -> None:
-    iopub.stop()  # ipykernel then sends on the caller's thread
+    stop(iopub)  # ipykernel then sends on the caller's thread
     started = time.monotonic()
     await iopub_sent(comm_of(iopub))
     assert time.monotonic() - started < SENT_TIMEOUT_S / 2
