@@ -171,7 +171,8 @@ class Chunk(TypedDict):
     kind: Literal["chunk"]
     id: str
     seq: int
-    """Counts from 0; a gap tells the front end that messages were lost."""
+    """Counts from 0, the head's batch being chunk 0 (so a ``chunk`` message starts at 1); a
+    gap tells the front end that messages were lost."""
 
 
 class End(TypedDict):

@@ -184,7 +184,7 @@ export interface HeadMessage {
   content_type: string;
 }
 
-/** A batch of SSE bytes in `buffers[0]`; `seq` counts from 0 so a lost batch shows. */
+/** A batch of SSE bytes in `buffers[0]`; `seq` counts from 0 (the head's batch is chunk 0) so a lost batch shows. */
 export interface ChunkMessage {
   kind: typeof CHUNK;
   id: string;
