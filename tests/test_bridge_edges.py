@@ -756,3 +756,23 @@ async def test_a_stream_that_fails_before_its_first_bytes_answers_with_an_error_
     assert sent == [
         ({"kind": p.ERROR, "id": "v1:s", "status": 404, "message": "No such thread."}, [])
     ]
+
+
+async def test_a_stream_waits_once_per_batch_not_once_per_event() -> None:
+    async def endpoint(body: bytes) -> Any:
+        async def frames() -> AsyncIterator[bytes]:
+            for n in range(200):
+                yield b"data: %d\n\n" % n  # within one window: they go out together
+
+        return frames()
+
+    waits = 0
+
+    async def sent_out() -> None:
+        nonlocal waits
+        waits += 1
+
+    b, sent = bridge(endpoint, sent=sent_out)
+    b.handle(request("v1:s"), [b"{}"])
+    await b.wait_idle()
+    assert 1 <= waits <= len(batches(sent)) < 200
