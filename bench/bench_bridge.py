@@ -116,6 +116,7 @@ from tests.browser.conftest import (  # noqa: E402 - importable only once REPO i
 )
 
 DELTAS = 5000
+PACED_DELTAS, PACE_MS = 10, 10  # a fast model: 100 tokens a second
 BULK_MESSAGES, BULK_DELTAS, BULK_DELTA = 100, 10, 10_000
 BIG_DELTAS = 1000  # one message of BIG_DELTAS x BULK_DELTA, for the quadratic note (floor only)
 PATHS = ("http", "http_nagle", "comm")
@@ -189,6 +190,7 @@ from chatkit_jupyter import ChatKitWidget, NotebookServer, SQLiteStore
 import sys; sys.setswitchinterval(float(os.environ.get("BENCH_SWITCH", "0.005")))
 
 DELTAS, BIG_DELTAS = __DELTAS__, __BIG_DELTAS__
+PACED_DELTAS, PACE_MS = __PACED_DELTAS__, __PACE_MS__
 BULK_MESSAGES, BULK_DELTAS, BULK_DELTA = __BULK_MESSAGES__, __BULK_DELTAS__, __BULK_DELTA__
 
 
@@ -227,6 +229,17 @@ class BenchServer(ChatKitServer):
                 # Keep 10 MB per run out of the store: the bench measures transport, not SQLite.
                 msg.content = [AssistantMessageContent(text=f"({deltas} deltas of {BULK_DELTA} B)")]
                 yield ThreadItemDoneEvent(item=msg)
+            return
+        if text == "paced":
+            # A model that streams: a token every PACE_MS, the kernel idle in between.
+            msg = self._message(thread, context)
+            yield ThreadItemAddedEvent(item=msg)
+            for i in range(PACED_DELTAS):
+                await asyncio.sleep(PACE_MS / 1000)
+                yield ThreadItemUpdatedEvent(item_id=msg.id, update=AssistantMessageContentPartTextDelta(
+                    content_index=0, delta=f"p{i:04d} "))
+            msg.content = [AssistantMessageContent(text=f"({PACED_DELTAS} paced deltas)")]
+            yield ThreadItemDoneEvent(item=msg)
             return
         msg = self._message(thread, context)
         yield ThreadItemAddedEvent(item=msg)
@@ -635,6 +648,8 @@ def build_harness(with_lite: bool) -> str:
 def kernel_cell(harness: str, ports: dict[str, int]) -> str:
     values = {
         "__DELTAS__": DELTAS,
+        "__PACED_DELTAS__": PACED_DELTAS,
+        "__PACE_MS__": PACE_MS,
         "__BIG_DELTAS__": BIG_DELTAS,
         "__BULK_MESSAGES__": BULK_MESSAGES,
         "__BULK_DELTAS__": BULK_DELTAS,
@@ -907,6 +922,7 @@ def measure(s: Session, args: argparse.Namespace, lite: bool) -> dict[str, Any]:
         "hops": hops,
         "list": rounds(args.list_runs, "threads.list"),
         "deltas": rounds(args.stream_runs, "threads.create", "deltas", True),
+        "paced": rounds(args.stream_runs, "threads.create", "paced"),
         "bulk": rounds(args.bulk_runs, "threads.create", "bulk", cpu=True),
         "big": big_message(s, args.stream_runs),
         "mem": {path: [] for path in ALL},
@@ -1150,6 +1166,16 @@ def rows(r: dict[str, Any]) -> list[Row]:
             f"{DELTAS:,} deltas: events/s (higher = better)",
             "ev/s",
             each(d, lambda x: x.get("events", events) / x["ms"] * 1000),
+        ),
+        (
+            f"paced stream ({PACED_DELTAS} deltas, {PACE_MS} ms apart): time to first byte",
+            "ms",
+            each(r["paced"], lambda x: x.get("firstMs")),
+        ),
+        (
+            f"paced stream ({PACED_DELTAS} deltas, {PACE_MS} ms apart): time to last byte",
+            "ms",
+            each(r["paced"], lambda x: x["ms"]),
         ),
         (f"{size:.1f} MB stream: time to last byte", "ms", each(b, lambda x: x["ms"])),
         (

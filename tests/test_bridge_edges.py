@@ -16,7 +16,7 @@ import pytest
 
 from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
 from chatkit_jupyter.bridge import _protocol as p
-from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES
+from chatkit_jupyter.bridge._bridge import BATCH_MAX_BYTES, BATCH_WINDOW_S
 
 Sent = list[tuple[dict[str, Any], list[bytes | bytearray]]]
 
@@ -776,3 +776,28 @@ async def test_a_stream_waits_once_per_batch_not_once_per_event() -> None:
     b.handle(request("v1:s"), [b"{}"])
     await b.wait_idle()
     assert 1 <= waits <= len(batches(sent)) < 200
+
+
+async def test_a_stream_that_waits_between_events_waits_for_the_iopub_thread_only_once() -> None:
+    # A model's tokens: the producer is idle between them and leaves the GIL free, so only the
+    # head waits (it goes out before anything else is known).
+    async def endpoint(body: bytes) -> Any:
+        async def frames() -> AsyncIterator[bytes]:
+            for n in range(4):
+                if n:
+                    await asyncio.sleep(BATCH_WINDOW_S * 2)
+                yield b"data: %d\n\n" % n
+
+        return frames()
+
+    waits = 0
+
+    async def sent_out() -> None:
+        nonlocal waits
+        waits += 1
+
+    b, sent = bridge(endpoint, sent=sent_out)
+    b.handle(request("v1:s"), [b"{}"])
+    await b.wait_idle()
+    assert kinds(sent, "v1:s") == [p.HEAD, p.CHUNK, p.CHUNK, p.CHUNK, p.END]  # each at once
+    assert waits == 1

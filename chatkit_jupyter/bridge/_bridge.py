@@ -242,8 +242,9 @@ class Bridge:
         history: How many finished requests ``records`` keeps.
         on_error: Told of each failed request: ``(record, message, exception or None)``.
         sent: Waits until the messages given to ``send`` so far have left this process. A
-            stream waits for it after each batch, so the thread that sends them (the kernel's
-            iopub thread) gets the GIL at once, not after the producer's switch interval.
+            stream waits for it after its first batch and after each batch of a producer that
+            makes its bytes back to back, so the thread that sends them (the kernel's iopub
+            thread) gets the GIL at once, not after the producer's switch interval.
     """
 
     def __init__(
@@ -536,11 +537,18 @@ class Bridge:
             record.bytes += len(data)
 
         batcher = _Batcher(send_chunk)
+        loop = asyncio.get_running_loop()
+        made = -BATCH_WINDOW_S  # loop time the last bytes came: none yet
         try:
             async for data in result:
+                # Bytes that come within a window of the last ones: the producer is busy on this
+                # thread (it holds the GIL), so the iopub thread gets a turn after each batch.
+                # A producer that waits in between (a model's tokens) leaves the GIL free.
+                hot = loop.time() - made < BATCH_WINDOW_S
+                made = loop.time()
                 sent = record.chunks
                 batcher.add(data)
-                if record.chunks != sent and self._sent is not None:
+                if record.chunks != sent and (hot or sent == 0) and self._sent is not None:
                     await self._sent()
         except asyncio.CancelledError:
             batcher.discard()  # nobody is reading any more

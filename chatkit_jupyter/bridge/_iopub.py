@@ -4,7 +4,9 @@ ipykernel sends every iopub message (comm messages included) from a thread of it
 on the main thread only queues the message and wakes that thread. The thread then needs the GIL,
 and a stream's producer on the main thread (ChatKit serializing events) keeps it until Python's
 switch interval (5 ms) takes it away, once for every step the thread takes. A stream that waits
-here after each batch lets the thread send at once: the main loop sleeps in ``select`` meanwhile.
+here after a batch lets the thread send at once: the main loop sleeps in ``select`` meanwhile.
+The bridge waits after a stream's first batch and while its producer is busy; a producer that
+waits between events (a model's tokens) leaves the GIL free, and a wait would only delay it.
 """
 
 from __future__ import annotations
