@@ -43,6 +43,8 @@ Workloads:
 1. ``threads.list`` (tiny, plain JSON): round trip, median and p95.
 2. ``threads.create`` answered by one message of 5,000 small text deltas: time to last byte
    (and to first byte), events/s.
+   Also one message of 10 deltas 10 ms apart ("paced"), the kernel idle in between, as while
+   a model streams: first and last byte.
 3. ``threads.create`` answered by about 10 MB of SSE: 100 assistant messages of 10 deltas of
    10 KB. Not one message of 1,000 deltas: ChatKitServer keeps the pending message up to date with
    ``text += delta``, which is quadratic (see the note it prints), and would measure that instead
