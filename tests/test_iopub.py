@@ -7,6 +7,8 @@ message of a notebook kernel.
 from __future__ import annotations
 
 import asyncio
+import os
+import pathlib
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 import zmq
 from ipykernel.iostream import IOPubThread
+from jupyter_client.manager import KernelManager
 
 from chatkit_jupyter.bridge._iopub import SENT_TIMEOUT_S, iopub_sent
 
@@ -111,3 +114,73 @@ async def test_a_thread_that_already_stopped_runs_it_on_the_spot(iopub: IOPubThr
     started = time.monotonic()
     await iopub_sent(comm_of(iopub))
     assert time.monotonic() - started < SENT_TIMEOUT_S / 2
+
+
+KERNEL_CODE = """
+import asyncio, json
+from chatkit_jupyter import ChatKitWidget
+
+kernel = get_ipython().kernel
+waits = []
+schedule = kernel.iopub_thread.schedule
+
+def counting(f, schedule=schedule):
+    if getattr(f, "__name__", "") == "from_thread":  # the bridge's wait, queued after a send
+        waits.append(f)
+    return schedule(f)
+
+kernel.iopub_thread.schedule = counting
+w = ChatKitWidget()
+body = json.dumps({"type": "threads.create", "params": {"input": {
+    "content": [{"type": "input_text", "text": "hello"}], "attachments": [],
+    "inference_options": {}}}}).encode()
+# As the page's message arrives: ipywidgets hands the widget a "custom" comm message.
+w.comm.handle_msg({"content": {"data": {"method": "custom", "content": {
+    "kind": "request", "id": "v1:1", "view": "v1", "url": "/chatkit"}}}, "buffers": [body]})
+"""
+
+
+def test_in_a_real_kernel_a_widgets_stream_waits_for_ipykernels_iopub_thread(
+    tmp_path: Any,
+) -> None:
+    repo = pathlib.Path(__file__).parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(env=env, cwd=str(tmp_path))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        printed: list[str] = []
+
+        def run(code: str) -> str:
+            printed.clear()
+            reply = client.execute_interactive(
+                code,
+                timeout=30,
+                output_hook=lambda m: (
+                    printed.append(m["content"].get("text", ""))
+                    if m["msg_type"] == "stream"
+                    else None
+                ),
+            )
+            assert reply["content"]["status"] == "ok", reply["content"]
+            return "".join(printed)
+
+        run(KERNEL_CODE)
+        deadline = time.monotonic() + 20
+        while True:
+            out = run("r = w.requests[-1]; print(r.status, r.chunks, len(waits))")
+            status, chunks, waits = out.split()
+            if status != "None" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert status == "200", out
+        # The offline assistant's reply went out in batches, and the first one (at least)
+        # waited for the kernel's own iopub thread.
+        assert int(chunks) >= 1
+        assert int(waits) >= 1
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
