@@ -1,4 +1,5 @@
-"""The bridge waits for ipykernel's iopub thread to send each batch (``bridge._iopub``).
+"""The bridge waits for ipykernel's iopub thread to send a stream's first batch, and each batch
+of a busy producer (``bridge._iopub``).
 
 These use ipykernel's own ``IOPubThread`` on a real ZMQ socket, the thread that sends every comm
 message of a notebook kernel.
@@ -65,6 +66,28 @@ async def test_returns_once_the_thread_has_run_what_was_queued_before(iopub: IOP
     iopub.schedule(slow_send)
     await iopub_sent(comm_of(iopub))
     assert done == ["IOPub"]
+
+
+async def test_an_idle_thread_answers_long_before_the_timeout(
+    iopub: IOPubThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The answer comes from the thread (call_soon_threadsafe wakes the loop), not the timer.
+    import chatkit_jupyter.bridge._iopub as module
+
+    monkeypatch.setattr(module, "SENT_TIMEOUT_S", 5.0)
+    for _ in range(3):
+        started = time.monotonic()
+        await iopub_sent(comm_of(iopub))
+        assert time.monotonic() - started < 0.5
+
+
+async def test_a_thread_that_cannot_take_the_callback_is_not_waited_for() -> None:
+    def refuse(f: Any) -> None:
+        raise RuntimeError("socket closed")
+
+    started = time.monotonic()
+    await iopub_sent(comm_of(SimpleNamespace(schedule=refuse)))
+    assert time.monotonic() - started < SENT_TIMEOUT_S / 2
 
 
 async def test_the_loop_runs_other_work_while_it_waits(iopub: IOPubThread) -> None:

@@ -3,8 +3,8 @@
 A request travels as one ``request`` message (its body in ``buffers[0]``). The bridge runs the
 endpoint (for ChatKit, ``widget.ChatKitEndpoint`` calls ``server.process(body, context)``) as an
 asyncio task on the kernel's own loop and answers with either one ``response`` message (plain
-JSON) or a stream: ``head`` (carrying the first batch of bytes), numbered ``chunk`` messages and
-an ``end`` marker that carries the number of batches sent. The bridge knows nothing of ChatKit: it carries bytes, and ``explain``
+JSON) or a stream: ``head`` (carrying the first batch of bytes), numbered ``chunk`` messages
+and an ``end`` marker that carries the number of batches sent. The bridge knows nothing of ChatKit: it carries bytes, and ``explain``
 turns the endpoint's exceptions into statuses and messages.
 
 Why batch: jupyter_server drops iopub messages (comm messages included) above 1000 msgs/s, with
@@ -98,7 +98,7 @@ class RequestRecord:
     streaming: bool = False
     """Whether the answer was an SSE stream."""
     chunks: int = 0
-    """Messages sent for a stream."""
+    """Batches sent for a stream (the head's is chunk 0)."""
     bytes: int = 0
     """Body bytes sent."""
     duration: float | None = None
@@ -241,7 +241,8 @@ class Bridge:
         watch: Sees every front-end message first, on the bridge's loop.
         history: How many finished requests ``records`` keeps.
         on_error: Told of each failed request: ``(record, message, exception or None)``.
-        sent: Waits until the messages given to ``send`` so far have left this process. A
+        sent: Waits until the messages given to ``send`` so far are on their way (for a
+            kernel: handed to ZMQ by its iopub thread; at most a short timeout). A
             stream waits for it after its first batch and after each batch of a producer that
             makes its bytes back to back, so the thread that sends them (the kernel's iopub
             thread) gets the GIL at once, not after the producer's switch interval.
@@ -545,11 +546,11 @@ class Bridge:
                 # thread (it holds the GIL), so the iopub thread gets a turn after each batch.
                 # A producer that waits in between (a model's tokens) leaves the GIL free.
                 hot = loop.time() - made < BATCH_WINDOW_S
-                made = loop.time()
                 sent = record.chunks
                 batcher.add(data)
                 if record.chunks != sent and (hot or sent == 0) and self._sent is not None:
                     await self._sent()
+                made = loop.time()  # after the wait: time spent waiting is not the producer's
         except asyncio.CancelledError:
             batcher.discard()  # nobody is reading any more
             raise

@@ -19,9 +19,11 @@ SENT_TIMEOUT_S = 0.05
 
 
 async def iopub_sent(comm: object) -> None:
-    """Return once the iopub thread of ``comm``'s kernel has sent the messages queued so far.
+    """Return once the iopub thread of ``comm``'s kernel has handed the messages queued so far
+    to ZMQ, or after ``SENT_TIMEOUT_S``.
 
-    Returns at once where there is no such thread (another kernel, no kernel).
+    Returns at once where there is no such thread (another kernel, no kernel) or it cannot
+    take the callback.
     """
     thread = getattr(getattr(comm, "kernel", None), "iopub_thread", None)
     schedule = getattr(thread, "schedule", None)
@@ -39,7 +41,10 @@ async def iopub_sent(comm: object) -> None:
             loop.call_soon_threadsafe(release)
 
     # The thread runs what it is given in order, so this runs after the messages queued before.
-    schedule(from_thread)
+    try:
+        schedule(from_thread)
+    except Exception:  # a thread being torn down: nothing to wait for (the send will tell)
+        return
     timer = loop.call_later(SENT_TIMEOUT_S, release)
     try:
         await done

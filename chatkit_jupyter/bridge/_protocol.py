@@ -181,7 +181,8 @@ class End(TypedDict):
     kind: Literal["end"]
     id: str
     total: int
-    """How many ``chunk`` messages were sent, so a lost tail is noticed."""
+    """How many batches were sent (the head's, if it carried one, and each ``chunk``), so a
+    lost tail is noticed."""
 
 
 class Beat(TypedDict):

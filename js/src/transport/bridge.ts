@@ -333,6 +333,11 @@ export class Bridge {
         return;
       }
       case p.CHUNK: {
+        if (!entry.settled) {
+          // A chunk before any head: the head (and the batch it carried) went missing.
+          this.lost(msg.id, Math.max(1, msg.seq));
+          return;
+        }
         if (msg.seq !== entry.received) {
           this.lost(msg.id, msg.seq - entry.received);
           return;
@@ -352,6 +357,12 @@ export class Bridge {
         return;
       }
       case p.END: {
+        if (!entry.settled) {
+          // The end of a stream whose head never came: answer the fetch with the loss, or it
+          // would wait for ever.
+          this.lost(msg.id, 1);
+          return;
+        }
         if (msg.total !== entry.received) {
           this.lost(msg.id, msg.total - entry.received);
           return;

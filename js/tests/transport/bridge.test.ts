@@ -89,6 +89,23 @@ describe("Bridge.fetch", () => {
     await expect(readAll(second)).rejects.toThrow(/Lost 1 message/);
   });
 
+  it("answers a fetch whose head was lost with the loss, whatever comes after it", async () => {
+    for (const after of [
+      { kind: p.END, total: 0 }, // an empty stream's head, lost
+      { kind: p.CHUNK, seq: 1 }, // the head and the batch it carried, lost
+    ]) {
+      const kernel = new FakeKernel();
+      const bridge = new Bridge(kernel);
+      const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+      await Promise.resolve();
+      const { id } = kernel.last(p.REQUEST);
+      kernel.reply({ ...after, id }, "data: {}\n\n");
+      await expect(pending).rejects.toThrow(/Lost 1 message/);
+      expect(kernel.last(p.CANCEL).id).toBe(id);
+      expect(bridge.inFlight).toBe(0);
+    }
+  });
+
   it("fails the stream visibly when a chunk is lost instead of hanging", async () => {
     const kernel = new FakeKernel();
     const errors: Error[] = [];
