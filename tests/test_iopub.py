@@ -32,6 +32,9 @@ def iopub() -> Iterator[IOPubThread]:
     socket.bind("inproc://chatkit-jupyter-test-iopub")
     thread = IOPubThread(socket)
     thread.start()
+    running = threading.Event()  # its loop runs (and has made the task `stop` cancels)
+    thread.schedule(running.set)
+    running.wait(5)
     try:
         yield thread
     finally:
