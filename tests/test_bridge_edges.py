@@ -52,6 +52,28 @@ def batches(sent: Sent) -> list[bytes]:
     return [bytes(b[0]) for c, b in sent if c["kind"] in (p.HEAD, p.CHUNK) and b]
 
 
+async def stream(frames: Callable[[], AsyncIterator[bytes]], **kwargs: Any) -> Sent:
+    """Serve request ``v1:s``, streamed as ``frames()`` makes it, to its end; what was sent."""
+
+    async def endpoint(body: bytes) -> Any:
+        return frames()
+
+    b, sent = bridge(endpoint, **kwargs)
+    b.handle(request("v1:s"), [b"{}"])
+    await b.wait_idle()
+    return sent
+
+
+class Waits:
+    """A bridge's ``sent`` that counts the times a stream waited on it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self) -> None:
+        self.count += 1
+
+
 async def until(condition: Any) -> None:
     async def poll() -> None:
         while not condition():
@@ -712,99 +734,62 @@ async def test_a_stream_waits_for_each_batch_to_be_sent_before_it_makes_more(
     monkeypatch.setattr(bridge_module, "BATCH_WINDOW_S", 10.0)
     made: list[str] = []
 
-    async def endpoint(body: bytes) -> Any:
-        async def frames() -> AsyncIterator[bytes]:
-            for n in range(3):
-                made.append(f"frame {n}")
-                yield b"x" * BATCH_MAX_BYTES  # each one a batch of its own, sent at once
-
-        return frames()
+    async def frames() -> AsyncIterator[bytes]:
+        for n in range(3):
+            made.append(f"frame {n}")
+            yield b"x" * BATCH_MAX_BYTES  # each one a batch of its own, sent at once
 
     async def sent_out() -> None:
         made.append("waited")
         await asyncio.sleep(0)
 
-    b, sent = bridge(endpoint, sent=sent_out)
-    b.handle(request("v1:s"), [b"{}"])
-    await b.wait_idle()
+    sent = await stream(frames, sent=sent_out)
     assert made == ["frame 0", "waited", "frame 1", "waited", "frame 2", "waited"]
     assert kinds(sent, "v1:s") == [p.HEAD, p.CHUNK, p.CHUNK, p.END]
 
 
 async def test_an_empty_stream_still_has_a_head_before_its_end() -> None:
-    async def endpoint(body: bytes) -> Any:
-        async def frames() -> AsyncIterator[bytes]:
-            return
-            yield b""
+    async def frames() -> AsyncIterator[bytes]:
+        return
+        yield b""
 
-        return frames()
-
-    b, sent = bridge(endpoint)
-    b.handle(request("v1:s"), [b"{}"])
-    await b.wait_idle()
-    assert sent == [
+    assert await stream(frames) == [
         ({"kind": p.HEAD, "id": "v1:s", "status": 200, "content_type": "text/event-stream"}, []),
         ({"kind": p.END, "id": "v1:s", "total": 0}, []),
     ]
 
 
 async def test_a_stream_that_fails_before_its_first_bytes_answers_with_an_error_status() -> None:
-    async def endpoint(body: bytes) -> Any:
-        async def frames() -> AsyncIterator[bytes]:
-            raise RequestError(404, "No such thread.")
-            yield b""
+    async def frames() -> AsyncIterator[bytes]:
+        raise RequestError(404, "No such thread.")
+        yield b""
 
-        return frames()
-
-    b, sent = bridge(endpoint)
-    b.handle(request("v1:s"), [b"{}"])
-    await b.wait_idle()
     # No head went out, so the page answers the fetch with this status, as an HTTP server would.
-    assert sent == [
+    assert await stream(frames) == [
         ({"kind": p.ERROR, "id": "v1:s", "status": 404, "message": "No such thread."}, [])
     ]
 
 
 async def test_a_stream_waits_once_per_batch_not_once_per_event() -> None:
-    async def endpoint(body: bytes) -> Any:
-        async def frames() -> AsyncIterator[bytes]:
-            for n in range(200):
-                yield b"data: %d\n\n" % n  # within one window: they go out together
+    async def frames() -> AsyncIterator[bytes]:
+        for n in range(200):
+            yield b"data: %d\n\n" % n  # within one window: they go out together
 
-        return frames()
-
-    waits = 0
-
-    async def sent_out() -> None:
-        nonlocal waits
-        waits += 1
-
-    b, sent = bridge(endpoint, sent=sent_out)
-    b.handle(request("v1:s"), [b"{}"])
-    await b.wait_idle()
-    assert 1 <= waits <= len(batches(sent)) < 200
+    waits = Waits()
+    sent = await stream(frames, sent=waits)
+    assert 1 <= waits.count <= len(batches(sent)) < 200
 
 
 async def test_a_stream_that_waits_between_events_waits_for_the_iopub_thread_only_once() -> None:
     # A model's tokens: the producer is idle between them and leaves the GIL free, so only the
     # head waits (it goes out before anything else is known).
-    async def endpoint(body: bytes) -> Any:
-        async def frames() -> AsyncIterator[bytes]:
-            for n in range(4):
-                if n:
-                    await asyncio.sleep(BATCH_WINDOW_S * 2)
-                yield b"data: %d\n\n" % n
+    async def frames() -> AsyncIterator[bytes]:
+        for n in range(4):
+            if n:
+                await asyncio.sleep(BATCH_WINDOW_S * 2)
+            yield b"data: %d\n\n" % n
 
-        return frames()
-
-    waits = 0
-
-    async def sent_out() -> None:
-        nonlocal waits
-        waits += 1
-
-    b, sent = bridge(endpoint, sent=sent_out)
-    b.handle(request("v1:s"), [b"{}"])
-    await b.wait_idle()
+    waits = Waits()
+    sent = await stream(frames, sent=waits)
     assert kinds(sent, "v1:s") == [p.HEAD, p.CHUNK, p.CHUNK, p.CHUNK, p.END]  # each at once
-    assert waits == 1
+    assert waits.count == 1

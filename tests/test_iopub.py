@@ -8,8 +8,6 @@ message of a notebook kernel.
 from __future__ import annotations
 
 import asyncio
-import os
-import pathlib
 import threading
 import time
 from collections.abc import Iterator
@@ -19,9 +17,10 @@ from typing import Any
 import pytest
 import zmq
 from ipykernel.iostream import IOPubThread
-from jupyter_client.manager import KernelManager
 
 from chatkit_jupyter.bridge._iopub import SENT_TIMEOUT_S, iopub_sent
+
+from .real_kernel import real_kernel, run
 
 
 @pytest.fixture
@@ -169,35 +168,11 @@ w.comm.handle_msg({"content": {"data": {"method": "custom", "content": {
 def test_in_a_real_kernel_a_widgets_stream_waits_for_ipykernels_iopub_thread(
     tmp_path: Any,
 ) -> None:
-    repo = pathlib.Path(__file__).parents[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(env=env, cwd=str(tmp_path))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-        printed: list[str] = []
-
-        def run(code: str) -> str:
-            printed.clear()
-            reply = client.execute_interactive(
-                code,
-                timeout=30,
-                output_hook=lambda m: (
-                    printed.append(m["content"].get("text", ""))
-                    if m["msg_type"] == "stream"
-                    else None
-                ),
-            )
-            assert reply["content"]["status"] == "ok", reply["content"]
-            return "".join(printed)
-
-        run(KERNEL_CODE)
+    with real_kernel(tmp_path) as (_, client):
+        run(client, KERNEL_CODE)
         deadline = time.monotonic() + 20
         while True:
-            out = run("r = w.requests[-1]; print(r.status, r.chunks, len(waits))")
+            out = run(client, "r = w.requests[-1]; print(r.status, r.chunks, len(waits))")
             status, chunks, waits = out.split()
             if status != "None" or time.monotonic() > deadline:
                 break
@@ -207,6 +182,3 @@ def test_in_a_real_kernel_a_widgets_stream_waits_for_ipykernels_iopub_thread(
         # waited for the kernel's own iopub thread.
         assert int(chunks) >= 1
         assert int(waits) >= 1
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)

@@ -8,16 +8,13 @@ there ipykernel ignores SIGINT, so before, such a repr needed a kernel restart.
 from __future__ import annotations
 
 import json
-import os
-import pathlib
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jupyter_client.manager import KernelManager
 
-REPO = pathlib.Path(__file__).parents[1]
+from .real_kernel import real_kernel, run
 
 SETUP = """
 import asyncio, json, time
@@ -47,34 +44,10 @@ async def run_turn():
 def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     # One kernel for the module: starting one takes seconds. Each test starts a new turn.
     tmp_path = tmp_path_factory.mktemp("kernel")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(env=env, cwd=str(tmp_path))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
+    with real_kernel(tmp_path) as (manager, client):
         started = tmp_path / "repr-started"
         run(client, SETUP.format(db=str(tmp_path / "chat.db"), started=str(started)))
         yield manager, client, started
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
-def run(client: Any, code: str, timeout: float = 30) -> str:
-    """Execute ``code``; its printed output. Fails if the kernel does not answer in time."""
-    reply = client.execute_interactive(
-        code, timeout=timeout, output_hook=lambda msg: outputs.append(msg)
-    )
-    assert reply["content"]["status"] == "ok", reply["content"]
-    text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
-    outputs.clear()
-    return text
-
-
-outputs: list[dict[str, Any]] = []
 
 
 def turn_text(client: Any, timeout: float) -> str:

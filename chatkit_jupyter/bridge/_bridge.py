@@ -515,11 +515,8 @@ class Bridge:
     async def _stream(self, record: RequestRecord, result: AsyncIterable[bytes]) -> None:
         rid = record.id
         record.streaming = True
-        headed = False
 
         def send_head(data: bytearray | None) -> None:
-            nonlocal headed
-            headed = True
             head: p.Head = {
                 "kind": p.HEAD,
                 "id": rid,
@@ -529,8 +526,8 @@ class Bridge:
             self._send(head, None if data is None else [data])
 
         def send_chunk(data: bytearray) -> None:
-            # The first batch rides on the head: one message less before the first byte.
-            if headed:
+            # The first batch rides on the head (chunk 0): one message less before the first byte.
+            if record.chunks:
                 self._send({"kind": p.CHUNK, "id": rid, "seq": record.chunks}, [data])
             else:
                 send_head(data)
@@ -557,7 +554,7 @@ class Bridge:
         finally:
             # Events the server produced before an exception still go out, before the error.
             batcher.flush()
-        if not headed:
+        if not record.chunks:
             send_head(None)  # an empty stream
         record.status = 200
         record.duration = time.monotonic() - record.started
