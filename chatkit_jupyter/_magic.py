@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
@@ -28,9 +29,19 @@ class ChatKitMagics(Magics):
     """The ``%chatkit`` line magic and the ``%%chatkit_widget`` cell magic."""
 
     @magic_arguments()
-    @argument("--server", metavar="NAME", help="a ChatKitServer variable to serve the chat")
+    @argument(
+        "--server",
+        metavar="NAME",
+        help="a ChatKitServer variable to serve the chat (not with --agent, --model, --db, "
+        "--allow-run)",
+    )
     @argument("--agent", metavar="NAME", help="an agents.Agent variable (looked up at every turn)")
-    @argument("--model", metavar="M", help="model name, e.g. gpt-4.1-mini or an Ollama model")
+    @argument(
+        "--model",
+        metavar="M",
+        help="model name, e.g. gpt-4.1-mini or an Ollama model (default: from OPENAI_* "
+        "variables, else the offline assistant)",
+    )
     @argument("--theme", choices=("light", "dark"), help="colour scheme (default: follow Jupyter)")
     @argument("--height", type=int, default=600, help="height in pixels (default 600)")
     @argument("--greeting", metavar="TEXT", help="start screen greeting")
@@ -39,9 +50,13 @@ class ChatKitMagics(Magics):
         "--renderer",
         choices=("auto", "chatkit", "lite"),
         default="auto",
-        help="hosted ChatKit, the lite renderer, or auto (hosted, else lite)",
+        help="hosted ChatKit, the lite renderer, or auto (default: hosted, else lite)",
     )
-    @argument("--db", metavar="PATH", help="SQLite file for threads (':memory:' keeps none)")
+    @argument(
+        "--db",
+        metavar="PATH",
+        help="SQLite file for threads (default .chatkit/chatkit.db; ':memory:' keeps none)",
+    )
     @argument(
         "--no-mentions",
         action="store_true",
@@ -57,15 +72,18 @@ class ChatKitMagics(Magics):
     def chatkit(self, line: str = "") -> ChatKitWidget | None:
         """Show a ChatKit chat served by this kernel. ``w = %chatkit`` keeps the widget."""
         try:
-            args = _parse(self.chatkit, line)
+            args = _parse(self.chatkit, line, "%chatkit")
             widget = build_widget(args, self.shell.user_ns if self.shell else {})
+        except _Help as e:
+            print(e)  # noqa: T201 - the help text is the answer
+            return None
         except MagicError as e:
             print(f"%chatkit: {e}")  # noqa: T201 - a one-line error is the magic's whole UI
             return None
         widget.display_once()
         return widget
 
-    @magic_arguments()
+    @magic_arguments("%chatkit_widget")  # the usage line adds one "%": a cell magic has two
     @argument("name", nargs="?", help="bind the template to this variable (and name the widget)")
     @argument("--data", metavar="VAR", help="a dict variable that fills the template")
     @argument("--save", metavar="PATH", help="also write a .widget file for ChatKit's builder")
@@ -75,8 +93,11 @@ class ChatKitMagics(Magics):
         """Show the cell (a widget template: JSON with Jinja) as a widget; returns the view."""
         ns = self.shell.user_ns if self.shell else {}
         try:
-            args = _parse(self.chatkit_widget, line)
+            args = _parse(self.chatkit_widget, line, "%%chatkit_widget")
             return widget_cell(args, cell, ns)
+        except _Help as e:
+            print(e)  # noqa: T201 - the help text is the answer
+            return None
         except MagicError as e:
             print(f"%%chatkit_widget: {e}")  # noqa: T201 - the magic's whole UI
             return None
@@ -87,13 +108,51 @@ class _Parsed(Protocol):
     parser: argparse.ArgumentParser
 
 
-def _parse(magic: _Parsed, line: str) -> argparse.Namespace:
+class _Help(Exception):
+    """``--help`` was asked for: the magic prints this text and does nothing else."""
+
+
+def _parse(magic: _Parsed, line: str, name: str) -> argparse.Namespace:
     # IPython's parse_argstring keeps the quotes of `--greeting "Hi there"`; shlex drops them.
     try:
-        argv = shlex.split(line)
+        argv = shlex.split(_without_comment(line))
     except ValueError as e:
         raise MagicError(f"could not parse the arguments ({e}); check the quotes.") from None
-    return magic.parser.parse_args(argv)
+    parser = magic.parser
+    if "--help" in argv or "-h" in argv:
+        # IPython's parsers have no --help of their own (`%chatkit?` shows the same text).
+        raise _Help(parser.format_help().removeprefix("::\n\n").lstrip())
+    try:
+        return parser.parse_args(argv)
+    except UsageError as e:
+        raise UsageError(f"{str(e).rstrip('.')}. `{name} --help` lists the options.") from None
+
+
+def _without_comment(line: str) -> str:
+    """``line`` up to a ``#`` that starts a word outside quotes, as a shell reads it: the
+    README's ``%chatkit --agent a  # note`` lines work when copied."""
+    quote = ""
+    boundary = True
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = ""
+            boundary = False
+        elif ch == "\\":
+            i += 1
+            boundary = False
+        elif ch in "'\"":
+            quote, boundary = ch, False
+        elif ch == "#" and boundary:
+            return line[:i]
+        else:
+            boundary = ch.isspace()
+        i += 1
+    return line
 
 
 def _lookup(ns: Mapping[str, object], name: str, kind: type[T], what: str) -> T:

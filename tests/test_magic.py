@@ -125,3 +125,61 @@ def test_unload_removes_the_magic(shell: InteractiveShell) -> None:
     assert "chatkit" not in shell.magics_manager.magics["line"]
     shell.run_line_magic("load_ext", "chatkit_jupyter")
     assert "chatkit" in shell.magics_manager.magics["line"]
+
+
+def test_a_comment_after_the_arguments_is_not_an_argument(shell: InteractiveShell) -> None:
+    # As in a shell: a "#" that starts a word ends the line; one inside a word or quotes does not.
+    w = shell.run_line_magic(
+        "chatkit", '--greeting "Ask #1" --placeholder a#b --db :memory:   # --height 9, a note'
+    )
+    assert isinstance(w, ChatKitWidget)
+    assert w.options == {"startScreen": {"greeting": "Ask #1"}, "composer": {"placeholder": "a#b"}}
+    assert w.height == 600
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_lists_the_options(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    assert shell.run_line_magic("chatkit", f"--agent nope {flag}") is None
+    out = capsys.readouterr().out
+    assert out.startswith("%chatkit [--server NAME]")
+    assert "--allow-run" in out
+    assert "Show a ChatKit chat" in out
+    assert shell.run_cell_magic("chatkit_widget", flag, "{}") is None
+    assert capsys.readouterr().out.startswith("%%chatkit_widget [--data VAR]")
+
+
+def test_an_unknown_flag_says_what_to_do(shell: InteractiveShell) -> None:
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match=r"unrecognized arguments: --bogus\. .*%chatkit --help"):
+        shell.run_line_magic("chatkit", "--bogus")
+    with pytest.raises(UsageError, match=r"--theme: invalid choice.*%%chatkit_widget --help"):
+        shell.run_cell_magic("chatkit_widget", "--theme x", "{}")
+
+
+def test_every_chatkit_line_in_the_readme_runs(
+    shell: InteractiveShell, store: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pathlib
+    import re
+
+    from agents import Agent
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    lines = [
+        line
+        for block in blocks
+        for line in block.splitlines()
+        if re.match(r"(\w+ = )?%chatkit ", line)
+    ]
+    assert len(lines) >= 6
+    shell.user_ns.update(my_server=ScriptedServer(store), my_agent=Agent(name="Mine"))
+    shell.user_ns["agent"] = shell.user_ns["my_agent"]
+    for line in lines:
+        result = shell.run_cell(line)
+        assert result.success, (line, result.error_in_exec or result.error_before_exec)
+        out = capsys.readouterr().out
+        assert "%chatkit:" not in out, (line, out)
