@@ -103,6 +103,16 @@ async def test_offline_reply_says_how_to_configure_a_model(store: Any, notebook:
     assert (await store.load_thread(thread_id, {})).title == "What is in my data?"
 
 
+async def test_offline_vars_counts_one_variable_in_the_singular(store: Any) -> None:
+    server = NotebookServer(store=store, namespace={"sales": [1, 2, 3]})
+
+    events = await turn(server, user_message("/vars"))
+
+    assert text_of(events) == (
+        "That is the one variable in your notebook. Use `/inspect NAME` to look at it more closely."
+    )
+
+
 async def test_offline_vars_shows_a_list_of_variables(store: Any, notebook: Any) -> None:
     server = NotebookServer(store=store, namespace=notebook)
 

@@ -297,9 +297,13 @@ def _after_one_tool(items: Sequence[Any], output_item: Any) -> str:
             return (
                 "Your notebook has no variables yet. Define some in a cell and try `/vars` again."
             )
-        noun = "variable" if count == 1 else "variables"
+        if count == 1:
+            return (
+                "That is the one variable in your notebook. "
+                "Use `/inspect NAME` to look at it more closely."
+            )
         return (
-            f"Those are the {count} {noun} in your notebook. "
+            f"Those are the {count} variables in your notebook. "
             "Use `/inspect NAME` to look at one more closely."
         )
     if name == SHOW_VARIABLE:
