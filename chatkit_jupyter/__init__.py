@@ -4,7 +4,8 @@
 
 The package is split by concern: ``widget`` (the anywidget and its hooks), ``bridge`` (the comm
 transport and its protocol), ``server`` (the agent behind the chat), ``store`` (SQLite threads,
-attachment files) and ``notebook`` (redaction, variables, the agent's tools). What users touch
+attachment files), ``notebook`` (redaction, variables, the agent's tools), ``workbench`` (what
+the agent did, code it may run) and ``export`` (``nbconvert --to chatkit``). What users touch
 is re-exported here. ``NotebookServer`` and ``notebook_tools`` need openai-agents (most of the
 import time), so they load on first use: a notebook that only shows widgets never imports it.
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._budget import InspectionInterrupted
+from ._budget import Budget, InspectionInterrupted
 from ._inspect import (
     NamespaceSource,
     VariableDetail,
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REDACTED",
+    "Budget",
     "InspectionInterrupted",
     "NamespaceSource",
     "VariableDetail",

@@ -560,6 +560,8 @@ def collect_variables(
     """Summaries of the user's variables, sorted by name (case-insensitive).
 
     Args:
+        namespace: The variables, e.g. ``globals()``; names starting with ``_``, IPython's
+            own, modules, functions and classes are left out.
         limit: Summarize only the first ``limit`` names; the others' code never runs.
         budget: The time budget for all previews together; ``Budget()`` if not given.
     """
@@ -595,6 +597,8 @@ def describe_variable(
     """Details of one variable: type, capped repr, and shape, dtypes and head for pandas/numpy.
 
     Args:
+        namespace: The variables, e.g. ``globals()``.
+        name: The variable to describe.
         budget: The time budget for the user's code that runs; ``Budget()`` if not given.
 
     Raises:

@@ -314,7 +314,9 @@ class NotebookServer(ChatKitServer[Any]):
             one, else picks one from the environment (``OPENAI_API_KEY``; ``OPENAI_BASE_URL`` and
             ``OPENAI_MODEL``) at every message, or the offline assistant.
         namespace: The variables the tools see; ``None`` for IPython's user namespace.
-        attachment_store: Enables attachments (see ``chatkit_jupyter.FileAttachmentStore``).
+        attachment_store: Where attached files go (see ``chatkit_jupyter.FileAttachmentStore``);
+            ``None`` for files beside a ``SQLiteStore``'s database (``attachments/``; a
+            temporary folder for ``":memory:"``), or no attachments with another store.
         history_items: How many recent thread items are sent to the model.
         max_events: How many entries ``events`` keeps.
         allow_run: Give the agent a ``run_code`` tool. The chat shows the code with Run and

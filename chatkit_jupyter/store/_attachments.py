@@ -318,7 +318,7 @@ class FileAttachmentStore(AttachmentStore[Any]):
     Example:
         >>> store = default_store()  # doctest: +SKIP
         >>> files = FileAttachmentStore(store=store, max_size=20 * 2**20)  # doctest: +SKIP
-        >>> server = MyServer(store=store, attachment_store=files)  # doctest: +SKIP
+        >>> server = NotebookServer(store=store, attachment_store=files)  # doctest: +SKIP
     """
 
     def __init__(

@@ -342,7 +342,7 @@ class SQLiteStore(Store[Any]):
 
     Example:
         >>> store = SQLiteStore(".chatkit/chatkit.db")  # doctest: +SKIP
-        >>> server = MyServer(store=store)  # doctest: +SKIP
+        >>> server = NotebookServer(store=store)  # doctest: +SKIP
     """
 
     migrations: ClassVar[Sequence[Sequence[str]]] = MIGRATIONS

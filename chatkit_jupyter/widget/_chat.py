@@ -53,6 +53,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             ``"chatkit"`` only uses the hosted component; ``"lite"`` never loads it.
         cdn_url: Where to load the hosted ``<openai-chatkit>`` script from.
         domain_key: ChatKit's ``api.domainKey``.
+        context: Passed to ``server.process`` as the request context (default ``{}``), e.g.
+            ``{"user_id": "ada"}`` to keep one user's threads in a ``SQLiteStore``.
+        **kwargs: Other traits, e.g. ``load_timeout=8`` or ``inspector=True``.
     """
 
     _esm = bundle("loader.js")

@@ -59,6 +59,7 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
         data: Fills the template (checked against its ``jsonSchema``); without it a
             ``.widget`` file shows its ``outputJsonPreview``.
         theme: ``"auto"`` follows JupyterLab's light/dark theme; ``"light"`` or ``"dark"``.
+        **kwargs: Passed to ``anywidget.AnyWidget`` (ipywidgets' ``layout`` ...).
 
     Example::
 
