@@ -679,3 +679,11 @@ async def test_text_that_is_not_utf8_or_exactly_at_the_cut(files: FileAttachment
     assert part["text"] == "exact.txt:\naé"
     part = await attachment_to_input(exact, files, ALICE, max_text_bytes=2)
     assert part["text"].startswith("exact.txt:\na\n[... cut: ")
+
+
+def test_repr_names_the_folder_and_limits(db: SQLiteStore, folder: Path) -> None:
+    files = FileAttachmentStore(folder, store=db, max_size=MB, accept=["image/*"])
+    assert repr(files) == f"FileAttachmentStore({str(folder)!r}, max_size={MB}, accept=['image/*'])"
+    assert repr(FileAttachmentStore(folder, store=db)) == (
+        f"FileAttachmentStore({str(folder)!r}, max_size={100 * MB})"
+    )

@@ -736,3 +736,16 @@ async def test_requests_are_parsed_without_a_new_type_adapter_each(
     listed = await server.process(json.dumps({"type": "threads.list", "params": {}}), {})
     assert isinstance(listed, NonStreamingResult)
     assert len(made) == 1
+
+
+def test_repr_says_what_answers_in_public_names(store: Any) -> None:
+    from agents import Agent
+
+    analyst = Agent(name="Analyst")
+    assert repr(NotebookServer(analyst, store=store, allow_run=True)) == (
+        f"NotebookServer(agent=<Agent 'Analyst'>, store={store!r}, allow_run=True)"
+    )
+    assert repr(NotebookServer("analyst", store=store, model="llama3.2")) == (
+        f"NotebookServer(agent=<variable 'analyst'>, model='llama3.2', store={store!r})"
+    )
+    assert repr(NotebookServer(store=store)) == f"NotebookServer(store={store!r})"

@@ -379,6 +379,22 @@ class NotebookServer(ChatKitServer[Any]):
         # One HTTP client per model setting, shared by the turns that use it.
         self._clients: dict[tuple[str, ...], Model] = {}
 
+    def __repr__(self) -> str:
+        # The default names a private module; `/vars` shows this to the model too.
+        parts = []
+        if isinstance(self.agent, Agent):
+            parts.append(f"agent=<Agent {self.agent.name!r}>")
+        elif self.agent is not None:
+            parts.append(f"agent=<variable {self.agent!r}>")
+        if isinstance(self.model, str):
+            parts.append(f"model={self.model!r}")
+        elif self.model is not None:
+            parts.append(f"model=<{type(self.model).__name__}>")
+        parts.append(f"store={self.store!r}")
+        if self.allow_run:
+            parts.append("allow_run=True")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
     # -- requests ---------------------------------------------------------------------------------
 
     async def process(

@@ -376,6 +376,13 @@ class FileAttachmentStore(AttachmentStore[Any]):
         for part in _remove_leftovers(self.directory):
             logger.info("removed %s, an upload a stopped kernel left unfinished", part)
 
+    def __repr__(self) -> str:
+        # The default names a private module.
+        limits = f", max_size={self.max_size!r}" if self.max_size is not None else ""
+        limits += f", max_count={self.max_count!r}" if self.max_count is not None else ""
+        limits += f", accept={self.accept!r}" if self.accept is not None else ""
+        return f"{type(self).__name__}({str(self.directory)!r}{limits})"
+
     def set_limits(
         self,
         *,
