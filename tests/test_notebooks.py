@@ -48,6 +48,17 @@ def test_notebook_runs_offline(
         if out.get("output_type") == "error"
     ]
     assert not errors, errors
+    # What a cell prints instead of raising: a magic's one-line error, a warning, a logged
+    # exception. None of these fail the cell, and each one means the example is broken.
+    printed = [
+        (n, out.get("name"), out.get("text", ""))
+        for n, cell in enumerate(nb.cells, 1)
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream"
+    ]
+    assert [p for p in printed if p[1] == "stderr"] == []
+    assert [p for p in printed if p[2].startswith(("%chatkit:", "%%chatkit_widget:"))] == []
     widget_views = [
         out
         for cell in nb.cells
