@@ -249,3 +249,19 @@ def test_decorators_return_the_function_and_reject_non_callables(widget: Any) ->
     assert w.entity_search(search) is search
     with pytest.raises(TypeError, match="Expected a function"):
         w.on_command("not a function")
+
+
+@pytest.mark.parametrize(
+    "register",
+    [
+        lambda w: w.on_action,
+        lambda w: w.on_effect,
+        lambda w: w.on_response_end,
+        lambda w: w.client_tool("get_selection"),
+    ],
+    ids=["on_action", "on_effect", "on_response_end", "client_tool"],
+)
+def test_every_decorator_rejects_a_non_callable(widget: Any, register: Any) -> None:
+    with pytest.raises(TypeError, match=r"Expected a function .* got int"):
+        register(widget)(42)
+    assert widget.client_tools == []

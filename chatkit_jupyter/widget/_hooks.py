@@ -311,10 +311,16 @@ class HookRegistry:
 
     def add(self, hook: str, fn: Callable[..., Any]) -> None:
         """Add ``fn`` to the handlers of a ``many`` hook."""
+        if not callable(fn):
+            raise TypeError(f"Expected a function to handle {hook!r}, got {type(fn).__name__}.")
         self._many.setdefault(hook, []).append(fn)
 
     def set_named(self, name: str, fn: Callable[..., Any]) -> None:
         """Make ``fn`` the handler of client tool ``name``."""
+        if not callable(fn):
+            raise TypeError(
+                f"Expected a function to handle client tool {name!r}, got {type(fn).__name__}."
+            )
         self._named[name] = fn
 
     def has(self, hook: str) -> bool:
