@@ -309,6 +309,18 @@ def test_unknown_option_names_the_key_and_lists_valid_ones(fake_comm: Any, store
     assert widget.options["locale"] == "de"
 
 
+@pytest.mark.parametrize("height", [0, -400])
+def test_a_height_that_is_not_positive_says_so(fake_comm: Any, store: Any, height: int) -> None:
+    import traitlets
+
+    with pytest.raises(traitlets.TraitError, match=rf"height must be .* pixels, not {height}\."):
+        ChatKitWidget(ScriptedServer(store), height=height)
+    widget = ChatKitWidget(ScriptedServer(store), height=300)
+    with pytest.raises(traitlets.TraitError, match="height must be"):
+        widget.height = height
+    assert widget.height == 300
+
+
 def test_options_change_reaches_the_front_end(fake_comm: Any, store: Any) -> None:
     widget = ChatKitWidget(ScriptedServer(store))
     widget.options = {"composer": {"placeholder": "Ask the notebook"}}

@@ -749,3 +749,8 @@ def test_repr_says_what_answers_in_public_names(store: Any) -> None:
         f"NotebookServer(agent=<variable 'analyst'>, model='llama3.2', store={store!r})"
     )
     assert repr(NotebookServer(store=store)) == f"NotebookServer(store={store!r})"
+
+
+def test_a_model_of_the_wrong_type_is_refused_at_once(store: Any) -> None:
+    with pytest.raises(TypeError, match=r"model must be a model name \(str\), an agents\.Model"):
+        NotebookServer(store=store, model=42)  # type: ignore[arg-type]

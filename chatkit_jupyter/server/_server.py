@@ -340,6 +340,11 @@ class NotebookServer(ChatKitServer[Any]):
             raise TypeError(
                 f"agent must be an agents.Agent, a variable name or None, not {type(agent).__name__}."
             )
+        if model is not None and not isinstance(model, str | Model):
+            raise TypeError(
+                "model must be a model name (str), an agents.Model or None, not "
+                f"{type(model).__name__}."
+            )
         if store is None:
             from chatkit_jupyter.store import default_store
 

@@ -182,6 +182,13 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         if apply is not None and isinstance(limits, Mapping):
             apply(limits)
 
+    @traitlets.validate("height")
+    def _validate_height(self, proposal: dict[str, Any]) -> int:
+        height = int(proposal["value"])
+        if height <= 0:
+            raise traitlets.TraitError(f"height must be a positive number of pixels, not {height}.")
+        return height
+
     @traitlets.validate("options")
     def _validate_options(self, proposal: dict[str, Any]) -> dict[str, Any]:
         try:
