@@ -309,7 +309,8 @@ class NotebookServer(ChatKitServer[Any]):
             ``NOTEBOOK_CONTEXT`` after its instructions; so are the agents it hands off to
             (which also get the server's model, as below). Your agents are not changed: the
             turn runs with copies.
-        store: Where threads and items are kept; ``None`` for ``default_store()``.
+        store: Where threads and items are kept; ``None`` for ``default_store()``
+            (``.chatkit/chatkit.db`` in the working directory: the notebook's folder).
         model: A model name or an ``agents.Model``. ``None`` keeps the agent's own model if it has
             one, else picks one from the environment (``OPENAI_API_KEY``; ``OPENAI_BASE_URL`` and
             ``OPENAI_MODEL``) at every message, or the offline assistant.
@@ -336,6 +337,7 @@ class NotebookServer(ChatKitServer[Any]):
         max_events: int = DEFAULT_MAX_EVENTS,
         allow_run: bool = False,
     ) -> None:
+        """Make the server; the class docstring describes the arguments."""
         if agent is not None and not isinstance(agent, Agent | str):
             raise TypeError(
                 f"agent must be an agents.Agent, a variable name or None, not {type(agent).__name__}."
