@@ -17,6 +17,7 @@ from chatkit_jupyter import (
     CommandError,
     FileAttachmentStore,
     SQLiteStore,
+    WidgetView,
 )
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.widget import PendingCommand
@@ -350,6 +351,25 @@ async def test_post_widgets_in_each_accepted_form(widget: Any, store: SQLiteStor
     assert [d["type"] for d in dumped] == ["Card", "Card", "ListView"]
     assert dumped[0]["children"][0]["value"] == "As a dict"
     assert dumped[1]["children"][0]["value"] == "As a model"
+
+
+async def test_post_of_a_dict_or_a_view_raises_no_deprecation_warning(
+    widget: Any, store: SQLiteStore
+) -> None:
+    # ChatKit deprecates building widgets from its named classes; a user who posts a dict or a
+    # WidgetView built none, so our validation must not warn in their name.
+    import warnings
+
+    w, _comm = widget
+    await _thread(store, "thr_1")
+    root = {"type": "Card", "children": [{"type": "Text", "value": "As a dict"}]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await w.post(root, thread_id="thr_1")
+        await w.post(WidgetView(root), thread_id="thr_1")
+    assert [str(c.message) for c in caught] == []
+    items = (await store.load_thread_items("thr_1", None, 10, "asc", {})).data
+    assert [i.widget.type for i in items] == ["Card", "Card"]  # type: ignore[union-attr]
 
 
 async def test_post_without_a_thread_on_screen_creates_one_that_the_views_open(

@@ -21,6 +21,7 @@ import logging
 import mimetypes
 import os
 import time
+import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -414,12 +415,16 @@ def thread_item(
             f"not {type(content).__name__}."
         )
     try:
-        return WidgetItem(
-            id=store.generate_item_id("message", thread, context),
-            thread_id=thread.id,
-            created_at=now,
-            widget=dict(root),  # type: ignore[arg-type]  # validated into a WidgetRoot here
-        )
+        with warnings.catch_warnings():
+            # ChatKit validates the dict into its named classes (Card ...), which 1.6 deprecates
+            # for direct use; the user built none of them, so the warning is not theirs.
+            warnings.filterwarnings("ignore", "Direct usage of named widget", DeprecationWarning)
+            return WidgetItem(
+                id=store.generate_item_id("message", thread, context),
+                thread_id=thread.id,
+                created_at=now,
+                widget=dict(root),  # type: ignore[arg-type]  # validated into a WidgetRoot here
+            )
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(x) for x in first["loc"][1:]) or "(root)"
