@@ -668,31 +668,62 @@ def _add_array_details(detail: VariableDetail, value: Any, kind: str | None) -> 
     if _polars_kind(value) is not None:
         _add_polars_details(detail, value, kind)
     elif kind == "DataFrame":
-        columns = list(value.columns)
         detail["dtypes"] = {
             scrub(str(c)): str(t) for c, t in list(value.dtypes.items())[:MAX_DTYPES]
         }
         head = value.head(HEAD_ROWS)
-        hidden = [c for c in columns if isinstance(c, str) and looks_like_secret_name(c)]
-        if hidden:
-            head = head.astype(dict.fromkeys(hidden, object))
-            head.loc[:, hidden] = REDACTED
+        # Secret names label columns, rows (a transposed frame, `df.T`) or a whole index
+        # (`set_index("password")`); a MultiIndex label is a tuple of names.
+        hidden = [i for i, c in enumerate(head.columns) if _secret_label(c)]
+        rows = [i for i, r in enumerate(head.index) if _secret_label(r)]
+        if hidden or rows:
+            head = head.astype(object)
+            head.iloc[:, hidden] = REDACTED
+            head.iloc[rows, :] = REDACTED
+        if any(_secret_label(n) for n in head.index.names):
+            head = head.set_axis([REDACTED] * len(head), axis=0)
         detail["head"] = _cap(scrub(head.to_string(max_cols=30)), DETAIL_REPR_CHARS)
     elif kind in {"Series", "Index"}:
         detail["dtype"] = str(value.dtype)
         name = getattr(value, "name", None)
-        if isinstance(name, str) and looks_like_secret_name(name):
+        if _secret_label(name) or (kind == "Series" and _secret_label(value.index.name)):
             detail["head"] = REDACTED
         else:
             head = value[:HEAD_ROWS]
+            if kind == "Series":
+                # A row of a frame (`df.iloc[0]`) or a Series made from a dict: labels name values.
+                rows = [i for i, r in enumerate(head.index) if _secret_label(r)]
+                if rows:
+                    head = head.astype(object)
+                    head.iloc[rows] = REDACTED
             text = head.to_string() if kind == "Series" else repr(head)
             detail["head"] = _cap(scrub(text), DETAIL_REPR_CHARS)
     else:
         detail["dtype"] = str(value.dtype)
         head = value[:HEAD_ROWS] if value.ndim else value
+        hidden_fields = _secret_fields(head.dtype)
+        if hidden_fields:
+            # A structured array: the fields with a secret name (or holding one) are masked.
+            head = head.astype([(n, object) for n in head.dtype.names])
+            for field in hidden_fields:
+                head[field] = REDACTED
         np = sys.modules["numpy"]
         text = np.array2string(head, threshold=200, edgeitems=3, max_line_width=100)
         detail["head"] = _cap(scrub(text), DETAIL_REPR_CHARS)
+
+
+def _secret_label(label: object) -> bool:
+    """Whether a pandas label (a column, row or index name; a tuple in a MultiIndex) is a
+    secret's name."""
+    if isinstance(label, tuple):
+        return any(_secret_label(part) for part in label)
+    return isinstance(label, str) and looks_like_secret_name(label)
+
+
+def _secret_fields(dtype: Any) -> list[str]:
+    """The fields of a numpy structured dtype that have, or hold, a secret name."""
+    names = dtype.names or ()
+    return [n for n in names if looks_like_secret_name(n) or _secret_fields(dtype[n])]
 
 
 def _add_polars_details(detail: VariableDetail, value: Any, kind: str | None) -> None:
