@@ -5,6 +5,7 @@ keys of model providers. Each case also keeps its harmless neighbours visible.""
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chatkit_jupyter.notebook import describe_variable
 from chatkit_jupyter.notebook._redact import REDACTED, scrub
 
 from .test_redact_corpus import assert_hidden
@@ -143,3 +145,48 @@ async def test_keys_of_model_providers(key: str) -> None:
     await assert_hidden(
         {"key_text": f"note: {key}", "cfg": {"model": "m", "value": key}}, key, key[-12:]
     )
+
+
+# -- the notebook's own secret variables, by value ----------------------------------------------
+
+TOKEN = "hunter2xyz9"
+
+
+class Client:
+    """An object whose repr shows what it was given, as many do."""
+
+    def __init__(self, header: str) -> None:
+        self.header = header
+
+    def __repr__(self) -> str:
+        return f"Client(header={self.header!r})"
+
+
+def _built_from_secrets() -> dict[str, object]:
+    return {
+        "token": TOKEN,
+        "conf": {"db_password": "Pa55word!x", "host": "db"},
+        "headers": {"X-Custom": f"Token {TOKEN}"},  # an f-string under an innocent name
+        "client": Client(f"Token {TOKEN}"),
+        "note": "login with Pa55word!x",
+        "key": "created_at",  # a loop's last dict key: a word, not a secret
+        "column": "created_at",
+    }
+
+
+async def test_values_of_secret_variables_are_hidden_under_other_names() -> None:
+    shown = await assert_hidden(_built_from_secrets(), TOKEN, "Pa55word!x")
+    assert "Client(header=" in shown
+    assert "'created_at'" in shown  # `column` stays
+
+
+def test_they_are_hidden_off_the_main_thread_too() -> None:
+    # Off the main thread each preview runs on a worker thread of its own.
+    namespace = _built_from_secrets()
+    details: list[object] = []
+    thread = threading.Thread(target=lambda: details.append(describe_variable(namespace, "client")))
+    thread.start()
+    thread.join()
+    assert details == [
+        {"name": "client", "type": "tests.Client", "repr": f"Client(header='Token {REDACTED}')"}
+    ]

@@ -23,12 +23,14 @@ from typing_extensions import Required
 from ._budget import Budget, InspectionInterrupted, NotRun, OutOfTime, Raised
 from ._redact import (
     REDACTED,
+    hiding,
     is_environ,
     looks_like_secret_name,
     looks_like_secret_value,
     redaction_reason,
     scrub,
     scrub_cut,
+    secret_values,
 )
 
 NamespaceSource = Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None
@@ -565,7 +567,7 @@ def collect_variables(
     """
     listed = _listed(namespace)
     names = sorted(listed, key=str.casefold)[:limit]
-    with budget or Budget() as active:
+    with budget or Budget() as active, hiding(secret_values(namespace)):
         return [_summarize(name, listed[name], active) for name in names]
 
 
@@ -610,7 +612,7 @@ def describe_variable(
         raise VariableNotFound(_not_found_message(name, listed))
     value = listed[name]
     detail = VariableDetail(name=name, type=type_name(value))
-    with budget or Budget() as active:
+    with budget or Budget() as active, hiding(secret_values(namespace)):
         if _hidden(detail, active, name, value, with_reason=True):
             return detail
         _describe(detail, value, active)

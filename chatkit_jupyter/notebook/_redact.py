@@ -4,7 +4,8 @@ The notebook tools use it for variables, the bridge for error messages and the s
 the model's view of tracebacks. What is never shown: the value of a variable whose name looks
 like a secret (its type is shown, nothing else, not even its length or shape), a value that
 looks like a secret whatever its name, a value the notebook got from ``getpass.getpass()`` or
-holds in an environment variable with a secret-looking name (masked by value, under any name),
+holds in an environment variable with a secret-looking name (masked by value, under any name;
+during a tool call, the values of the notebook's own secret-named variables too: ``hiding``),
 and environment variables themselves (an ``os.environ`` object is shown as redacted; the
 environment is read only to learn which values to hide, never to show them).
 
@@ -30,13 +31,15 @@ OAuth).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
-from typing import Final
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any, Final
 
 REDACTED: Final = "<redacted>"
 """Stands in for a value that is never shown."""
@@ -437,8 +440,61 @@ def _variants_regex(forms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, forms)))
 
 
+# -- values known by value: the notebook's own secret variables --------------------------------
+
+_hidden_values: ContextVar[tuple[str, ...]] = ContextVar("chatkit_jupyter_hidden", default=())
+
+
+def _distinctive(value: str) -> bool:
+    # A password or token is one word with letters and digits; `key = "created_at"` (a loop's
+    # last dict key) is not, and hiding such a word everywhere would hide data.
+    return (
+        _ENV_MIN <= len(value) <= 4096
+        and not any(c.isspace() for c in value)
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+    )
+
+
+_DICT_ITEMS: Final = 200
+"""Items of a dict variable looked at for secret values (a config dict's are all)."""
+
+
+def secret_values(namespace: Mapping[str, Any]) -> tuple[str, ...]:
+    """The string values of a namespace's variables with secret-looking names (and of a dict's
+    items under such names): hidden by value in what ``hiding`` covers, so that an f-string
+    built from one (``f"Token {token}"``) does not show it under another name."""
+    found: dict[str, None] = {}
+    for name, value in list(namespace.items()):
+        items: list[tuple[object, object]] = [(name, value)]
+        if type(value) is dict:  # exact type: no user code runs
+            try:
+                items += itertools.islice(dict.items(value), _DICT_ITEMS)
+            except RuntimeError:  # changed by another thread while read: its items are skipped
+                pass
+        for key, item in items:
+            if (
+                type(item) is str
+                and type(key) is str
+                and _distinctive(item)
+                and looks_like_secret_name(key)
+            ):
+                found.setdefault(item)
+    return tuple(found)
+
+
+@contextlib.contextmanager
+def hiding(values: tuple[str, ...]) -> Iterator[None]:
+    """Within the block (and the threads started from its context), also hide ``values``."""
+    token = _hidden_values.set(values)
+    try:
+        yield
+    finally:
+        _hidden_values.reset(token)
+
+
 def _known_spans(text: str) -> Iterator[tuple[int, int]]:
-    values = tuple(_remembered) + _env_values()
+    values = tuple(_remembered) + _env_values() + _hidden_values.get()
     if not values:
         return
     forms = _variants(values)
