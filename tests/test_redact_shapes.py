@@ -190,3 +190,16 @@ def test_they_are_hidden_off_the_main_thread_too() -> None:
     assert details == [
         {"name": "client", "type": "tests.Client", "repr": f"Client(header='Token {REDACTED}')"}
     ]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _frame().set_index("password").T,  # the secrets label the columns
+        lambda: _frame().pivot(index="user", columns="password", values="port"),
+    ],
+    ids=["transposed-index", "pivot"],
+)
+async def test_pandas_columns_named_by_secrets(make: Callable[[], object]) -> None:
+    shown = await assert_hidden({"table": make()}, PW)
+    assert "5432" in shown

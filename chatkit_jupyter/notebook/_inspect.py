@@ -325,7 +325,10 @@ class _Typed(Protocol):
 def _short_preview(value: object) -> str:
     kind = _pandas_kind(value)
     if kind == "DataFrame":
-        columns = ", ".join(str(c) for c in list(cast(_Frame, value).columns)[:20])
+        labels = cast(_Frame, value).columns
+        if _secret_axis(labels):
+            return f"columns: {REDACTED}"
+        columns = ", ".join(str(c) for c in list(labels)[:20])
         return _one_line(scrub(f"columns: {columns}"), SUMMARY_REPR_CHARS)
     if kind in {"Series", "Index"}:
         name = getattr(value, "name", None)
@@ -670,10 +673,14 @@ def _add_array_details(detail: VariableDetail, value: Any, kind: str | None) -> 
     if _polars_kind(value) is not None:
         _add_polars_details(detail, value, kind)
     elif kind == "DataFrame":
+        secret_columns = _secret_axis(value.columns)  # `set_index("password").T`, a pivot
         detail["dtypes"] = {
-            scrub(str(c)): str(t) for c, t in list(value.dtypes.items())[:MAX_DTYPES]
+            f"{REDACTED} {i}" if secret_columns else scrub(str(c)): str(t)
+            for i, (c, t) in enumerate(list(value.dtypes.items())[:MAX_DTYPES])
         }
         head = value.head(HEAD_ROWS)
+        if secret_columns:
+            head = head.set_axis([REDACTED] * head.shape[1], axis=1)
         # Secret names label columns, rows (a transposed frame, `df.T`) or a whole index
         # (`set_index("password")`); a MultiIndex label is a tuple of names.
         hidden = [i for i, c in enumerate(head.columns) if _secret_label(c)]
@@ -682,13 +689,13 @@ def _add_array_details(detail: VariableDetail, value: Any, kind: str | None) -> 
             head = head.astype(object)
             head.iloc[:, hidden] = REDACTED
             head.iloc[rows, :] = REDACTED
-        if any(_secret_label(n) for n in head.index.names):
+        if _secret_axis(head.index):
             head = head.set_axis([REDACTED] * len(head), axis=0)
         detail["head"] = _cap(scrub(head.to_string(max_cols=30)), DETAIL_REPR_CHARS)
     elif kind in {"Series", "Index"}:
         detail["dtype"] = str(value.dtype)
         name = getattr(value, "name", None)
-        if _secret_label(name) or (kind == "Series" and _secret_label(value.index.name)):
+        if _secret_label(name) or (kind == "Series" and _secret_axis(value.index)):
             detail["head"] = REDACTED
         else:
             head = value[:HEAD_ROWS]
@@ -720,6 +727,12 @@ def _secret_label(label: object) -> bool:
     if isinstance(label, tuple):
         return any(_secret_label(part) for part in label)
     return isinstance(label, str) and looks_like_secret_name(label)
+
+
+def _secret_axis(axis: Any) -> bool:
+    """Whether a pandas Index's labels are secrets: its name (a level's, in a MultiIndex) is
+    a secret's name."""
+    return any(_secret_label(n) for n in axis.names)
 
 
 def _secret_fields(dtype: Any) -> list[str]:
