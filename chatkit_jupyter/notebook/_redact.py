@@ -476,8 +476,8 @@ def secret_values(namespace: Mapping[str, Any]) -> tuple[str, ...]:
             if (
                 type(item) is str
                 and type(key) is str
-                and _distinctive(item)
                 and looks_like_secret_name(key)
+                and _distinctive(item)
             ):
                 found.setdefault(item)
     return tuple(found)
