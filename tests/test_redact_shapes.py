@@ -1,7 +1,8 @@
 """Secrets in shapes the review of the redaction found leaking through the real tools: a name
 and its value side by side (pairs, argv lists, command lines), a URL's user and password
-without its scheme, pandas labels that name rows and indexes, numpy structured fields, and the
-keys of model providers. Each case also keeps its harmless neighbours visible."""
+without its scheme, pandas labels that name rows, columns and indexes, numpy structured fields,
+the keys of model providers, and the values of the notebook's secret variables under other names
+(an f-string). Each case also keeps its harmless neighbours visible."""
 
 from __future__ import annotations
 
