@@ -285,8 +285,14 @@ def test_every_secret_name_holds_a_stem_the_field_scan_looks_for() -> None:
         repr({f"api_key{i}" if i % 10 == 0 else f"k{i}": "v" for i in range(60_000)}),
         "AKIA" + "B" * 16 + " " + "Ab1/" * 250_000,
         "\\n" * 500_000,
+        "a:b@c" * 200_000,
+        "('token', " * 100_000,
+        "--token x " * 100_000,
     ],
-    ids=["word", "sk", "jwt", "jwt-tail", "pem", "pem-end", "dict", "secret-dict", "aws", "esc"],
+    ids=[
+        *("word", "sk", "jwt", "jwt-tail", "pem", "pem-end", "dict", "secret-dict", "aws", "esc"),
+        *("userinfo", "pairs", "flags"),
+    ],
 )
 def test_scrub_of_a_megabyte_is_fast(text: str) -> None:
     # Typically 5-50 ms on one CI core; the bound only catches a quadratic scan.

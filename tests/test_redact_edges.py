@@ -95,6 +95,13 @@ KEY_SHAPES = [
     "Bearer Zq8Wm3Kp9xVbN4cT",
     "Basic YWRtaW46aHVu",
     "://admin:hunter2@",
+    "gsk_Zq8Wm3Kp9xVbN4cT8rLs",
+    *(f"{p}-Zq8Wm3Kp9xVbN4cT8rLs" for p in ("xai", "pplx")),
+    "r8_Zq8Wm3Kp9xVbN4cT8rLs",
+    *(f"{p}_Zq8Wm3Kp9xVbN4cT8rLs" for p in ("lsv2_pt", "lsv2_sk", "pcsk")),
+    "tvly-dev-Zq8Wm3Kp9xVbN4cT8rLs",
+    "GOCSPX-Zq8Wm3Kp9xVbN4cT8rLs",
+    "ya29.Zq8Wm3Kp9xVbN4cT8rLs",
 ]
 
 

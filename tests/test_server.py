@@ -544,6 +544,14 @@ async def test_attachments_reach_the_model(tmp_path: Any, store: Any, notebook: 
             },
             "qwen at http://gpu:8000/v1",
         ),
+        # A gateway that takes its key in the URL: neither the key nor the password shows.
+        (
+            {
+                "OPENAI_BASE_URL": "https://u:Pa55word9@gw.example/v1?api_key=Zq8Wm3Kp9x",
+                "OPENAI_MODEL": "qwen",
+            },
+            "qwen at https://gw.example/v1?api_key=<redacted>",
+        ),
         (
             {"OPENAI_API_KEY": "sk-x-1234567890", "OPENAI_BASE_URL": "http://gateway/v1"},
             f"{DEFAULT_OPENAI_MODEL} at http://gateway/v1",

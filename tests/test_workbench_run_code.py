@@ -17,6 +17,7 @@ from chatkit.types import ThreadMetadata, WidgetItem
 
 from chatkit_jupyter import NotebookServer
 from chatkit_jupyter.workbench import RUN_ACTION
+from chatkit_jupyter.workbench._run_code import execute
 
 from .conftest import text_of, turn, user_message
 
@@ -198,6 +199,29 @@ async def test_errors_are_returned_redacted(store: Any) -> None:
     assert "ValueError" in told
     assert secret not in told
     assert secret not in json.dumps(events)
+
+
+async def test_the_notebooks_secret_variables_are_hidden_by_value(store: Any) -> None:
+    # Neither value has a key's shape: only their variables' names say they are secrets.
+    password, short = "Pa55word9x", "x1y"
+    server, model, namespace, widget = await propose(
+        store,
+        [assistant_message("Done.", item_id="m2")],
+        code='print(f"login {db_password}")\nheader = f"Token {db_password}"\nraise '
+        "ValueError(header)\n",
+    )
+    namespace["db_password"] = password
+    approval = buttons(widget)["Run"]["payload"]["id"]
+    events = await turn(server, click(widget["thread_id"], widget["id"], approval, run=True))
+    told = json.dumps(model.calls[1].input)
+    assert "login <redacted>" in told
+    assert "ValueError: Token <redacted>" in told
+    assert password not in told
+    assert password not in json.dumps(events)
+    # The last expression a secret's name: hidden whatever its value, even a short one.
+    namespace["smtp_pass"] = short
+    outcome = execute("smtp_pass", namespace)
+    assert outcome.result == "<redacted>"
 
 
 async def test_off_by_default(store: Any) -> None:

@@ -26,6 +26,7 @@ Neither can stop C code that never returns to the interpreter (a catastrophic re
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
 import signal
 import sys
@@ -286,7 +287,13 @@ def _run_on_worker(fn: Callable[[], T], deadline: float) -> T:
         except BaseException as e:
             box["error"] = e
 
-    worker = threading.Thread(target=work, name="chatkit-jupyter preview", daemon=True)
+    # In the caller's context: the values it hides (``_redact.hiding``) are hidden there too.
+    worker = threading.Thread(
+        target=contextvars.copy_context().run,
+        args=(work,),
+        name="chatkit-jupyter preview",
+        daemon=True,
+    )
     worker.start()
     worker.join(max(deadline - time.monotonic(), 0))
     if worker.is_alive():

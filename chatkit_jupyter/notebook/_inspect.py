@@ -23,12 +23,14 @@ from typing_extensions import Required
 from ._budget import Budget, InspectionInterrupted, NotRun, OutOfTime, Raised
 from ._redact import (
     REDACTED,
+    hiding,
     is_environ,
     looks_like_secret_name,
     looks_like_secret_value,
     redaction_reason,
     scrub,
     scrub_cut,
+    secret_values,
 )
 
 NamespaceSource = Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None
@@ -323,7 +325,10 @@ class _Typed(Protocol):
 def _short_preview(value: object) -> str:
     kind = _pandas_kind(value)
     if kind == "DataFrame":
-        columns = ", ".join(str(c) for c in list(cast(_Frame, value).columns)[:20])
+        labels = cast(_Frame, value).columns
+        if _secret_axis(labels):
+            return f"columns: {REDACTED}"
+        columns = ", ".join(str(c) for c in list(labels)[:20])
         return _one_line(scrub(f"columns: {columns}"), SUMMARY_REPR_CHARS)
     if kind in {"Series", "Index"}:
         name = getattr(value, "name", None)
@@ -567,7 +572,7 @@ def collect_variables(
     """
     listed = _listed(namespace)
     names = sorted(listed, key=str.casefold)[:limit]
-    with budget or Budget() as active:
+    with budget or Budget() as active, hiding(secret_values(namespace)):
         return [_summarize(name, listed[name], active) for name in names]
 
 
@@ -614,7 +619,7 @@ def describe_variable(
         raise VariableNotFound(_not_found_message(name, listed))
     value = listed[name]
     detail = VariableDetail(name=name, type=type_name(value))
-    with budget or Budget() as active:
+    with budget or Budget() as active, hiding(secret_values(namespace)):
         if _hidden(detail, active, name, value, with_reason=True):
             return detail
         _describe(detail, value, active)
@@ -672,31 +677,72 @@ def _add_array_details(detail: VariableDetail, value: Any, kind: str | None) -> 
     if _polars_kind(value) is not None:
         _add_polars_details(detail, value, kind)
     elif kind == "DataFrame":
-        columns = list(value.columns)
+        secret_columns = _secret_axis(value.columns)  # `set_index("password").T`, a pivot
         detail["dtypes"] = {
-            scrub(str(c)): str(t) for c, t in list(value.dtypes.items())[:MAX_DTYPES]
+            f"{REDACTED} {i}" if secret_columns else scrub(str(c)): str(t)
+            for i, (c, t) in enumerate(list(value.dtypes.items())[:MAX_DTYPES])
         }
         head = value.head(HEAD_ROWS)
-        hidden = [c for c in columns if isinstance(c, str) and looks_like_secret_name(c)]
-        if hidden:
-            head = head.astype(dict.fromkeys(hidden, object))
-            head.loc[:, hidden] = REDACTED
+        if secret_columns:
+            head = head.set_axis([REDACTED] * head.shape[1], axis=1)
+        # Secret names label columns, rows (a transposed frame, `df.T`) or a whole index
+        # (`set_index("password")`); a MultiIndex label is a tuple of names.
+        hidden = [i for i, c in enumerate(head.columns) if _secret_label(c)]
+        rows = [i for i, r in enumerate(head.index) if _secret_label(r)]
+        if hidden or rows:
+            head = head.astype(object)
+            head.iloc[:, hidden] = REDACTED
+            head.iloc[rows, :] = REDACTED
+        if _secret_axis(head.index):
+            head = head.set_axis([REDACTED] * len(head), axis=0)
         detail["head"] = _cap(scrub(head.to_string(max_cols=30)), DETAIL_REPR_CHARS)
     elif kind in {"Series", "Index"}:
         detail["dtype"] = str(value.dtype)
         name = getattr(value, "name", None)
-        if isinstance(name, str) and looks_like_secret_name(name):
+        if _secret_label(name) or (kind == "Series" and _secret_axis(value.index)):
             detail["head"] = REDACTED
         else:
             head = value[:HEAD_ROWS]
+            if kind == "Series":
+                # A row of a frame (`df.iloc[0]`) or a Series made from a dict: labels name values.
+                rows = [i for i, r in enumerate(head.index) if _secret_label(r)]
+                if rows:
+                    head = head.astype(object)
+                    head.iloc[rows] = REDACTED
             text = head.to_string() if kind == "Series" else repr(head)
             detail["head"] = _cap(scrub(text), DETAIL_REPR_CHARS)
     else:
         detail["dtype"] = str(value.dtype)
         head = value[:HEAD_ROWS] if value.ndim else value
+        hidden_fields = _secret_fields(head.dtype)
+        if hidden_fields:
+            # A structured array: the fields with a secret name (or holding one) are masked.
+            head = head.astype([(n, object) for n in head.dtype.names])
+            for field in hidden_fields:
+                head[field] = REDACTED
         np = sys.modules["numpy"]
         text = np.array2string(head, threshold=200, edgeitems=3, max_line_width=100)
         detail["head"] = _cap(scrub(text), DETAIL_REPR_CHARS)
+
+
+def _secret_label(label: object) -> bool:
+    """Whether a pandas label (a column, row or index name; a tuple in a MultiIndex) is a
+    secret's name."""
+    if isinstance(label, tuple):
+        return any(_secret_label(part) for part in label)
+    return isinstance(label, str) and looks_like_secret_name(label)
+
+
+def _secret_axis(axis: Any) -> bool:
+    """Whether a pandas Index's labels are secrets: its name (a level's, in a MultiIndex) is
+    a secret's name."""
+    return any(_secret_label(n) for n in axis.names)
+
+
+def _secret_fields(dtype: Any) -> list[str]:
+    """The fields of a numpy structured dtype that have, or hold, a secret name."""
+    names = dtype.names or ()
+    return [n for n in names if looks_like_secret_name(n) or _secret_fields(dtype[n])]
 
 
 def _add_polars_details(detail: VariableDetail, value: Any, kind: str | None) -> None:

@@ -4,7 +4,8 @@ The notebook tools use it for variables, the bridge for error messages and the s
 the model's view of tracebacks. What is never shown: the value of a variable whose name looks
 like a secret (its type is shown, nothing else, not even its length or shape), a value that
 looks like a secret whatever its name, a value the notebook got from ``getpass.getpass()`` or
-holds in an environment variable with a secret-looking name (masked by value, under any name),
+holds in an environment variable with a secret-looking name (masked by value, under any name;
+during a tool call, the values of the notebook's own secret-named variables too: ``hiding``),
 and environment variables themselves (an ``os.environ`` object is shown as redacted; the
 environment is read only to learn which values to hide, never to show them).
 
@@ -22,19 +23,23 @@ Slack webhooks, Square, Azure storage ``AccountKey=`` and the password words of 
 flag hashes and UUIDs, which must stay visible); patterns that start with a run of letters or
 digits of any kind, such as Mailchimp's, Telegram's and Discord's (each would be tried at every
 word of every text for keys a notebook rarely holds); Twilio's ``AC``/``SK`` + 32 characters
-(too close to ordinary identifiers).
+(too close to ordinary identifiers). Added here: the prefixed keys of model providers and AI tools
+a notebook often holds (Groq, xAI, Perplexity, Replicate, LangSmith, Pinecone, Tavily, Google
+OAuth).
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
-from typing import Final
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any, Final
 
 REDACTED: Final = "<redacted>"
 """Stands in for a value that is never shown."""
@@ -176,6 +181,14 @@ _KEYS: Final[list[tuple[str, str]]] = [
     ("", r"Basic\s+[A-Za-z0-9+/=]{8,}"),  # HTTP Basic credentials
     # user:password@ in a URL (its scheme is added to the span in _value_spans).
     ("", r"://[^/\s:@'\"]+:[^@\s/'\"]+@"),
+    # Keys of model providers and AI tools a notebook often holds.
+    ("gsk", r"_[A-Za-z0-9]{20,}"),  # Groq
+    *((p, r"-[A-Za-z0-9]{20,}") for p in ("xai", "pplx")),  # xAI, Perplexity
+    ("r8", r"_[A-Za-z0-9]{20,}"),  # Replicate
+    *((p, r"_[A-Za-z0-9_]{20,}") for p in ("lsv2_pt", "lsv2_sk", "pcsk")),  # LangSmith, Pinecone
+    ("tvly", r"-[A-Za-z0-9_\-]{20,}"),  # Tavily
+    ("GOCSPX", r"-[A-Za-z0-9_\-]{20,}"),  # Google OAuth client secret
+    ("ya29", r"\.[A-Za-z0-9_\-]{20,}"),  # Google OAuth access token
 ]
 _KEY_PREFIX: Final = {f"k{i}": prefix for i, (prefix, _) in enumerate(_KEYS)}
 
@@ -427,8 +440,61 @@ def _variants_regex(forms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, forms)))
 
 
+# -- values known by value: the notebook's own secret variables --------------------------------
+
+_hidden_values: ContextVar[tuple[str, ...]] = ContextVar("chatkit_jupyter_hidden", default=())
+
+
+def _distinctive(value: str) -> bool:
+    # A password or token is one word with letters and digits; `key = "created_at"` (a loop's
+    # last dict key) is not, and hiding such a word everywhere would hide data.
+    return (
+        _ENV_MIN <= len(value) <= 4096
+        and not any(c.isspace() for c in value)
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+    )
+
+
+_DICT_ITEMS: Final = 200
+"""Items of a dict variable looked at for secret values (a config dict's are all)."""
+
+
+def secret_values(namespace: Mapping[str, Any]) -> tuple[str, ...]:
+    """The string values of a namespace's variables with secret-looking names (and of a dict's
+    items under such names): hidden by value in what ``hiding`` covers, so that an f-string
+    built from one (``f"Token {token}"``) does not show it under another name."""
+    found: dict[str, None] = {}
+    for name, value in list(namespace.items()):
+        items: list[tuple[object, object]] = [(name, value)]
+        if type(value) is dict:  # exact type: no user code runs
+            try:
+                items += itertools.islice(dict.items(value), _DICT_ITEMS)
+            except RuntimeError:  # changed by another thread while read: its items are skipped
+                pass
+        for key, item in items:
+            if (
+                type(item) is str
+                and type(key) is str
+                and looks_like_secret_name(key)
+                and _distinctive(item)
+            ):
+                found.setdefault(item)
+    return tuple(found)
+
+
+@contextlib.contextmanager
+def hiding(values: tuple[str, ...]) -> Iterator[None]:
+    """Within the block (and the threads started from its context), also hide ``values``."""
+    token = _hidden_values.set(values)
+    try:
+        yield
+    finally:
+        _hidden_values.reset(token)
+
+
 def _known_spans(text: str) -> Iterator[tuple[int, int]]:
-    values = tuple(_remembered) + _env_values()
+    values = tuple(_remembered) + _env_values() + _hidden_values.get()
     if not values:
         return
     forms = _variants(values)
@@ -573,6 +639,53 @@ def _field_spans(text: str) -> Iterator[tuple[int, int]]:
             yield start, end
 
 
+# `('password', 'hunter2')`: a (name, value) pair, as dict.items(), header lists and parse_qsl
+# give them; `--password hunter2` and `'--api-key', '...'`: a command line or its argv list.
+# Anchored on "(" and "--", which ordinary text has few of.
+_PAIR: Final = re.compile(
+    r"\((?P<q>['\"])(?P<pair>[A-Za-z0-9_\- ]{1,64})(?P=q),[ \t]*"
+    r"|--(?P<flag>[A-Za-z][A-Za-z0-9_\-]{0,63})(?:['\"],[ \t]*|[ \t]+)(?=[^\s\-])"
+)
+
+
+def _pair_spans(text: str) -> Iterator[tuple[int, int]]:
+    if "(" not in text and "--" not in text:
+        return
+    for m in _PAIR.finditer(text):
+        name = m["pair"] or m["flag"]
+        if m["flag"] is not None and m.start() > 0 and text[m.start() - 1] in _TOKEN_CHAR:
+            continue  # `a--b`: no flag
+        if not looks_like_secret_name(name):
+            continue
+        value = _FIELD_VALUE.match(text, m.end())
+        if value is not None:
+            start, end = value.span("value")
+            if text[start] not in "'\"":
+                while end > start + 1 and text[end - 1] in "'\"":
+                    end -= 1
+            yield start, end
+
+
+# user:password@host without a scheme (a ParseResult's netloc, a DSN's middle): found from the
+# ":" before an "@" and a host, then back to where the user's name starts.
+_USERINFO: Final = re.compile(r":[^\s'\"/@<>()\[\]{},;=\\`:]+@(?=[A-Za-z0-9])")
+_USERINFO_STOP: Final = frozenset(" \t\r\n'\"/@<>()[]{},;=\\`")
+_NOT_USERINFO: Final = frozenset({"mailto", "sip", "sips", "xmpp", "tel"})
+
+
+def _userinfo_spans(text: str) -> Iterator[tuple[int, int]]:
+    if "@" not in text:
+        return
+    for m in _USERINFO.finditer(text):
+        start = m.start()
+        floor = max(0, start - 256)
+        while start > floor and text[start - 1] not in _USERINFO_STOP:
+            start -= 1
+        # An empty user is fine: `redis://:password@host`.
+        if text[start : text.index(":", start)].lower() not in _NOT_USERINFO:
+            yield start, m.end()
+
+
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -585,11 +698,14 @@ def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def scrub(text: str) -> str:
     """Mask what looks like a secret in ``text``: key-like values, private keys, values known
-    to be secret, and fields with secret names.
+    to be secret, fields, pairs and command-line flags with secret names, and the user and
+    password before a host.
 
     This is for the repr of arbitrary objects, such as ``Config(api_key='...')``.
     """
-    spans = _merge([*_value_spans(text), *_field_spans(text)])
+    spans = _merge(
+        [*_value_spans(text), *_field_spans(text), *_pair_spans(text), *_userinfo_spans(text)]
+    )
     if not spans:
         return text
     parts = []

@@ -30,6 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 from agents import Model, OpenAIChatCompletionsModel
 from openai import AsyncOpenAI
 
+from chatkit_jupyter.notebook._redact import scrub
+
 from ._offline import OfflineModel
 
 DEFAULT_OPENAI_MODEL: Final = "gpt-4.1-mini"
@@ -58,17 +60,18 @@ class ResolvedModel:
 
 
 def redact_url(url: str) -> str:
-    """``url`` without a ``user:password@`` part, for display."""
+    """``url`` without a ``user:password@`` part, and with a key in its query (``?api_key=``)
+    masked, for display."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<invalid URL>"
     if parts.username is None and parts.password is None:
-        return url
+        return scrub(url)
     host = parts.hostname or ""
     if parts.port is not None:
         host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=host))
+    return scrub(urlunsplit(parts._replace(netloc=host)))
 
 
 def _compatible(

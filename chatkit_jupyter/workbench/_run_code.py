@@ -33,7 +33,13 @@ from chatkit.agents import AgentContext
 from chatkit.types import ThreadItemDoneEvent, WidgetItem
 from chatkit.widgets import DynamicWidgetRoot
 
-from chatkit_jupyter.notebook._redact import scrub_cut
+from chatkit_jupyter.notebook._redact import (
+    REDACTED,
+    hiding,
+    looks_like_secret_name,
+    scrub_cut,
+    secret_values,
+)
 
 RUN_ACTION: Final = "run_code.answer"
 """The ``type`` of the Run / Cancel buttons' action; its payload is ``{"id", "run"}``."""
@@ -203,6 +209,16 @@ def execute(code: str, namespace: dict[str, Any]) -> Outcome:
     started = time.monotonic()
     out = io.StringIO()
     outcome = Outcome()
+    # The notebook's secret variables are hidden by value in what the code prints or returns
+    # (`print(db_password)`, `f"Token {token}"`), as the other tools hide them.
+    with hiding(secret_values(namespace)):
+        _run(code, namespace, out, outcome)
+        outcome.stdout = scrub_cut(out.getvalue(), MAX_OUTPUT_CHARS)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _run(code: str, namespace: dict[str, Any], out: io.StringIO, outcome: Outcome) -> None:
     try:
         tree = ast.parse(code, "<run_code>", "exec")
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
@@ -211,7 +227,9 @@ def execute(code: str, namespace: dict[str, Any]) -> Outcome:
             exec(compile(tree, "<run_code>", "exec"), namespace)
             if last is not None:
                 value = eval(compile(ast.Expression(last.value), "<run_code>", "eval"), namespace)
-                if value is not None:
+                if isinstance(last.value, ast.Name) and looks_like_secret_name(last.value.id):
+                    outcome.result = REDACTED  # `api_key` alone: whatever its value
+                elif value is not None:
                     outcome.result = scrub_cut(repr(value), MAX_OUTPUT_CHARS)
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt | SystemExit | asyncio.CancelledError):
@@ -221,9 +239,6 @@ def execute(code: str, namespace: dict[str, Any]) -> Outcome:
             # Our own frames mean nothing to the model; keep the code's.
             shown = [f for f in frames if "chatkit_jupyter" not in f]
             outcome.error = scrub_cut("".join(shown), MAX_OUTPUT_CHARS)
-    outcome.stdout = scrub_cut(out.getvalue(), MAX_OUTPUT_CHARS)
-    outcome.seconds = time.monotonic() - started
-    return outcome
 
 
 # -- the widget ---------------------------------------------------------------------------------
