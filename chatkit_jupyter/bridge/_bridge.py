@@ -69,6 +69,27 @@ unanswered is cancelled: the page went away without a word (a closed tab sends n
 ``view_closed``)."""
 
 
+def halted(error: BaseException, who: str, where: str | None = "widget.errors") -> str:
+    """What the user reads when ``who`` (e.g. ``"The server"``) raised ``KeyboardInterrupt`` or
+    ``SystemExit`` (``exit()``, ``sys.exit()``, an interrupt).
+
+    Neither is an ``Exception``: out of an asyncio task, they stop the kernel's event loop and
+    the kernel dies with every variable in it, so the bridge (and ``ask``) stop the request
+    with this message instead. ``where`` names the list that keeps the traceback, if any."""
+    if isinstance(error, KeyboardInterrupt):
+        return (
+            f"{who} was interrupted (KeyboardInterrupt), so this request was stopped. The "
+            "kernel is still running; send the message again."
+        )
+    code = scrub(str(error))
+    found = f" (`{where}` has the traceback)" if where else ""
+    return (
+        f"{who} called exit() or sys.exit() (SystemExit{': ' + code if code else ''}), so this "
+        f"request was stopped. The kernel is still running; raise an exception instead of "
+        f"exiting{found}."
+    )
+
+
 class RequestError(Exception):
     """A request the bridge refuses, with the HTTP status the front end should see."""
 
@@ -497,6 +518,10 @@ class Bridge:
             raise
         except RequestError as e:
             self._fail(record, e.status, e.message)
+        except (KeyboardInterrupt, SystemExit) as e:
+            logger.exception("chatkit-jupyter: the server stopped on %s", record.type)
+            message = halted(e, "The server")
+            self._fail(record, 500, message, detail=traceback.format_exc(), error=e)
         except Exception as e:
             known = self._explain(e) if self._explain is not None else None
             if known is not None:
@@ -668,12 +693,14 @@ class Bridge:
             value = await self._hooks(hook, payload)
         except asyncio.CancelledError:
             raise
-        except Exception as e:
+        except (Exception, KeyboardInterrupt, SystemExit) as e:
             logger.exception("chatkit-jupyter: the %s hook failed", hook)
-            self._send(
-                {"kind": p.RESULT, "id": rid, "ok": False, "message": f"{type(e).__name__}: {e}"},
-                None,
+            message = (
+                f"{type(e).__name__}: {e}"
+                if isinstance(e, Exception)
+                else halted(e, f"The {hook} handler", "widget.log")
             )
+            self._send({"kind": p.RESULT, "id": rid, "ok": False, "message": message}, None)
             return
         try:
             json.dumps(value, allow_nan=False)

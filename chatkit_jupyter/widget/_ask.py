@@ -24,6 +24,8 @@ from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from chatkit_jupyter.bridge._bridge import halted
+
 DEFAULT_TIMEOUT: Final = 300.0
 """Seconds ``ask`` waits for a whole reply before it cancels the request."""
 
@@ -233,6 +235,13 @@ async def ask(
                 on_event(event)
 
     async def run() -> None:
+        try:
+            await turns()
+        except (KeyboardInterrupt, SystemExit) as e:
+            # Out of this task, exit() or an interrupt would stop the kernel's loop.
+            reply.error = halted(e, "The server (or a client tool's handler)", None)
+
+    async def turns() -> None:
         await stream(body)
         for _ in range(MAX_CLIENT_TOOL_ROUNDS):
             pending = _pending_client_tool(reply)

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any, Final, TextIO
 
+from chatkit_jupyter.bridge._bridge import halted
 from chatkit_jupyter.notebook._redact import scrub
 
 MAX_LOG: Final = 1000
@@ -270,11 +271,11 @@ async def _watched(stream: AsyncIterator[Any], name: str) -> AsyncIterator[Any]:
                 message = e.message if isinstance(e, CustomStreamError) else None
                 current[0].error(ErrorRecord.of(e, _source(current[1], name), message))
             raise
-        except Exception as e:
+        except (Exception, KeyboardInterrupt, SystemExit) as e:
             current = _journal.get()
             if current is None:
                 raise
-            shown = describe(e)
+            shown = describe(e) if isinstance(e, Exception) else halted(e, "The server")
             current[0].error(ErrorRecord.of(e, _source(current[1], name), shown))
             raise CustomStreamError(shown, allow_retry=True) from e
 
