@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pathlib
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -726,3 +727,27 @@ async def test_requests_are_parsed_without_a_new_type_adapter_each(
     listed = await server.process(json.dumps({"type": "threads.list", "params": {}}), {})
     assert isinstance(listed, NonStreamingResult)
     assert len(made) == 1
+
+
+@pytest.mark.parametrize(
+    ("store", "expected"),
+    [
+        ("chat.db", "store must be a chatkit Store, not str: pass store=SQLiteStore('chat.db')"),
+        (pathlib.Path("a/b.db"), "pass store=SQLiteStore('a/b.db') (from chatkit_jupyter)"),
+        ({}, "store must be a chatkit Store, not dict: pass store=SQLiteStore('chat.db')"),
+    ],
+)
+def test_a_store_that_is_no_store_is_refused_at_once(store: Any, expected: str) -> None:
+    # Before, it was accepted, and every message failed with an AttributeError.
+    with pytest.raises(TypeError) as raised:
+        NotebookServer(store=store)
+    assert expected in str(raised.value)
+
+
+def test_a_model_that_is_no_model_is_refused_at_once(store: Any) -> None:
+    # Before, it was accepted, and the chat went offline as if no model were configured.
+    with pytest.raises(TypeError) as raised:
+        NotebookServer(store=store, model=5)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "model must be a model name (str), an agents Model or None, not int."
+    )

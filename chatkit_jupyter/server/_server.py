@@ -13,6 +13,7 @@ import functools
 import inspect
 import json
 import logging
+import os
 import pathlib
 import time
 import traceback
@@ -337,6 +338,21 @@ class NotebookServer(ChatKitServer[Any]):
         if agent is not None and not isinstance(agent, Agent | str):
             raise TypeError(
                 f"agent must be an agents.Agent, a variable name or None, not {type(agent).__name__}."
+            )
+        # Typed, but a notebook passes what it has; else every message fails later with
+        # "'str' object has no attribute ...", or the chat goes offline.
+        given: tuple[object, object] = (store, model)
+        if given[0] is not None and not isinstance(given[0], Store):
+            path = given[0] if isinstance(given[0], str | os.PathLike) else "chat.db"
+            raise TypeError(
+                f"store must be a chatkit Store, not {type(given[0]).__name__}: pass "
+                f"store=SQLiteStore({os.fspath(path)!r}) (from chatkit_jupyter), or None for "
+                "the default."
+            )
+        if given[1] is not None and not isinstance(given[1], str | Model):
+            raise TypeError(
+                f"model must be a model name (str), an agents Model or None, not "
+                f"{type(given[1]).__name__}."
             )
         if store is None:
             from chatkit_jupyter.store import default_store
