@@ -216,9 +216,14 @@ async def ask(
     from pydantic import TypeAdapter
 
     request_body(text, thread_id)  # bad arguments fail before any search runs
+    # `not > 0`: NaN too, which asyncio takes as "no time at all".
+    if timeout is not None and (
+        not isinstance(timeout, int | float) or isinstance(timeout, bool) or not timeout > 0
+    ):
+        raise ValueError(
+            f"timeout must be a positive number of seconds or None, not {timeout!r:.40}."
+        )
     body = request_body(text, thread_id, await find_tags(text, search))
-    if timeout is not None and timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout}.")
     events: TypeAdapter[Any] = TypeAdapter(ThreadStreamEvent)
     reply = Reply(thread_id=thread_id)
     turn = Turn()
