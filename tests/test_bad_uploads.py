@@ -365,6 +365,40 @@ async def test_per_type_limits_as_chatkit_takes_them(chat: Chat) -> None:
     assert chat.files.size_limit("text/plain") == 100 * 1024 * 1024
 
 
+LIMITS = {
+    "maxSize a str": ({"maxSize": "10MB"}, "maxSize must be a number of bytes"),
+    "maxSize negative": ({"maxSize": -1}, "maxSize must be a number of bytes"),
+    "maxSize NaN": ({"maxSize": float("nan")}, "maxSize must be a number of bytes"),
+    "maxSize True": ({"maxSize": True}, "maxSize must be a number of bytes"),
+    "a per-type str": ({"maxSize": {"image/*": "big"}}, "maxSize must be a number of bytes"),
+    "maxCount a fraction": ({"maxCount": 1.5}, "maxCount must be a whole number of files"),
+    "maxCount a str": ({"maxCount": "3"}, "maxCount must be a whole number of files"),
+}
+
+
+@pytest.mark.parametrize(("limits", "message"), LIMITS.values(), ids=LIMITS.keys())
+async def test_attachment_limits_that_are_no_numbers_are_refused_in_the_options(
+    chat: Chat, limits: dict[str, Any], message: str
+) -> None:
+    # Before, they were taken, and every upload then failed with a 500 (a TypeError).
+    options = {"composer": {"attachments": {"enabled": True, **limits}}}
+    with pytest.raises(ValueError, match=message):
+        ChatKitWidget(chat.widget.server, options=options)
+    with pytest.raises(Exception, match=message):
+        chat.widget.options = options
+    assert chat.files.max_size == 100 * 1024 * 1024
+    await chat.still_works()
+
+
+async def test_attachment_limits_as_numbers_are_taken(chat: Chat) -> None:
+    chat.widget.options = {
+        "composer": {"attachments": {"enabled": True, "maxSize": 2e3, "maxCount": 2.0}}
+    }
+    assert (chat.files.max_size, chat.files.max_count) == (2e3, 2.0)
+    head, _ = await chat.create(size=2001)
+    assert "2.0 KB limit" in head["message"]
+
+
 @pytest.mark.parametrize("mime_type", ["text/" + "x" * 300, "text/plain\x00", "image/png\u202e"])
 async def test_a_type_that_is_no_mime_type_is_refused_briefly(chat: Chat, mime_type: str) -> None:
     head, body = await chat.create("a.txt", mime_type=mime_type)
