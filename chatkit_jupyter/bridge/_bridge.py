@@ -689,6 +689,14 @@ class Bridge:
     async def _call(self, rid: str, content: Mapping[str, Any]) -> None:
         hook = str(content.get("hook"))
         payload = content.get("payload") or {}
+        if not isinstance(payload, Mapping):
+            # Not the handler's fault, so no "AttributeError" from deep inside it.
+            message = (
+                f"The {hook:.40} call's payload is a JSON {_json_kind(payload)}, not an object; "
+                "the page that sent it is out of date: reload it."
+            )
+            self._send({"kind": p.RESULT, "id": rid, "ok": False, "message": message}, None)
+            return
         try:
             value = await self._hooks(hook, payload)
         except asyncio.CancelledError:
@@ -733,6 +741,14 @@ async def _drain(queue: asyncio.Queue[bytes | Exception | None]) -> AsyncIterato
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    return "boolean" if isinstance(value, bool) else "number"
 
 
 def _first_buffer(buffers: list[Any] | None) -> bytes:
