@@ -19,6 +19,7 @@ from chatkit_jupyter import ChatKitWidget, ErrorRecord, NotebookServer
 from chatkit_jupyter.bridge import _protocol as p
 
 from .conftest import Client, ScriptedServer, call, user_message
+from .conftest import message as message_item
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 
@@ -143,6 +144,50 @@ async def test_a_custom_stream_error_is_shown_as_it_is(store: Any, fake_comm: An
 
 
 # -- handlers ---------------------------------------------------------------------------------
+
+
+class Yields(ScriptedServer):
+    """A respond() written wrong: ``returns`` instead of yielding, or yields what is no event."""
+
+    returns: Any = None
+    yields: Any = None
+
+    def respond(self, thread: Any, item: Any, context: Any) -> Any:
+        if self.returns is not None:
+            return self.returns
+        return self._junk()
+
+    async def _junk(self) -> AsyncIterator[Any]:
+        yield self.yields
+
+
+JUNK = {
+    "a str": ("yields", "hello", "respond() yielded a str value ('hello'), not a ChatKit event"),
+    "a dict": ("yields", {"type": "x"}, "respond() yielded a dict value ({'type': 'x'}), not"),
+    "an item": ("yields", message_item("m1"), "respond() yielded a AssistantMessageItem value (A"),
+    "a list": ("returns", ["x"], "respond() returned a list, not a stream of events: write"),
+}
+
+
+@pytest.mark.parametrize(("how", "value", "expected"), JUNK.values(), ids=JUNK.keys())
+async def test_a_respond_that_yields_no_events_says_so_in_the_chat(
+    store: Any, fake_comm: Any, how: str, value: Any, expected: str
+) -> None:
+    # Before: "AttributeError: 'str' object has no attribute 'model_dump_json'" after the
+    # stream, an item sent as if it were an event, or only "An error occurred" (a list).
+    server = Yields(store)
+    setattr(server, how, value)
+    w = ChatKitWidget(server)
+    client = Client(w)
+    _text, events = await client.text(user_message("hi"))
+    (shown,) = error_events(events)
+    assert shown["message"].startswith(f"TypeError: {expected}")
+    assert w.errors[-1].message == shown["message"]
+    setattr(server, how, None)
+    server.respond = ScriptedServer.respond.__get__(server)  # type: ignore[method-assign]
+    text, _ = await client.text(user_message("and now?"))
+    assert text == "Hello, world"
+    w.close()
 
 
 async def test_handler_output_and_exceptions_go_to_the_log(store: Any, fake_comm: Any) -> None:
