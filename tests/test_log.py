@@ -211,6 +211,7 @@ async def test_handler_output_and_exceptions_go_to_the_log(store: Any, fake_comm
 
     failed = await call(w, p.HOOK_ACTION, {"action": {"type": "refresh"}, "item": {}})
     assert failed["ok"] is False
+    assert failed["message"] == "ValueError: bad payload <redacted>"  # the page shows it
     await call(w, p.HOOK_ENTITY_SEARCH, {"query": "sa"})
     await call(w, p.HOOK_CLIENT_TOOL, {"name": "get_selection", "params": {}})
 

@@ -704,7 +704,7 @@ class Bridge:
         except (Exception, KeyboardInterrupt, SystemExit) as e:
             logger.exception("chatkit-jupyter: the %s hook failed", hook)
             message = (
-                f"{type(e).__name__}: {e}"
+                f"{type(e).__name__}: {scrub(str(e))}"  # the page shows it: no secrets
                 if isinstance(e, Exception)
                 else halted(e, f"The {hook} handler", "widget.log")
             )
