@@ -314,6 +314,19 @@ async def test_ordinary_names_in_any_script_are_accepted(chat: Chat, name: str) 
 # -- size limits ---------------------------------------------------------------------------------
 
 
+async def test_an_upload_to_a_huge_id_is_not_echoed_back_whole(chat: Chat) -> None:
+    rid = chat.start("x" * 100_000)
+    chat.piece(rid, 0, last=True)
+    await chat.widget.wait_idle()
+    head, _ = chat.client.body(rid)
+    assert (head["kind"], head["status"]) == (p.ERROR, 400)
+    assert head["message"] == (
+        f"No attachment {'x' * 100_000!r:.80} is waiting for an upload (it may have been "
+        "removed). Attach the file again."
+    )
+    await chat.still_works()
+
+
 def test_the_default_size_limit_is_chatkits(tmp_path: Path) -> None:
     with SQLiteStore(":memory:") as store:
         files = FileAttachmentStore(tmp_path, store=store)
