@@ -297,6 +297,19 @@ async def test_a_call_whose_payload_is_no_object_is_refused_before_its_handler(
     assert handled == []
 
 
+async def test_a_huge_kind_or_upload_url_is_not_echoed_back_whole() -> None:
+    b, sent = bridge(upload=lambda attachment_id, chunks: None)
+    b.handle({"kind": "k" * 100_000, "id": "v1:k"}, [])
+    b.handle(request("v1:u", url=p.UPLOAD_URL + "/" * 100_000), [b""])
+    await b.wait_idle()
+    kind, url = (c for c, _ in sent)
+    assert kind["message"].startswith("Unknown message kind 'kkkk")
+    assert url["message"].startswith(f"Upload URL '{p.UPLOAD_URL}////")
+    assert (kind["kind"], url["kind"]) == (p.ERROR, p.ERROR)
+    assert len(kind["message"]) < 200
+    assert len(url["message"]) < 200
+
+
 # -- heartbeats ---------------------------------------------------------------------------------
 
 

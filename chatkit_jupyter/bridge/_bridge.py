@@ -355,7 +355,8 @@ class Bridge:
                 self._send_error(
                     rid,
                     400,
-                    f"Unknown message kind {kind!r}; expected one of {', '.join(p.FROM_FRONTEND)}.",
+                    f"Unknown message kind {kind!r:.60}; expected one of "
+                    f"{', '.join(p.FROM_FRONTEND)}.",
                 )
         except Exception:  # never let a bad message break the kernel's comm handling
             logger.exception("chatkit-jupyter: failed to handle a %r message", kind)
@@ -645,7 +646,7 @@ class Bridge:
             )
         attachment_id = url[len(p.UPLOAD_URL) :].strip("/")
         if not attachment_id:
-            raise RequestError(400, f"Upload URL {url!r} names no attachment.")
+            raise RequestError(400, f"Upload URL {url!r:.120} names no attachment.")
         if content.get("chunked"):
             queue = self._uploads.setdefault(rid, asyncio.Queue())
             chunks: AsyncIterator[bytes] = _drain(queue)
