@@ -153,9 +153,16 @@ class Yields(ScriptedServer):
     yields: Any = None
 
     def respond(self, thread: Any, item: Any, context: Any) -> Any:
+        if isinstance(self.returns, Exception):
+            raise self.returns
+        if self.returns == "a coroutine":
+            return self._junk_coroutine()  # an `async def` without `yield`
         if self.returns is not None:
             return self.returns
         return self._junk()
+
+    async def _junk_coroutine(self) -> None:
+        pass
 
     async def _junk(self) -> AsyncIterator[Any]:
         yield self.yields
@@ -166,6 +173,7 @@ JUNK = {
     "a dict": ("yields", {"type": "x"}, "respond() yielded a dict value ({'type': 'x'}), not"),
     "an item": ("yields", message_item("m1"), "respond() yielded a AssistantMessageItem value (A"),
     "a list": ("returns", ["x"], "respond() returned a list, not a stream of events: write"),
+    "a coroutine": ("returns", "a coroutine", "respond() returned a coroutine, not a stream"),
 }
 
 
@@ -174,7 +182,8 @@ async def test_a_respond_that_yields_no_events_says_so_in_the_chat(
     store: Any, fake_comm: Any, how: str, value: Any, expected: str
 ) -> None:
     # Before: "AttributeError: 'str' object has no attribute 'model_dump_json'" after the
-    # stream, an item sent as if it were an event, or only "An error occurred" (a list).
+    # stream, an item sent as if it were an event, or only "An error occurred" (a list, a
+    # coroutine).
     server = Yields(store)
     setattr(server, how, value)
     w = ChatKitWidget(server)
@@ -187,6 +196,21 @@ async def test_a_respond_that_yields_no_events_says_so_in_the_chat(
     server.respond = ScriptedServer.respond.__get__(server)  # type: ignore[method-assign]
     text, _ = await client.text(user_message("and now?"))
     assert text == "Hello, world"
+    w.close()
+
+
+async def test_a_plain_def_respond_that_raises_is_the_servers_error(
+    store: Any, fake_comm: Any
+) -> None:
+    # Before, it raised before the watcher ran: the chat said only "An error occurred", and
+    # w.errors was empty.
+    server = Yields(store)
+    server.returns = KeyError("price")
+    w = ChatKitWidget(server)
+    _text, events = await Client(w).text(user_message("hi"))
+    (shown,) = error_events(events)
+    assert shown["message"] == "KeyError: 'price'"
+    assert w.errors[-1].type == "KeyError"
     w.close()
 
 

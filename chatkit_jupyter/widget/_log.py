@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import inspect
 import io
 import sys
 import traceback as tb
@@ -252,22 +253,28 @@ def watch_server(server: Any) -> None:
         def wrapped(
             *args: Any, _original: Any = original, _name: str = name, **kwargs: Any
         ) -> AsyncIterator[Any]:
-            return _watched(_original(*args, **kwargs), _name)
+            # Called inside the watcher: a plain `def respond` that raises is the server's
+            # exception too, not ChatKit's "An error occurred".
+            return _watched(functools.partial(_original, *args, **kwargs), _name)
 
         with contextlib.suppress(AttributeError):  # a read-only method stays as it is
             setattr(server, name, wrapped)
 
 
-async def _watched(stream: AsyncIterator[Any], name: str) -> AsyncIterator[Any]:
+async def _watched(start: Callable[[], Any], name: str) -> AsyncIterator[Any]:
     from chatkit.errors import CustomStreamError, StreamError
 
-    # Closed here: a stopped stream closes the server's generator at once (NotebookServer then
-    # cancels its run), not whenever it is garbage-collected.
-    close = getattr(stream, "aclose", None)
+    close = None
     try:
+        stream = start()
+        # Closed here: a stopped stream closes the server's generator at once (NotebookServer
+        # then cancels its run), not whenever it is garbage-collected.
+        close = getattr(stream, "aclose", None)
         # Else ChatKit fails later, on an attribute of what came instead, or the chat shows
         # only "An error occurred" (a respond() that returns a list has no aclose either).
         if not hasattr(stream, "__aiter__"):
+            if inspect.iscoroutine(stream):
+                stream.close()  # never to run: no "was never awaited" warning
             raise TypeError(
                 f"{name}() returned a {type(stream).__name__}, not a stream of events: write "
                 f"it as `async def {name}(...)` that yields chatkit.types events."
