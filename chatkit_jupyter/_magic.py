@@ -188,14 +188,18 @@ def build_widget(args: argparse.Namespace, ns: Mapping[str, object]) -> ChatKitW
     else:
         if args.agent:
             _lookup(ns, args.agent, Agent, "Agent")
-        store = None
-        if args.db:
-            from .store import SQLiteStore
+        from .store import SQLiteStore, StoreError
 
-            store = SQLiteStore(args.db)
-        server = NotebookServer(
-            args.agent or None, store=store, model=args.model or None, allow_run=args.allow_run
-        )
+        try:
+            # The default database too (./.chatkit/chatkit.db) may be damaged or too new.
+            server = NotebookServer(
+                args.agent or None,
+                store=SQLiteStore(args.db) if args.db else None,
+                model=args.model or None,
+                allow_run=args.allow_run,
+            )
+        except StoreError as e:
+            raise MagicError(f"{e} With %chatkit: pass --db PATH for another file.") from None
     options: dict[str, object] = {}
     if args.theme:
         options["theme"] = {"colorScheme": args.theme}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -148,6 +149,16 @@ async def test_bad_arguments_are_clear_errors(store: Any) -> None:
         await server.ask("  ")
     with pytest.raises(ValueError, match="timeout must be a positive number"):
         await server.ask("hi", timeout=0)
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), "5", True, -1.5])
+async def test_a_timeout_that_is_no_time_is_a_clear_error(store: Any, timeout: Any) -> None:
+    # Before, NaN ended every reply at once ("No complete reply within nan s"), and "5" raised
+    # a TypeError about '<='.
+    server = NotebookServer(store=store, namespace=NOTEBOOK)
+    expected = f"timeout must be a positive number of seconds or None, not {timeout!r}."
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        await server.ask("hi", timeout=timeout)
 
 
 async def test_an_unknown_thread_is_in_the_reply(store: Any) -> None:

@@ -314,6 +314,19 @@ async def test_ordinary_names_in_any_script_are_accepted(chat: Chat, name: str) 
 # -- size limits ---------------------------------------------------------------------------------
 
 
+async def test_an_upload_to_a_huge_id_is_not_echoed_back_whole(chat: Chat) -> None:
+    rid = chat.start("x" * 100_000)
+    chat.piece(rid, 0, last=True)
+    await chat.widget.wait_idle()
+    head, _ = chat.client.body(rid)
+    assert (head["kind"], head["status"]) == (p.ERROR, 400)
+    assert head["message"] == (
+        f"No attachment {'x' * 100_000!r:.80} is waiting for an upload (it may have been "
+        "removed). Attach the file again."
+    )
+    await chat.still_works()
+
+
 def test_the_default_size_limit_is_chatkits(tmp_path: Path) -> None:
     with SQLiteStore(":memory:") as store:
         files = FileAttachmentStore(tmp_path, store=store)
@@ -363,6 +376,40 @@ async def test_per_type_limits_as_chatkit_takes_them(chat: Chat) -> None:
     chat.files.set_limits(max_size={"image/png": 10})
     assert chat.files.size_limit("image/png") == 10
     assert chat.files.size_limit("text/plain") == 100 * 1024 * 1024
+
+
+LIMITS = {
+    "maxSize a str": ({"maxSize": "10MB"}, "maxSize must be a number of bytes"),
+    "maxSize negative": ({"maxSize": -1}, "maxSize must be a number of bytes"),
+    "maxSize NaN": ({"maxSize": float("nan")}, "maxSize must be a number of bytes"),
+    "maxSize True": ({"maxSize": True}, "maxSize must be a number of bytes"),
+    "a per-type str": ({"maxSize": {"image/*": "big"}}, "maxSize must be a number of bytes"),
+    "maxCount a fraction": ({"maxCount": 1.5}, "maxCount must be a whole number of files"),
+    "maxCount a str": ({"maxCount": "3"}, "maxCount must be a whole number of files"),
+}
+
+
+@pytest.mark.parametrize(("limits", "message"), LIMITS.values(), ids=LIMITS.keys())
+async def test_attachment_limits_that_are_no_numbers_are_refused_in_the_options(
+    chat: Chat, limits: dict[str, Any], message: str
+) -> None:
+    # Before, they were taken, and every upload then failed with a 500 (a TypeError).
+    options = {"composer": {"attachments": {"enabled": True, **limits}}}
+    with pytest.raises(ValueError, match=message):
+        ChatKitWidget(chat.widget.server, options=options)
+    with pytest.raises(Exception, match=message):
+        chat.widget.options = options
+    assert chat.files.max_size == 100 * 1024 * 1024
+    await chat.still_works()
+
+
+async def test_attachment_limits_as_numbers_are_taken(chat: Chat) -> None:
+    chat.widget.options = {
+        "composer": {"attachments": {"enabled": True, "maxSize": 2e3, "maxCount": 2.0}}
+    }
+    assert (chat.files.max_size, chat.files.max_count) == (2e3, 2.0)
+    head, _ = await chat.create(size=2001)
+    assert "2.0 KB limit" in head["message"]
 
 
 @pytest.mark.parametrize("mime_type", ["text/" + "x" * 300, "text/plain\x00", "image/png\u202e"])

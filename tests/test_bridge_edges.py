@@ -266,6 +266,50 @@ async def test_a_hook_value_that_is_not_strict_json_is_refused_in_words(value: A
     assert message.endswith("); return dicts, lists, strings, numbers, booleans or None.")
 
 
+@pytest.mark.parametrize(
+    ("payload", "kind"), [([1], "array"), ("x", "string"), (5, "number"), (True, "boolean")]
+)
+async def test_a_call_whose_payload_is_no_object_is_refused_before_its_handler(
+    payload: Any, kind: str
+) -> None:
+    # Before, handlers met it and answered e.g. "AttributeError: 'list' object has no
+    # attribute 'get'".
+    handled: list[Any] = []
+
+    async def hooks(hook: str, payload: Any) -> Any:
+        handled.append(payload)
+
+    b, sent = bridge(hooks=hooks)
+    b.handle({"kind": p.CALL, "id": "v1:c", "view": "v1", "hook": "ready", "payload": payload}, [])
+    await b.wait_idle()
+    assert sent == [
+        (
+            {
+                "kind": p.RESULT,
+                "id": "v1:c",
+                "ok": False,
+                "message": f"The ready call's payload is a JSON {kind}, not an object; the page "
+                "that sent it is out of date: reload it.",
+            },
+            [],
+        )
+    ]
+    assert handled == []
+
+
+async def test_a_huge_kind_or_upload_url_is_not_echoed_back_whole() -> None:
+    b, sent = bridge(upload=lambda attachment_id, chunks: None)
+    b.handle({"kind": "k" * 100_000, "id": "v1:k"}, [])
+    b.handle(request("v1:u", url=p.UPLOAD_URL + "/" * 100_000), [b""])
+    await b.wait_idle()
+    kind, url = (c for c, _ in sent)
+    assert kind["message"].startswith("Unknown message kind 'kkkk")
+    assert url["message"].startswith(f"Upload URL '{p.UPLOAD_URL}////")
+    assert (kind["kind"], url["kind"]) == (p.ERROR, p.ERROR)
+    assert len(kind["message"]) < 200
+    assert len(url["message"]) < 200
+
+
 # -- heartbeats ---------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from chatkit_jupyter import ChatKitWidget, ErrorRecord, NotebookServer
 from chatkit_jupyter.bridge import _protocol as p
 
 from .conftest import Client, ScriptedServer, call, user_message
+from .conftest import message as message_item
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 
@@ -145,6 +146,74 @@ async def test_a_custom_stream_error_is_shown_as_it_is(store: Any, fake_comm: An
 # -- handlers ---------------------------------------------------------------------------------
 
 
+class Yields(ScriptedServer):
+    """A respond() written wrong: ``returns`` instead of yielding, or yields what is no event."""
+
+    returns: Any = None
+    yields: Any = None
+
+    def respond(self, thread: Any, item: Any, context: Any) -> Any:
+        if isinstance(self.returns, Exception):
+            raise self.returns
+        if self.returns == "a coroutine":
+            return self._junk_coroutine()  # an `async def` without `yield`
+        if self.returns is not None:
+            return self.returns
+        return self._junk()
+
+    async def _junk_coroutine(self) -> None:
+        pass
+
+    async def _junk(self) -> AsyncIterator[Any]:
+        yield self.yields
+
+
+JUNK = {
+    "a str": ("yields", "hello", "respond() yielded a str value ('hello'), not a ChatKit event"),
+    "a dict": ("yields", {"type": "x"}, "respond() yielded a dict value ({'type': 'x'}), not"),
+    "an item": ("yields", message_item("m1"), "respond() yielded a AssistantMessageItem value (A"),
+    "a list": ("returns", ["x"], "respond() returned a list, not a stream of events: write"),
+    "a coroutine": ("returns", "a coroutine", "respond() returned a coroutine, not a stream"),
+}
+
+
+@pytest.mark.parametrize(("how", "value", "expected"), JUNK.values(), ids=JUNK.keys())
+async def test_a_respond_that_yields_no_events_says_so_in_the_chat(
+    store: Any, fake_comm: Any, how: str, value: Any, expected: str
+) -> None:
+    # Before: "AttributeError: 'str' object has no attribute 'model_dump_json'" after the
+    # stream, an item sent as if it were an event, or only "An error occurred" (a list, a
+    # coroutine).
+    server = Yields(store)
+    setattr(server, how, value)
+    w = ChatKitWidget(server)
+    client = Client(w)
+    _text, events = await client.text(user_message("hi"))
+    (shown,) = error_events(events)
+    assert shown["message"].startswith(f"TypeError: {expected}")
+    assert w.errors[-1].message == shown["message"]
+    setattr(server, how, None)
+    server.respond = ScriptedServer.respond.__get__(server)  # type: ignore[method-assign]
+    text, _ = await client.text(user_message("and now?"))
+    assert text == "Hello, world"
+    w.close()
+
+
+async def test_a_plain_def_respond_that_raises_is_the_servers_error(
+    store: Any, fake_comm: Any
+) -> None:
+    # Before, it raised before the watcher ran: the chat said only "An error occurred", and
+    # w.errors was empty.
+    server = Yields(store)
+    server.returns = KeyError("price")
+    w = ChatKitWidget(server)
+    _text, events = await Client(w).text(user_message("hi"))
+    (shown,) = error_events(events)
+    assert shown["message"] == "KeyError: 'price'"
+    assert w.errors[-1].type == "KeyError"
+    w.close()
+
+
 async def test_handler_output_and_exceptions_go_to_the_log(store: Any, fake_comm: Any) -> None:
     w = ChatKitWidget(ScriptedServer(store))
 
@@ -166,6 +235,7 @@ async def test_handler_output_and_exceptions_go_to_the_log(store: Any, fake_comm
 
     failed = await call(w, p.HOOK_ACTION, {"action": {"type": "refresh"}, "item": {}})
     assert failed["ok"] is False
+    assert failed["message"] == "ValueError: bad payload <redacted>"  # the page shows it
     await call(w, p.HOOK_ENTITY_SEARCH, {"query": "sa"})
     await call(w, p.HOOK_CLIENT_TOOL, {"name": "get_selection", "params": {}})
 

@@ -119,6 +119,23 @@ def test_bad_names_give_one_line_errors(
     assert "\n" not in out
 
 
+@pytest.mark.parametrize("line", ["--db damaged.db", ""], ids=["--db", "default"])
+def test_a_database_that_cannot_be_used_is_a_one_line_error(
+    shell: InteractiveShell, tmp_path: Any, capsys: pytest.CaptureFixture[str], line: str
+) -> None:
+    # Before, a StoreError traceback: the magic's other errors are one line.
+    target = tmp_path / ("damaged.db" if line else ".chatkit/chatkit.db")
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(b"not a database " * 100)
+    assert shell.run_line_magic("chatkit", line) is None
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("%chatkit: ")
+    assert f"{target.name} is not a chatkit-jupyter database" in out
+    assert out.endswith("With %chatkit: pass --db PATH for another file.")
+    assert "\n" not in out
+    assert target.read_bytes() == b"not a database " * 100
+
+
 def test_unload_removes_the_magic(shell: InteractiveShell) -> None:
     assert "chatkit" in shell.magics_manager.magics["line"]
     shell.run_line_magic("unload_ext", "chatkit_jupyter")

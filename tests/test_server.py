@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pathlib
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -762,3 +763,18 @@ def test_repr_says_what_answers_in_public_names(store: Any) -> None:
 def test_a_model_of_the_wrong_type_is_refused_at_once(store: Any) -> None:
     with pytest.raises(TypeError, match=r"model must be a model name \(str\), an agents\.Model"):
         NotebookServer(store=store, model=42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("store", "expected"),
+    [
+        ("chat.db", "store must be a chatkit Store, not str: pass store=SQLiteStore('chat.db')"),
+        (pathlib.Path("a/b.db"), "pass store=SQLiteStore('a/b.db') (from chatkit_jupyter)"),
+        ({}, "store must be a chatkit Store, not dict: pass store=SQLiteStore('chat.db')"),
+    ],
+)
+def test_a_store_that_is_no_store_is_refused_at_once(store: Any, expected: str) -> None:
+    # Before, it was accepted, and every message failed with an AttributeError.
+    with pytest.raises(TypeError) as raised:
+        NotebookServer(store=store)
+    assert expected in str(raised.value)

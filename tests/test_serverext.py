@@ -32,11 +32,13 @@ def test_importing_it_needs_no_jupyter_server() -> None:
 # -- the chat's busy status (serverext/_quiet.py) ----------------------------------------------
 
 
-def _v1(channel: str, header: dict, content: dict, *buffers: bytes) -> bytes:
+def _v1(channel: str, header: dict, content: dict | bytes, *buffers: bytes) -> bytes:
     """A websocket message of Jupyter's v1 protocol, as JupyterLab sends it: the number of
-    offsets, the offsets, then channel, header, parent header, metadata, content, buffers."""
+    offsets, the offsets, then channel, header, parent header, metadata, content (JSON, or
+    its bytes as given), buffers."""
     parts = [channel.encode(), json.dumps(header).encode(), b"{}", b"{}"]
-    parts += [json.dumps(content).encode(), *buffers]
+    raw = content if isinstance(content, bytes) else json.dumps(content).encode()
+    parts += [raw, *buffers]
     count = len(parts) + 1
     offsets, at = [], 8 * (count + 1)
     for part in parts:
@@ -96,6 +98,18 @@ def test_what_is_not_a_chat_message_is_left_alone() -> None:
         _quiet.note_incoming_v1(message)
         assert not _quiet.is_chat_busy(_status(msg_id, "busy")), msg_id
     assert not _quiet.is_chat_busy([b"{"])  # a malformed status is relayed, not an error
+
+
+def test_a_message_nested_too_deep_to_parse_is_relayed_not_an_error() -> None:
+    # Before, json.loads' RecursionError escaped the websocket handler, and tornado closed the
+    # page's connection to the kernel (the message was lost with it).
+    from chatkit_jupyter.serverext import _quiet
+
+    header, content = _comm_msg("m-deep", "call")
+    deep = json.dumps(content)[:-2] + ', "payload": ' + "[" * 50_000 + "]" * 50_000 + "}}"
+    _quiet.note_incoming_v1(_v1("shell", header, deep.encode()))
+    _quiet.note_incoming_json(json.dumps({"header": header})[:-1] + ', "content": ' + deep + "}")
+    assert not _quiet.is_chat_busy(_status("m-deep", "busy"))
 
 
 def test_the_json_protocol_is_followed_too() -> None:

@@ -211,6 +211,26 @@ async def test_waiting_too_long_for_a_lock_is_a_clear_error(db_path: Path) -> No
     store.close()
 
 
+async def test_a_full_disk_says_so_and_what_to_do_and_loses_nothing(db_path: Path) -> None:
+    store = SQLiteStore(db_path)
+    await store.save_thread(thread("thr_a"), None)
+    await store.add_thread_item("thr_a", message("msg_1"), None)
+    # SQLite's own limit on this connection: it fails as a full disk does (SQLITE_FULL).
+    pages = await store._run(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
+    await store._run(lambda conn: conn.execute(f"PRAGMA max_page_count = {pages}").fetchone())
+    with pytest.raises(StoreError) as caught:
+        await store.add_thread_item("thr_a", message("msg_2", text="x" * 100_000), None)
+    assert str(caught.value) == (
+        f"{db_path} cannot grow: the disk is full (or the database is at its size limit). "
+        "What was saved before is kept; free some disk space, then try again."
+    )
+    assert await all_ids(store, "thr_a") == ["msg_1"]
+    await store._run(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823").fetchone())
+    await store.add_thread_item("thr_a", message("msg_2"), None)
+    assert await all_ids(store, "thr_a") == ["msg_1", "msg_2"]
+    store.close()
+
+
 def test_two_processes_writing_500_items_each_lose_nothing(db_path: Path) -> None:
     # Both open the same new file at the same time, so they also race to create the schema.
     writers = [child(WRITER, str(db_path), tag, "500") for tag in ("a", "b")]

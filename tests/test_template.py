@@ -112,6 +112,20 @@ def test_undefined_variable_points_at_the_line() -> None:
         template.render({"channel": "c", "time": "t", "user": {}})
 
 
+def test_an_error_without_a_message_is_named_by_its_class() -> None:
+    # Before: "Template error on line 2: " and nothing after it (e.g. a MemoryError).
+    class Row:
+        @property
+        def total(self) -> int:
+            raise ValueError
+
+    source = '{"type": "Card",\n "children": [{"type": "Text", "value": "{{ row.total }}"}]}'
+    template = WidgetTemplate({"version": "1.0", "name": "x", "template": source})
+    with pytest.raises(WidgetError) as info:
+        template.render({"row": Row()})
+    assert str(info.value).startswith("Template error on line 2: ValueError\n")
+
+
 def test_invalid_rendered_json_quotes_the_line_and_column() -> None:
     source = '{"type": "Card",\n "children": [{"type": "Text" "value": {{ t | tojson }}}]}'
     template = WidgetTemplate({"version": "1.0", "name": "x", "template": source})

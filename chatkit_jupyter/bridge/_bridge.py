@@ -69,6 +69,27 @@ unanswered is cancelled: the page went away without a word (a closed tab sends n
 ``view_closed``)."""
 
 
+def halted(error: BaseException, who: str, where: str | None = "widget.errors") -> str:
+    """What the user reads when ``who`` (e.g. ``"The server"``) raised ``KeyboardInterrupt`` or
+    ``SystemExit`` (``exit()``, ``sys.exit()``, an interrupt).
+
+    Neither is an ``Exception``: out of an asyncio task, they stop the kernel's event loop and
+    the kernel dies with every variable in it, so the bridge (and ``ask``) stop the request
+    with this message instead. ``where`` names the list that keeps the traceback, if any."""
+    if isinstance(error, KeyboardInterrupt):
+        return (
+            f"{who} was interrupted (KeyboardInterrupt), so this request was stopped. The "
+            "kernel is still running; send the message again."
+        )
+    code = scrub(str(error))
+    found = f" (`{where}` has the traceback)" if where else ""
+    return (
+        f"{who} called exit() or sys.exit() (SystemExit{': ' + code if code else ''}), so this "
+        f"request was stopped. The kernel is still running; raise an exception instead of "
+        f"exiting{found}."
+    )
+
+
 class RequestError(Exception):
     """A request the bridge refuses, with the HTTP status the front end should see."""
 
@@ -334,7 +355,8 @@ class Bridge:
                 self._send_error(
                     rid,
                     400,
-                    f"Unknown message kind {kind!r}; expected one of {', '.join(p.FROM_FRONTEND)}.",
+                    f"Unknown message kind {kind!r:.60}; expected one of "
+                    f"{', '.join(p.FROM_FRONTEND)}.",
                 )
         except Exception:  # never let a bad message break the kernel's comm handling
             logger.exception("chatkit-jupyter: failed to handle a %r message", kind)
@@ -497,6 +519,10 @@ class Bridge:
             raise
         except RequestError as e:
             self._fail(record, e.status, e.message)
+        except (KeyboardInterrupt, SystemExit) as e:
+            logger.exception("chatkit-jupyter: the server stopped on %s", record.type)
+            message = halted(e, "The server")
+            self._fail(record, 500, message, detail=traceback.format_exc(), error=e)
         except Exception as e:
             known = self._explain(e) if self._explain is not None else None
             if known is not None:
@@ -620,7 +646,7 @@ class Bridge:
             )
         attachment_id = url[len(p.UPLOAD_URL) :].strip("/")
         if not attachment_id:
-            raise RequestError(400, f"Upload URL {url!r} names no attachment.")
+            raise RequestError(400, f"Upload URL {url!r:.120} names no attachment.")
         if content.get("chunked"):
             queue = self._uploads.setdefault(rid, asyncio.Queue())
             chunks: AsyncIterator[bytes] = _drain(queue)
@@ -664,16 +690,26 @@ class Bridge:
     async def _call(self, rid: str, content: Mapping[str, Any]) -> None:
         hook = str(content.get("hook"))
         payload = content.get("payload") or {}
+        if not isinstance(payload, Mapping):
+            # Not the handler's fault, so no "AttributeError" from deep inside it.
+            message = (
+                f"The {hook:.40} call's payload is a JSON {_json_kind(payload)}, not an object; "
+                "the page that sent it is out of date: reload it."
+            )
+            self._send({"kind": p.RESULT, "id": rid, "ok": False, "message": message}, None)
+            return
         try:
             value = await self._hooks(hook, payload)
         except asyncio.CancelledError:
             raise
-        except Exception as e:
+        except (Exception, KeyboardInterrupt, SystemExit) as e:
             logger.exception("chatkit-jupyter: the %s hook failed", hook)
-            self._send(
-                {"kind": p.RESULT, "id": rid, "ok": False, "message": f"{type(e).__name__}: {e}"},
-                None,
+            message = (
+                f"{type(e).__name__}: {scrub(str(e))}"  # the page shows it: no secrets
+                if isinstance(e, Exception)
+                else halted(e, f"The {hook} handler", "widget.log")
             )
+            self._send({"kind": p.RESULT, "id": rid, "ok": False, "message": message}, None)
             return
         try:
             json.dumps(value, allow_nan=False)
@@ -706,6 +742,14 @@ async def _drain(queue: asyncio.Queue[bytes | Exception | None]) -> AsyncIterato
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    return "boolean" if isinstance(value, bool) else "number"
 
 
 def _first_buffer(buffers: list[Any] | None) -> bytes:

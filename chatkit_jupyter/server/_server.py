@@ -13,6 +13,7 @@ import functools
 import inspect
 import json
 import logging
+import os
 import pathlib
 import time
 import traceback
@@ -342,10 +343,20 @@ class NotebookServer(ChatKitServer[Any]):
             raise TypeError(
                 f"agent must be an agents.Agent, a variable name or None, not {type(agent).__name__}."
             )
-        if model is not None and not isinstance(model, str | Model):
+        # Typed, but a notebook passes what it has; else every message fails later with
+        # "'str' object has no attribute ...", or the chat goes offline.
+        given: tuple[object, object] = (store, model)
+        if given[0] is not None and not isinstance(given[0], Store):
+            path = given[0] if isinstance(given[0], str | os.PathLike) else "chat.db"
             raise TypeError(
-                "model must be a model name (str), an agents.Model or None, not "
-                f"{type(model).__name__}."
+                f"store must be a chatkit Store, not {type(given[0]).__name__}: pass "
+                f"store=SQLiteStore({os.fspath(path)!r}) (from chatkit_jupyter), or None for "
+                "the default."
+            )
+        if given[1] is not None and not isinstance(given[1], str | Model):
+            raise TypeError(
+                f"model must be a model name (str), an agents.Model or None, not "
+                f"{type(given[1]).__name__}."
             )
         if store is None:
             from chatkit_jupyter.store import default_store

@@ -51,7 +51,7 @@ def note_incoming(header: bytes | memoryview, content: bytes | memoryview) -> No
         return
     try:
         note_message(json.loads(header), json.loads(bytes(content)))
-    except ValueError:
+    except (ValueError, RecursionError):  # raised here, it would close the page's websocket
         return
 
 
@@ -61,7 +61,7 @@ def note_incoming_json(ws_msg: str) -> None:
         return
     try:
         msg = json.loads(ws_msg)
-    except ValueError:
+    except (ValueError, RecursionError):
         return
     if isinstance(msg, dict):
         note_message(msg.get("header"), msg.get("content"))

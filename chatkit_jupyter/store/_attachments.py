@@ -545,7 +545,7 @@ class FileAttachmentStore(AttachmentStore[Any]):
             attachment = await self.store.load_attachment(attachment_id, context)
         except NotFoundError:
             raise AttachmentError(
-                f"No attachment {attachment_id!r} is waiting for an upload (it may have been "
+                f"No attachment {attachment_id!r:.80} is waiting for an upload (it may have been "
                 "removed). Attach the file again."
             ) from None
         declared = (attachment.metadata or {}).get("size")

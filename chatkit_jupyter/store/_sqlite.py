@@ -186,9 +186,11 @@ def _text(raw: bytes) -> str:
 
 # SQLite's primary result codes (the low byte of an extended code).
 _SQLITE_READONLY: Final = 8
-# Python 3.10's sqlite3 errors carry no code; SQLite's own messages for these two are fixed.
+_SQLITE_FULL: Final = 13
+# Python 3.10's sqlite3 errors carry no code; SQLite's own messages for these are fixed.
 _MESSAGE_CODES: Final = {
     "attempt to write a readonly database": 8,
+    "database or disk is full": 13,
     "unable to open database file": 14,
 }
 
@@ -975,6 +977,13 @@ class SQLiteStore(Store[Any]):
                     f"{self.path} stayed locked by another connection for more than "
                     f"{self.timeout:g} s ({message}). Another process is holding a long write; "
                     "let it finish, or pass a larger `timeout` to SQLiteStore.",
+                )
+            if _error_code(error) == _SQLITE_FULL:
+                return StoreError(
+                    self.path,
+                    f"{self.path} cannot grow: the disk is full (or the database is at its "
+                    "size limit). What was saved before is kept; free some disk space, then "
+                    "try again.",
                 )
             return StoreError(self.path, f"SQLite failed on {self.path}: {message}.")
         self._refuse_writes = (

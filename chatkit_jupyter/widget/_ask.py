@@ -24,6 +24,8 @@ from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from chatkit_jupyter.bridge._bridge import halted
+
 DEFAULT_TIMEOUT: Final = 300.0
 """Seconds ``ask`` waits for a whole reply before it cancels the request."""
 
@@ -214,9 +216,14 @@ async def ask(
     from pydantic import TypeAdapter
 
     request_body(text, thread_id)  # bad arguments fail before any search runs
+    # `not > 0`: NaN too, which asyncio takes as "no time at all".
+    if timeout is not None and (
+        not isinstance(timeout, int | float) or isinstance(timeout, bool) or not timeout > 0
+    ):
+        raise ValueError(
+            f"timeout must be a positive number of seconds or None, not {timeout!r:.40}."
+        )
     body = request_body(text, thread_id, await find_tags(text, search))
-    if timeout is not None and timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout}.")
     events: TypeAdapter[Any] = TypeAdapter(ThreadStreamEvent)
     reply = Reply(thread_id=thread_id)
     turn = Turn()
@@ -233,6 +240,13 @@ async def ask(
                 on_event(event)
 
     async def run() -> None:
+        try:
+            await turns()
+        except (KeyboardInterrupt, SystemExit) as e:
+            # Out of this task, exit() or an interrupt would stop the kernel's loop.
+            reply.error = halted(e, "The server (or a client tool's handler)", None)
+
+    async def turns() -> None:
         await stream(body)
         for _ in range(MAX_CLIENT_TOOL_ROUNDS):
             pending = _pending_client_tool(reply)

@@ -486,7 +486,7 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
         try:
             with self._journal.capturing(source):
                 return await self._hooks.dispatch(hook, payload)
-        except Exception as e:
+        except (Exception, KeyboardInterrupt, SystemExit) as e:
             self._journal.entry(
                 source,
                 "error",

@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import inspect
 import io
 import sys
 import traceback as tb
+import typing
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any, Final, TextIO
 
+from chatkit_jupyter.bridge._bridge import halted
 from chatkit_jupyter.notebook._redact import scrub
 
 MAX_LOG: Final = 1000
@@ -249,34 +253,64 @@ def watch_server(server: Any) -> None:
         def wrapped(
             *args: Any, _original: Any = original, _name: str = name, **kwargs: Any
         ) -> AsyncIterator[Any]:
-            return _watched(_original(*args, **kwargs), _name)
+            # Called inside the watcher: a plain `def respond` that raises is the server's
+            # exception too, not ChatKit's "An error occurred".
+            return _watched(functools.partial(_original, *args, **kwargs), _name)
 
         with contextlib.suppress(AttributeError):  # a read-only method stays as it is
             setattr(server, name, wrapped)
 
 
-async def _watched(stream: AsyncIterator[Any], name: str) -> AsyncIterator[Any]:
+async def _watched(start: Callable[[], Any], name: str) -> AsyncIterator[Any]:
     from chatkit.errors import CustomStreamError, StreamError
 
-    # aclosing: a stopped stream closes the server's generator at once (NotebookServer then
-    # cancels its run), not whenever it is garbage-collected.
-    async with contextlib.aclosing(stream) as events:  # type: ignore[type-var]
-        try:
-            async for event in events:
-                yield event
-        except (CustomStreamError, StreamError) as e:
-            current = _journal.get()
-            if current is not None:
-                message = e.message if isinstance(e, CustomStreamError) else None
-                current[0].error(ErrorRecord.of(e, _source(current[1], name), message))
+    close = None
+    try:
+        stream = start()
+        # Closed here: a stopped stream closes the server's generator at once (NotebookServer
+        # then cancels its run), not whenever it is garbage-collected.
+        close = getattr(stream, "aclose", None)
+        # Else ChatKit fails later, on an attribute of what came instead, or the chat shows
+        # only "An error occurred" (a respond() that returns a list has no aclose either).
+        if not hasattr(stream, "__aiter__"):
+            if inspect.iscoroutine(stream):
+                stream.close()  # never to run: no "was never awaited" warning
+            raise TypeError(
+                f"{name}() returned a {type(stream).__name__}, not a stream of events: write "
+                f"it as `async def {name}(...)` that yields chatkit.types events."
+            )
+        async for event in stream:
+            if not isinstance(event, _event_types()):
+                raise TypeError(
+                    f"{name}() yielded a {type(event).__name__} value "
+                    f"({scrub(repr(event))[:60]}), not a ChatKit event: yield chatkit.types "
+                    "events such as ThreadItemDoneEvent(item=...)."
+                )
+            yield event
+    except (CustomStreamError, StreamError) as e:
+        current = _journal.get()
+        if current is not None:
+            message = e.message if isinstance(e, CustomStreamError) else None
+            current[0].error(ErrorRecord.of(e, _source(current[1], name), message))
+        raise
+    except (Exception, KeyboardInterrupt, SystemExit) as e:
+        current = _journal.get()
+        if current is None:
             raise
-        except Exception as e:
-            current = _journal.get()
-            if current is None:
-                raise
-            shown = describe(e)
-            current[0].error(ErrorRecord.of(e, _source(current[1], name), shown))
-            raise CustomStreamError(shown, allow_retry=True) from e
+        shown = describe(e) if isinstance(e, Exception) else halted(e, "The server")
+        current[0].error(ErrorRecord.of(e, _source(current[1], name), shown))
+        raise CustomStreamError(shown, allow_retry=True) from e
+    finally:
+        if close is not None:
+            await close()
+
+
+@functools.cache
+def _event_types() -> tuple[type, ...]:
+    """The classes of ``chatkit.types.ThreadStreamEvent`` (an annotated union)."""
+    from chatkit.types import ThreadStreamEvent
+
+    return typing.get_args(typing.get_args(ThreadStreamEvent)[0])
 
 
 def _source(origin: str, method: str) -> str:

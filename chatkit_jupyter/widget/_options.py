@@ -63,4 +63,31 @@ def validate_options(options: Mapping[str, Any]) -> dict[str, Any]:
                     f"The '{key}.{callback}' option is owned by ChatKitWidget (it takes a "
                     f"JavaScript function): register a Python handler with `{decorator}`."
                 )
+    composer = options.get("composer")
+    attachments = composer.get("attachments") if isinstance(composer, Mapping) else None
+    if isinstance(attachments, Mapping):
+        _check_attachment_limits(attachments)
     return dict(options)
+
+
+def _check_attachment_limits(attachments: Mapping[str, Any]) -> None:
+    # The kernel enforces these (FileAttachmentStore), so a wrong one would fail every upload
+    # later with a TypeError, not here with what to write.
+    size = attachments.get("maxSize")
+    sizes = size.values() if isinstance(size, Mapping) else [size]
+    if size is not None and not all(_count(value) for value in sizes):
+        raise ValueError(
+            "composer.attachments.maxSize must be a number of bytes (or a dict of MIME type to "
+            f"bytes, e.g. {{'image/*': 5_000_000}}), not {size!r:.60}."
+        )
+    count = attachments.get("maxCount")
+    if count is not None and not (_count(count) and float(count).is_integer()):
+        raise ValueError(
+            f"composer.attachments.maxCount must be a whole number of files, not {count!r:.60}."
+        )
+
+
+def _count(value: object) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < float("inf")
+    )

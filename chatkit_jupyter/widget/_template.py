@@ -351,7 +351,7 @@ def _template_error(e: Exception, source: str) -> WidgetError:
     from jinja2 import TemplateSyntaxError, UndefinedError
 
     lineno = _error_line(e)
-    message = getattr(e, "message", None) or str(e)
+    message = getattr(e, "message", None) or str(e) or type(e).__name__  # e.g. MemoryError
     hint = ""
     if isinstance(e, UndefinedError) or "StrictUndefined" in message:
         hint = " (a value the template uses is missing from the data)"
