@@ -12,10 +12,12 @@ import time), so they load on first use: a notebook that only shows widgets neve
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from ._version import __version__
 from .bridge import CommandError, RequestError, RequestRecord
+from .notebook._redact import ScrubFilter
 from .store import AttachmentError, FileAttachmentStore, SQLiteStore, StoreError
 from .widget import (
     ChatKitWidget,
@@ -28,6 +30,9 @@ from .widget import (
     WidgetView,
     show,
 )
+
+# Every module logs to this one logger; what it logs reaches the notebook (stderr), scrubbed.
+logging.getLogger("chatkit_jupyter").addFilter(ScrubFilter())
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell

@@ -34,3 +34,23 @@ def test_a_field_name_is_judged_without_its_quotes_and_nothing_else() -> None:
     # Near misses stay visible: only quotes around a name are taken off, no other characters.
     # ("Xpwd" is hidden: a name ending in "pwd" counts as a password name.)
     assert scrub("{'Xpwdy': 'a'}, KEYX=1") == "{'Xpwdy': 'a'}, KEYX=1"
+
+
+def test_what_the_package_logs_is_scrubbed_traceback_too(caplog: pytest.LogCaptureFixture) -> None:
+    # ipykernel sends the kernel's stderr to the page (under a cell, saved with the notebook):
+    # a handler's exception logged with its traceback must not carry a key there.
+    import logging
+
+    import chatkit_jupyter  # noqa: F401 - the package puts the filter on its logger
+
+    key = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5"
+    log = logging.getLogger("chatkit_jupyter")
+    try:
+        raise ValueError(f"the upstream said no to {key}")
+    except ValueError:
+        log.exception("chatkit-jupyter: the %s hook failed for %s", "on_action", key)
+    assert "the on_action hook failed for" in caplog.text
+    assert "Traceback" in caplog.text
+    assert "ValueError: the upstream said no to" in caplog.text
+    assert key not in caplog.text
+    assert caplog.text.count(REDACTED) == 2

@@ -35,8 +35,10 @@ import contextlib
 import functools
 import itertools
 import json
+import logging
 import os
 import re
+import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any, Final
@@ -716,6 +718,23 @@ def scrub(text: str) -> str:
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+class ScrubFilter(logging.Filter):
+    """Scrubs a log record's message and traceback (``scrub``) before any handler sees it.
+
+    The kernel's log reaches the notebook: ipykernel sends stderr to the page, where it shows
+    under a cell (and is saved with the notebook) or in JupyterLab's log console. A handler's
+    exception or a server error logged with its traceback can carry a key in its message.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            # What logging.Formatter.formatException would print, scrubbed; it uses exc_text.
+            text = "".join(traceback.format_exception(*record.exc_info))
+            record.exc_text = scrub(text.rstrip("\n"))
+        return True
 
 
 def _cut(text: str, limit: int) -> str:

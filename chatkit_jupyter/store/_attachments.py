@@ -48,7 +48,7 @@ from chatkit_jupyter.bridge._protocol import UPLOAD_URL
 
 from ._sqlite import DEFAULT_USER, SQLiteStore, StoreError, user_id_of
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("chatkit_jupyter")
 
 if TYPE_CHECKING:
     # Half a second to import; only the server, which has it loaded already, needs the type.

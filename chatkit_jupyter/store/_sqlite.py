@@ -77,7 +77,7 @@ __all__ = [
     "user_id_of",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("chatkit_jupyter")
 
 T = TypeVar("T")
 
