@@ -60,6 +60,13 @@ def tool_call_reply(
     ]
 
 
+RAW: str = "raw"
+"""A chunk ``{"raw": "..."}`` is sent as that SSE data as is (a malformed event)."""
+CUT: Chunk = {"cut": True}
+"""A chunk that ends the reply there: the connection closes before the promised body is sent
+(a server that crashed or a proxy that gave up mid-reply)."""
+
+
 class OpenAIStub:
     """The server. Use as a context manager, or call ``start()`` and ``stop()``.
 
@@ -133,12 +140,20 @@ class OpenAIStub:
                 if not body.get("stream"):
                     self._json(400, {"error": {"message": "the stub only streams"}})
                     return
+                frames = [
+                    b"data: " + data.encode() + b"\n\n"
+                    for data in _frames(reply, body.get("model", "stub-model"))
+                ]
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                if CUT in reply:
+                    # More than will come, so the client knows the reply was cut short.
+                    self.send_header("Content-Length", str(sum(map(len, frames)) + 1000))
+                    frames = frames[: reply.index(CUT)]
                 self.end_headers()
                 try:
-                    for data in _frames(reply, body.get("model", "stub-model")):
-                        self.wfile.write(b"data: " + data.encode() + b"\n\n")
+                    for frame in frames:
+                        self.wfile.write(frame)
                         self.wfile.flush()
                         if stub.chunk_delay:
                             time.sleep(stub.chunk_delay)
@@ -158,6 +173,12 @@ class OpenAIStub:
 
 def _frames(reply: list[Chunk], model: str) -> Iterator[str]:
     for chunk in reply:
+        if RAW in chunk:
+            yield chunk[RAW]
+            continue
+        if chunk is CUT:
+            yield ""  # keeps the index of CUT; never sent
+            continue
         yield json.dumps(
             {
                 "id": "chatcmpl-stub",

@@ -16,7 +16,7 @@ import pytest
 from chatkit_jupyter import NotebookServer
 
 from .conftest import text_of, turn, user_message
-from .openai_stub import OpenAIStub, text_reply, tool_call_reply
+from .openai_stub import CUT, RAW, OpenAIStub, text_reply, tool_call_reply
 
 SECRET = "sk-test-DO-NOT-LEAK-0123456789abcdef"
 PASSWORD = "hunter2-correct-horse"
@@ -178,3 +178,78 @@ async def test_server_down_gives_a_clear_error(
     (error,) = [e for e in events if e["type"] == "error"]
     assert "Could not connect to the model server" in error["message"]
     assert server.events[-1]["type"] == "turn.error"
+
+
+async def test_a_base_url_without_v1_says_so(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ollama's address is http://127.0.0.1:11434, but its OpenAI API is under /v1."""
+    with OpenAIStub([text_reply("unused")]) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url.removesuffix("/v1"))
+        server = NotebookServer(store=store, namespace=notebook)
+        events = await turn(server, user_message("hello?"))
+
+    assert [r["path"] for r in stub.requests] == ["/chat/completions"]
+    (error,) = [e for e in events if e["type"] == "error"]
+    assert error["message"].startswith("The model server answered 404: ")
+    assert "OPENAI_BASE_URL usually ends in /v1" in error["message"]
+
+
+async def test_a_reply_cut_short_keeps_its_text(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cut = [*text_reply("Half of an answer", pieces=2)[:2], CUT]
+    with OpenAIStub([cut, text_reply("Whole.")], chunk_delay=0.05) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        server = NotebookServer(store=store, namespace=notebook)
+        events = await turn(server, user_message("hello?"))
+        thread_id = events[0]["thread"]["id"]
+        (error,) = [e for e in events if e["type"] == "error"]
+        assert error["message"] == (
+            "The model server closed the connection in the middle of the reply; what came "
+            "before is kept. Send your message again to retry."
+        )
+        assert text_of(events) == "Half of a"
+        await turn(server, user_message("again", thread_id))
+
+    items = await store.load_thread_items(thread_id, None, 20, "asc", {})
+    texts = [(i.type, i.content[0].text) for i in items.data]
+    assert texts == [
+        ("user_message", "hello?"),
+        ("assistant_message", "Half of a"),
+        ("user_message", "again"),
+        ("assistant_message", "Whole."),
+    ]
+    # The model sees what it had said.
+    assert chat_text(stub.requests[1]["body"]["messages"][-2]) == "Half of a"
+
+
+async def test_a_malformed_event_is_named(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OpenAIStub([[*text_reply("Fine so far")[:2], {RAW: "{not json"}]]) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        server = NotebookServer(store=store, namespace=notebook)
+        events = await turn(server, user_message("hello?"))
+
+    (error,) = [e for e in events if e["type"] == "error"]
+    assert error["message"].startswith(
+        "The model server sent an event that is not valid JSON ({not json): is OPENAI_BASE_URL "
+        "an OpenAI-compatible API?"
+    )
+
+
+async def test_a_server_too_slow_times_out_clearly(
+    store: Any, notebook: dict[str, Any], stub_env: None
+) -> None:
+    from agents import OpenAIChatCompletionsModel
+    from openai import AsyncOpenAI
+
+    with OpenAIStub([text_reply("Slowly, slowly", pieces=3)], chunk_delay=0.4) as stub:
+        client = AsyncOpenAI(base_url=stub.base_url, api_key="x", timeout=0.2, max_retries=0)
+        model = OpenAIChatCompletionsModel(model="stub-model", openai_client=client)
+        server = NotebookServer(store=store, namespace=notebook, model=model)
+        events = await turn(server, user_message("hello?"))
+
+    (error,) = [e for e in events if e["type"] == "error"]
+    assert error["message"].startswith("The model server did not answer in time")

@@ -611,6 +611,8 @@ class NotebookServer(ChatKitServer[Any]):
             # ChatKit lists threads by title; the first message is a good one.
             thread.title = " ".join(text.split())[:60]
         result: RunResultStreaming | None = None
+        # The assistant messages being streamed, to keep if the model fails mid-reply.
+        partial: dict[str, AssistantMessageItem] = {}
         try:
             chosen = (
                 input_user_message.inference_options.model
@@ -646,6 +648,7 @@ class NotebookServer(ChatKitServer[Any]):
             async for raw in trace.stream(result):
                 event = ids.fix(raw)
                 self._log(thread.id, event.type, _summary(event), event=event)
+                self._track(partial, event)
                 yield event
         except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as e:
             # Not an error: the agent's own rule stopped the reply, and the chat shows which
@@ -664,7 +667,12 @@ class NotebookServer(ChatKitServer[Any]):
                 error=e,
                 traceback=scrub(traceback.format_exc()),
             )
-            shown = _user_facing(e)
+            # ChatKit keeps the unfinished message only when the stream is cancelled; an error
+            # would drop the answer the user has been reading (and the model's next turn too).
+            kept = [item for item in partial.values() if _has_text(item)]
+            for item in kept:
+                yield ThreadItemDoneEvent(item=item)
+            shown = _user_facing(e, mid_reply=bool(kept))
             if shown is e:
                 raise
             raise shown from e
@@ -679,6 +687,24 @@ class NotebookServer(ChatKitServer[Any]):
             if result is not None and self._runs.get(thread.id) is result:
                 del self._runs[thread.id]
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
+
+    def _track(self, partial: dict[str, AssistantMessageItem], event: ThreadStreamEvent) -> None:
+        if isinstance(event, ThreadItemAddedEvent) and isinstance(event.item, AssistantMessageItem):
+            partial[event.item.id] = event.item.model_copy(deep=True)
+        elif isinstance(event, ThreadItemUpdatedEvent) and event.item_id in partial:
+            update = event.update
+            if isinstance(
+                update, AssistantMessageContentPartAdded | AssistantMessageContentPartTextDelta
+            ):
+                # A copy: ChatKit puts the added part itself in its own pending copy.
+                item = partial[event.item_id]
+                partial[event.item_id] = self._apply_assistant_message_update(
+                    item, update.model_copy(deep=True)
+                )
+        elif isinstance(event, ThreadItemDoneEvent | ThreadItemReplacedEvent):
+            partial.pop(event.item.id, None)
+        elif isinstance(event, ThreadItemRemovedEvent):
+            partial.pop(event.item_id, None)
 
     def _apply_assistant_message_update(
         self,
@@ -883,12 +909,16 @@ def _with_notebook_context(instructions: Any) -> Any:
     return combined
 
 
-def _user_facing(error: Exception) -> Exception:
+def _has_text(item: AssistantMessageItem) -> bool:
+    return any(part.text.strip() for part in item.content)
+
+
+def _user_facing(error: Exception, *, mid_reply: bool = False) -> Exception:
     """An error whose message is safe and useful to show in the chat (ChatKit shows only a
     generic message for exceptions other than ``CustomStreamError``).
 
     Known errors say what to fix, others their class and message. Messages are scrubbed, since
-    an authentication error may echo part of a key.
+    an authentication error may echo part of a key. ``mid_reply``: some of the answer had come.
     """
     if isinstance(error, CustomStreamError):
         return error
@@ -897,14 +927,37 @@ def _user_facing(error: Exception) -> Exception:
             "The model server rejected the API key (401). Check OPENAI_API_KEY.",
             allow_retry=True,
         )
+    if isinstance(error, openai.APITimeoutError):
+        return CustomStreamError(
+            "The model server did not answer in time (it may still be loading the model). "
+            "Send your message again to retry.",
+            allow_retry=True,
+        )
     if isinstance(error, openai.APIConnectionError):
+        if mid_reply:
+            return CustomStreamError(
+                "The model server closed the connection in the middle of the reply; what came "
+                "before is kept. Send your message again to retry.",
+                allow_retry=True,
+            )
         return CustomStreamError(
             "Could not connect to the model server. Is it running, and is OPENAI_BASE_URL right?",
             allow_retry=True,
         )
     if isinstance(error, openai.APIStatusError):
+        hint = ""
+        if error.status_code == 404 and "/v1/" not in error.request.url.path:
+            # Ollama, vLLM and LM Studio serve the OpenAI API under /v1, not at their root.
+            hint = " (OPENAI_BASE_URL usually ends in /v1, as in http://127.0.0.1:11434/v1)"
         return CustomStreamError(
-            f"The model server answered {error.status_code}: {_short(error.message)}",
+            f"The model server answered {error.status_code}: {_short(error.message)}{hint}",
+            allow_retry=True,
+        )
+    if isinstance(error, json.JSONDecodeError):
+        # The openai client decodes each streamed event; this one was something else.
+        return CustomStreamError(
+            f"The model server sent an event that is not valid JSON ({_short(error.doc)[:80]}): "
+            "is OPENAI_BASE_URL an OpenAI-compatible API?",
             allow_retry=True,
         )
     if isinstance(error, openai.OpenAIError):
