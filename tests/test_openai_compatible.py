@@ -253,3 +253,46 @@ async def test_a_server_too_slow_times_out_clearly(
 
     (error,) = [e for e in events if e["type"] == "error"]
     assert error["message"].startswith("The model server did not answer in time")
+
+
+@pytest.mark.parametrize(
+    ("key", "base_url", "reason"),
+    [
+        (SECRET + "\n", "{stub}", "OPENAI_API_KEY starts or ends with a space or a line break"),
+        ("ключ" + SECRET, "{stub}", "OPENAI_API_KEY has characters an HTTP header cannot carry"),
+        (None, "{host}/v1", "OPENAI_BASE_URL ('127.0.0.1:"),
+    ],
+)
+async def test_a_setting_that_cannot_work_is_explained_without_the_key(
+    store: Any,
+    notebook: dict[str, Any],
+    stub_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    key: str | None,
+    base_url: str,
+    reason: str,
+) -> None:
+    """Else the first message fails with "Could not connect to the model server"."""
+    with OpenAIStub([text_reply("unused")]) as stub:
+        host = stub.base_url.removeprefix("http://").removesuffix("/v1")
+        monkeypatch.setenv("OPENAI_BASE_URL", base_url.format(stub=stub.base_url, host=host))
+        if key is not None:
+            monkeypatch.setenv("OPENAI_API_KEY", key)
+        server = NotebookServer(store=store, namespace=notebook)
+        events = await turn(server, user_message("hello?"))
+
+    assert stub.requests == []
+    assert [e for e in events if e["type"] == "error"] == []
+    assert text_of(events).startswith(reason)
+    assert server.model_description.startswith("offline assistant")
+    assert SECRET not in json.dumps(events) + repr(list(server.events))
+
+
+async def test_spaces_around_the_base_url_are_ignored(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OpenAIStub([text_reply("Fine.")]) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", f" {stub.base_url}\n")
+        server = NotebookServer(store=store, namespace=notebook)
+        events = await turn(server, user_message("hello?"))
+    assert text_of(events) == "Fine."

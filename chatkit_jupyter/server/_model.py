@@ -9,7 +9,9 @@ Resolution order:
    With a key but no ``OPENAI_MODEL``, the base URL is taken for a gateway in front of OpenAI
    and the default model name is used.
 3. ``OPENAI_API_KEY``: OpenAI, with ``CHATKIT_JUPYTER_MODEL`` or ``DEFAULT_OPENAI_MODEL``.
-4. Otherwise the offline assistant, which says how to configure one of the above.
+4. Otherwise the offline assistant, which says how to configure one of the above. It answers
+   too when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` cannot work (a line break in the key, a
+   URL without ``http://``), and says what is wrong.
 
 ``OPENAI_BASE_URL`` is checked before ``OPENAI_API_KEY`` although the key is the commoner setup:
 the OpenAI client reads ``OPENAI_BASE_URL`` by itself, so with both set an OpenAI model name
@@ -114,6 +116,12 @@ def resolve_model(
         label = name if isinstance(name, str) else type(model).__name__
         return ResolvedModel(model, f"{label} (custom model)", tracing=tracing_allowed(env))
 
+    problem = _setting_problem(api_key, base_url)
+    if problem is not None:
+        return _offline(problem)
+    if base_url is not None:
+        base_url = base_url.strip()
+
     if model is not None:
         if base_url is not None:
             return ResolvedModel(
@@ -156,6 +164,34 @@ def tracing_allowed(environ: Mapping[str, str] | None = None) -> bool:
     """
     env = os.environ if environ is None else environ
     return bool(env.get("OPENAI_API_KEY")) and not env.get("OPENAI_BASE_URL")
+
+
+def _setting_problem(api_key: str | None, base_url: str | None) -> str | None:
+    """What is wrong with ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL``, if anything.
+
+    Either fails only at the first request, as "could not connect" (httpx refuses a header
+    with a line break; a URL without a scheme never reaches a socket), and the key must not
+    be shown to say so.
+    """
+    if api_key is not None:
+        if api_key != api_key.strip():
+            return (
+                "OPENAI_API_KEY starts or ends with a space or a line break (copied with it?): "
+                "set it again without them."
+            )
+        if not api_key.isascii() or not api_key.isprintable():
+            return (
+                "OPENAI_API_KEY has characters an HTTP header cannot carry (not plain ASCII): "
+                "check that it was copied whole and nothing else with it."
+            )
+    if base_url is not None:
+        scheme = base_url.strip().partition("://")[0].lower()
+        if scheme not in ("http", "https"):
+            return (
+                f"OPENAI_BASE_URL ({redact_url(base_url.strip())!r}) must start with http:// or "
+                "https://, as in http://127.0.0.1:11434/v1 for Ollama."
+            )
+    return None
 
 
 def _offline(reason: str | None) -> ResolvedModel:
