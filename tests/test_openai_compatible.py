@@ -296,3 +296,25 @@ async def test_spaces_around_the_base_url_are_ignored(
         server = NotebookServer(store=store, namespace=notebook)
         events = await turn(server, user_message("hello?"))
     assert text_of(events) == "Fine."
+
+
+async def test_an_ask_that_times_out_returns_what_had_come(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = "One two three four five six"
+    with OpenAIStub([text_reply(full, pieces=6)], chunk_delay=0.1) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        server = NotebookServer(store=store, namespace=notebook)
+        reply = await server.ask("count", timeout=0.35)
+
+    assert reply.error is not None
+    assert reply.error.startswith("No complete reply within 0.35 s")
+    assert reply.text
+    assert full.startswith(reply.text)
+    assert reply.text != full
+    # The same text the thread keeps (ChatKit stores the unfinished message on cancel).
+    assert reply.thread_id is not None
+    items = await store.load_thread_items(reply.thread_id, None, 20, "asc", {})
+    (kept,) = [i for i in items.data if i.type == "assistant_message"]
+    assert kept.content[0].text == reply.text
+    assert [i.id for i in reply.items] == [kept.id]

@@ -226,6 +226,8 @@ async def ask(
     body = request_body(text, thread_id, await find_tags(text, search))
     events: TypeAdapter[Any] = TypeAdapter(ThreadStreamEvent)
     reply = Reply(thread_id=thread_id)
+    # Assistant messages still streaming: the reply keeps what came if it is cut short.
+    streaming: dict[str, Any] = {}
     turn = Turn()
     token = _turn.set(turn)
     started = time.monotonic()
@@ -236,6 +238,7 @@ async def ask(
             raise RuntimeError(f"The server answered {request[:40]!r} without a stream.")
         async for event in _events(result, events):
             _collect(reply, event)
+            _stream(streaming, event)
             if on_event is not None:
                 on_event(event)
 
@@ -275,6 +278,8 @@ async def ask(
             await asyncio.wait({task})
             if not task.cancelled():
                 task.exception()  # retrieved: the reason below is what counts
+            # As the chat does on stop (ChatKit stores the unfinished message).
+            reply.items += [m for m in streaming.values() if any(p.text for p in m.content)]
             if stop is not None and stop.done():
                 reply.error = stop.result()
             else:
@@ -330,6 +335,33 @@ def _pending_client_tool(reply: Reply) -> Any:
 def _tool_output_body(thread_id: str | None, output: Any) -> bytes:
     params = {"thread_id": thread_id, "result": output}
     return json.dumps({"type": "threads.add_client_tool_output", "params": params}).encode()
+
+
+def _stream(streaming: dict[str, Any], event: Any) -> None:
+    kind = event.type
+    if kind == "thread.item.added" and event.item.type == "assistant_message":
+        streaming[event.item.id] = event.item.model_copy(deep=True)
+    elif kind == "thread.item.updated" and event.item_id in streaming:
+        update = event.update
+        content = streaming[event.item_id].content
+        if update.type == "assistant_message.content_part.added":
+            content[update.content_index : update.content_index + 1] = [
+                update.content.model_copy(deep=True)
+            ]
+        elif update.type == "assistant_message.content_part.text_delta" and (
+            update.content_index < len(content)
+        ):
+            # The part's reference dropped first: CPython then grows the string in place
+            # (a 10 MB reply in small deltas is otherwise quadratic; see NotebookServer).
+            part = content[update.content_index]
+            text = part.text
+            part.text = ""
+            text += update.delta
+            part.text = text
+    elif kind in ("thread.item.done", "thread.item.replaced"):
+        streaming.pop(event.item.id, None)
+    elif kind == "thread.item.removed":
+        streaming.pop(event.item_id, None)
 
 
 def _collect(reply: Reply, event: Any) -> None:
