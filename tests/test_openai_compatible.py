@@ -176,7 +176,11 @@ async def test_server_down_gives_a_clear_error(
     events = await turn(server, user_message("hello?"))
 
     (error,) = [e for e in events if e["type"] == "error"]
-    assert "Could not connect to the model server" in error["message"]
+    origin = url.removesuffix("/v1")
+    assert error["message"] == (
+        f"Could not connect to the model server at {origin}. Is it running, and is "
+        "OPENAI_BASE_URL right?"
+    )
     assert server.events[-1]["type"] == "turn.error"
 
 

@@ -941,7 +941,8 @@ def _user_facing(error: Exception, *, mid_reply: bool = False) -> Exception:
                 allow_retry=True,
             )
         return CustomStreamError(
-            "Could not connect to the model server. Is it running, and is OPENAI_BASE_URL right?",
+            f"Could not connect to the model server{_at(error)}. Is it running, and is "
+            "OPENAI_BASE_URL right?",
             allow_retry=True,
         )
     if isinstance(error, openai.APIStatusError):
@@ -974,6 +975,17 @@ def _user_facing(error: Exception, *, mid_reply: bool = False) -> Exception:
     return CustomStreamError(
         f"{type(error).__name__}: {text}" if text else type(error).__name__, allow_retry=True
     )
+
+
+def _at(error: openai.APIConnectionError) -> str:
+    """`` at https://host:port`` of the request: which server was tried (no path, query or
+    credentials, where a key may be)."""
+    try:
+        url = error.request.url
+    except Exception:
+        return ""
+    port = f":{url.port}" if url.port is not None else ""
+    return f" at {url.scheme}://{url.host}{port}" if url.host else ""
 
 
 def _short(message: str) -> str:
