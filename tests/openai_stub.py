@@ -60,6 +60,11 @@ def tool_call_reply(
     ]
 
 
+def error_reply(status: int, message: str) -> list[Chunk]:
+    """A reply that is an HTTP error with OpenAI's JSON body, instead of a stream."""
+    return [{"status": status, "message": message}]
+
+
 RAW: str = "raw"
 """A chunk ``{"raw": "..."}`` is sent as that SSE data as is (a malformed event)."""
 CUT: Chunk = {"cut": True}
@@ -136,6 +141,9 @@ class OpenAIStub:
                 reply = stub._next_reply(record)
                 if reply is None:
                     self._json(500, {"error": {"message": "the stub's script is exhausted"}})
+                    return
+                if reply and "status" in reply[0]:
+                    self._json(reply[0]["status"], {"error": {"message": reply[0]["message"]}})
                     return
                 if not body.get("stream"):
                     self._json(400, {"error": {"message": "the stub only streams"}})

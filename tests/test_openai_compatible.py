@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import openai
 import pandas as pd
 import pytest
 
 from chatkit_jupyter import NotebookServer
 
 from .conftest import text_of, turn, user_message
-from .openai_stub import CUT, RAW, OpenAIStub, text_reply, tool_call_reply
+from .openai_stub import CUT, RAW, OpenAIStub, error_reply, text_reply, tool_call_reply
 
 SECRET = "sk-test-DO-NOT-LEAK-0123456789abcdef"
 PASSWORD = "hunter2-correct-horse"
@@ -322,3 +323,24 @@ async def test_an_ask_that_times_out_returns_what_had_come(
     (kept,) = [i for i in items.data if i.type == "assistant_message"]
     assert kept.content[0].text == reply.text
     assert [i.id for i in reply.items] == [kept.id]
+
+
+async def test_a_key_the_server_echoes_is_not_kept_in_the_events(
+    store: Any, notebook: dict[str, Any], stub_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some gateways quote the key they refused; `w.server.events` is shown in cells."""
+    key = "gw-Zq7xK2mP9vR4tL8nB3cY6hJ1"  # no known key prefix: found as the environment's key
+    echo = f"Invalid API key: {key}. Check your gateway settings."
+    with OpenAIStub([error_reply(401, echo)]) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        server = NotebookServer(store=store, namespace=notebook)
+        events = await turn(server, user_message("hello?"))
+
+    assert stub.requests[0]["headers"]["authorization"] == f"Bearer {key}"
+    (error,) = [e for e in events if e["type"] == "error"]
+    assert error["message"] == "The model server rejected the API key (401). Check OPENAI_API_KEY."
+    (logged,) = [e for e in server.events if e["type"] == "turn.error"]
+    assert isinstance(logged["error"], openai.AuthenticationError)
+    assert key not in repr(list(server.events))
+    assert key not in str(logged["error"])

@@ -660,6 +660,7 @@ class NotebookServer(ChatKitServer[Any]):
             self._log(thread.id, "turn.cancelled", "", seconds=time.monotonic() - started)
             raise
         except Exception as e:
+            _scrub_args(e)
             self._log(
                 thread.id,
                 "turn.error",
@@ -907,6 +908,16 @@ def _with_notebook_context(instructions: Any) -> Any:
         return _with_notebook_context(own or None)  # type: ignore[no-any-return]
 
     return combined
+
+
+def _scrub_args(error: BaseException) -> None:
+    """Scrub the message of ``error`` in place: it is kept in ``events``, which a notebook
+    displays, and a server may quote the key it refused. Only its repr and str change; it
+    has been handled (the chat gets a message of its own)."""
+    try:
+        error.args = tuple(scrub(a) if isinstance(a, str) else a for a in error.args)
+    except Exception:  # an exception class whose args cannot be set
+        return
 
 
 def _has_text(item: AssistantMessageItem) -> bool:
