@@ -67,6 +67,8 @@ def error_reply(status: int, message: str) -> list[Chunk]:
 
 RAW: str = "raw"
 """A chunk ``{"raw": "..."}`` is sent as that SSE data as is (a malformed event)."""
+PAUSE: str = "pause"
+"""A chunk ``{"pause": seconds}`` sends nothing for that long (a server that stalls)."""
 CUT: Chunk = {"cut": True}
 """A chunk that ends the reply there: the connection closes before the promised body is sent
 (a server that crashed or a proxy that gave up mid-reply)."""
@@ -88,7 +90,10 @@ class OpenAIStub:
         client hung up before the reply was complete also gets ``"aborted": True``."""
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll: `stop` waits for the loop to see it (0.5 s per test by default).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -160,7 +165,10 @@ class OpenAIStub:
                     frames = frames[: reply.index(CUT)]
                 self.end_headers()
                 try:
-                    for frame in frames:
+                    for i, frame in enumerate(frames):
+                        if i < len(reply) and PAUSE in reply[i]:
+                            time.sleep(reply[i][PAUSE])
+                            continue
                         self.wfile.write(frame)
                         self.wfile.flush()
                         if stub.chunk_delay:
@@ -184,8 +192,8 @@ def _frames(reply: list[Chunk], model: str) -> Iterator[str]:
         if RAW in chunk:
             yield chunk[RAW]
             continue
-        if chunk is CUT:
-            yield ""  # keeps the index of CUT; never sent
+        if chunk is CUT or PAUSE in chunk:
+            yield ""  # keeps the index of the chunk; never sent
             continue
         yield json.dumps(
             {

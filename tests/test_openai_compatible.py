@@ -17,7 +17,7 @@ import pytest
 from chatkit_jupyter import NotebookServer
 
 from .conftest import text_of, turn, user_message
-from .openai_stub import CUT, RAW, OpenAIStub, error_reply, text_reply, tool_call_reply
+from .openai_stub import CUT, PAUSE, RAW, OpenAIStub, error_reply, text_reply, tool_call_reply
 
 SECRET = "sk-test-DO-NOT-LEAK-0123456789abcdef"
 PASSWORD = "hunter2-correct-horse"
@@ -258,6 +258,28 @@ async def test_a_server_too_slow_times_out_clearly(
 
     (error,) = [e for e in events if e["type"] == "error"]
     assert error["message"].startswith("The model server did not answer in time")
+
+
+async def test_a_server_that_stalls_mid_reply_keeps_what_came(
+    store: Any, notebook: dict[str, Any], stub_env: None
+) -> None:
+    from agents import OpenAIChatCompletionsModel
+    from openai import AsyncOpenAI
+
+    stall = [*text_reply("Half of an answer", pieces=2)[:2], {PAUSE: 0.5}]
+    with OpenAIStub([stall]) as stub:
+        client = AsyncOpenAI(base_url=stub.base_url, api_key="x", timeout=0.25, max_retries=0)
+        model = OpenAIChatCompletionsModel(model="stub-model", openai_client=client)
+        server = NotebookServer(store=store, namespace=notebook, model=model)
+        events = await turn(server, user_message("hello?"))
+
+    (error,) = [e for e in events if e["type"] == "error"]
+    assert error["message"] == (
+        "The model server stopped answering in the middle of the reply; what came before is "
+        "kept. Send your message again to retry."
+    )
+    items = await store.load_thread_items(events[0]["thread"]["id"], None, 20, "asc", {})
+    assert [i.content[0].text for i in items.data] == ["hello?", "Half of a"]
 
 
 @pytest.mark.parametrize(

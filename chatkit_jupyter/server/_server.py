@@ -939,6 +939,12 @@ def _user_facing(error: Exception, *, mid_reply: bool = False) -> Exception:
             allow_retry=True,
         )
     if isinstance(error, openai.APITimeoutError):
+        if mid_reply:
+            return CustomStreamError(
+                "The model server stopped answering in the middle of the reply; what came "
+                "before is kept. Send your message again to retry.",
+                allow_retry=True,
+            )
         return CustomStreamError(
             "The model server did not answer in time (it may still be loading the model). "
             "Send your message again to retry.",
