@@ -27,6 +27,12 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return el;
 }
 
+const MAX_TICKS = 20;
+
+function clamp(n: number): number {
+  return Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, n));
+}
+
 function toNumber(v: unknown): number | null {
   if (typeof v === "number") return Number.isFinite(v) ? v : null;
   if (typeof v === "string" && v.trim() !== "") {
@@ -171,8 +177,8 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
         if (v === null) return null;
         const acc = v >= 0 ? sums.pos : sums.neg;
         const base = acc[i]!;
-        acc[i] = base + v;
-        return [base, base + v];
+        acc[i] = clamp(base + v); // two values near the largest double add up to Infinity
+        return [base, acc[i]!];
       }),
     );
   }
@@ -187,14 +193,19 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
     }
   }
   if (lo === hi) hi = lo + 1;
-  const step = niceStep(hi - lo, 4);
-  lo = Math.floor(lo / step) * step;
-  hi = Math.ceil(hi / step) * step;
+  // Halves keep the range finite when the data spans more than the largest double.
+  const step = niceStep(hi / 2 - lo / 2, 2);
+  const niceLo = Math.floor(lo / step) * step;
+  const niceHi = Math.ceil(hi / step) * step;
+  if (Number.isFinite(niceLo) && Number.isFinite(niceHi)) {
+    lo = niceLo;
+    hi = niceHi;
+  }
 
   const margin = { top: 10, right: 10, bottom: hideX ? 10 : 28, left: showY ? 48 : 10 };
   const plotW = WIDTH - margin.left - margin.right;
   const plotH = HEIGHT - margin.top - margin.bottom;
-  const y = (v: number) => margin.top + plotH - ((v - lo) / (hi - lo)) * plotH;
+  const y = (v: number) => margin.top + plotH - ((v / 2 - lo / 2) / (hi / 2 - lo / 2)) * plotH;
   const band = rows.length ? plotW / rows.length : plotW;
   const xCenter = (i: number) => margin.left + band * (i + 0.5);
 
@@ -211,7 +222,10 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
 
   // Grid and y axis.
   const grid = svg("g", { class: "ckw-chart__grid", "aria-hidden": "true" });
-  for (let v = lo; v <= hi + step / 2; v += step) {
+  // Counted, not `v += step` until past `hi`: near the largest double the sum stops growing.
+  for (let i = 0; i <= MAX_TICKS; i++) {
+    const v = lo + i * step;
+    if (!Number.isFinite(v) || v > hi + step / 2) break;
     const yy = y(v);
     grid.append(
       svg("line", {

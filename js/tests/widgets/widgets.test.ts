@@ -960,6 +960,37 @@ describe("Chart", () => {
     expect(text(el.querySelector(".ckw-chart__empty"))).toBe("No data");
     expect(el.querySelectorAll(".ckw-chart__series")).toHaveLength(1);
   });
+
+  it("draws values near the largest double without hanging, every coordinate a number", () => {
+    // Before: the y grid stepped `v += step` up to an Infinity top and never ended (tab frozen).
+    const huge = (values: number[], stack?: string) => ({
+      type: "Chart",
+      data: values.map((v, i) => ({ x: `c${i}`, v, w: v })),
+      series: [
+        { type: "bar", dataKey: "v", stack },
+        { type: "bar", dataKey: "w", stack },
+      ],
+      xAxis: "x",
+      showYAxis: true,
+    });
+    const el = mount(basic(huge([1.7e308, 1]), huge([Number.MAX_VALUE, -Number.MAX_VALUE]), huge([1e308, 1e308], "s")));
+    const charts = el.querySelectorAll(".ckw-chart__svg");
+    expect(charts).toHaveLength(3);
+    for (const chart of Array.from(charts)) {
+      const ticks = chart.querySelectorAll(".ckw-chart__grid line").length;
+      expect(ticks).toBeGreaterThan(1);
+      expect(ticks).toBeLessThanOrEqual(21);
+      for (const shape of Array.from(chart.querySelectorAll("rect, line"))) {
+        for (const attr of ["x", "y", "width", "height", "x1", "x2", "y1", "y2"]) {
+          const value = shape.getAttribute(attr);
+          if (value !== null) expect(Number.isFinite(Number(value)), `${attr}=${value}`).toBe(true);
+        }
+      }
+    }
+    // The stacked pair (1e308 + 1e308 overflows) still draws the second bar above the first.
+    const stacked = charts[2]!.querySelectorAll<SVGRectElement>("rect");
+    expect(Number(stacked[1]!.getAttribute("y"))).toBeLessThanOrEqual(Number(stacked[0]!.getAttribute("y")));
+  });
 });
 
 describe("tokens", () => {
