@@ -1246,6 +1246,28 @@ describe("in-place redraws", () => {
     expect(byRole<HTMLSelectElement>(el, "combobox", "Pick").value).toBe("b");
   });
 
+  it("an input in a keyed item keeps focus, caret and text when its item moves or others go", () => {
+    const { host } = makeHost();
+    const item = (k: string) => ({ type: "ListViewItem", key: k, children: [{ type: "Input", name: `note_${k}`, placeholder: `Note ${k}` }] });
+    const rows = (...keys: string[]) => list(...keys.map(item));
+    const el = mount(rows("a", "b", "c"), host);
+    const b = byRole<HTMLInputElement>(el, "textbox", "Note b");
+    type(b, "typed");
+    b.setSelectionRange(1, 3);
+    // b moves to the end (morphdom moves it with insertBefore, which blurs it), then to the front.
+    for (const order of [
+      ["c", "a", "b"],
+      ["b", "c", "a"],
+      ["b", "a"],
+    ]) {
+      updateWidget(el, rows(...order), host);
+      expect(allByRole(el, "textbox").map(nameOf)).toEqual(order.map((k) => `Note ${k}`));
+      expect(byRole(el, "textbox", "Note b")).toBe(b);
+      expect(document.activeElement, order.join()).toBe(b);
+      expect([b.value, b.selectionStart, b.selectionEnd]).toEqual(["typed", 1, 3]);
+    }
+  });
+
   it("a kept button fires the new action payload, and an item can gain an action", async () => {
     const { host, calls } = makeHost();
     const view = (n: number, withAction: boolean) =>
