@@ -1248,7 +1248,11 @@ describe("in-place redraws", () => {
 
   it("an input in a keyed item keeps focus, caret and text when its item moves or others go", () => {
     const { host } = makeHost();
-    const item = (k: string) => ({ type: "ListViewItem", key: k, children: [{ type: "Input", name: `note_${k}`, placeholder: `Note ${k}` }] });
+    const item = (k: string) => ({
+      type: "ListViewItem",
+      key: k,
+      children: [{ type: "Input", name: `note_${k}`, placeholder: `Note ${k}` }],
+    });
     const rows = (...keys: string[]) => list(...keys.map(item));
     const el = mount(rows("a", "b", "c"), host);
     const b = byRole<HTMLInputElement>(el, "textbox", "Note b");
