@@ -443,3 +443,33 @@ def test_cell_magic_errors_point_at_the_line(
     assert out.startswith("%%chatkit_widget: ")
     assert message in out
     assert not shell.published  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("widget", "message"),
+    [
+        (
+            {
+                "type": "Card",
+                "children": [{"type": "Chart", "data": [{"v": 1}, {"v": float("nan")}]}],
+            },
+            "children[0].data[1].v is nan",
+        ),
+        (
+            {"type": "Card", "children": [{"type": "Text", "value": b"x"}]},
+            "children[0].value is a bytes (b'x')",
+        ),
+        (
+            {"type": "Card", "children": [], "status": {1j: "x"}},
+            "status is a dict with a complex key",
+        ),
+    ],
+)
+def test_a_value_json_cannot_hold_is_named_by_where_it_is(
+    fake_comm: Any, widget: Any, message: str
+) -> None:
+    # Before: "The widget is not JSON (Out of range float values are not JSON compliant)", no where.
+    with pytest.raises(WidgetError) as info:
+        WidgetView(widget)
+    assert message in str(info.value)
+    assert "None or a string for NaN" in str(info.value)

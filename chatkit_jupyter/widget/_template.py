@@ -11,7 +11,9 @@ template with a Jinja error, the line and column of the rendered JSON that does 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -207,13 +209,44 @@ def to_root(value: Any) -> dict[str, Any]:
     try:
         json.dumps(root, allow_nan=False)
     except (TypeError, ValueError) as e:
+        found = _not_json(root, "")
+        what = f"{found[0] or 'the widget'} is {found[1]}" if found else str(e)
         raise WidgetError(
-            f"The widget is not JSON ({e}); use strings, numbers, booleans, lists and dicts "
-            "(e.g. str() a datetime)."
+            f"The widget is not JSON: {what}. Use strings, numbers, booleans, None, lists and "
+            "dicts (str() a datetime; None or a string for NaN and infinity)."
         ) from None
     if kind not in ROOT_TYPES:
         root = {"type": "Basic", "children": [root]}
     return root
+
+
+def _not_json(value: Any, path: str) -> tuple[str, str] | None:
+    """Where in ``value`` the first thing JSON cannot hold is (``children[0].data[2].v``), and
+    what it is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, repr(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, (str, int, float, bool)) and k is not None:
+                return path, f"a dict with a {type(k).__name__} key ({k!r})"
+            found = _not_json(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _not_json(v, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return path, f"a {type(value).__name__} ({_short(value)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _data_dict(data: Mapping[str, Any] | BaseModel | None) -> dict[str, Any]:
@@ -276,7 +309,7 @@ def render_source(template: Any, source: str, data: Mapping[str, Any]) -> dict[s
     try:
         rendered = template.render(**data)
     except Exception as e:
-        missing = _missing_names(source, data)
+        missing = _missing_names(source, data) if _is_undefined(e) else []
         if missing:
             names = ", ".join(map(repr, missing))
             raise WidgetError(
@@ -289,6 +322,7 @@ def render_source(template: Any, source: str, data: Mapping[str, Any]) -> dict[s
     except json.JSONDecodeError as e:
         raise WidgetError(
             f"The template rendered invalid JSON: {_json_error(e, rendered)}"
+            f"{_comma_hint(e) or _tojson_hint(source)}"
         ) from None
     if not isinstance(root, dict):
         raise WidgetError(
@@ -314,18 +348,57 @@ def _json_error(e: json.JSONDecodeError, text: str) -> str:
     return f"{e.msg} at line {e.lineno}, column {e.colno}:{_quote(text, e.lineno, e.colno)}"
 
 
+def _comma_hint(e: json.JSONDecodeError) -> str:
+    """A hint for a comma before ``]`` or ``}``: what a loop writing one after every item leaves."""
+    before = e.doc[: e.pos].rstrip()
+    if before.endswith(",") and e.doc[e.pos : e.pos + 1] in ("]", "}"):
+        return (
+            "\nJSON allows no comma after the last item; in a loop write the comma as "
+            "{% if not loop.last %},{% endif %}."
+        )
+    return ""
+
+
+def _tojson_hint(source: str) -> str:
+    """A hint for templates that put values in without ``tojson`` (a quote or newline in the
+    value then breaks the JSON), naming the first such placeholder."""
+    for match in re.finditer(r"\{\{(.*?)\}\}", source, re.DOTALL):
+        expr = match.group(1).strip()
+        if "tojson" not in expr:
+            return (
+                f"\nA value put in without `| tojson` (as {{{{ {expr} }}}} is) breaks the JSON if "
+                f"it holds a quote, a backslash or a newline: write {{{{ {expr} | tojson }}}} "
+                "in place of the quoted placeholder (tojson adds the quotes)."
+            )
+    return ""
+
+
 def _missing_names(source: str, data: Mapping[str, Any]) -> list[str]:
     """Top-level names the template reads that ``data`` lacks (Jinja cannot name them when a
     filter such as ``tojson`` meets the undefined value)."""
     if not source:
         return []
-    from jinja2 import Environment, meta
+    from jinja2 import Environment, meta, nodes
 
     try:
-        used = meta.find_undeclared_variables(Environment().parse(source))
+        ast = Environment().parse(source)
     except Exception:
         return []
-    return sorted(n for n in used if n not in data)
+    used = meta.find_undeclared_variables(ast)
+    # `x | default(...)` and `x is defined` are fine without x: they did not raise.
+    guarded = {
+        f.node.name
+        for f in [*ast.find_all(nodes.Filter), *ast.find_all(nodes.Test)]
+        if f.name in ("default", "d", "defined", "undefined") and isinstance(f.node, nodes.Name)
+    }
+    return sorted(n for n in used if n not in data and n not in guarded)
+
+
+def _is_undefined(e: Exception) -> bool:
+    """Whether ``e`` comes from a missing value (StrictUndefined raises, or `tojson` refuses it)."""
+    from jinja2 import UndefinedError
+
+    return isinstance(e, UndefinedError) or "Undefined" in str(e)
 
 
 def _where(e: Exception, source: str) -> str:
