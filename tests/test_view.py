@@ -473,3 +473,48 @@ def test_a_value_json_cannot_hold_is_named_by_where_it_is(
         WidgetView(widget)
     assert message in str(info.value)
     assert "None or a string for NaN" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("widget", "message"),
+    [
+        (
+            {"type": "Card", "children": [{"type": "Row", "children": [{"type": "Buton"}]}]},
+            "children[0].children[0]: 'Buton' is not a ChatKit widget component; "
+            "did you mean 'Button'?",
+        ),
+        ({"type": "card", "children": []}, "'card' is not a ChatKit widget component; did you"),
+        (
+            {"type": "Card", "children": [{"tpye": "Text", "value": "x"}]},
+            "children[0] has no 'type' (its keys: ['tpye', 'value'])",
+        ),
+        ({"type": "Card", "children": ["hello"]}, "children[0] is a str, not a component"),
+        (
+            {"type": "ListView", "children": {"type": "Text", "value": "x"}, "x": 1},
+            "",  # one child as a dict is allowed (a dynamic node's children may be one)
+        ),
+        ({"type": "Card", "children": "hello"}, "children of a Card must be a list"),
+    ],
+)
+def test_a_tree_the_renderer_cannot_draw_is_refused_naming_the_place(
+    fake_comm: Any, widget: Any, message: str
+) -> None:
+    # Before: shown, with "Unsupported widget component: Buton" (or nothing) in the cell.
+    if not message:
+        assert WidgetView(widget).widget == widget
+        return
+    with pytest.raises(WidgetError) as info:
+        WidgetView(widget)
+    assert message in str(info.value)
+    view = WidgetView({"type": "Card", "children": []})
+    with pytest.raises(WidgetError):
+        view.update(widget)
+    assert view.widget == {"type": "Card", "children": []}
+
+
+def test_every_chatkit_component_and_the_fixtures_pass_the_check(fake_comm: Any) -> None:
+    from chatkit_jupyter.widget._template import component_types
+
+    assert {"Card", "ListView", "Basic", "Chart", "Transition", "Table.Cell"} <= component_types()
+    nested = {"type": "Transition", "children": {"type": "Text", "value": "x"}}
+    assert WidgetView({"type": "Card", "children": [nested, None]}).widget["children"][0] == nested

@@ -10,6 +10,8 @@ template with a Jinja error, the line and column of the rendered JSON that does 
 
 from __future__ import annotations
 
+import difflib
+import functools
 import json
 import math
 import os
@@ -217,7 +219,70 @@ def to_root(value: Any) -> dict[str, Any]:
         ) from None
     if kind not in ROOT_TYPES:
         root = {"type": "Basic", "children": [root]}
+    check_components(root)
     return root
+
+
+TABLE_TYPES = ("Table", "Table.Row", "Table.Cell")
+"""Components in ``@openai/chatkit``'s types (and our renderer) that ``chatkit.widgets`` lacks."""
+
+
+@functools.cache
+def component_types() -> frozenset[str]:
+    """Every component type the renderer draws: ``chatkit.widgets``' own, roots, tables."""
+    from typing import get_args
+
+    from chatkit import widgets
+
+    union = get_args(widgets.StrictWidgetComponent)[0]
+    names = {cls.model_fields["type"].default for cls in get_args(union)}
+    return frozenset(names | set(ROOT_TYPES) | set(TABLE_TYPES))
+
+
+def check_components(root: Mapping[str, Any]) -> None:
+    """Refuse a tree the renderer would draw as placeholders: a child that is not a component,
+    has no ``type`` or an unknown one, or ``children`` that are not a list. The error names the
+    place (``children[0].children[2]``)."""
+    known = component_types()
+
+    def visit(node: Any, path: str) -> None:
+        where = path or "The root"
+        if not isinstance(node, Mapping):
+            raise WidgetError(
+                f"{where} is a {type(node).__name__}, not a component; a component is a dict "
+                "with a 'type', e.g. {'type': 'Text', 'value': 'Hi'}."
+            )
+        kind = node.get("type")
+        if not isinstance(kind, str) or not kind:
+            raise WidgetError(
+                f"{where} has no 'type' (its keys: {sorted(map(str, node))[:8]}); every "
+                "component needs one, e.g. {'type': 'Text', 'value': 'Hi'}."
+            )
+        if kind not in known:
+            close = difflib.get_close_matches(kind, known, n=1) or [
+                k for k in known if k.lower() == kind.lower()
+            ]
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise WidgetError(
+                f"{where}: {kind!r} is not a ChatKit widget component; {hint}"
+                f"The components are {', '.join(sorted(known))}."
+            )
+        children = node.get("children")
+        if children is None:
+            return
+        if isinstance(children, Mapping):  # Transition (and dynamic nodes) take one child
+            visit(children, f"{path}.children" if path else "children")
+        elif isinstance(children, list):
+            for i, child in enumerate(children):
+                if child is not None:  # chatkit.widgets drops None children too
+                    visit(child, f"{path}.children[{i}]" if path else f"children[{i}]")
+        else:
+            raise WidgetError(
+                f"{path + '.' if path else ''}children of a {kind} must be a list of components, "
+                f"not a {type(children).__name__} ({_short(children)})."
+            )
+
+    visit(root, "")
 
 
 def _not_json(value: Any, path: str) -> tuple[str, str] | None:
