@@ -264,6 +264,20 @@ async def test_sync_handler_gets_type_and_payload_with_form_values(fake_comm: An
     assert list(view.actions) == seen
 
 
+@pytest.mark.parametrize("payload", ["row-3", ["a", 2], 7, None])
+async def test_a_payload_that_is_not_a_dict_reaches_the_handler(
+    fake_comm: Any, payload: Any
+) -> None:
+    # Before: dict("row-3") raised in the hook, and the handler never ran.
+    view = WidgetView(CARD)
+    comm = fake_comm()
+    seen: list[dict[str, Any]] = []
+    view.on_action(seen.append)
+    result = await act(view, comm, {"type": "pick", "payload": payload})
+    assert result["ok"], result
+    assert seen == [{"type": "pick", "payload": {} if payload is None else payload}]
+
+
 async def test_async_handler_returning_a_root_redraws(fake_comm: Any) -> None:
     view = WidgetView(CARD)
     comm = fake_comm()

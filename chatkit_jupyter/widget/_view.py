@@ -192,7 +192,12 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
         raw = payload.get("action")
         if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
             raise ValueError("An action needs a 'type'.")
-        action = {"type": raw["type"], "payload": dict(raw.get("payload") or {})}
+        # chatkit's ActionConfig.payload is any JSON: a dict (copied), or a string, list, number.
+        payload = raw.get("payload")
+        payload = (
+            {} if payload is None else dict(payload) if isinstance(payload, Mapping) else payload
+        )
+        action = {"type": raw["type"], "payload": payload}
         self.actions.append(action)
         if not self._handlers:
             logger.info(

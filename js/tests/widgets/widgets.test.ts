@@ -702,6 +702,33 @@ describe("Form", () => {
     expect(warn).toHaveBeenCalledOnce();
   });
 
+  it("sends a payload that is not an object as it is (chatkit's ActionConfig.payload is any JSON)", () => {
+    // Before: a string or list payload was dropped and the host got none.
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const { host, calls } = makeHost();
+    const el = mount(
+      basic(
+        { type: "Button", label: "Row", onClickAction: { type: "pick", payload: "row-3" } },
+        { type: "Button", label: "Pair", onClickAction: { type: "pick", payload: ["a", 2] } },
+        {
+          type: "Form",
+          onSubmitAction: { type: "save", payload: 7 },
+          children: [
+            { type: "Input", name: "title", defaultValue: "t" },
+            { type: "Button", label: "Save", submit: true },
+          ],
+        },
+      ),
+      host,
+    );
+    byRole(el, "button", "Row").click();
+    byRole(el, "button", "Pair").click();
+    byRole(el, "button", "Save").click();
+    expect(calls.map((c) => c.action.payload)).toEqual(["row-3", ["a", 2], 7]);
+    expect(calls[2]!.meta.formData).toEqual({ title: "t" });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('payload of action "save" is not an object'));
+  });
+
   it("treats a Card with asForm as a form for its confirm action", () => {
     const { host, calls } = makeHost();
     const el = mount(
