@@ -242,7 +242,9 @@ export async function fireAction(
   if (payload !== undefined) sent.payload = payload;
   const lb = action.loadingBehavior;
   const target: LoadingTarget = lb === "self" || lb === "container" || lb === "none" ? lb : auto;
-  const stop = startLoading(target, owner, root);
+  // A form's own state is invisible: `self` on a submit is the button that submitted it.
+  const self = source !== owner && source.classList.contains("ckw-button") && owner.contains(source) ? source : owner;
+  const stop = startLoading(target, self, root);
   try {
     await host.onAction(sent, formData ? { formData, source } : { source });
   } catch (err) {

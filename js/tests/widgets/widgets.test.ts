@@ -835,6 +835,33 @@ describe("loadingBehavior", () => {
     expect(el.getAttribute("aria-busy")).toBeNull();
   });
 
+  it("self on a form submit puts the loading state on the submit button, and blocks a second submit", async () => {
+    // Before: it went on the <form>, which has no loading look, and the button stayed as it was.
+    const gate = deferred();
+    const { host, calls } = makeHost(() => gate.promise);
+    const el = mount(
+      basic({
+        type: "Form",
+        onSubmitAction: { type: "save", loadingBehavior: "self" },
+        children: [
+          { type: "Input", name: "title" },
+          { type: "Button", label: "Save", submit: true },
+        ],
+      }),
+      host,
+    );
+    const save = byRole(el, "button", "Save");
+    save.click();
+    expect(save.getAttribute("aria-busy")).toBe("true");
+    expect(save.classList.contains("ckw-loading")).toBe(true);
+    expect(el.getAttribute("aria-busy")).toBeNull();
+    save.click();
+    expect(calls).toHaveLength(1);
+    gate.resolve();
+    await flush();
+    expect(el.querySelector("[aria-busy]")).toBeNull();
+  });
+
   it("clears the loading state and reports when the host fails", async () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const { host } = makeHost(() => Promise.reject(new Error("boom")));
