@@ -16,7 +16,7 @@
 import morphdom from "morphdom";
 
 import { adoptAction, copyLoading } from "./actions";
-import { expandList, markdownSource, setCardOpen } from "./components";
+import { checkPattern, expandList, markdownSource, setCardOpen } from "./components";
 
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -83,6 +83,7 @@ function morphWith(target: Element, next: Element, childrenOnly: boolean): Node 
         setCardOpen(to, true);
       }
       if (isControl(from) && isControl(to) && initialOf(from) === initialOf(to)) keepUserValue(from, to, restore);
+      if (from instanceof HTMLTextAreaElement) restore.push(() => checkPattern(from)); // the pattern may have changed
       return true;
     },
   });

@@ -647,6 +647,67 @@ describe("controls", () => {
   });
 });
 
+describe("props that are not native to the element", () => {
+  it("a Textarea's pattern blocks the submit until the text matches, through redraws", async () => {
+    // Before: `pattern` was dropped (a textarea has none natively) and anything was submitted.
+    const { host, calls } = makeHost();
+    const form = (pattern: string) =>
+      basic({
+        type: "Form",
+        onSubmitAction: { type: "save" },
+        children: [
+          { type: "Textarea", name: "code", placeholder: "Code", pattern },
+          { type: "Button", label: "Save", submit: true },
+        ],
+      });
+    const el = mount(form("[A-Z]{3}-\\d+"), host);
+    const code = byRole<HTMLTextAreaElement>(el, "textbox", "Code");
+    expect(code.validity.valid).toBe(true); // empty is left to `required`
+    type(code, "abc-1");
+    expect(code.validity.valid).toBe(false);
+    byRole(el, "button", "Save").click();
+    expect(calls).toHaveLength(0);
+    type(code, "ABC-12");
+    expect(code.validity.valid).toBe(true);
+    updateWidget(el, form("[a-z]+"), host); // the kept field is checked against the new pattern
+    expect(byRole(el, "textbox", "Code")).toBe(code);
+    expect(code.validity.valid).toBe(false);
+    type(code, "abc");
+    byRole(el, "button", "Save").click();
+    await flush();
+    expect(calls.map((c) => c.action.payload)).toEqual([{ code: "abc" }]);
+  });
+
+  it("gutterSize sets the side padding of Input and Textarea", () => {
+    const el = mount(
+      basic(
+        { type: "Input", name: "a", placeholder: "A", size: "lg", gutterSize: "2xs" },
+        { type: "Textarea", name: "b", placeholder: "B", gutterSize: "xl" },
+        { type: "Input", name: "c", placeholder: "C", gutterSize: "huge" },
+      ),
+    );
+    expect(byRole(el, "textbox", "A").classList).toContain("ckw-gutter--2xs");
+    expect(byRole(el, "textbox", "B").classList).toContain("ckw-gutter--xl");
+    expect(Array.from(byRole(el, "textbox", "C").classList).filter((c) => c.startsWith("ckw-gutter"))).toEqual([]);
+    const css = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "../../src/widgets/widgets.css"), "utf8");
+    // After the size classes, so a gutter wins over the padding a size gives.
+    expect(css.indexOf(".ckw-gutter--2xs")).toBeGreaterThan(css.indexOf(".ckw-control--3xl"));
+  });
+
+  it("editable Text turns autofill off unless allowAutofillExtensions, as Input does", () => {
+    const el = mount(
+      basic(
+        { type: "Text", value: "a", editable: { name: "a", placeholder: "A" } },
+        { type: "Text", value: "b", editable: { name: "b", placeholder: "B", allowAutofillExtensions: true } },
+        { type: "Text", value: "c", editable: { name: "c", placeholder: "C", autoComplete: "email" } },
+      ),
+    );
+    expect(byRole(el, "textbox", "A").getAttribute("autocomplete")).toBe("off");
+    expect(byRole(el, "textbox", "B").hasAttribute("autocomplete")).toBe(false);
+    expect(byRole(el, "textbox", "C").getAttribute("autocomplete")).toBe("email");
+  });
+});
+
 describe("Form", () => {
   it("collects named field values into the submit action's payload", async () => {
     const { host, calls } = makeHost();
