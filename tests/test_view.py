@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chatkit.widgets import DynamicWidgetRoot
 from IPython.core.interactiveshell import InteractiveShell
 from ipywidgets.widgets.widget import _instances
 
@@ -170,6 +171,20 @@ def test_update_a_template_view_with_data(fake_comm: Any) -> None:
     assert view.widget["type"] == "Basic"
     view.update({"name": "Harry", "bio": "Wizard"})
     assert view.widget["children"][0]["children"][0]["value"] == "Harry"
+
+
+def test_a_root_given_to_a_template_view_says_how_to_draw_it(fake_comm: Any) -> None:
+    # Before: only "the data: 'channel' is a required property", as if the root were bad data.
+    view = WidgetView(FIXTURES / "card_with_data.widget", PAM)
+    with pytest.raises(WidgetError) as info:
+        view.update(CARD)
+    message = str(info.value)
+    assert "'channel' is a required property" in message
+    assert "looks like a widget ('Card')" in message
+    assert "view.update(DynamicWidgetRoot.model_validate(root))" in message
+    view.update(DynamicWidgetRoot.model_validate(CARD))  # what the message says works
+    assert view.widget == CARD
+    assert view.template is None
 
 
 def test_update_a_plain_view_with_a_root(fake_comm: Any) -> None:

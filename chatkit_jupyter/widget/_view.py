@@ -28,6 +28,7 @@ from ._display import DisplayOnce
 from ._icons import icon_nodes, missing_icons
 from ._static import first_text, static_html
 from ._template import (
+    ROOT_TYPES,
     WidgetError,
     WidgetTemplate,
     _data_dict,
@@ -142,7 +143,17 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
         ``.widget`` path, it is the new widget.
         """
         if self.template is not None and not _is_widget_like(value):
-            root = _render(self.template, value)
+            try:
+                root = _render(self.template, value)
+            except WidgetError as e:
+                if isinstance(value, Mapping) and value.get("type") in ROOT_TYPES:
+                    raise WidgetError(
+                        f"{e}\nThis view draws a template, so update() takes new template data, "
+                        f"and this looks like a widget ({value['type']!r}). To draw a widget "
+                        "instead: view.update(DynamicWidgetRoot.model_validate(root)) (from "
+                        "chatkit.widgets), or show(root) for a new view."
+                    ) from None
+                raise
             self.data = _data_dict(value)
         else:
             root = self._resolve(value, None)
