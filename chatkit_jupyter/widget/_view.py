@@ -204,11 +204,9 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
         if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
             raise ValueError("An action needs a 'type'.")
         # chatkit's ActionConfig.payload is any JSON: a dict (copied), or a string, list, number.
-        payload = raw.get("payload")
-        payload = (
-            {} if payload is None else dict(payload) if isinstance(payload, Mapping) else payload
-        )
-        action = {"type": raw["type"], "payload": payload}
+        sent = raw.get("payload")
+        body = {} if sent is None else dict(sent) if isinstance(sent, Mapping) else sent
+        action = {"type": raw["type"], "payload": body}
         self.actions.append(action)
         if not self._handlers:
             logger.info(
