@@ -547,3 +547,21 @@ def test_every_chatkit_component_and_the_fixtures_pass_the_check(fake_comm: Any)
     assert {"Card", "ListView", "Basic", "Chart", "Transition", "Table.Cell"} <= component_types()
     nested = {"type": "Transition", "children": {"type": "Text", "value": "x"}}
     assert WidgetView({"type": "Card", "children": [nested, None]}).widget["children"][0] == nested
+
+
+def test_dates_in_a_dict_are_sent_as_chatkit_sends_them(fake_comm: Any) -> None:
+    # Before: "The widget is not JSON" for a DatePicker given a datetime, which chatkit's own
+    # DatePicker model takes (and dumps as ISO text).
+    from datetime import date, datetime, timezone
+
+    picker = {
+        "type": "DatePicker",
+        "name": "due",
+        "defaultValue": datetime(2025, 1, 31, 10, 0, tzinfo=timezone.utc),
+        "min": date(2025, 1, 1),
+    }
+    view = WidgetView({"type": "Card", "children": [picker]})
+    shown = view.widget["children"][0]
+    assert shown["defaultValue"] == "2025-01-31T10:00:00+00:00"
+    assert shown["min"] == "2025-01-01"
+    assert picker["min"] == date(2025, 1, 1)  # the caller's dict is left as it was

@@ -10,6 +10,7 @@ template with a Jinja error, the line and column of the rendered JSON that does 
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import json
@@ -195,7 +196,7 @@ def to_root(value: Any) -> dict[str, Any]:
         # How ChatKit's server serialises widgets (ChatKitServer._serialize).
         root = value.model_dump(mode="json", by_alias=True, exclude_none=True)
     elif isinstance(value, Mapping):
-        root = dict(value)
+        root = _dates_as_text(dict(value))
     else:
         raise WidgetError(
             f"Cannot show a {type(value).__name__}: pass a widget root dict "
@@ -215,7 +216,7 @@ def to_root(value: Any) -> dict[str, Any]:
         what = f"{found[0] or 'the widget'} is {found[1]}" if found else str(e)
         raise WidgetError(
             f"The widget is not JSON: {what}. Use strings, numbers, booleans, None, lists and "
-            "dicts (str() a datetime; None or a string for NaN and infinity)."
+            "dicts (str() other objects; None or a string for NaN and infinity)."
         ) from None
     if kind not in ROOT_TYPES:
         root = {"type": "Basic", "children": [root]}
@@ -283,6 +284,18 @@ def check_components(root: Mapping[str, Any]) -> None:
             )
 
     visit(root, "")
+
+
+def _dates_as_text(value: Any) -> Any:
+    """``value`` with dates and times as ISO text, as a ``chatkit.widgets`` model dumps them (a
+    ``DatePicker``'s ``defaultValue``, ``min`` and ``max`` are datetimes there)."""
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _dates_as_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_dates_as_text(v) for v in value]
+    return value
 
 
 def _not_json(value: Any, path: str) -> tuple[str, str] | None:
