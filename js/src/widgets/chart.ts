@@ -336,7 +336,8 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
     chart.append(axis);
   }
 
-  if (rows.length === 0 || series.length === 0) {
+  // Rows whose series values are all missing or not numbers ("n/a") draw nothing either.
+  if (rows.length === 0 || series.length === 0 || series.every((s) => s.values.every((v) => v === null))) {
     const t = svg("text", { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", class: "ckw-chart__empty" });
     t.textContent = "No data";
     chart.append(t);

@@ -1076,6 +1076,24 @@ describe("Chart", () => {
     expect(el.querySelectorAll(".ckw-chart__series")).toHaveLength(1);
   });
 
+  it("says No data when no row has a number for any series", () => {
+    // Before: an empty grid and a legend, with nothing saying why.
+    const el = mount(
+      basic({
+        type: "Chart",
+        data: [
+          { x: "a", v: "n/a" },
+          { x: "b", v: "" },
+          { x: "c", w: 3 },
+        ],
+        series: [{ type: "bar", dataKey: "v", label: "V" }],
+        xAxis: "x",
+      }),
+    );
+    expect(text(el.querySelector(".ckw-chart__empty"))).toBe("No data");
+    expect(el.querySelectorAll(".ckw-chart__bar")).toHaveLength(0);
+  });
+
   it("draws values near the largest double without hanging, every coordinate a number", () => {
     // Before: the y grid stepped `v += step` up to an Infinity top and never ended (tab frozen).
     const huge = (values: number[], stack?: string) => ({
