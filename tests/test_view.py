@@ -565,3 +565,17 @@ def test_dates_in_a_dict_are_sent_as_chatkit_sends_them(fake_comm: Any) -> None:
     assert shown["defaultValue"] == "2025-01-31T10:00:00+00:00"
     assert shown["min"] == "2025-01-01"
     assert picker["min"] == date(2025, 1, 1)  # the caller's dict is left as it was
+
+
+def test_a_failed_update_leaves_a_template_view_as_it_was(fake_comm: Any) -> None:
+    # Before: a bad widget passed to update() dropped the template, so the next update(data)
+    # was taken for a widget ("A widget needs a 'type'").
+    view = WidgetView(FIXTURES / "card_with_data.widget", PAM)
+    before = view.widget
+    bad = DynamicWidgetRoot.model_validate({"type": "Card", "children": [{"type": "Buton"}]})
+    with pytest.raises(WidgetError, match="'Buton' is not a ChatKit widget component"):
+        view.update(bad)
+    assert view.widget == before
+    assert view.template is not None
+    view.update({**PAM, "time": "later"})
+    assert view.data == {**PAM, "time": "later"}

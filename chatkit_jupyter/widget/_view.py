@@ -129,8 +129,9 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
                     "data= fills a template; this widget is not one. Pass a WidgetTemplate or "
                     "the path of a .widget file, or put the values in the widget itself."
                 )
+            root = to_root(widget)  # before forgetting the template: a bad widget changes nothing
             self.template, self.data = None, None
-            return to_root(widget)
+            return root
         root = _render(template, data)
         self.template, self.data = template, (None if data is None else _data_dict(data))
         return root
