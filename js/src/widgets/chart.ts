@@ -28,6 +28,7 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 const MAX_TICKS = 20;
+const MAX_DOTS = 200;
 
 function clamp(n: number): number {
   return Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, n));
@@ -314,7 +315,9 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
         }),
       );
     }
-    for (const p of points) {
+    // Dots closer than their own size only hide each other (and a 10,000-row chart would carry
+    // 10,000 of them through every redraw): past MAX_DOTS rows the line is drawn alone.
+    for (const p of rows.length <= MAX_DOTS ? points : []) {
       if (!p) continue;
       const dot = svg("circle", { cx: p.top[0], cy: p.top[1], r: s.type === "line" ? 3 : 2.5, class: "ckw-chart__point" });
       tooltip(dot, s, p.i);

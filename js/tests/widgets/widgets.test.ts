@@ -1076,6 +1076,21 @@ describe("Chart", () => {
     expect(el.querySelectorAll(".ckw-chart__series")).toHaveLength(1);
   });
 
+  it("draws a long line without a dot per row, a short one with them", () => {
+    const line = (n: number) => ({
+      type: "Chart",
+      data: Array.from({ length: n }, (_, i) => ({ x: `d${i}`, v: i % 7 })),
+      series: [{ type: "line", dataKey: "v" }],
+      xAxis: "x",
+    });
+    const el = mount(basic(line(5000), line(12)));
+    const [long, short] = Array.from(el.querySelectorAll(".ckw-chart__svg"));
+    // Before: 5,000 circles, each with a tooltip, redrawn on every update.
+    expect(long!.querySelectorAll("circle")).toHaveLength(0);
+    expect(long!.querySelector("path.ckw-chart__line")?.getAttribute("d")).toMatch(/^M/);
+    expect(short!.querySelectorAll("circle")).toHaveLength(12);
+  });
+
   it("says No data when no row has a number for any series", () => {
     // Before: an empty grid and a legend, with nothing saying why.
     const el = mount(
