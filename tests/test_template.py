@@ -185,3 +185,41 @@ def test_save_writes_a_file_chatkit_loads(tmp_path: Path) -> None:
     )
     ours = WidgetTemplate.from_file(path)
     assert ours.render() == saved["outputJsonPreview"]
+
+
+def _template(source: str) -> WidgetTemplate:
+    return WidgetTemplate({"version": "1.0", "name": "x", "template": source})
+
+
+def test_an_error_is_not_blamed_on_a_name_that_has_a_default() -> None:
+    # Before: "The template uses 'x', which the data does not have" for a division by zero.
+    source = '{"type": "Card", "children": [{"type": "Text", "value": "{{ x | default(1) }}{{ 1 / n }}"}]}'
+    with pytest.raises(WidgetError) as info:
+        _template(source).render({"n": 0})
+    assert str(info.value).startswith("Template error on line 1: division by zero")
+    # A missing name next to a guarded one is named alone.
+    source = '{"type": "Card", "children": [{"type": "Text", "value": {{ (x | default("")) ~ t | tojson }}}]}'
+    with pytest.raises(WidgetError, match=r"^The template uses 't', which the data does not have"):
+        _template(source).render({})
+
+
+def test_invalid_json_from_an_unescaped_value_suggests_tojson() -> None:
+    source = '{"type": "Card", "children": [{"type": "Text", "value": "{{ name }}"}]}'
+    with pytest.raises(WidgetError) as info:
+        _template(source).render({"name": 'say "hi"'})
+    message = str(info.value)
+    assert "Expecting ',' delimiter" in message
+    assert "write {{ name | tojson }}" in message
+
+
+def test_invalid_json_from_a_trailing_comma_shows_the_loop_idiom() -> None:
+    source = (
+        '{"type": "ListView", "children": [{% for i in items %}'
+        '{"type": "ListViewItem", "children": [{"type": "Text", "value": {{ i | tojson }}}]},'
+        "{% endfor %}]}"
+    )
+    with pytest.raises(WidgetError) as info:
+        _template(source).render({"items": ["a", "b"]})
+    message = str(info.value)
+    assert "{% if not loop.last %},{% endif %}" in message
+    assert "tojson" not in message.split("^")[-1]  # the comma, not the tojson hint

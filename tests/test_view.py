@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chatkit.widgets import DynamicWidgetRoot
 from IPython.core.interactiveshell import InteractiveShell
 from ipywidgets.widgets.widget import _instances
 
@@ -172,6 +173,20 @@ def test_update_a_template_view_with_data(fake_comm: Any) -> None:
     assert view.widget["children"][0]["children"][0]["value"] == "Harry"
 
 
+def test_a_root_given_to_a_template_view_says_how_to_draw_it(fake_comm: Any) -> None:
+    # Before: only "the data: 'channel' is a required property", as if the root were bad data.
+    view = WidgetView(FIXTURES / "card_with_data.widget", PAM)
+    with pytest.raises(WidgetError) as info:
+        view.update(CARD)
+    message = str(info.value)
+    assert "'channel' is a required property" in message
+    assert "looks like a widget ('Card')" in message
+    assert "view.update(DynamicWidgetRoot.model_validate(root))" in message
+    view.update(DynamicWidgetRoot.model_validate(CARD))  # what the message says works
+    assert view.widget == CARD
+    assert view.template is None
+
+
 def test_update_a_plain_view_with_a_root(fake_comm: Any) -> None:
     from chatkit.widgets import Card, Text
 
@@ -262,6 +277,20 @@ async def test_sync_handler_gets_type_and_payload_with_form_values(fake_comm: An
     assert result["value"] is None
     assert seen == [{"type": "todo.add", "payload": action["payload"]}]
     assert list(view.actions) == seen
+
+
+@pytest.mark.parametrize("payload", ["row-3", ["a", 2], 7, None])
+async def test_a_payload_that_is_not_a_dict_reaches_the_handler(
+    fake_comm: Any, payload: Any
+) -> None:
+    # Before: dict("row-3") raised in the hook, and the handler never ran.
+    view = WidgetView(CARD)
+    comm = fake_comm()
+    seen: list[dict[str, Any]] = []
+    view.on_action(seen.append)
+    result = await act(view, comm, {"type": "pick", "payload": payload})
+    assert result["ok"], result
+    assert seen == [{"type": "pick", "payload": {} if payload is None else payload}]
 
 
 async def test_async_handler_returning_a_root_redraws(fake_comm: Any) -> None:
@@ -443,3 +472,110 @@ def test_cell_magic_errors_point_at_the_line(
     assert out.startswith("%%chatkit_widget: ")
     assert message in out
     assert not shell.published  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("widget", "message"),
+    [
+        (
+            {
+                "type": "Card",
+                "children": [{"type": "Chart", "data": [{"v": 1}, {"v": float("nan")}]}],
+            },
+            "children[0].data[1].v is nan",
+        ),
+        (
+            {"type": "Card", "children": [{"type": "Text", "value": b"x"}]},
+            "children[0].value is a bytes (b'x')",
+        ),
+        (
+            {"type": "Card", "children": [], "status": {1j: "x"}},
+            "status is a dict with a complex key",
+        ),
+    ],
+)
+def test_a_value_json_cannot_hold_is_named_by_where_it_is(
+    fake_comm: Any, widget: Any, message: str
+) -> None:
+    # Before: "The widget is not JSON (Out of range float values are not JSON compliant)", no where.
+    with pytest.raises(WidgetError) as info:
+        WidgetView(widget)
+    assert message in str(info.value)
+    assert "None or a string for NaN" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("widget", "message"),
+    [
+        (
+            {"type": "Card", "children": [{"type": "Row", "children": [{"type": "Buton"}]}]},
+            "children[0].children[0]: 'Buton' is not a ChatKit widget component; "
+            "did you mean 'Button'?",
+        ),
+        ({"type": "card", "children": []}, "'card' is not a ChatKit widget component; did you"),
+        (
+            {"type": "Card", "children": [{"tpye": "Text", "value": "x"}]},
+            "children[0] has no 'type' (its keys: ['tpye', 'value'])",
+        ),
+        ({"type": "Card", "children": ["hello"]}, "children[0] is a str, not a component"),
+        (
+            {"type": "ListView", "children": {"type": "Text", "value": "x"}, "x": 1},
+            "",  # one child as a dict is allowed (a dynamic node's children may be one)
+        ),
+        ({"type": "Card", "children": "hello"}, "children of a Card must be a list"),
+    ],
+)
+def test_a_tree_the_renderer_cannot_draw_is_refused_naming_the_place(
+    fake_comm: Any, widget: Any, message: str
+) -> None:
+    # Before: shown, with "Unsupported widget component: Buton" (or nothing) in the cell.
+    if not message:
+        assert WidgetView(widget).widget == widget
+        return
+    with pytest.raises(WidgetError) as info:
+        WidgetView(widget)
+    assert message in str(info.value)
+    view = WidgetView({"type": "Card", "children": []})
+    with pytest.raises(WidgetError):
+        view.update(widget)
+    assert view.widget == {"type": "Card", "children": []}
+
+
+def test_every_chatkit_component_and_the_fixtures_pass_the_check(fake_comm: Any) -> None:
+    from chatkit_jupyter.widget._template import component_types
+
+    assert {"Card", "ListView", "Basic", "Chart", "Transition", "Table.Cell"} <= component_types()
+    nested = {"type": "Transition", "children": {"type": "Text", "value": "x"}}
+    assert WidgetView({"type": "Card", "children": [nested, None]}).widget["children"][0] == nested
+
+
+def test_dates_in_a_dict_are_sent_as_chatkit_sends_them(fake_comm: Any) -> None:
+    # Before: "The widget is not JSON" for a DatePicker given a datetime, which chatkit's own
+    # DatePicker model takes (and dumps as ISO text).
+    from datetime import date, datetime, timezone
+
+    picker = {
+        "type": "DatePicker",
+        "name": "due",
+        "defaultValue": datetime(2025, 1, 31, 10, 0, tzinfo=timezone.utc),
+        "min": date(2025, 1, 1),
+    }
+    view = WidgetView({"type": "Card", "children": [picker]})
+    shown = view.widget["children"][0]
+    assert shown["defaultValue"] == "2025-01-31T10:00:00+00:00"
+    assert shown["min"] == "2025-01-01"
+    assert picker["min"] == date(2025, 1, 1)  # the caller's dict is left as it was
+
+
+def test_a_failed_update_leaves_a_template_view_as_it_was(fake_comm: Any) -> None:
+    # Before: a bad widget passed to update() dropped the template, so the next update(data)
+    # was taken for a widget ("A widget needs a 'type'").
+    view = WidgetView(FIXTURES / "card_with_data.widget", PAM)
+    before = view.widget
+    bad = DynamicWidgetRoot.model_validate({"type": "Card", "children": [{"type": "Buton"}]})
+    with pytest.raises(WidgetError, match="'Buton' is not a ChatKit widget component"):
+        view.update(bad)
+    assert view.widget == before
+    assert view.template is not None
+    view.update({**PAM, "time": "later"})
+    assert view.data == {**PAM, "time": "later"}

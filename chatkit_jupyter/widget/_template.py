@@ -10,8 +10,13 @@ template with a Jinja error, the line and column of the rendered JSON that does 
 
 from __future__ import annotations
 
+import datetime
+import difflib
+import functools
 import json
+import math
 import os
+import re
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -191,7 +196,7 @@ def to_root(value: Any) -> dict[str, Any]:
         # How ChatKit's server serialises widgets (ChatKitServer._serialize).
         root = value.model_dump(mode="json", by_alias=True, exclude_none=True)
     elif isinstance(value, Mapping):
-        root = dict(value)
+        root = _dates_as_text(dict(value))
     else:
         raise WidgetError(
             f"Cannot show a {type(value).__name__}: pass a widget root dict "
@@ -207,13 +212,119 @@ def to_root(value: Any) -> dict[str, Any]:
     try:
         json.dumps(root, allow_nan=False)
     except (TypeError, ValueError) as e:
+        found = _not_json(root, "")
+        what = f"{found[0] or 'the widget'} is {found[1]}" if found else str(e)
         raise WidgetError(
-            f"The widget is not JSON ({e}); use strings, numbers, booleans, lists and dicts "
-            "(e.g. str() a datetime)."
+            f"The widget is not JSON: {what}. Use strings, numbers, booleans, None, lists and "
+            "dicts (str() other objects; None or a string for NaN and infinity)."
         ) from None
     if kind not in ROOT_TYPES:
         root = {"type": "Basic", "children": [root]}
+    check_components(root)
     return root
+
+
+TABLE_TYPES = ("Table", "Table.Row", "Table.Cell")
+"""Components in ``@openai/chatkit``'s types (and our renderer) that ``chatkit.widgets`` lacks."""
+
+
+@functools.cache
+def component_types() -> frozenset[str]:
+    """Every component type the renderer draws: ``chatkit.widgets``' own, roots, tables."""
+    from typing import get_args
+
+    from chatkit import widgets
+
+    union = get_args(widgets.StrictWidgetComponent)[0]
+    names = {cls.model_fields["type"].default for cls in get_args(union)}
+    return frozenset(names | set(ROOT_TYPES) | set(TABLE_TYPES))
+
+
+def check_components(root: Mapping[str, Any]) -> None:
+    """Refuse a tree the renderer would draw as placeholders: a child that is not a component,
+    has no ``type`` or an unknown one, or ``children`` that are not a list. The error names the
+    place (``children[0].children[2]``)."""
+    known = component_types()
+
+    def visit(node: Any, path: str) -> None:
+        where = path or "The root"
+        if not isinstance(node, Mapping):
+            raise WidgetError(
+                f"{where} is a {type(node).__name__}, not a component; a component is a dict "
+                "with a 'type', e.g. {'type': 'Text', 'value': 'Hi'}."
+            )
+        kind = node.get("type")
+        if not isinstance(kind, str) or not kind:
+            raise WidgetError(
+                f"{where} has no 'type' (its keys: {sorted(map(str, node))[:8]}); every "
+                "component needs one, e.g. {'type': 'Text', 'value': 'Hi'}."
+            )
+        if kind not in known:
+            close = difflib.get_close_matches(kind, known, n=1) or [
+                k for k in known if k.lower() == kind.lower()
+            ]
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise WidgetError(
+                f"{where}: {kind!r} is not a ChatKit widget component; {hint}"
+                f"The components are {', '.join(sorted(known))}."
+            )
+        children = node.get("children")
+        if children is None:
+            return
+        if isinstance(children, Mapping):  # Transition (and dynamic nodes) take one child
+            visit(children, f"{path}.children" if path else "children")
+        elif isinstance(children, list):
+            for i, child in enumerate(children):
+                if child is not None:  # chatkit.widgets drops None children too
+                    visit(child, f"{path}.children[{i}]" if path else f"children[{i}]")
+        else:
+            raise WidgetError(
+                f"{path + '.' if path else ''}children of a {kind} must be a list of components, "
+                f"not a {type(children).__name__} ({_short(children)})."
+            )
+
+    visit(root, "")
+
+
+def _dates_as_text(value: Any) -> Any:
+    """``value`` with dates and times as ISO text, as a ``chatkit.widgets`` model dumps them (a
+    ``DatePicker``'s ``defaultValue``, ``min`` and ``max`` are datetimes there)."""
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _dates_as_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_dates_as_text(v) for v in value]
+    return value
+
+
+def _not_json(value: Any, path: str) -> tuple[str, str] | None:
+    """Where in ``value`` the first thing JSON cannot hold is (``children[0].data[2].v``), and
+    what it is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, repr(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, (str, int, float, bool)) and k is not None:
+                return path, f"a dict with a {type(k).__name__} key ({k!r})"
+            found = _not_json(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _not_json(v, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return path, f"a {type(value).__name__} ({_short(value)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _data_dict(data: Mapping[str, Any] | BaseModel | None) -> dict[str, Any]:
@@ -276,7 +387,7 @@ def render_source(template: Any, source: str, data: Mapping[str, Any]) -> dict[s
     try:
         rendered = template.render(**data)
     except Exception as e:
-        missing = _missing_names(source, data)
+        missing = _missing_names(source, data) if _is_undefined(e) else []
         if missing:
             names = ", ".join(map(repr, missing))
             raise WidgetError(
@@ -289,6 +400,7 @@ def render_source(template: Any, source: str, data: Mapping[str, Any]) -> dict[s
     except json.JSONDecodeError as e:
         raise WidgetError(
             f"The template rendered invalid JSON: {_json_error(e, rendered)}"
+            f"{_comma_hint(e) or _tojson_hint(source)}"
         ) from None
     if not isinstance(root, dict):
         raise WidgetError(
@@ -314,18 +426,57 @@ def _json_error(e: json.JSONDecodeError, text: str) -> str:
     return f"{e.msg} at line {e.lineno}, column {e.colno}:{_quote(text, e.lineno, e.colno)}"
 
 
+def _comma_hint(e: json.JSONDecodeError) -> str:
+    """A hint for a comma before ``]`` or ``}``: what a loop writing one after every item leaves."""
+    before = e.doc[: e.pos].rstrip()
+    if before.endswith(",") and e.doc[e.pos : e.pos + 1] in ("]", "}"):
+        return (
+            "\nJSON allows no comma after the last item; in a loop write the comma as "
+            "{% if not loop.last %},{% endif %}."
+        )
+    return ""
+
+
+def _tojson_hint(source: str) -> str:
+    """A hint for templates that put values in without ``tojson`` (a quote or newline in the
+    value then breaks the JSON), naming the first such placeholder."""
+    for match in re.finditer(r"\{\{(.*?)\}\}", source, re.DOTALL):
+        expr = match.group(1).strip()
+        if "tojson" not in expr:
+            return (
+                f"\nA value put in without `| tojson` (as {{{{ {expr} }}}} is) breaks the JSON if "
+                f"it holds a quote, a backslash or a newline: write {{{{ {expr} | tojson }}}} "
+                "in place of the quoted placeholder (tojson adds the quotes)."
+            )
+    return ""
+
+
 def _missing_names(source: str, data: Mapping[str, Any]) -> list[str]:
     """Top-level names the template reads that ``data`` lacks (Jinja cannot name them when a
     filter such as ``tojson`` meets the undefined value)."""
     if not source:
         return []
-    from jinja2 import Environment, meta
+    from jinja2 import Environment, meta, nodes
 
     try:
-        used = meta.find_undeclared_variables(Environment().parse(source))
+        ast = Environment().parse(source)
     except Exception:
         return []
-    return sorted(n for n in used if n not in data)
+    used = meta.find_undeclared_variables(ast)
+    # `x | default(...)` and `x is defined` are fine without x: they did not raise.
+    guarded = {
+        f.node.name
+        for f in [*ast.find_all(nodes.Filter), *ast.find_all(nodes.Test)]
+        if f.name in ("default", "d", "defined", "undefined") and isinstance(f.node, nodes.Name)
+    }
+    return sorted(n for n in used if n not in data and n not in guarded)
+
+
+def _is_undefined(e: Exception) -> bool:
+    """Whether ``e`` comes from a missing value (StrictUndefined raises, or `tojson` refuses it)."""
+    from jinja2 import UndefinedError
+
+    return isinstance(e, UndefinedError) or "Undefined" in str(e)
 
 
 def _where(e: Exception, source: str) -> str:

@@ -28,6 +28,7 @@ from ._display import DisplayOnce
 from ._icons import icon_nodes, missing_icons
 from ._static import first_text, static_html
 from ._template import (
+    ROOT_TYPES,
     WidgetError,
     WidgetTemplate,
     _data_dict,
@@ -128,8 +129,9 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
                     "data= fills a template; this widget is not one. Pass a WidgetTemplate or "
                     "the path of a .widget file, or put the values in the widget itself."
                 )
+            root = to_root(widget)  # before forgetting the template: a bad widget changes nothing
             self.template, self.data = None, None
-            return to_root(widget)
+            return root
         root = _render(template, data)
         self.template, self.data = template, (None if data is None else _data_dict(data))
         return root
@@ -142,7 +144,17 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
         ``.widget`` path, it is the new widget.
         """
         if self.template is not None and not _is_widget_like(value):
-            root = _render(self.template, value)
+            try:
+                root = _render(self.template, value)
+            except WidgetError as e:
+                if isinstance(value, Mapping) and value.get("type") in ROOT_TYPES:
+                    raise WidgetError(
+                        f"{e}\nThis view draws a template, so update() takes new template data, "
+                        f"and this looks like a widget ({value['type']!r}). To draw a widget "
+                        "instead: view.update(DynamicWidgetRoot.model_validate(root)) (from "
+                        "chatkit.widgets), or show(root) for a new view."
+                    ) from None
+                raise
             self.data = _data_dict(value)
         else:
             root = self._resolve(value, None)
@@ -192,7 +204,10 @@ class WidgetView(DisplayOnce, anywidget.AnyWidget):
         raw = payload.get("action")
         if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
             raise ValueError("An action needs a 'type'.")
-        action = {"type": raw["type"], "payload": dict(raw.get("payload") or {})}
+        # chatkit's ActionConfig.payload is any JSON: a dict (copied), or a string, list, number.
+        sent = raw.get("payload")
+        body = {} if sent is None else dict(sent) if isinstance(sent, Mapping) else sent
+        action = {"type": raw["type"], "payload": body}
         self.actions.append(action)
         if not self._handlers:
             logger.info(

@@ -372,13 +372,14 @@ class Lite implements LiteInstance {
   ): Promise<void> {
     // The widget renderer has already merged Form values (`meta.formData`) into the payload.
     // The server's Action is {type, payload}; handler / loadingBehavior stay on this side.
-    const sent: { type: string; payload?: Record<string, unknown> } = { type: action.type };
-    if (action.payload) sent.payload = action.payload;
+    const sent: { type: string; payload?: unknown } = { type: action.type };
+    if (action.payload !== undefined && action.payload !== null) sent.payload = action.payload;
     try {
       if (action.handler === "client") {
         const onAction = this.options.widgets?.onAction;
         if (!onAction) throw new Error(`No widgets.onAction handler for the client action "${action.type}".`);
-        await onAction(sent, {
+        // @openai/chatkit types the payload as an object; chatkit-python's ActionConfig allows any JSON.
+        await onAction(sent as Parameters<typeof onAction>[0], {
           id: item.id,
           widget: item.widget,
         });

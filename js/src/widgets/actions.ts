@@ -82,11 +82,20 @@ export function normalizeAction(action: unknown): ActionConfig | null {
   if (!isPlainObject(action) || typeof action.type !== "string" || action.type === "") return null;
   const out: ActionConfig = { type: action.type };
   if (isPlainObject(action.payload)) out.payload = { ...action.payload };
+  else if (action.payload !== undefined && action.payload !== null) out.payload = jsonCopy(action.payload);
   if (action.handler === "client" || action.handler === "server") out.handler = action.handler;
   const lb = action.loadingBehavior;
   if (lb === "auto" || lb === "none" || lb === "self" || lb === "container") out.loadingBehavior = lb;
   if (typeof action.streaming === "boolean") out.streaming = action.streaming;
   return out;
+}
+
+function jsonCopy(v: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(v)) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 // Keys that would reach Object.prototype if used as field names.
@@ -163,12 +172,12 @@ function hasPath(obj: Record<string, unknown>, name: string): boolean {
 }
 
 /** Merges field values into a payload; where both have a key, the payload's value is kept. */
-export function mergePayload(
-  payload: Record<string, unknown> | null | undefined,
-  values: Record<string, unknown> | undefined,
-  actionType: string,
-): Record<string, unknown> | null | undefined {
+export function mergePayload(payload: unknown, values: Record<string, unknown> | undefined, actionType: string): unknown {
   if (!values || Object.keys(values).length === 0) return payload;
+  if (payload !== undefined && payload !== null && !isPlainObject(payload)) {
+    console.warn(`chatkit widget: the payload of action "${actionType}" is not an object, so the form's values are not added to it.`);
+    return payload;
+  }
   const merge = (base: Record<string, unknown>, extra: Record<string, unknown>, prefix: string): Record<string, unknown> => {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(extra)) {
@@ -233,7 +242,9 @@ export async function fireAction(
   if (payload !== undefined) sent.payload = payload;
   const lb = action.loadingBehavior;
   const target: LoadingTarget = lb === "self" || lb === "container" || lb === "none" ? lb : auto;
-  const stop = startLoading(target, owner, root);
+  // A form's own state is invisible: `self` on a submit is the button that submitted it.
+  const self = source !== owner && source.classList.contains("ckw-button") && owner.contains(source) ? source : owner;
+  const stop = startLoading(target, self, root);
   try {
     await host.onAction(sent, formData ? { formData, source } : { source });
   } catch (err) {

@@ -27,6 +27,13 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return el;
 }
 
+const MAX_TICKS = 20;
+const MAX_DOTS = 200;
+
+function clamp(n: number): number {
+  return Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, n));
+}
+
 function toNumber(v: unknown): number | null {
   if (typeof v === "number") return Number.isFinite(v) ? v : null;
   if (typeof v === "string" && v.trim() !== "") {
@@ -171,8 +178,8 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
         if (v === null) return null;
         const acc = v >= 0 ? sums.pos : sums.neg;
         const base = acc[i]!;
-        acc[i] = base + v;
-        return [base, base + v];
+        acc[i] = clamp(base + v); // two values near the largest double add up to Infinity
+        return [base, acc[i]!];
       }),
     );
   }
@@ -187,14 +194,19 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
     }
   }
   if (lo === hi) hi = lo + 1;
-  const step = niceStep(hi - lo, 4);
-  lo = Math.floor(lo / step) * step;
-  hi = Math.ceil(hi / step) * step;
+  // Halves keep the range finite when the data spans more than the largest double.
+  const step = niceStep(hi / 2 - lo / 2, 2);
+  const niceLo = Math.floor(lo / step) * step;
+  const niceHi = Math.ceil(hi / step) * step;
+  if (Number.isFinite(niceLo) && Number.isFinite(niceHi)) {
+    lo = niceLo;
+    hi = niceHi;
+  }
 
   const margin = { top: 10, right: 10, bottom: hideX ? 10 : 28, left: showY ? 48 : 10 };
   const plotW = WIDTH - margin.left - margin.right;
   const plotH = HEIGHT - margin.top - margin.bottom;
-  const y = (v: number) => margin.top + plotH - ((v - lo) / (hi - lo)) * plotH;
+  const y = (v: number) => margin.top + plotH - ((v / 2 - lo / 2) / (hi / 2 - lo / 2)) * plotH;
   const band = rows.length ? plotW / rows.length : plotW;
   const xCenter = (i: number) => margin.left + band * (i + 0.5);
 
@@ -211,7 +223,10 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
 
   // Grid and y axis.
   const grid = svg("g", { class: "ckw-chart__grid", "aria-hidden": "true" });
-  for (let v = lo; v <= hi + step / 2; v += step) {
+  // Counted, not `v += step` until past `hi`: near the largest double the sum stops growing.
+  for (let i = 0; i <= MAX_TICKS; i++) {
+    const v = lo + i * step;
+    if (!Number.isFinite(v) || v > hi + step / 2) break;
     const yy = y(v);
     grid.append(
       svg("line", {
@@ -300,7 +315,9 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
         }),
       );
     }
-    for (const p of points) {
+    // Dots closer than their own size only hide each other (and a 10,000-row chart would carry
+    // 10,000 of them through every redraw): past MAX_DOTS rows the line is drawn alone.
+    for (const p of rows.length <= MAX_DOTS ? points : []) {
       if (!p) continue;
       const dot = svg("circle", { cx: p.top[0], cy: p.top[1], r: s.type === "line" ? 3 : 2.5, class: "ckw-chart__point" });
       tooltip(dot, s, p.i);
@@ -322,7 +339,8 @@ export function renderChart(node: Record<string, unknown>, scheme: ColorScheme):
     chart.append(axis);
   }
 
-  if (rows.length === 0 || series.length === 0) {
+  // Rows whose series values are all missing or not numbers ("n/a") draw nothing either.
+  if (rows.length === 0 || series.length === 0 || series.every((s) => s.values.every((v) => v === null))) {
     const t = svg("text", { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", class: "ckw-chart__empty" });
     t.textContent = "No data";
     chart.append(t);

@@ -370,6 +370,7 @@ const renderText: Renderer = (n, ctx) => {
     if (ed.required === true) input.required = true;
     if (typeof ed.pattern === "string") input.pattern = ed.pattern;
     if (typeof ed.autoComplete === "string") input.setAttribute("autocomplete", ed.autoComplete);
+    else if (ed.allowAutofillExtensions !== true) input.setAttribute("autocomplete", "off"); // as Input does
     fallbackLabel(input, str(ed.placeholder) || humanize(field));
     applyTextBase(input, n, ctx);
     css(input, "width", dimension(n.width));
@@ -549,7 +550,26 @@ function controlClasses(base: string, n: AnyNode, variants: readonly string[], f
   let cls = `${base} ckw-field ckw-field--${variant} ckw-control--${size}`;
   if (n.pill === true) cls += " ckw-pill";
   if (n.block === true) cls += " ckw-field--block";
+  const gutter = oneOf(n.gutterSize, ["2xs", "xs", "sm", "md", "lg", "xl"] as const);
+  if (gutter) cls += ` ckw-gutter--${gutter}`;
   return cls;
+}
+
+/** The attribute holding a Textarea's `pattern` (textareas have no native one). */
+const PATTERN_ATTR = "data-ckw-pattern";
+
+/** Marks `ta` invalid while its value does not match its pattern, as `<input pattern>` is. */
+export function checkPattern(ta: HTMLTextAreaElement): void {
+  const pattern = ta.getAttribute(PATTERN_ATTR);
+  let ok = true;
+  if (pattern && ta.value !== "") {
+    try {
+      ok = new RegExp(`^(?:${pattern})$`, "u").test(ta.value);
+    } catch {
+      ok = true; // a pattern the browser cannot compile is ignored, as for <input pattern>
+    }
+  }
+  ta.setCustomValidity(ok ? "" : "Please match the requested format.");
 }
 
 const INPUT_TYPES = ["number", "email", "text", "password", "tel", "url"] as const;
@@ -580,6 +600,10 @@ const renderTextarea: Renderer = (n) => {
   if (typeof n.placeholder === "string") ta.placeholder = n.placeholder;
   if (n.required === true) ta.required = true;
   if (n.disabled === true) ta.disabled = true;
+  if (typeof n.pattern === "string" && n.pattern) ta.setAttribute(PATTERN_ATTR, n.pattern);
+  // Read when it fires: a redraw that keeps this node may change the pattern.
+  ta.addEventListener("input", () => checkPattern(ta));
+  checkPattern(ta);
   if (n.allowAutofillExtensions !== true) ta.setAttribute("autocomplete", "off");
   if (n.autoResize === true) {
     ta.classList.add("ckw-textarea--autoresize");

@@ -154,6 +154,14 @@ export function setWidgetColorScheme(el: HTMLElement, scheme: ColorScheme): void
   const host = hostOf(el);
   const tree = trees.get(el);
   if (!host || !tree) return;
-  const schemed: WidgetHost = { colorScheme: scheme, onAction: (action, meta) => host.onAction(action, meta) };
+  const schemed: WidgetHost = {
+    colorScheme: scheme,
+    onAction: (action, meta) => host.onAction(action, meta),
+    // A thread's image list still holds: a repaint must not load what the first paint refused.
+    get allowedImageDomains() {
+      return host.allowedImageDomains;
+    },
+  };
   mount(el, tree, schemed);
+  setHost(el, host); // the scheme was for this paint; actions and later paints keep the host
 }

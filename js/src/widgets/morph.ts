@@ -16,7 +16,7 @@
 import morphdom from "morphdom";
 
 import { adoptAction, copyLoading } from "./actions";
-import { expandList, markdownSource, setCardOpen } from "./components";
+import { checkPattern, expandList, markdownSource, setCardOpen } from "./components";
 
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -58,7 +58,7 @@ export function morphElement(target: Element, next: Element): Node {
 }
 
 function morphWith(target: Element, next: Element, childrenOnly: boolean): Node {
-  const restore: Array<() => void> = [];
+  const restore: Array<() => void> = [keepFocus(target)];
   const out = morphdom(target, next, {
     childrenOnly,
     getNodeKey: keyOf,
@@ -83,11 +83,34 @@ function morphWith(target: Element, next: Element, childrenOnly: boolean): Node 
         setCardOpen(to, true);
       }
       if (isControl(from) && isControl(to) && initialOf(from) === initialOf(to)) keepUserValue(from, to, restore);
+      if (from instanceof HTMLTextAreaElement) restore.push(() => checkPattern(from)); // the pattern may have changed
       return true;
     },
   });
   for (const fn of restore) fn();
   return out;
+}
+
+/**
+ * Puts focus (and caret) back on the element that had it, if the morph moved that element: a
+ * keyed item that changes place is moved with insertBefore, and the browser blurs a node it moves.
+ */
+function keepFocus(target: Element): () => void {
+  const active = target.ownerDocument.activeElement;
+  if (!(active instanceof HTMLElement) || !target.contains(active)) return () => undefined;
+  const text = active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement;
+  let selection: [number | null, number | null, "forward" | "backward" | "none" | null] | null = null;
+  try {
+    if (text) selection = [active.selectionStart, active.selectionEnd, active.selectionDirection];
+  } catch {
+    selection = null; // inputs without a caret (number, date) throw on selectionStart
+  }
+  return () => {
+    if (!active.isConnected || !target.contains(active) || active.ownerDocument.activeElement === active) return;
+    active.focus({ preventScroll: true });
+    if (selection && selection[0] !== null && selection[1] !== null && text)
+      active.setSelectionRange(selection[0], selection[1], selection[2] ?? undefined);
+  };
 }
 
 function adoptState(kept: Element, fresh: Element): void {

@@ -8,7 +8,8 @@ export type ColorScheme = "light" | "dark";
 /** chatkit.actions.ActionConfig as serialized by chatkit-python. */
 export interface ActionConfig {
   type: string;
-  payload?: Record<string, unknown> | null;
+  /** Any JSON (chatkit.actions.ActionConfig.payload is `Any`); form values merge into an object. */
+  payload?: unknown;
   /** Who handles the action; the host decides what to do with it. Default "server". */
   handler?: "client" | "server";
   /** Where to show a loading state while the action runs. Default "auto". */

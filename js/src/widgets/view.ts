@@ -47,13 +47,19 @@ export const render: Render<ViewModel> = ({ model, el }) => {
     return t === "light" || t === "dark" ? t : hostColorScheme();
   };
 
+  // `WidgetView()` starts with no widget (`{}`): draw nothing rather than a "no type" placeholder.
+  const root = () => {
+    const w = m.get("widget");
+    return (w && typeof w === "object" && Object.keys(w).length ? w : { type: "Basic", children: [] }) as WidgetRoot;
+  };
+
   // Updates faster than the screen refreshes are drawn once per frame, newest state only: a
   // loop in the kernel can update at any rate without the page falling behind.
   let queued = false;
   const draw = () => {
     queued = false;
     addIcons(m.get("icons"));
-    updateWidget(widgetEl, m.get("widget") as WidgetRoot, host);
+    updateWidget(widgetEl, root(), host);
   };
   const redraw = () => {
     if (queued) return;
@@ -90,7 +96,7 @@ export const render: Render<ViewModel> = ({ model, el }) => {
   };
 
   addIcons(m.get("icons"));
-  const widgetEl = renderWidget(m.get("widget") as WidgetRoot, host);
+  const widgetEl = renderWidget(root(), host);
   frame.append(widgetEl, errorLine);
   el.append(frame);
   showError();

@@ -4,7 +4,15 @@
 // the browser resolves a URL.
 import { afterEach, describe, expect, test } from "vitest";
 import { safeImageUrl } from "../../src/render/safe";
-import { appendStreamingText, renderWidget, updateComponent, updateWidget, type WidgetHost, type WidgetRoot } from "../../src/widgets";
+import {
+  appendStreamingText,
+  renderWidget,
+  setWidgetColorScheme,
+  updateComponent,
+  updateWidget,
+  type WidgetHost,
+  type WidgetRoot,
+} from "../../src/widgets";
 import {
   composer,
   FakeServer,
@@ -159,6 +167,21 @@ describe("widget images", () => {
     expect(sources(el)).toEqual([]);
     updateWidget(el, { ...card({ type: "Image", src: EVIL }), status: { text: "s", favicon: EVIL } } as never, h);
     expect(sources(el)).toEqual([]);
+  });
+
+  test("a colour scheme switch repaints with the list still in force", () => {
+    // Before: setWidgetColorScheme repainted with a host without the list, so a switch to dark
+    // mode loaded the tracker the first paint had refused.
+    const el = render(
+      { ...card({ type: "Image", src: EVIL }, { type: "Image", src: GOOD }), status: { text: "s", favicon: EVIL } },
+      host(ALLOWED),
+    );
+    expect(sources(el)).toEqual([GOOD]);
+    setWidgetColorScheme(el, "dark");
+    expect(el.getAttribute("data-color-scheme")).toBe("dark");
+    expect(sources(el)).toEqual([GOOD]);
+    setWidgetColorScheme(el, "light");
+    expect(sources(el)).toEqual([GOOD]);
   });
 
   test("markdown images in a widget never load by themselves, also when streamed in", () => {

@@ -91,3 +91,23 @@ describe("WidgetView icons from the kernel", () => {
     cleanup();
   });
 });
+
+describe("WidgetView without a widget", () => {
+  afterEach(() => {
+    document.body.innerHTML = "";
+  });
+
+  it("draws nothing until it gets one", async () => {
+    // Before: `WidgetView()` showed "Unsupported widget component: (no type)".
+    const model = viewModel({ widget: {}, icons: {}, theme: "light", error: "" });
+    const el = document.createElement("div");
+    document.body.append(el);
+    const cleanup = render({ model, el } as never) as unknown as () => void;
+    expect(el.textContent).toBe("");
+    expect(el.querySelector(".ckw-unknown")).toBeNull();
+    model.set("widget", icons());
+    await new Promise((r) => requestAnimationFrame(r));
+    expect(el.querySelector(".ckw-card")).not.toBeNull();
+    cleanup();
+  });
+});

@@ -647,6 +647,67 @@ describe("controls", () => {
   });
 });
 
+describe("props that are not native to the element", () => {
+  it("a Textarea's pattern blocks the submit until the text matches, through redraws", async () => {
+    // Before: `pattern` was dropped (a textarea has none natively) and anything was submitted.
+    const { host, calls } = makeHost();
+    const form = (pattern: string) =>
+      basic({
+        type: "Form",
+        onSubmitAction: { type: "save" },
+        children: [
+          { type: "Textarea", name: "code", placeholder: "Code", pattern },
+          { type: "Button", label: "Save", submit: true },
+        ],
+      });
+    const el = mount(form("[A-Z]{3}-\\d+"), host);
+    const code = byRole<HTMLTextAreaElement>(el, "textbox", "Code");
+    expect(code.validity.valid).toBe(true); // empty is left to `required`
+    type(code, "abc-1");
+    expect(code.validity.valid).toBe(false);
+    byRole(el, "button", "Save").click();
+    expect(calls).toHaveLength(0);
+    type(code, "ABC-12");
+    expect(code.validity.valid).toBe(true);
+    updateWidget(el, form("[a-z]+"), host); // the kept field is checked against the new pattern
+    expect(byRole(el, "textbox", "Code")).toBe(code);
+    expect(code.validity.valid).toBe(false);
+    type(code, "abc");
+    byRole(el, "button", "Save").click();
+    await flush();
+    expect(calls.map((c) => c.action.payload)).toEqual([{ code: "abc" }]);
+  });
+
+  it("gutterSize sets the side padding of Input and Textarea", () => {
+    const el = mount(
+      basic(
+        { type: "Input", name: "a", placeholder: "A", size: "lg", gutterSize: "2xs" },
+        { type: "Textarea", name: "b", placeholder: "B", gutterSize: "xl" },
+        { type: "Input", name: "c", placeholder: "C", gutterSize: "huge" },
+      ),
+    );
+    expect(byRole(el, "textbox", "A").classList).toContain("ckw-gutter--2xs");
+    expect(byRole(el, "textbox", "B").classList).toContain("ckw-gutter--xl");
+    expect(Array.from(byRole(el, "textbox", "C").classList).filter((c) => c.startsWith("ckw-gutter"))).toEqual([]);
+    const css = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "../../src/widgets/widgets.css"), "utf8");
+    // After the size classes, so a gutter wins over the padding a size gives.
+    expect(css.indexOf(".ckw-gutter--2xs")).toBeGreaterThan(css.indexOf(".ckw-control--3xl"));
+  });
+
+  it("editable Text turns autofill off unless allowAutofillExtensions, as Input does", () => {
+    const el = mount(
+      basic(
+        { type: "Text", value: "a", editable: { name: "a", placeholder: "A" } },
+        { type: "Text", value: "b", editable: { name: "b", placeholder: "B", allowAutofillExtensions: true } },
+        { type: "Text", value: "c", editable: { name: "c", placeholder: "C", autoComplete: "email" } },
+      ),
+    );
+    expect(byRole(el, "textbox", "A").getAttribute("autocomplete")).toBe("off");
+    expect(byRole(el, "textbox", "B").hasAttribute("autocomplete")).toBe(false);
+    expect(byRole(el, "textbox", "C").getAttribute("autocomplete")).toBe("email");
+  });
+});
+
 describe("Form", () => {
   it("collects named field values into the submit action's payload", async () => {
     const { host, calls } = makeHost();
@@ -700,6 +761,33 @@ describe("Form", () => {
     byRole(el, "button", "Preview").click();
     expect(calls[0]!.action).toEqual({ type: "preview", payload: { id: "fixed", q: "hello" } });
     expect(warn).toHaveBeenCalledOnce();
+  });
+
+  it("sends a payload that is not an object as it is (chatkit's ActionConfig.payload is any JSON)", () => {
+    // Before: a string or list payload was dropped and the host got none.
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const { host, calls } = makeHost();
+    const el = mount(
+      basic(
+        { type: "Button", label: "Row", onClickAction: { type: "pick", payload: "row-3" } },
+        { type: "Button", label: "Pair", onClickAction: { type: "pick", payload: ["a", 2] } },
+        {
+          type: "Form",
+          onSubmitAction: { type: "save", payload: 7 },
+          children: [
+            { type: "Input", name: "title", defaultValue: "t" },
+            { type: "Button", label: "Save", submit: true },
+          ],
+        },
+      ),
+      host,
+    );
+    byRole(el, "button", "Row").click();
+    byRole(el, "button", "Pair").click();
+    byRole(el, "button", "Save").click();
+    expect(calls.map((c) => c.action.payload)).toEqual(["row-3", ["a", 2], 7]);
+    expect(calls[2]!.meta.formData).toEqual({ title: "t" });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('payload of action "save" is not an object'));
   });
 
   it("treats a Card with asForm as a form for its confirm action", () => {
@@ -806,6 +894,33 @@ describe("loadingBehavior", () => {
     await flush();
     expect(el.querySelector("[aria-busy]")).toBeNull();
     expect(el.getAttribute("aria-busy")).toBeNull();
+  });
+
+  it("self on a form submit puts the loading state on the submit button, and blocks a second submit", async () => {
+    // Before: it went on the <form>, which has no loading look, and the button stayed as it was.
+    const gate = deferred();
+    const { host, calls } = makeHost(() => gate.promise);
+    const el = mount(
+      basic({
+        type: "Form",
+        onSubmitAction: { type: "save", loadingBehavior: "self" },
+        children: [
+          { type: "Input", name: "title" },
+          { type: "Button", label: "Save", submit: true },
+        ],
+      }),
+      host,
+    );
+    const save = byRole(el, "button", "Save");
+    save.click();
+    expect(save.getAttribute("aria-busy")).toBe("true");
+    expect(save.classList.contains("ckw-loading")).toBe(true);
+    expect(el.getAttribute("aria-busy")).toBeNull();
+    save.click();
+    expect(calls).toHaveLength(1);
+    gate.resolve();
+    await flush();
+    expect(el.querySelector("[aria-busy]")).toBeNull();
   });
 
   it("clears the loading state and reports when the host fails", async () => {
@@ -959,6 +1074,70 @@ describe("Chart", () => {
     );
     expect(text(el.querySelector(".ckw-chart__empty"))).toBe("No data");
     expect(el.querySelectorAll(".ckw-chart__series")).toHaveLength(1);
+  });
+
+  it("draws a long line without a dot per row, a short one with them", () => {
+    const line = (n: number) => ({
+      type: "Chart",
+      data: Array.from({ length: n }, (_, i) => ({ x: `d${i}`, v: i % 7 })),
+      series: [{ type: "line", dataKey: "v" }],
+      xAxis: "x",
+    });
+    const el = mount(basic(line(5000), line(12)));
+    const [long, short] = Array.from(el.querySelectorAll(".ckw-chart__svg"));
+    // Before: 5,000 circles, each with a tooltip, redrawn on every update.
+    expect(long!.querySelectorAll("circle")).toHaveLength(0);
+    expect(long!.querySelector("path.ckw-chart__line")?.getAttribute("d")).toMatch(/^M/);
+    expect(short!.querySelectorAll("circle")).toHaveLength(12);
+  });
+
+  it("says No data when no row has a number for any series", () => {
+    // Before: an empty grid and a legend, with nothing saying why.
+    const el = mount(
+      basic({
+        type: "Chart",
+        data: [
+          { x: "a", v: "n/a" },
+          { x: "b", v: "" },
+          { x: "c", w: 3 },
+        ],
+        series: [{ type: "bar", dataKey: "v", label: "V" }],
+        xAxis: "x",
+      }),
+    );
+    expect(text(el.querySelector(".ckw-chart__empty"))).toBe("No data");
+    expect(el.querySelectorAll(".ckw-chart__bar")).toHaveLength(0);
+  });
+
+  it("draws values near the largest double without hanging, every coordinate a number", () => {
+    // Before: the y grid stepped `v += step` up to an Infinity top and never ended (tab frozen).
+    const huge = (values: number[], stack?: string) => ({
+      type: "Chart",
+      data: values.map((v, i) => ({ x: `c${i}`, v, w: v })),
+      series: [
+        { type: "bar", dataKey: "v", stack },
+        { type: "bar", dataKey: "w", stack },
+      ],
+      xAxis: "x",
+      showYAxis: true,
+    });
+    const el = mount(basic(huge([1.7e308, 1]), huge([Number.MAX_VALUE, -Number.MAX_VALUE]), huge([1e308, 1e308], "s")));
+    const charts = el.querySelectorAll(".ckw-chart__svg");
+    expect(charts).toHaveLength(3);
+    for (const chart of Array.from(charts)) {
+      const ticks = chart.querySelectorAll(".ckw-chart__grid line").length;
+      expect(ticks).toBeGreaterThan(1);
+      expect(ticks).toBeLessThanOrEqual(21);
+      for (const shape of Array.from(chart.querySelectorAll("rect, line"))) {
+        for (const attr of ["x", "y", "width", "height", "x1", "x2", "y1", "y2"]) {
+          const value = shape.getAttribute(attr);
+          if (value !== null) expect(Number.isFinite(Number(value)), `${attr}=${value}`).toBe(true);
+        }
+      }
+    }
+    // The stacked pair (1e308 + 1e308 overflows) still draws the second bar above the first.
+    const stacked = charts[2]!.querySelectorAll<SVGRectElement>("rect");
+    expect(Number(stacked[1]!.getAttribute("y"))).toBeLessThanOrEqual(Number(stacked[0]!.getAttribute("y")));
   });
 });
 
@@ -1213,6 +1392,32 @@ describe("in-place redraws", () => {
     expect([note.selectionStart, note.selectionEnd]).toEqual([2, 7]);
     expect(byRole<HTMLTextAreaElement>(el, "textbox", "Long").value).toBe("first draft");
     expect(byRole<HTMLSelectElement>(el, "combobox", "Pick").value).toBe("b");
+  });
+
+  it("an input in a keyed item keeps focus, caret and text when its item moves or others go", () => {
+    const { host } = makeHost();
+    const item = (k: string) => ({
+      type: "ListViewItem",
+      key: k,
+      children: [{ type: "Input", name: `note_${k}`, placeholder: `Note ${k}` }],
+    });
+    const rows = (...keys: string[]) => list(...keys.map(item));
+    const el = mount(rows("a", "b", "c"), host);
+    const b = byRole<HTMLInputElement>(el, "textbox", "Note b");
+    type(b, "typed");
+    b.setSelectionRange(1, 3);
+    // b moves to the end (morphdom moves it with insertBefore, which blurs it), then to the front.
+    for (const order of [
+      ["c", "a", "b"],
+      ["b", "c", "a"],
+      ["b", "a"],
+    ]) {
+      updateWidget(el, rows(...order), host);
+      expect(allByRole(el, "textbox").map(nameOf)).toEqual(order.map((k) => `Note ${k}`));
+      expect(byRole(el, "textbox", "Note b")).toBe(b);
+      expect(document.activeElement, order.join()).toBe(b);
+      expect([b.value, b.selectionStart, b.selectionEnd]).toEqual(["typed", 1, 3]);
+    }
   });
 
   it("a kept button fires the new action payload, and an item can gain an action", async () => {
