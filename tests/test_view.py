@@ -549,6 +549,19 @@ def test_every_chatkit_component_and_the_fixtures_pass_the_check(fake_comm: Any)
     assert WidgetView({"type": "Card", "children": [nested, None]}).widget["children"][0] == nested
 
 
+def test_the_check_knows_the_components_the_renderer_draws() -> None:
+    # show() refuses what the page would draw as a placeholder: the two lists must agree. The
+    # renderer's are the keys of RENDERERS in js/src/widgets/components.ts; a Table draws its
+    # own rows and cells.
+    from chatkit_jupyter.widget._template import component_types
+
+    source = (Path(__file__).parents[1] / "js/src/widgets/components.ts").read_text()
+    block = source[source.index("const RENDERERS") :]
+    drawn = set(re.findall(r"^\s+([\w.]+):", block[: block.index("};")], re.MULTILINE))
+    assert len(drawn) > 20
+    assert component_types() == drawn | {"Table.Row", "Table.Cell"}
+
+
 def test_dates_in_a_dict_are_sent_as_chatkit_sends_them(fake_comm: Any) -> None:
     # Before: "The widget is not JSON" for a DatePicker given a datetime, which chatkit's own
     # DatePicker model takes (and dumps as ISO text).
