@@ -264,3 +264,39 @@ async def test_a_guardrail_trip_is_a_task_not_an_error(store: Any) -> None:
     assert task["title"] == "Guardrail tripped: no_secrets"
     assert "asks for a key" in task["content"]
     assert server.events[-1]["type"] == "turn.guardrail"
+
+
+async def test_a_tool_that_raises_shows_what_it_raised(store: Any) -> None:
+    # The SDK tells the model only "An error occurred while running the tool"; before, the
+    # task, the inspector's step and reply.tool_calls said no more, so why it failed was lost.
+    @function_tool
+    def load(path: str) -> str:
+        """Loads a file."""
+        raise FileNotFoundError(f"no file {path} (token {SECRET})")
+
+    model = ScriptedModel(
+        [
+            [function_call("load", {"path": "q1.csv"}, call_id="c1")],
+            [assistant_message("It is not there.", item_id="m1")],
+        ]
+    )
+    server = NotebookServer(Agent(name="a", model=model, tools=[load]), store=store, namespace={})
+
+    reply = await server.ask("load q1.csv")
+
+    (call,) = reply.tool_calls
+    assert call.error is not None
+    assert call.error.startswith("FileNotFoundError: no file q1.csv")
+    assert SECRET not in call.error
+    assert call.output == "An error occurred while running the tool. Please try again."
+    sent = [i for i in model.calls[-1].input if i.get("type") == "function_call_output"]
+    assert sent[0]["output"] == call.output  # the model still gets the SDK's message only
+    (workflow,) = [i for i in reply.items if i.type == "workflow"]
+    (task,) = workflow.workflow.tasks
+    assert task.title.startswith("load failed · ")
+    assert "Raised FileNotFoundError: no file q1.csv" in task.content
+    assert SECRET not in task.content
+    (step,) = [
+        e["step"] for e in server.events if e["type"] == "step" and e["step"]["kind"] == "tool"
+    ]
+    assert step["error"] == call.error

@@ -638,7 +638,11 @@ class NotebookServer(ChatKitServer[Any]):
                 agent,
                 await converter.to_agent_input(history),
                 context=agent_context,
-                run_config=RunConfig(tracing_disabled=not tracing, workflow_name="chatkit-jupyter"),
+                run_config=RunConfig(
+                    tracing_disabled=not tracing,
+                    workflow_name="chatkit-jupyter",
+                    tool_error_formatter=trace.tool_error,
+                ),
                 hooks=StepHooks(trace),
             )
             self._runs[thread.id] = result
@@ -675,7 +679,7 @@ class NotebookServer(ChatKitServer[Any]):
                 result.cancel()
             turn = current_turn()
             if turn is not None and result is not None:
-                _report(turn, result)
+                _report(turn, result, trace.errors)
             if result is not None and self._runs.get(thread.id) is result:
                 del self._runs[thread.id]
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
@@ -822,8 +826,9 @@ class NotebookServer(ChatKitServer[Any]):
         return [e for e in self.events if e["thread_id"] == thread_id]
 
 
-def _report(turn: Turn, result: RunResultStreaming) -> None:
-    """Tell ``ask`` the run's tool calls and token usage (the stream carries neither)."""
+def _report(turn: Turn, result: RunResultStreaming, errors: dict[str, str]) -> None:
+    """Tell ``ask`` the run's tool calls (with what failed ones raised, ``errors`` by call id)
+    and token usage (the stream carries neither)."""
     calls: dict[str, list[Any]] = {}
     for item in result.new_items:
         if isinstance(item, ToolCallItem):
@@ -842,7 +847,9 @@ def _report(turn: Turn, result: RunResultStreaming) -> None:
             key = raw_output.get("call_id") if isinstance(raw_output, dict) else None
             if key is not None and str(key) in calls:
                 calls[str(key)][2] = item.output
-    turn.tool_calls.extend(ToolCall(name, args, output) for name, args, output in calls.values())
+    turn.tool_calls.extend(
+        ToolCall(name, args, output, errors.get(key)) for key, (name, args, output) in calls.items()
+    )
     usage = result.context_wrapper.usage
     if usage.input_tokens or usage.output_tokens:
         turn.usage = {

@@ -52,6 +52,9 @@ class ToolCall:
     """The arguments, parsed from JSON when they are JSON."""
     output: Any = None
     """What the tool returned (``None`` if it never returned)."""
+    error: str | None = None
+    """What the tool raised (class and message, redacted), when it failed: ``output`` is then
+    the message the model got instead."""
 
 
 @dataclass(repr=False)

@@ -29,6 +29,7 @@ from agents import (
     OutputGuardrailTripwireTriggered,
     RunHooks,
     RunResultStreaming,
+    ToolErrorFormatterArgs,
 )
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.types import (
@@ -135,6 +136,8 @@ class StepTrace:
         self._ours: set[str] = set()
         self._names: list[str] = []
         self._model_started: float | None = None
+        self.errors: dict[str, str] = {}
+        """What each failed tool call raised, by call id (class and message, redacted)."""
 
     # -- the run's events -----------------------------------------------------------------------
 
@@ -243,30 +246,45 @@ class StepTrace:
         self._calls[call_id] = _Call(name, args, item, index)
         self._names.append(name)
 
+    def tool_error(self, args: ToolErrorFormatterArgs[Any]) -> None:
+        """Keep what a tool raised (a ``RunConfig.tool_error_formatter``).
+
+        The model gets the SDK's fixed "An error occurred while running the tool" (returning
+        ``None`` keeps it), which says nothing to the person who wrote the tool; the task and
+        the inspector show the exception.
+        """
+        if args.kind == "tool_exception" and args.error is not None:
+            error = args.error
+            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            self.errors[str(args.call_id)] = scrub_cut(text, MAX_RESULT_CHARS)
+
     def tool_end(self, context: Any, result: object) -> None:
         call_id = getattr(context, "tool_call_id", None)
         call = self._calls.pop(str(call_id), None)
         if call is None:
             return
         seconds = time.monotonic() - call.started
-        shown = redacted_json(result, MAX_RESULT_CHARS)
+        error = self.errors.get(str(call_id))
+        shown = f"Raised {error}" if error is not None else redacted_json(result, MAX_RESULT_CHARS)
+        failed = " failed" if error is not None else ""
         task = CustomTask(
-            title=f"{call.name} · {_seconds(seconds)}",
+            title=f"{call.name}{failed} · {_seconds(seconds)}",
             icon=TOOL_ICON,
             content=f"{_fence(call.args)}\n\n→ {_fence(shown)}",
             status_indicator="complete",
         )
         self._update_task(call.item, call.index, task)
-        self._step(
-            {
-                "kind": "tool",
-                "name": call.name,
-                "call_id": str(call_id),
-                "arguments": redacted_json(call.args, MAX_STEP_CHARS),
-                "output": redacted_json(result, MAX_STEP_CHARS),
-                "seconds": round(seconds, 3),
-            }
-        )
+        step: Step = {
+            "kind": "tool",
+            "name": call.name,
+            "call_id": str(call_id),
+            "arguments": redacted_json(call.args, MAX_STEP_CHARS),
+            "output": redacted_json(result, MAX_STEP_CHARS),
+            "seconds": round(seconds, 3),
+        }
+        if error is not None:
+            step["error"] = error
+        self._step(step)
 
     def handoff(self, source: Any, target: Any) -> None:
         source_name = getattr(source, "name", "?")
