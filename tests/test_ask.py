@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from agents import Agent, Model, Usage
+from agents import Agent, GuardrailFunctionOutput, Model, Usage, output_guardrail
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
 from chatkit.server import ChatKitServer
+from pydantic import BaseModel
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
@@ -102,6 +103,44 @@ async def test_two_agents_side_by_side(store: Any) -> None:
         for prompt in ("a", "b", "c")
     ]
     assert table == [("a", "t0", "c0"), ("b", "t1", "c1"), ("c", "t2", "c2")]
+
+
+class Forecast(BaseModel):
+    city: str
+    degrees: int
+
+
+async def test_a_structured_output_is_in_the_reply(store: Any) -> None:
+    # Before, an output_type agent's reply was only its JSON text.
+    model = ScriptedModel([[assistant_message('{"city": "Oslo", "degrees": 12}', item_id="m1")]])
+    agent = Agent(name="f", output_type=Forecast, model=model)
+    server = NotebookServer(agent, store=store, namespace=NOTEBOOK)
+
+    reply = await server.ask("weather?")
+
+    assert reply.output == Forecast(city="Oslo", degrees=12)
+    assert json.loads(reply.text) == {"city": "Oslo", "degrees": 12}
+    plain = NotebookServer(
+        Agent(name="p", model=ScriptedModel([[assistant_message("Hi.", item_id="m3")]])),
+        store=store,
+        namespace=NOTEBOOK,
+    )
+    assert (await plain.ask("hi")).output == "Hi."
+
+
+async def test_an_output_a_guardrail_stopped_is_not_in_the_reply(store: Any) -> None:
+    @output_guardrail
+    def no_numbers(ctx: Any, agent: Any, output: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info=None, tripwire_triggered=True)
+
+    model = ScriptedModel([[assistant_message('{"city": "Oslo", "degrees": 12}', item_id="m1")]])
+    agent = Agent(name="f", output_type=Forecast, model=model, output_guardrails=[no_numbers])
+
+    reply = await NotebookServer(agent, store=store, namespace=NOTEBOOK).ask("weather?")
+
+    assert reply.error is None  # a guardrail trip is not an error (a task says which)
+    assert reply.output is None
+    assert reply.text == ""
 
 
 async def test_a_model_error_is_in_the_reply(store: Any) -> None:

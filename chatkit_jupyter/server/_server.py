@@ -651,6 +651,11 @@ class NotebookServer(ChatKitServer[Any]):
                 event = ids.fix(raw)
                 self._log(thread.id, event.type, _summary(event), event=event)
                 yield event
+            turn = current_turn()
+            if turn is not None:
+                # Only for a run that finished: a tripped output guardrail raises above, and
+                # the output it stopped must not reach `ask` either.
+                turn.output = result.final_output
         except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as e:
             # Not an error: the agent's own rule stopped the reply, and the chat shows which
             # (StepTrace sent a task saying so).

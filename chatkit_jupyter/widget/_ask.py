@@ -78,6 +78,10 @@ class Reply:
     """Seconds from sending to the end of the reply."""
     error: str | None = None
     """What went wrong, as the chat would show it; ``None`` for a complete reply."""
+    output: Any = None
+    """The agent's final output where the server reports it (``NotebookServer`` does): an
+    instance of the agent's ``output_type`` (e.g. a pydantic model), else its text; ``None``
+    when the run did not finish (an error, a stop, a tripped guardrail)."""
 
     def __str__(self) -> str:
         return self.text if self.error is None else f"{self.text}\n[error] {self.error}".strip()
@@ -99,6 +103,7 @@ class Turn:
 
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: dict[str, int] | None = None
+    output: Any = None
 
 
 _turn: contextvars.ContextVar[Turn | None] = contextvars.ContextVar(
@@ -297,6 +302,7 @@ async def ask(
         reply.duration = time.monotonic() - started
     reply.tool_calls = [*turn.tool_calls, *reply.tool_calls]
     reply.usage = turn.usage
+    reply.output = turn.output if reply.error is None else None
     reply.text = "\n\n".join(
         "".join(part.text for part in item.content)
         for item in reply.items
