@@ -317,7 +317,11 @@ async def test_agent_by_name_is_looked_up_at_every_message(store: Any, notebook:
     ("value", "expected"),
     [
         (None, "There is no variable 'my_agent' in the notebook"),
-        ("not an agent", "'my_agent' is a str, not an agents.Agent."),
+        (
+            42,
+            "'my_agent' is of type int, not an agents.Agent: assign your agent to 'my_agent' "
+            "again (run the cell that defines it), then send your message again.",
+        ),
     ],
 )
 async def test_agent_name_problems_are_clear_errors(

@@ -452,8 +452,13 @@ class NotebookServer(ChatKitServer[Any]):
             )
         agent = namespace[name]
         if not isinstance(agent, Agent):
+            # Said as the magic says it ("is of type int": "is a int" read wrong), with what
+            # to do: the name was most likely reused for something else.
             raise CustomStreamError(
-                f"{name!r} is a {type(agent).__name__}, not an agents.Agent.", allow_retry=True
+                f"{name!r} is of type {type(agent).__name__}, not an agents.Agent: assign your "
+                f"agent to {name!r} again (run the cell that defines it), then send your "
+                "message again.",
+                allow_retry=True,
             )
         return agent
 
