@@ -300,3 +300,32 @@ async def test_a_tool_that_raises_shows_what_it_raised(store: Any) -> None:
         e["step"] for e in server.events if e["type"] == "step" and e["step"]["kind"] == "tool"
     ]
     assert step["error"] == call.error
+
+
+async def test_a_tool_that_fails_the_run_ends_its_task(store: Any) -> None:
+    # A tool without a failure_error_function fails the turn; its task went on spinning in
+    # the chat, and the workflow was never saved to the thread.
+    @function_tool(failure_error_function=None)
+    def load(path: str) -> str:
+        """Loads a file."""
+        raise KeyError(f"no column (token {SECRET})")
+
+    model = ScriptedModel([[function_call("load", {"path": "q1.csv"}, call_id="c1")]])
+    server = NotebookServer(Agent(name="a", model=model, tools=[load]), store=store, namespace={})
+
+    events = await turn(server, user_message("load it"))
+
+    assert [e for e in events if e["type"] == "error"]  # the turn failed, and says so
+    flow = workflow_events(events)
+    assert flow[-1][0] == "thread.item.done"
+    (task,) = flow[-1][1]["tasks"]
+    assert task["title"] == "load failed"
+    assert task["status_indicator"] == "complete"
+    assert "Raised UserError: Error running tool load" in task["content"]
+    assert SECRET not in task["content"]
+    thread_id = events[0]["thread"]["id"]
+    stored = (await store.load_thread_items(thread_id, None, 10, "asc", {})).data
+    assert [i.type for i in stored] == ["user_message", "workflow"]
+    step = [e["step"] for e in server.events if e["type"] == "step"][-1]
+    assert (step["kind"], step["name"], step["output"]) == ("tool", "load", None)
+    assert step["error"].startswith("UserError: Error running tool load")

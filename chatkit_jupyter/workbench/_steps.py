@@ -362,6 +362,44 @@ class StepTrace:
             event.item.workflow.summary = self._summary()
         return event
 
+    def _fail_open_calls(self, error: Exception) -> list[ThreadStreamEvent]:
+        """The events that show the open calls failed with ``error`` and end their workflow."""
+        if not self._calls:
+            return []
+        text = str(error)
+        shown = scrub_cut(
+            f"{type(error).__name__}: {text}" if text else type(error).__name__, MAX_RESULT_CHARS
+        )
+        for call_id, call in self._calls.items():
+            task = CustomTask(
+                title=f"{call.name} failed",
+                icon=TOOL_ICON,
+                content=f"{_fence(call.args)}\n\n→ {_fence(f'Raised {shown}')}",
+                status_indicator="complete",
+            )
+            self._update_task(call.item, call.index, task)
+            self._step(
+                {
+                    "kind": "tool",
+                    "name": call.name,
+                    "call_id": call_id,
+                    "arguments": redacted_json(call.args, MAX_STEP_CHARS),
+                    "output": None,
+                    "seconds": round(time.monotonic() - call.started, 3),
+                    "error": shown,
+                }
+            )
+        self._calls.clear()
+        events = [event for _, event in self._queue]
+        self._queue.clear()
+        item = self.context.workflow_item
+        if item is not None and item.id in self._ours:
+            self.context.workflow_item = None
+            item.workflow.expanded = False
+            item.workflow.summary = self._summary()
+            events.append(ThreadItemDoneEvent(item=item.model_copy(deep=True)))
+        return events
+
     async def stream(self, result: RunResultStreaming) -> AsyncIterator[ThreadStreamEvent]:
         """``stream_agent_response(context, result)`` with the tasks added in order."""
         self._result = result
@@ -400,6 +438,13 @@ class StepTrace:
         except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as e:
             self._queue.clear()
             yield ThreadItemDoneEvent(item=self.guardrail_tripped(e))
+            raise
+        except Exception as e:
+            # The run failed (a tool without a failure_error_function raised, the model
+            # errored): a call still open would spin in the chat, and its workflow was
+            # never saved.
+            for event in self._fail_open_calls(e):
+                yield event
             raise
         finally:
             if pending is not None and not pending.done():
