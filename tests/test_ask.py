@@ -14,13 +14,13 @@ import pytest
 from agents import Agent, GuardrailFunctionOutput, Model, Usage, output_guardrail
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
 from chatkit.server import ChatKitServer
-from pydantic import BaseModel
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
     ClientToolCallItem,
     ThreadItemDoneEvent,
 )
+from pydantic import BaseModel
 
 from chatkit_jupyter import ChatKitWidget, NotebookServer, Reply, SQLiteStore, ToolCall
 from chatkit_jupyter.bridge import _protocol as p

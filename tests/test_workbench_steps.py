@@ -4,6 +4,8 @@ ChatKit workflow tasks (``StepTrace`` inside ``NotebookServer.respond``), with a
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 from typing import Any
 
@@ -329,3 +331,34 @@ async def test_a_tool_that_fails_the_run_ends_its_task(store: Any) -> None:
     step = [e["step"] for e in server.events if e["type"] == "step"][-1]
     assert (step["kind"], step["name"], step["output"]) == ("tool", "load", None)
     assert step["error"].startswith("UserError: Error running tool load")
+
+
+async def test_a_stopped_turn_leaves_no_task_behind(store: Any) -> None:
+    # Stopped while a tool ran, chatkit's stream_agent_response was cancelled mid-wait and
+    # left its tasks pending: "Task exception was never retrieved" and "Task was destroyed
+    # but it is pending!" appeared in the notebook's output.
+    @function_tool
+    async def wait_forever() -> str:
+        """Never returns."""
+        await asyncio.Event().wait()
+        return "never"
+
+    model = ScriptedModel([[function_call("wait_forever", {}, call_id="c1")]])
+    agent = Agent(name="a", model=model, tools=[wait_forever])
+    server = NotebookServer(agent, store=store, namespace={})
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    before = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context["message"]))
+    try:
+        reply = await server.ask("wait", timeout=0.3)
+        assert reply.error is not None
+        assert reply.error.startswith("No complete reply within")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(before)
+    assert seen == []
+    assert server.events[-1]["type"] == "turn.cancelled"

@@ -448,7 +448,7 @@ class StepTrace:
             raise
         finally:
             if pending is not None and not pending.done():
-                pending.cancel()
+                await _wind_down(result, inner, pending)
         while self._queue:
             yield self._queue.popleft()[1]
         # A run that ends on a tool call (no message follows) leaves its workflow open.
@@ -458,6 +458,39 @@ class StepTrace:
             item.workflow.expanded = False
             item.workflow.summary = self._summary()
             yield ThreadItemReplacedEvent(item=item)
+
+
+async def _wind_down(
+    result: RunResultStreaming,
+    inner: AsyncIterator[Any],
+    pending: asyncio.Future[Any],
+) -> None:
+    """Stop the run and let ``stream_agent_response`` end by itself (the Stop button, a
+    timeout of ``ask``).
+
+    Cancelled while it waits, it leaves the two tasks it merges pending, and asyncio prints
+    "Task exception was never retrieved" and "Task was destroyed but it is pending!" in the
+    notebook. A stopped run ends its stream, and then it cancels the other task itself.
+    """
+    result.cancel()
+    deadline = time.monotonic() + CATCH_UP_S
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=deadline - time.monotonic())
+            if not done:
+                return
+            if pending.cancelled() or pending.exception() is not None:
+                return  # ended (StopAsyncIteration) or failed: nothing is left running
+            pending = asyncio.ensure_future(inner.__anext__())
+    finally:
+        if not pending.done():
+            pending.cancel()
+            pending.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class StepHooks(RunHooks[Any]):
