@@ -616,6 +616,7 @@ class NotebookServer(ChatKitServer[Any]):
             # ChatKit lists threads by title; the first message is a good one.
             thread.title = " ".join(text.split())[:60]
         result: RunResultStreaming | None = None
+        trace: StepTrace | None = None
         try:
             chosen = (
                 input_user_message.inference_options.model
@@ -688,7 +689,7 @@ class NotebookServer(ChatKitServer[Any]):
             if result is not None and not result.is_complete:
                 result.cancel()
             turn = current_turn()
-            if turn is not None and result is not None:
+            if turn is not None and result is not None and trace is not None:
                 _report(turn, result, trace.errors)
             if result is not None and self._runs.get(thread.id) is result:
                 del self._runs[thread.id]
