@@ -143,6 +143,20 @@ async def test_an_output_a_guardrail_stopped_is_not_in_the_reply(store: Any) -> 
     assert reply.text == ""
 
 
+async def test_a_handoff_is_in_the_tool_calls(store: Any) -> None:
+    # Before, tool_calls was empty and the expert's answer looked like the triage agent's.
+    expert = Agent(name="Expert", model=ScriptedModel([[assistant_message("Expert here.")]]))
+    triage_model = ScriptedModel([[function_call("transfer_to_expert", {}, call_id="h1")]])
+    triage = Agent(name="Triage", model=triage_model, handoffs=[expert])
+
+    reply = await NotebookServer(triage, store=store, namespace=NOTEBOOK).ask("help")
+
+    assert reply.text == "Expert here."
+    (call,) = reply.tool_calls
+    assert (call.name, call.arguments) == ("transfer_to_expert", {})
+    assert json.loads(call.output) == {"assistant": "Expert"}
+
+
 async def test_a_model_error_is_in_the_reply(store: Any) -> None:
     agent, _ = scripted(ModelStep.raise_error(ZeroDivisionError("bad math")))
     server = NotebookServer(agent, store=store, namespace=NOTEBOOK)

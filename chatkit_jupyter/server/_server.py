@@ -27,6 +27,8 @@ from agents import (
     Agent,
     AgentsException,
     Handoff,
+    HandoffCallItem,
+    HandoffOutputItem,
     InputGuardrailTripwireTriggered,
     Model,
     OutputGuardrailTripwireTriggered,
@@ -842,7 +844,9 @@ def _report(turn: Turn, result: RunResultStreaming, errors: dict[str, str]) -> N
     and token usage (the stream carries neither)."""
     calls: dict[str, list[Any]] = {}
     for item in result.new_items:
-        if isinstance(item, ToolCallItem):
+        # A handoff is a tool call to the model ("transfer_to_billing"); without it, a reply
+        # another agent gave looked like the first agent's own.
+        if isinstance(item, ToolCallItem | HandoffCallItem):
             raw = item.raw_item
             name = getattr(raw, "name", None) or getattr(raw, "type", type(raw).__name__)
             arguments = getattr(raw, "arguments", None)
@@ -853,11 +857,15 @@ def _report(turn: Turn, result: RunResultStreaming, errors: dict[str, str]) -> N
                     pass
             key = getattr(raw, "call_id", None) or getattr(raw, "id", None) or str(len(calls))
             calls[str(key)] = [name, arguments, None]
-        elif isinstance(item, ToolCallOutputItem):
+        elif isinstance(item, ToolCallOutputItem | HandoffOutputItem):
             raw_output = item.raw_item
             key = raw_output.get("call_id") if isinstance(raw_output, dict) else None
             if key is not None and str(key) in calls:
-                calls[str(key)][2] = item.output
+                calls[str(key)][2] = (
+                    item.output
+                    if isinstance(item, ToolCallOutputItem)
+                    else raw_output.get("output")
+                )
     turn.tool_calls.extend(
         ToolCall(name, args, output, errors.get(key)) for key, (name, args, output) in calls.items()
     )

@@ -44,7 +44,7 @@ MAX_CLIENT_TOOL_ROUNDS: Final = 20
 
 @dataclass(frozen=True)
 class ToolCall:
-    """One tool the agent called during a reply."""
+    """One tool the agent called during a reply (a handoff too: ``transfer_to_...``)."""
 
     name: str
     """The tool's name."""
