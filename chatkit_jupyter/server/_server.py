@@ -858,14 +858,13 @@ def _report(turn: Turn, result: RunResultStreaming, errors: dict[str, str]) -> N
             key = getattr(raw, "call_id", None) or getattr(raw, "id", None) or str(len(calls))
             calls[str(key)] = [name, arguments, None]
         elif isinstance(item, ToolCallOutputItem | HandoffOutputItem):
-            raw_output = item.raw_item
+            raw_output: Any = item.raw_item
             key = raw_output.get("call_id") if isinstance(raw_output, dict) else None
             if key is not None and str(key) in calls:
-                calls[str(key)][2] = (
-                    item.output
-                    if isinstance(item, ToolCallOutputItem)
-                    else raw_output.get("output")
-                )
+                output = item.output if isinstance(item, ToolCallOutputItem) else None
+                if isinstance(item, HandoffOutputItem) and isinstance(raw_output, dict):
+                    output = raw_output.get("output")
+                calls[str(key)][2] = output
     turn.tool_calls.extend(
         ToolCall(name, args, output, errors.get(key)) for key, (name, args, output) in calls.items()
     )
