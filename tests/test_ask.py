@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -214,11 +215,18 @@ async def test_a_timeout_that_is_no_time_is_a_clear_error(store: Any, timeout: A
         await server.ask("hi", timeout=timeout)
 
 
-async def test_an_unknown_thread_is_in_the_reply(store: Any) -> None:
+async def test_an_unknown_thread_is_in_the_reply(
+    store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     server = NotebookServer(store=store, namespace=NOTEBOOK)
     reply = await server.ask("hi", thread_id="thr_missing")
-    assert reply.error is not None
-    assert "thr_missing" in reply.error
+    assert reply.error == (
+        "There is no thread 'thr_missing' in this server's store: continue one with "
+        "thread_id=reply.thread_id of an earlier reply, or leave it out for a new thread."
+    )
+    assert reply.thread_id == "thr_missing"
+    # Before, ChatKit also logged its traceback, which a notebook shows in the cell.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_ask_works_from_asyncio_run_outside_a_notebook() -> None:

@@ -47,7 +47,7 @@ from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import AttachmentStore, Store
+from chatkit.store import AttachmentStore, NotFoundError, Store
 from chatkit.types import (
     AssistantMessageContentPartAdded,
     AssistantMessageContentPartAnnotationAdded,
@@ -592,6 +592,19 @@ class NotebookServer(ChatKitServer[Any]):
         """
         target = None if new_thread else thread_id
         request_context = {} if context is None else context
+        if isinstance(target, str) and target:
+            try:
+                await self.store.load_thread(target, request_context)
+            except NotFoundError:
+                # Said here, not by ChatKit, which also prints its traceback into the cell.
+                return Reply(
+                    thread_id=target,
+                    error=(
+                        f"There is no thread {target!r} in this server's store: continue one "
+                        "with thread_id=reply.thread_id of an earlier reply, or leave it out "
+                        "for a new thread."
+                    ),
+                )
 
         async def process(body: bytes) -> Any:
             result = await self.process(body, request_context)
