@@ -331,6 +331,14 @@ async def test_a_tool_that_fails_the_run_ends_its_task(store: Any) -> None:
     step = [e["step"] for e in server.events if e["type"] == "step"][-1]
     assert (step["kind"], step["name"], step["output"]) == ("tool", "load", None)
     assert step["error"].startswith("UserError: Error running tool load")
+    # ask's reply lists the call too (it is not among the run's items).
+    model.enqueue([function_call("load", {"path": "q2.csv"}, call_id="c2")])
+    reply = await server.ask("load q2")
+    assert reply.error is not None
+    (call,) = reply.tool_calls
+    assert (call.name, call.arguments, call.output) == ("load", {"path": "q2.csv"}, None)
+    assert call.error is not None
+    assert call.error.startswith("UserError: Error running tool load")
 
 
 async def test_a_stopped_turn_leaves_no_task_behind(store: Any) -> None:

@@ -705,7 +705,7 @@ class NotebookServer(ChatKitServer[Any]):
                 result.cancel()
             turn = current_turn()
             if turn is not None and result is not None and trace is not None:
-                _report(turn, result, trace.errors)
+                _report(turn, result, trace)
             if result is not None and self._runs.get(thread.id) is result:
                 del self._runs[thread.id]
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
@@ -852,9 +852,10 @@ class NotebookServer(ChatKitServer[Any]):
         return [e for e in self.events if e["thread_id"] == thread_id]
 
 
-def _report(turn: Turn, result: RunResultStreaming, errors: dict[str, str]) -> None:
-    """Tell ``ask`` the run's tool calls (with what failed ones raised, ``errors`` by call id)
-    and token usage (the stream carries neither)."""
+def _report(turn: Turn, result: RunResultStreaming, trace: StepTrace) -> None:
+    """Tell ``ask`` the run's tool calls (with what failed ones raised, from ``trace``) and
+    token usage (the stream carries neither)."""
+    errors = trace.errors
     calls: dict[str, list[Any]] = {}
     for item in result.new_items:
         # A handoff is a tool call to the model ("transfer_to_billing"); without it, a reply
@@ -881,6 +882,14 @@ def _report(turn: Turn, result: RunResultStreaming, errors: dict[str, str]) -> N
     turn.tool_calls.extend(
         ToolCall(name, args, output, errors.get(key)) for key, (name, args, output) in calls.items()
     )
+    # A call that failed the run is not among the run's items; the trace saw it.
+    for step in trace.steps:
+        if step["kind"] == "tool" and step.get("error") and step["call_id"] not in calls:
+            try:
+                arguments = json.loads(step["arguments"])
+            except ValueError:
+                arguments = step["arguments"]
+            turn.tool_calls.append(ToolCall(step["name"], arguments, None, step["error"]))
     usage = result.context_wrapper.usage
     if usage.input_tokens or usage.output_tokens:
         turn.usage = {
