@@ -247,6 +247,32 @@ async def test_an_agent_handed_off_to_uses_the_model_the_notebook_configured(
     }
 
 
+async def test_an_agent_used_as_a_tool_uses_the_model_the_notebook_configured(
+    store: Any,
+) -> None:
+    # agent.as_tool() runs the agent in a run of its own: it asked OpenAI's default model
+    # (here: no key, so the tool failed) instead of the notebook's.
+    model = ScriptedModel(
+        [
+            [function_call("ask_expert", {"input": "2+2?"}, call_id="c1")],
+            [assistant_message("4", item_id="m1")],  # the expert, in its own run
+            [assistant_message("The expert says 4.", item_id="m2")],
+        ]
+    )
+    expert = Agent(name="Expert", instructions="Know things.")
+    tool = expert.as_tool(tool_name="ask_expert", tool_description="Asks the expert.")
+    server = NotebookServer(
+        Agent(name="Lead", tools=[tool]), store=store, namespace={}, model=model
+    )
+
+    reply = await server.ask("what is 2+2?")
+
+    assert reply.text == "The expert says 4."
+    (call,) = reply.tool_calls
+    assert (call.name, call.output, call.error) == ("ask_expert", "4", None)
+    assert len(model.calls) == 3
+
+
 async def test_a_guardrail_trip_is_a_task_not_an_error(store: Any) -> None:
     @input_guardrail
     def no_secrets(ctx: Any, agent: Any, text: Any) -> GuardrailFunctionOutput:

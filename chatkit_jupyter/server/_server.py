@@ -99,7 +99,7 @@ from chatkit_jupyter.workbench._run_code import (
 )
 from chatkit_jupyter.workbench._steps import TASK_ICONS, Step, StepHooks, StepTrace
 
-from ._model import ResolvedModel, resolve_model, tracing_allowed
+from ._model import NotebookModels, ResolvedModel, resolve_model, tracing_allowed
 
 logger = logging.getLogger("chatkit_jupyter")
 
@@ -663,6 +663,9 @@ class NotebookServer(ChatKitServer[Any]):
                     tracing_disabled=not tracing,
                     workflow_name="chatkit-jupyter",
                     tool_error_formatter=trace.tool_error,
+                    model_provider=NotebookModels(
+                        resolve_model(chosen or self.model, cache=self._clients).model
+                    ),
                 ),
                 hooks=StepHooks(trace),
             )
