@@ -469,6 +469,20 @@ async def test_events_can_be_inspected_after_a_turn(store: Any, notebook: Any) -
     assert any("'Those are the 3 '" in d for d in deltas)
 
 
+async def test_a_long_delta_is_a_short_summary(store: Any, notebook: Any) -> None:
+    # Each summary held the whole delta: 2000 entries of a model that streams in big pieces
+    # kept megabytes beside the events themselves.
+    model = ScriptedModel([[assistant_message("x" * 100_000, item_id="m1")]])
+    server = NotebookServer(Agent(name="a", model=model), store=store, namespace=notebook)
+    await turn(server, user_message("hi"))
+    (delta,) = [
+        e for e in server.events if e["type"] == "thread.item.updated" and "delta" in e["summary"]
+    ]
+    assert delta["summary"].endswith(" '" + "x" * 79 + "…'")
+    assert len(delta["summary"]) < 200
+    assert len(delta["event"].update.delta) == 100_000  # the event itself is whole
+
+
 async def test_event_log_is_bounded(store: Any, notebook: Any) -> None:
     server = NotebookServer(store=store, namespace=notebook, max_events=5)
     await turn(server, user_message("/help"))

@@ -127,6 +127,8 @@ DEFAULT_HISTORY_ITEMS: Final = 50
 """Thread items sent to the model as history (the newest ones)."""
 DEFAULT_MAX_EVENTS: Final = 2000
 """Entries kept in ``NotebookServer.events``."""
+MAX_SUMMARY_DELTA: Final = 80
+"""Characters of a text delta shown in its event's ``summary``."""
 
 
 class NotebookThreadItemConverter(ThreadItemConverter):
@@ -292,6 +294,10 @@ def _summary(event: ThreadStreamEvent) -> str:
             return f"{event.item.type} {event.item.id}"
         case ThreadItemUpdatedEvent():
             delta = getattr(event.update, "delta", None)
+            # A preview: the event is kept too, and a long delta copied into every summary
+            # made the bounded log hold megabytes.
+            if isinstance(delta, str) and len(delta) > MAX_SUMMARY_DELTA:
+                delta = delta[: MAX_SUMMARY_DELTA - 1] + "…"
             detail = f" {delta!r}" if isinstance(delta, str) else ""
             return f"{event.update.type} {event.item_id}{detail}"
         case ThreadItemRemovedEvent():
