@@ -16,6 +16,7 @@ from agents import (
     function_tool,
     handoff,
     input_guardrail,
+    output_guardrail,
 )
 from agents.testing import ScriptedModel, assistant_message, function_call
 
@@ -396,3 +397,32 @@ async def test_a_stopped_turn_leaves_no_task_behind(store: Any) -> None:
         loop.set_exception_handler(before)
     assert seen == []
     assert server.events[-1]["type"] == "turn.cancelled"
+
+
+@pytest.mark.parametrize("which", ["input", "output"])
+async def test_a_guardrail_trip_leaves_no_task_behind(store: Any, which: str) -> None:
+    # stream_agent_response left its reader of the context's queue waiting on the queue it
+    # had just emptied: "Task was destroyed but it is pending!" in the notebook.
+    def trip(ctx: Any, agent: Any, data: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info=None, tripwire_triggered=True)
+
+    guardrail = {"input_guardrails": [input_guardrail(trip)]}
+    if which == "output":
+        guardrail = {"output_guardrails": [output_guardrail(trip)]}
+    model = ScriptedModel([[assistant_message("never shown", item_id="m1")]])
+    server = NotebookServer(Agent(name="a", model=model, **guardrail), store=store, namespace={})
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    before = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context["message"]))
+    try:
+        reply = await server.ask("hi")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(before)
+    assert reply.error is None
+    assert seen == []
+    assert server.events[-1]["type"] == "turn.guardrail"

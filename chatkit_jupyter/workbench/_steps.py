@@ -437,7 +437,12 @@ class StepTrace:
                 yield self._finish(event)
         except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as e:
             self._queue.clear()
-            yield ThreadItemDoneEvent(item=self.guardrail_tripped(e))
+            done = ThreadItemDoneEvent(item=self.guardrail_tripped(e))
+            # stream_agent_response leaves its reader of the context's queue waiting on the
+            # queue it has just emptied, and asyncio prints "Task was destroyed but it is
+            # pending!" in the notebook; one more event there lets the reader finish.
+            await self.context.stream(done)
+            yield done
             raise
         except Exception as e:
             # The run failed (a tool without a failure_error_function raised, the model
