@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import pytest
-from agents import Agent, Model, Usage
+from agents import Agent, GuardrailFunctionOutput, Model, Usage, output_guardrail
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
 from chatkit.server import ChatKitServer
 from chatkit.types import (
@@ -20,6 +21,7 @@ from chatkit.types import (
     ClientToolCallItem,
     ThreadItemDoneEvent,
 )
+from pydantic import BaseModel
 
 from chatkit_jupyter import ChatKitWidget, NotebookServer, Reply, SQLiteStore, ToolCall
 from chatkit_jupyter.bridge import _protocol as p
@@ -104,6 +106,58 @@ async def test_two_agents_side_by_side(store: Any) -> None:
     assert table == [("a", "t0", "c0"), ("b", "t1", "c1"), ("c", "t2", "c2")]
 
 
+class Forecast(BaseModel):
+    city: str
+    degrees: int
+
+
+async def test_a_structured_output_is_in_the_reply(store: Any) -> None:
+    # Before, an output_type agent's reply was only its JSON text.
+    model = ScriptedModel([[assistant_message('{"city": "Oslo", "degrees": 12}', item_id="m1")]])
+    agent = Agent(name="f", output_type=Forecast, model=model)
+    server = NotebookServer(agent, store=store, namespace=NOTEBOOK)
+
+    reply = await server.ask("weather?")
+
+    assert reply.output == Forecast(city="Oslo", degrees=12)
+    assert json.loads(reply.text) == {"city": "Oslo", "degrees": 12}
+    plain = NotebookServer(
+        Agent(name="p", model=ScriptedModel([[assistant_message("Hi.", item_id="m3")]])),
+        store=store,
+        namespace=NOTEBOOK,
+    )
+    assert (await plain.ask("hi")).output == "Hi."
+
+
+async def test_an_output_a_guardrail_stopped_is_not_in_the_reply(store: Any) -> None:
+    @output_guardrail
+    def no_numbers(ctx: Any, agent: Any, output: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info=None, tripwire_triggered=True)
+
+    model = ScriptedModel([[assistant_message('{"city": "Oslo", "degrees": 12}', item_id="m1")]])
+    agent = Agent(name="f", output_type=Forecast, model=model, output_guardrails=[no_numbers])
+
+    reply = await NotebookServer(agent, store=store, namespace=NOTEBOOK).ask("weather?")
+
+    assert reply.error is None  # a guardrail trip is not an error (a task says which)
+    assert reply.output is None
+    assert reply.text == ""
+
+
+async def test_a_handoff_is_in_the_tool_calls(store: Any) -> None:
+    # Before, tool_calls was empty and the expert's answer looked like the triage agent's.
+    expert = Agent(name="Expert", model=ScriptedModel([[assistant_message("Expert here.")]]))
+    triage_model = ScriptedModel([[function_call("transfer_to_expert", {}, call_id="h1")]])
+    triage = Agent(name="Triage", model=triage_model, handoffs=[expert])
+
+    reply = await NotebookServer(triage, store=store, namespace=NOTEBOOK).ask("help")
+
+    assert reply.text == "Expert here."
+    (call,) = reply.tool_calls
+    assert (call.name, call.arguments) == ("transfer_to_expert", {})
+    assert json.loads(call.output) == {"assistant": "Expert"}
+
+
 async def test_a_model_error_is_in_the_reply(store: Any) -> None:
     agent, _ = scripted(ModelStep.raise_error(ZeroDivisionError("bad math")))
     server = NotebookServer(agent, store=store, namespace=NOTEBOOK)
@@ -161,11 +215,18 @@ async def test_a_timeout_that_is_no_time_is_a_clear_error(store: Any, timeout: A
         await server.ask("hi", timeout=timeout)
 
 
-async def test_an_unknown_thread_is_in_the_reply(store: Any) -> None:
+async def test_an_unknown_thread_is_in_the_reply(
+    store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     server = NotebookServer(store=store, namespace=NOTEBOOK)
     reply = await server.ask("hi", thread_id="thr_missing")
-    assert reply.error is not None
-    assert "thr_missing" in reply.error
+    assert reply.error == (
+        "There is no thread 'thr_missing' in this server's store: continue one with "
+        "thread_id=reply.thread_id of an earlier reply, or leave it out for a new thread."
+    )
+    assert reply.thread_id == "thr_missing"
+    # Before, ChatKit also logged its traceback, which a notebook shows in the cell.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_ask_works_from_asyncio_run_outside_a_notebook() -> None:

@@ -317,7 +317,11 @@ async def test_agent_by_name_is_looked_up_at_every_message(store: Any, notebook:
     ("value", "expected"),
     [
         (None, "There is no variable 'my_agent' in the notebook"),
-        ("not an agent", "'my_agent' is a str, not an agents.Agent."),
+        (
+            42,
+            "'my_agent' is of type int, not an agents.Agent: assign your agent to 'my_agent' "
+            "again (run the cell that defines it), then send your message again.",
+        ),
     ],
 )
 async def test_agent_name_problems_are_clear_errors(
@@ -463,6 +467,20 @@ async def test_events_can_be_inspected_after_a_turn(store: Any, notebook: Any) -
     assert all(e["time"].tzinfo is not None for e in log)
     deltas = [e["summary"] for e in log if e["type"] == "thread.item.updated"]
     assert any("'Those are the 3 '" in d for d in deltas)
+
+
+async def test_a_long_delta_is_a_short_summary(store: Any, notebook: Any) -> None:
+    # Each summary held the whole delta: 2000 entries of a model that streams in big pieces
+    # kept megabytes beside the events themselves.
+    model = ScriptedModel([[assistant_message("x" * 100_000, item_id="m1")]])
+    server = NotebookServer(Agent(name="a", model=model), store=store, namespace=notebook)
+    await turn(server, user_message("hi"))
+    (delta,) = [
+        e for e in server.events if e["type"] == "thread.item.updated" and "delta" in e["summary"]
+    ]
+    assert delta["summary"].endswith(" '" + "x" * 79 + "…'")
+    assert len(delta["summary"]) < 200
+    assert len(delta["event"].update.delta) == 100_000  # the event itself is whole
 
 
 async def test_event_log_is_bounded(store: Any, notebook: Any) -> None:

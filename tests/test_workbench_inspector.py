@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from agents import Agent, function_tool
+from agents import Agent, Usage, function_tool
 from agents.testing import ScriptedModel, assistant_message, function_call
 
 import chatkit_jupyter.bridge._bridge as bridge_module
@@ -276,3 +276,28 @@ async def test_an_open_panel_gets_entries_made_when_they_are_sent() -> None:
     assert batch[1]["data"]["body"]["data"][0]["id"] == "t1"
     assert SECRET not in json.dumps(batch)
     assert batch == inspector.snapshot()
+
+
+async def test_a_model_steps_token_counts_are_shown(fake_comm: Any, store: Any) -> None:
+    # They read "<redacted>": "input_tokens" is a secret-like name to the redaction rule.
+    model = ScriptedModel(
+        [[assistant_message("Hi.", item_id="m1")]],
+        default_usage=Usage(requests=1, input_tokens=812, output_tokens=9, total_tokens=821),
+    )
+    server = NotebookServer(Agent(name="a", model=model), store=store, namespace={})
+    widget = ChatKitWidget(server, inspector=True)
+
+    reply = await widget.ask("hi")
+
+    assert reply.text == "Hi."
+    (step,) = [e["data"] for e in widget.inspector_entries if e["kind"] == "step"]
+    assert (step["input_tokens"], step["output_tokens"], step["total_tokens"]) == (812, 9, 821)
+    # A string under such a name is still hidden, and so is any other secret-like name.
+    widget._inspector.add(
+        "log", "x", {"refresh_tokens": SECRET, "api_key": 12, "max_tokens": True}, turn=1
+    )
+    assert widget.inspector_entries[-1]["data"] == {
+        "refresh_tokens": "<redacted>",
+        "api_key": "<redacted>",
+        "max_tokens": "<redacted>",
+    }

@@ -4,6 +4,8 @@ ChatKit workflow tasks (``StepTrace`` inside ``NotebookServer.respond``), with a
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 from typing import Any
 
@@ -14,6 +16,7 @@ from agents import (
     function_tool,
     handoff,
     input_guardrail,
+    output_guardrail,
 )
 from agents.testing import ScriptedModel, assistant_message, function_call
 
@@ -245,6 +248,32 @@ async def test_an_agent_handed_off_to_uses_the_model_the_notebook_configured(
     }
 
 
+async def test_an_agent_used_as_a_tool_uses_the_model_the_notebook_configured(
+    store: Any,
+) -> None:
+    # agent.as_tool() runs the agent in a run of its own: it asked OpenAI's default model
+    # (here: no key, so the tool failed) instead of the notebook's.
+    model = ScriptedModel(
+        [
+            [function_call("ask_expert", {"input": "2+2?"}, call_id="c1")],
+            [assistant_message("4", item_id="m1")],  # the expert, in its own run
+            [assistant_message("The expert says 4.", item_id="m2")],
+        ]
+    )
+    expert = Agent(name="Expert", instructions="Know things.")
+    tool = expert.as_tool(tool_name="ask_expert", tool_description="Asks the expert.")
+    server = NotebookServer(
+        Agent(name="Lead", tools=[tool]), store=store, namespace={}, model=model
+    )
+
+    reply = await server.ask("what is 2+2?")
+
+    assert reply.text == "The expert says 4."
+    (call,) = reply.tool_calls
+    assert (call.name, call.output, call.error) == ("ask_expert", "4", None)
+    assert len(model.calls) == 3
+
+
 async def test_a_guardrail_trip_is_a_task_not_an_error(store: Any) -> None:
     @input_guardrail
     def no_secrets(ctx: Any, agent: Any, text: Any) -> GuardrailFunctionOutput:
@@ -263,4 +292,137 @@ async def test_a_guardrail_trip_is_a_task_not_an_error(store: Any) -> None:
     (task,) = done[-1]["tasks"]
     assert task["title"] == "Guardrail tripped: no_secrets"
     assert "asks for a key" in task["content"]
+    assert server.events[-1]["type"] == "turn.guardrail"
+
+
+async def test_a_tool_that_raises_shows_what_it_raised(store: Any) -> None:
+    # The SDK tells the model only "An error occurred while running the tool"; before, the
+    # task, the inspector's step and reply.tool_calls said no more, so why it failed was lost.
+    @function_tool
+    def load(path: str) -> str:
+        """Loads a file."""
+        raise FileNotFoundError(f"no file {path} (token {SECRET})")
+
+    model = ScriptedModel(
+        [
+            [function_call("load", {"path": "q1.csv"}, call_id="c1")],
+            [assistant_message("It is not there.", item_id="m1")],
+        ]
+    )
+    server = NotebookServer(Agent(name="a", model=model, tools=[load]), store=store, namespace={})
+
+    reply = await server.ask("load q1.csv")
+
+    (call,) = reply.tool_calls
+    assert call.error is not None
+    assert call.error.startswith("FileNotFoundError: no file q1.csv")
+    assert SECRET not in call.error
+    assert call.output == "An error occurred while running the tool. Please try again."
+    sent = [i for i in model.calls[-1].input if i.get("type") == "function_call_output"]
+    assert sent[0]["output"] == call.output  # the model still gets the SDK's message only
+    (workflow,) = [i for i in reply.items if i.type == "workflow"]
+    (task,) = workflow.workflow.tasks
+    assert task.title.startswith("load failed · ")
+    assert "Raised FileNotFoundError: no file q1.csv" in task.content
+    assert SECRET not in task.content
+    (step,) = [
+        e["step"] for e in server.events if e["type"] == "step" and e["step"]["kind"] == "tool"
+    ]
+    assert step["error"] == call.error
+
+
+async def test_a_tool_that_fails_the_run_ends_its_task(store: Any) -> None:
+    # A tool without a failure_error_function fails the turn; its task went on spinning in
+    # the chat, and the workflow was never saved to the thread.
+    @function_tool(failure_error_function=None)
+    def load(path: str) -> str:
+        """Loads a file."""
+        raise KeyError(f"no column (token {SECRET})")
+
+    model = ScriptedModel([[function_call("load", {"path": "q1.csv"}, call_id="c1")]])
+    server = NotebookServer(Agent(name="a", model=model, tools=[load]), store=store, namespace={})
+
+    events = await turn(server, user_message("load it"))
+
+    assert [e for e in events if e["type"] == "error"]  # the turn failed, and says so
+    flow = workflow_events(events)
+    assert flow[-1][0] == "thread.item.done"
+    (task,) = flow[-1][1]["tasks"]
+    assert task["title"] == "load failed"
+    assert task["status_indicator"] == "complete"
+    assert "Raised UserError: Error running tool load" in task["content"]
+    assert SECRET not in task["content"]
+    thread_id = events[0]["thread"]["id"]
+    stored = (await store.load_thread_items(thread_id, None, 10, "asc", {})).data
+    assert [i.type for i in stored] == ["user_message", "workflow"]
+    step = [e["step"] for e in server.events if e["type"] == "step"][-1]
+    assert (step["kind"], step["name"], step["output"]) == ("tool", "load", None)
+    assert step["error"].startswith("UserError: Error running tool load")
+    # ask's reply lists the call too (it is not among the run's items).
+    model.enqueue([function_call("load", {"path": "q2.csv"}, call_id="c2")])
+    reply = await server.ask("load q2")
+    assert reply.error is not None
+    (call,) = reply.tool_calls
+    assert (call.name, call.arguments, call.output) == ("load", {"path": "q2.csv"}, None)
+    assert call.error is not None
+    assert call.error.startswith("UserError: Error running tool load")
+
+
+async def test_a_stopped_turn_leaves_no_task_behind(store: Any) -> None:
+    # Stopped while a tool ran, chatkit's stream_agent_response was cancelled mid-wait and
+    # left its tasks pending: "Task exception was never retrieved" and "Task was destroyed
+    # but it is pending!" appeared in the notebook's output.
+    @function_tool
+    async def wait_forever() -> str:
+        """Never returns."""
+        await asyncio.Event().wait()
+        return "never"
+
+    model = ScriptedModel([[function_call("wait_forever", {}, call_id="c1")]])
+    agent = Agent(name="a", model=model, tools=[wait_forever])
+    server = NotebookServer(agent, store=store, namespace={})
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    before = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context["message"]))
+    try:
+        reply = await server.ask("wait", timeout=0.3)
+        assert reply.error is not None
+        assert reply.error.startswith("No complete reply within")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(before)
+    assert seen == []
+    assert server.events[-1]["type"] == "turn.cancelled"
+
+
+@pytest.mark.parametrize("which", ["input", "output"])
+async def test_a_guardrail_trip_leaves_no_task_behind(store: Any, which: str) -> None:
+    # stream_agent_response left its reader of the context's queue waiting on the queue it
+    # had just emptied: "Task was destroyed but it is pending!" in the notebook.
+    def trip(ctx: Any, agent: Any, data: Any) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info=None, tripwire_triggered=True)
+
+    guardrail = {"input_guardrails": [input_guardrail(trip)]}
+    if which == "output":
+        guardrail = {"output_guardrails": [output_guardrail(trip)]}
+    model = ScriptedModel([[assistant_message("never shown", item_id="m1")]])
+    server = NotebookServer(Agent(name="a", model=model, **guardrail), store=store, namespace={})
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    before = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context["message"]))
+    try:
+        reply = await server.ask("hi")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(before)
+    assert reply.error is None
+    assert seen == []
     assert server.events[-1]["type"] == "turn.guardrail"

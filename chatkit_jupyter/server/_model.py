@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
-from agents import Model, OpenAIChatCompletionsModel
+from agents import Model, ModelProvider, MultiProvider, OpenAIChatCompletionsModel
 from openai import AsyncOpenAI
 
 from chatkit_jupyter.notebook._redact import scrub
@@ -154,6 +154,32 @@ def resolve_model(
         return ResolvedModel(name, f"{name} via OpenAI", tracing=True)
 
     return _offline(None)
+
+
+class NotebookModels(ModelProvider):
+    """The SDK's model provider, except that an agent without a model gets ``default`` (the
+    model the notebook configured).
+
+    ``NotebookServer`` gives its agents and those they hand off to that model itself; an agent
+    used as a tool (``agent.as_tool()``) runs in a run of its own, which only shares the
+    ``RunConfig``: without this it asked OpenAI's default model, with no key or with
+    ``OPENAI_BASE_URL`` pointing at a server that does not have it.
+
+    Args:
+        default: A model name or an ``agents.Model`` (``ResolvedModel.model``).
+    """
+
+    def __init__(self, default: str | Model) -> None:
+        self.default = default
+        self._provider = MultiProvider()
+
+    def get_model(self, model_name: str | None) -> Model:
+        """``default`` for no name, else what the SDK's default provider gives."""
+        if model_name is None:
+            if isinstance(self.default, Model):
+                return self.default
+            model_name = self.default
+        return self._provider.get_model(model_name)
 
 
 def tracing_allowed(environ: Mapping[str, str] | None = None) -> bool:

@@ -27,6 +27,8 @@ from agents import (
     Agent,
     AgentsException,
     Handoff,
+    HandoffCallItem,
+    HandoffOutputItem,
     InputGuardrailTripwireTriggered,
     Model,
     OutputGuardrailTripwireTriggered,
@@ -45,7 +47,7 @@ from chatkit.actions import Action
 from chatkit.agents import AgentContext, ThreadItemConverter
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import AttachmentStore, Store
+from chatkit.store import AttachmentStore, NotFoundError, Store
 from chatkit.types import (
     AssistantMessageContentPartAdded,
     AssistantMessageContentPartAnnotationAdded,
@@ -97,7 +99,7 @@ from chatkit_jupyter.workbench._run_code import (
 )
 from chatkit_jupyter.workbench._steps import TASK_ICONS, Step, StepHooks, StepTrace
 
-from ._model import ResolvedModel, resolve_model, tracing_allowed
+from ._model import NotebookModels, ResolvedModel, resolve_model, tracing_allowed
 
 logger = logging.getLogger("chatkit_jupyter")
 
@@ -125,6 +127,8 @@ DEFAULT_HISTORY_ITEMS: Final = 50
 """Thread items sent to the model as history (the newest ones)."""
 DEFAULT_MAX_EVENTS: Final = 2000
 """Entries kept in ``NotebookServer.events``."""
+MAX_SUMMARY_DELTA: Final = 80
+"""Characters of a text delta shown in its event's ``summary``."""
 
 
 class NotebookThreadItemConverter(ThreadItemConverter):
@@ -290,6 +294,10 @@ def _summary(event: ThreadStreamEvent) -> str:
             return f"{event.item.type} {event.item.id}"
         case ThreadItemUpdatedEvent():
             delta = getattr(event.update, "delta", None)
+            # A preview: the event is kept too, and a long delta copied into every summary
+            # made the bounded log hold megabytes.
+            if isinstance(delta, str) and len(delta) > MAX_SUMMARY_DELTA:
+                delta = delta[: MAX_SUMMARY_DELTA - 1] + "…"
             detail = f" {delta!r}" if isinstance(delta, str) else ""
             return f"{event.update.type} {event.item_id}{detail}"
         case ThreadItemRemovedEvent():
@@ -452,8 +460,13 @@ class NotebookServer(ChatKitServer[Any]):
             )
         agent = namespace[name]
         if not isinstance(agent, Agent):
+            # Said as the magic says it ("is of type int": "is a int" read wrong), with what
+            # to do: the name was most likely reused for something else.
             raise CustomStreamError(
-                f"{name!r} is a {type(agent).__name__}, not an agents.Agent.", allow_retry=True
+                f"{name!r} is of type {type(agent).__name__}, not an agents.Agent: assign your "
+                f"agent to {name!r} again (run the cell that defines it), then send your "
+                "message again.",
+                allow_retry=True,
             )
         return agent
 
@@ -585,6 +598,19 @@ class NotebookServer(ChatKitServer[Any]):
         """
         target = None if new_thread else thread_id
         request_context = {} if context is None else context
+        if isinstance(target, str) and target:
+            try:
+                await self.store.load_thread(target, request_context)
+            except NotFoundError:
+                # Said here, not by ChatKit, which also prints its traceback into the cell.
+                return Reply(
+                    thread_id=target,
+                    error=(
+                        f"There is no thread {target!r} in this server's store: continue one "
+                        "with thread_id=reply.thread_id of an earlier reply, or leave it out "
+                        "for a new thread."
+                    ),
+                )
 
         async def process(body: bytes) -> Any:
             result = await self.process(body, request_context)
@@ -613,6 +639,7 @@ class NotebookServer(ChatKitServer[Any]):
         result: RunResultStreaming | None = None
         # The assistant messages being streamed, to keep if the model fails mid-reply.
         partial: dict[str, AssistantMessageItem] = {}
+        trace: StepTrace | None = None
         try:
             chosen = (
                 input_user_message.inference_options.model
@@ -640,7 +667,14 @@ class NotebookServer(ChatKitServer[Any]):
                 agent,
                 await converter.to_agent_input(history),
                 context=agent_context,
-                run_config=RunConfig(tracing_disabled=not tracing, workflow_name="chatkit-jupyter"),
+                run_config=RunConfig(
+                    tracing_disabled=not tracing,
+                    workflow_name="chatkit-jupyter",
+                    tool_error_formatter=trace.tool_error,
+                    model_provider=NotebookModels(
+                        resolve_model(chosen or self.model, cache=self._clients).model
+                    ),
+                ),
                 hooks=StepHooks(trace),
             )
             self._runs[thread.id] = result
@@ -650,6 +684,11 @@ class NotebookServer(ChatKitServer[Any]):
                 self._log(thread.id, event.type, _summary(event), event=event)
                 self._track(partial, event)
                 yield event
+            turn = current_turn()
+            if turn is not None:
+                # Only for a run that finished: a tripped output guardrail raises above, and
+                # the output it stopped must not reach `ask` either.
+                turn.output = result.final_output
         except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as e:
             # Not an error: the agent's own rule stopped the reply, and the chat shows which
             # (StepTrace sent a task saying so).
@@ -683,8 +722,8 @@ class NotebookServer(ChatKitServer[Any]):
             if result is not None and not result.is_complete:
                 result.cancel()
             turn = current_turn()
-            if turn is not None and result is not None:
-                _report(turn, result)
+            if turn is not None and result is not None and trace is not None:
+                _report(turn, result, trace)
             if result is not None and self._runs.get(thread.id) is result:
                 del self._runs[thread.id]
         self._log(thread.id, "turn.done", "", seconds=time.monotonic() - started)
@@ -849,11 +888,15 @@ class NotebookServer(ChatKitServer[Any]):
         return [e for e in self.events if e["thread_id"] == thread_id]
 
 
-def _report(turn: Turn, result: RunResultStreaming) -> None:
-    """Tell ``ask`` the run's tool calls and token usage (the stream carries neither)."""
+def _report(turn: Turn, result: RunResultStreaming, trace: StepTrace) -> None:
+    """Tell ``ask`` the run's tool calls (with what failed ones raised, from ``trace``) and
+    token usage (the stream carries neither)."""
+    errors = trace.errors
     calls: dict[str, list[Any]] = {}
     for item in result.new_items:
-        if isinstance(item, ToolCallItem):
+        # A handoff is a tool call to the model ("transfer_to_billing"); without it, a reply
+        # another agent gave looked like the first agent's own.
+        if isinstance(item, ToolCallItem | HandoffCallItem):
             raw = item.raw_item
             name = getattr(raw, "name", None) or getattr(raw, "type", type(raw).__name__)
             arguments = getattr(raw, "arguments", None)
@@ -864,12 +907,25 @@ def _report(turn: Turn, result: RunResultStreaming) -> None:
                     pass
             key = getattr(raw, "call_id", None) or getattr(raw, "id", None) or str(len(calls))
             calls[str(key)] = [name, arguments, None]
-        elif isinstance(item, ToolCallOutputItem):
-            raw_output = item.raw_item
+        elif isinstance(item, ToolCallOutputItem | HandoffOutputItem):
+            raw_output: Any = item.raw_item
             key = raw_output.get("call_id") if isinstance(raw_output, dict) else None
             if key is not None and str(key) in calls:
-                calls[str(key)][2] = item.output
-    turn.tool_calls.extend(ToolCall(name, args, output) for name, args, output in calls.values())
+                output = item.output if isinstance(item, ToolCallOutputItem) else None
+                if isinstance(item, HandoffOutputItem) and isinstance(raw_output, dict):
+                    output = raw_output.get("output")
+                calls[str(key)][2] = output
+    turn.tool_calls.extend(
+        ToolCall(name, args, output, errors.get(key)) for key, (name, args, output) in calls.items()
+    )
+    # A call that failed the run is not among the run's items; the trace saw it.
+    for step in trace.steps:
+        if step["kind"] == "tool" and step.get("error") and step["call_id"] not in calls:
+            try:
+                arguments = json.loads(step["arguments"])
+            except ValueError:
+                arguments = step["arguments"]
+            turn.tool_calls.append(ToolCall(step["name"], arguments, None, step["error"]))
     usage = result.context_wrapper.usage
     if usage.input_tokens or usage.output_tokens:
         turn.usage = {

@@ -44,7 +44,7 @@ MAX_CLIENT_TOOL_ROUNDS: Final = 20
 
 @dataclass(frozen=True)
 class ToolCall:
-    """One tool the agent called during a reply."""
+    """One tool the agent called during a reply (a handoff too: ``transfer_to_...``)."""
 
     name: str
     """The tool's name."""
@@ -52,6 +52,9 @@ class ToolCall:
     """The arguments, parsed from JSON when they are JSON."""
     output: Any = None
     """What the tool returned (``None`` if it never returned)."""
+    error: str | None = None
+    """What the tool raised (class and message, redacted), when it failed: ``output`` is then
+    the message the model got instead."""
 
 
 @dataclass(repr=False)
@@ -75,6 +78,10 @@ class Reply:
     """Seconds from sending to the end of the reply."""
     error: str | None = None
     """What went wrong, as the chat would show it; ``None`` for a complete reply."""
+    output: Any = None
+    """The agent's final output where the server reports it (``NotebookServer`` does): an
+    instance of the agent's ``output_type`` (e.g. a pydantic model), else its text; ``None``
+    when the run did not finish (an error, a stop, a tripped guardrail)."""
 
     def __str__(self) -> str:
         return self.text if self.error is None else f"{self.text}\n[error] {self.error}".strip()
@@ -96,6 +103,7 @@ class Turn:
 
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: dict[str, int] | None = None
+    output: Any = None
 
 
 _turn: contextvars.ContextVar[Turn | None] = contextvars.ContextVar(
@@ -299,6 +307,7 @@ async def ask(
         reply.duration = time.monotonic() - started
     reply.tool_calls = [*turn.tool_calls, *reply.tool_calls]
     reply.usage = turn.usage
+    reply.output = turn.output if reply.error is None else None
     reply.text = "\n\n".join(
         "".join(part.text for part in item.content)
         for item in reply.items

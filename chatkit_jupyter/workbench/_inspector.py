@@ -66,12 +66,20 @@ def _redacted(value: Any, depth: int = 0) -> Any:
         return "..."
     if isinstance(value, Mapping):
         return {
-            str(k): REDACTED if looks_like_secret_name(str(k)) else _redacted(v, depth + 1)
+            str(k): REDACTED if _secret_entry(str(k), v) else _redacted(v, depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
         return [_redacted(v, depth + 1) for v in value]
     return scrub(str(value))
+
+
+def _secret_entry(key: str, value: Any) -> bool:
+    # "input_tokens": 812 is a count of the model's tokens, which the panel is there to show
+    # (it read "<redacted>"); a string under such a name is hidden as before.
+    if isinstance(value, int) and not isinstance(value, bool) and key.lower().endswith("tokens"):
+        return False
+    return looks_like_secret_name(key)
 
 
 def _clean(data: Any) -> Any:

@@ -29,6 +29,7 @@ from agents import (
     OutputGuardrailTripwireTriggered,
     RunHooks,
     RunResultStreaming,
+    ToolErrorFormatterArgs,
 )
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.types import (
@@ -135,6 +136,8 @@ class StepTrace:
         self._ours: set[str] = set()
         self._names: list[str] = []
         self._model_started: float | None = None
+        self.errors: dict[str, str] = {}
+        """What each failed tool call raised, by call id (class and message, redacted)."""
 
     # -- the run's events -----------------------------------------------------------------------
 
@@ -243,30 +246,45 @@ class StepTrace:
         self._calls[call_id] = _Call(name, args, item, index)
         self._names.append(name)
 
+    def tool_error(self, args: ToolErrorFormatterArgs[Any]) -> None:
+        """Keep what a tool raised (a ``RunConfig.tool_error_formatter``).
+
+        The model gets the SDK's fixed "An error occurred while running the tool" (returning
+        ``None`` keeps it), which says nothing to the person who wrote the tool; the task and
+        the inspector show the exception.
+        """
+        if args.kind == "tool_exception" and args.error is not None:
+            error = args.error
+            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            self.errors[str(args.call_id)] = scrub_cut(text, MAX_RESULT_CHARS)
+
     def tool_end(self, context: Any, result: object) -> None:
         call_id = getattr(context, "tool_call_id", None)
         call = self._calls.pop(str(call_id), None)
         if call is None:
             return
         seconds = time.monotonic() - call.started
-        shown = redacted_json(result, MAX_RESULT_CHARS)
+        error = self.errors.get(str(call_id))
+        shown = f"Raised {error}" if error is not None else redacted_json(result, MAX_RESULT_CHARS)
+        failed = " failed" if error is not None else ""
         task = CustomTask(
-            title=f"{call.name} · {_seconds(seconds)}",
+            title=f"{call.name}{failed} · {_seconds(seconds)}",
             icon=TOOL_ICON,
             content=f"{_fence(call.args)}\n\n→ {_fence(shown)}",
             status_indicator="complete",
         )
         self._update_task(call.item, call.index, task)
-        self._step(
-            {
-                "kind": "tool",
-                "name": call.name,
-                "call_id": str(call_id),
-                "arguments": redacted_json(call.args, MAX_STEP_CHARS),
-                "output": redacted_json(result, MAX_STEP_CHARS),
-                "seconds": round(seconds, 3),
-            }
-        )
+        step: Step = {
+            "kind": "tool",
+            "name": call.name,
+            "call_id": str(call_id),
+            "arguments": redacted_json(call.args, MAX_STEP_CHARS),
+            "output": redacted_json(result, MAX_STEP_CHARS),
+            "seconds": round(seconds, 3),
+        }
+        if error is not None:
+            step["error"] = error
+        self._step(step)
 
     def handoff(self, source: Any, target: Any) -> None:
         source_name = getattr(source, "name", "?")
@@ -344,6 +362,44 @@ class StepTrace:
             event.item.workflow.summary = self._summary()
         return event
 
+    def _fail_open_calls(self, error: Exception) -> list[ThreadStreamEvent]:
+        """The events that show the open calls failed with ``error`` and end their workflow."""
+        if not self._calls:
+            return []
+        text = str(error)
+        shown = scrub_cut(
+            f"{type(error).__name__}: {text}" if text else type(error).__name__, MAX_RESULT_CHARS
+        )
+        for call_id, call in self._calls.items():
+            task = CustomTask(
+                title=f"{call.name} failed",
+                icon=TOOL_ICON,
+                content=f"{_fence(call.args)}\n\n→ {_fence(f'Raised {shown}')}",
+                status_indicator="complete",
+            )
+            self._update_task(call.item, call.index, task)
+            self._step(
+                {
+                    "kind": "tool",
+                    "name": call.name,
+                    "call_id": call_id,
+                    "arguments": redacted_json(call.args, MAX_STEP_CHARS),
+                    "output": None,
+                    "seconds": round(time.monotonic() - call.started, 3),
+                    "error": shown,
+                }
+            )
+        self._calls.clear()
+        events = [event for _, event in self._queue]
+        self._queue.clear()
+        item = self.context.workflow_item
+        if item is not None and item.id in self._ours:
+            self.context.workflow_item = None
+            item.workflow.expanded = False
+            item.workflow.summary = self._summary()
+            events.append(ThreadItemDoneEvent(item=item.model_copy(deep=True)))
+        return events
+
     async def stream(self, result: RunResultStreaming) -> AsyncIterator[ThreadStreamEvent]:
         """``stream_agent_response(context, result)`` with the tasks added in order."""
         self._result = result
@@ -381,11 +437,23 @@ class StepTrace:
                 yield self._finish(event)
         except (InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered) as e:
             self._queue.clear()
-            yield ThreadItemDoneEvent(item=self.guardrail_tripped(e))
+            done = ThreadItemDoneEvent(item=self.guardrail_tripped(e))
+            # stream_agent_response leaves its reader of the context's queue waiting on the
+            # queue it has just emptied, and asyncio prints "Task was destroyed but it is
+            # pending!" in the notebook; one more event there lets the reader finish.
+            await self.context.stream(done)
+            yield done
+            raise
+        except Exception as e:
+            # The run failed (a tool without a failure_error_function raised, the model
+            # errored): a call still open would spin in the chat, and its workflow was
+            # never saved.
+            for event in self._fail_open_calls(e):
+                yield event
             raise
         finally:
             if pending is not None and not pending.done():
-                pending.cancel()
+                await _wind_down(result, inner, pending)
         while self._queue:
             yield self._queue.popleft()[1]
         # A run that ends on a tool call (no message follows) leaves its workflow open.
@@ -395,6 +463,39 @@ class StepTrace:
             item.workflow.expanded = False
             item.workflow.summary = self._summary()
             yield ThreadItemReplacedEvent(item=item)
+
+
+async def _wind_down(
+    result: RunResultStreaming,
+    inner: AsyncIterator[Any],
+    pending: asyncio.Future[Any],
+) -> None:
+    """Stop the run and let ``stream_agent_response`` end by itself (the Stop button, a
+    timeout of ``ask``).
+
+    Cancelled while it waits, it leaves the two tasks it merges pending, and asyncio prints
+    "Task exception was never retrieved" and "Task was destroyed but it is pending!" in the
+    notebook. A stopped run ends its stream, and then it cancels the other task itself.
+    """
+    result.cancel()
+    deadline = time.monotonic() + CATCH_UP_S
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=deadline - time.monotonic())
+            if not done:
+                return
+            if pending.cancelled() or pending.exception() is not None:
+                return  # ended (StopAsyncIteration) or failed: nothing is left running
+            pending = asyncio.ensure_future(inner.__anext__())
+    finally:
+        if not pending.done():
+            pending.cancel()
+            pending.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class StepHooks(RunHooks[Any]):
