@@ -54,3 +54,25 @@ def test_what_the_package_logs_is_scrubbed_traceback_too(caplog: pytest.LogCaptu
     assert "ValueError: the upstream said no to" in caplog.text
     assert key not in caplog.text
     assert caplog.text.count(REDACTED) == 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "openai.AuthenticationError: Error code: 401 - {'error': {'message': 'Incorrect'}}",
+        "TokenError: the token expired at 10:04",
+        "PasswordResetWarning: reset link sent",
+    ],
+)
+def test_an_exceptions_message_is_not_a_secret_fields_value(line: str) -> None:
+    # A traceback's last line names the class, then its message: "AuthenticationError" holds
+    # "auth", but what follows is no field's value (w.log and the kernel's log were garbled).
+    assert scrub(line) == line
+
+
+def test_a_key_in_an_exceptions_message_is_still_masked() -> None:
+    key = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5"
+    assert (
+        scrub(f"AuthenticationError: bad key {key}") == f"AuthenticationError: bad key {REDACTED}"
+    )
+    assert scrub("auth_error: hunter2") == f"auth_error: {REDACTED}"

@@ -612,7 +612,14 @@ _FIELD_VALUE: Final = re.compile(
 _ESCAPE_HEAD: Final = re.compile(r"x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|.")
 
 
+_EXCEPTION_CLASS: Final = re.compile(r"[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning)")
+"""``AuthenticationError: Error code: 401``, ``TokenError: ...``: a traceback's last line, where
+what follows the class name is its message, not the value of a field."""
+
+
 def _field_is_secret(text: str, start: int, name: str) -> bool:
+    if _EXCEPTION_CLASS.fullmatch(name):
+        return False
     if looks_like_secret_name(name):
         return True
     # `\npw=...`: the name is "pw", the "n" belongs to the escape before it.
