@@ -7,6 +7,7 @@ end's ``client_secret`` calls come over the comm as the page sends them.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -209,3 +210,19 @@ async def test_the_default_client_is_made_once_from_the_environment(
     assert (await call(w, p.HOOK_CLIENT_SECRET, {"current": None}))["value"] == "ek_a"
     assert (await call(w, p.HOOK_CLIENT_SECRET, {"current": "ek_a"}))["value"] == "ek_b"
     assert len(made) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("",), "for_workflow() needs workflow_id as a non-empty str, not '' (the workflow's id"),
+        ((None,), "for_workflow() needs workflow_id as a non-empty str, not None"),
+        (("wf_1", " "), "for_workflow() needs user as a non-empty str, not ' '."),
+    ],
+)
+def test_a_workflow_id_or_user_that_cannot_work_is_refused_at_once(
+    args: tuple[Any, ...], message: str
+) -> None:
+    workflow_id, *user = args
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ChatKitWidget.for_workflow(workflow_id, **({"user": user[0]} if user else {}))

@@ -228,6 +228,13 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 ``AsyncOpenAI()`` configured from the environment.
             **kwargs: Passed to ``ChatKitWidget`` (options, height, cdn_url ...).
         """
+        for name, value in (("workflow_id", workflow_id), ("user", user)):
+            # Here, not in the chat: OpenAI would only refuse the session later, in the page.
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(
+                    f"for_workflow() needs {name} as a non-empty str, not {value!r:.60}"
+                    + (" (the workflow's id, wf_...)." if name == "workflow_id" else ".")
+                )
         if kwargs.setdefault("renderer", "chatkit") == "lite":
             raise ValueError(
                 "An OpenAI-hosted workflow can only be shown by the hosted ChatKit component; "
