@@ -376,6 +376,17 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             def get_selection(params):
                 return {"rows": [1, 2, 3]}
         """
+        if callable(name):  # `@w.client_tool` without the name would register nothing
+            guess = getattr(name, "__name__", "get_selection")
+            raise TypeError(
+                f"client_tool takes the tool's name first: @w.client_tool({guess!r}), not "
+                "@w.client_tool."
+            )
+        if not isinstance(name, str) or not name:
+            raise ValueError(
+                f"client_tool takes the tool's name as a non-empty str (as the server calls it), "
+                f"not {name!r:.60}."
+            )
 
         def register(fn: F) -> F:
             self._hooks.set_named(name, fn)
