@@ -122,10 +122,15 @@ async def test_a_secret_is_minted_per_call_and_the_key_stays_in_the_kernel(
 @pytest.mark.parametrize(
     ("status", "body", "says"),
     [
-        (401, error("Incorrect API key provided."), "Check the API key (OPENAI_API_KEY"),
+        (
+            401,
+            error("Incorrect API key provided."),
+            "OpenAI answered 401 (AuthenticationError): Incorrect API key provided. "
+            "Check the API key (OPENAI_API_KEY",
+        ),
         (404, error("Workflow 'wf_1' not found"), "Check the workflow id (wf_...)"),
         (500, error("The server had an error"), "OpenAI may be unavailable"),
-        (200, b"{not json", "OpenAI may be unavailable (or its answer was garbled)"),
+        (200, b"{not json", "JSONDecodeError from OpenAI: Expecting property name"),
     ],
 )
 async def test_a_refused_secret_says_why_and_what_to_do(
@@ -136,9 +141,10 @@ async def test_a_refused_secret_says_why_and_what_to_do(
     result = await call(w, p.HOOK_CLIENT_SECRET, {"current": None})
     assert not result["ok"]
     assert result["message"].startswith(
-        "RuntimeError: Could not get a client secret for workflow 'wf_1' from OpenAI: "
+        "RuntimeError: Could not get a client secret for workflow 'wf_1': "
     )
     assert says in result["message"]
+    assert "<redacted>" not in result["message"]  # the status is shown, not hidden as a secret
     assert w.log[-1]["source"] == "for_workflow"
     assert KEY not in shown(w, result)
 

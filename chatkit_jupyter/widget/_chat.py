@@ -874,10 +874,8 @@ def _secret_minter(
                 "(and the client's base_url), then reload the chat."
             ) from None
         except Exception as e:
-            reason = str(e).strip().rstrip(".") or "no details"
             raise RuntimeError(
-                f"Could not get {where} from OpenAI: {type(e).__name__}: {reason}. "
-                f"{_secret_advice(e)}"
+                f"Could not get {where}: {_secret_failure(e)}. {_secret_advice(e)}"
             ) from e
         secret = getattr(session, "client_secret", None)
         if not isinstance(secret, str) or not secret:
@@ -888,6 +886,18 @@ def _secret_minter(
         return secret
 
     return client_secret
+
+
+def _secret_failure(error: Exception) -> str:
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int):
+        # Not the SDK's "AuthenticationError: Error code: 401 - {...}": the page's scrubbing
+        # reads "...Error: Error" as a credential and hides the status.
+        body = getattr(error, "body", None)
+        detail = body.get("message") if isinstance(body, Mapping) else None
+        said = f": {str(detail).strip()}" if detail else ""
+        return f"OpenAI answered {status} ({type(error).__name__}){said}".rstrip(".")
+    return f"{type(error).__name__} from OpenAI: {str(error).strip() or 'no details'}".rstrip(".")
 
 
 def _secret_advice(error: Exception) -> str:
