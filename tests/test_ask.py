@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from chatkit_jupyter import ChatKitWidget, NotebookServer, Reply, SQLiteStore, ToolCall
 from chatkit_jupyter.bridge import _protocol as p
 
-from .conftest import ScriptedServer, sse_events, text_of
+from .conftest import ScriptedServer, call, sse_events, text_of
 from .test_drive import answer, commands, ready, until
 from .test_log import Broken
 
@@ -508,6 +508,47 @@ async def test_a_client_tool_without_a_handler_is_explained(store: Any, fake_com
         "Python handler; register one with @w.client_tool('get_selection')."
     }
     assert reply.text.startswith("You selected {'error': ")
+
+
+@pytest.mark.parametrize(
+    ("returned", "why"),
+    [
+        ({"when": datetime(2025, 1, 1)}, "Object of type datetime is not JSON serializable"),
+        ({"x": float("nan")}, "Out of range float values are not JSON compliant"),
+    ],
+)
+async def test_a_client_tool_output_that_is_not_json_is_its_error_in_ask_and_in_a_view(
+    store: Any, returned: dict[str, Any], why: str
+) -> None:
+    # Before, ask() ended the reply with a bare TypeError (or a "Malformed ChatKit request" for
+    # NaN), leaving the tool call pending; a view got a message without the tool's name.
+    w = ChatKitWidget(AsksTheClient(store))
+    w.client_tool("get_selection")(lambda params: returned)
+    message = (
+        f"TypeError: Client tool 'get_selection' returned a dict that is not JSON ({why}); use "
+        "strings, numbers, booleans, None, lists and dicts (e.g. str() a date, .tolist() an "
+        "array)."
+    )
+
+    reply = await w.ask("use my selection")
+
+    assert reply.error is None
+    assert reply.tool_calls[0].output == {"error": message}
+    assert reply.text == f"You selected {{'error': {message!r}}}."
+    viewed = await call(w, p.HOOK_CLIENT_TOOL, {"name": "get_selection", "params": {}})
+    assert viewed["message"] == message
+    assert [(e["source"], e["text"]) for e in w.log] == [("client_tool get_selection", message)] * 2
+
+
+async def test_a_client_tool_may_return_a_pydantic_model(store: Any) -> None:
+    class Selection(BaseModel):
+        rows: list[int]
+        note: str | None = None
+
+    w = ChatKitWidget(AsksTheClient(store))
+    w.client_tool("get_selection")(lambda params: Selection(rows=[1]))
+    reply = await w.ask("use my selection")
+    assert reply.tool_calls[0].output == {"rows": [1]}
 
 
 async def test_at_names_in_ask_are_tags(store: Any) -> None:

@@ -251,6 +251,20 @@ def test_decorators_return_the_function_and_reject_non_callables(widget: Any) ->
         w.on_command("not a function")
 
 
+def test_client_tool_without_its_name_says_so_instead_of_registering_nothing(
+    widget: Any,
+) -> None:
+    with pytest.raises(TypeError, match=re.escape("@w.client_tool('get_selection'), not")):
+
+        @widget.client_tool
+        def get_selection(params: dict[str, Any]) -> dict[str, Any]:
+            return {}
+
+    with pytest.raises(ValueError, match="the tool's name as a non-empty str"):
+        widget.client_tool("")
+    assert widget.client_tools == []
+
+
 @pytest.mark.parametrize(
     "register",
     [

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import os
 import time
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
 from datetime import datetime
 from traceback import format_exception
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -16,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import anywidget
 import traitlets
 
-from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
+from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.bridge._iopub import iopub_sent
 from chatkit_jupyter.notebook._redact import scrub
@@ -209,7 +217,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
 
         The front end asks the kernel for a short-lived client secret
         (``client.beta.chatkit.sessions.create``); the API key never leaves the kernel. Only
-        the hosted ``<openai-chatkit>`` component can show such a workflow.
+        the hosted ``<openai-chatkit>`` component can show such a workflow. A secret OpenAI
+        refuses or does not give within ``SECRET_TIMEOUT`` seconds (30) is an error in the cell
+        that says why, and in ``log``.
 
         Args:
             workflow_id: The workflow's id (``wf_...``).
@@ -218,26 +228,20 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 ``AsyncOpenAI()`` configured from the environment.
             **kwargs: Passed to ``ChatKitWidget`` (options, height, cdn_url ...).
         """
+        for name, value in (("workflow_id", workflow_id), ("user", user)):
+            # Here, not in the chat: OpenAI would only refuse the session later, in the page.
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(
+                    f"for_workflow() needs {name} as a non-empty str, not {value!r:.60}"
+                    + (" (the workflow's id, wf_...)." if name == "workflow_id" else ".")
+                )
         if kwargs.setdefault("renderer", "chatkit") == "lite":
             raise ValueError(
                 "An OpenAI-hosted workflow can only be shown by the hosted ChatKit component; "
                 "use renderer='chatkit' or 'auto'."
             )
         widget = cls(None, api_mode="hosted", **kwargs)
-
-        async def client_secret(current: str | None) -> str:
-            if client is None:
-                from openai import AsyncOpenAI
-
-                api = AsyncOpenAI()
-            else:
-                api = client
-            session = await call_handler(
-                api.beta.chatkit.sessions.create, user=user, workflow={"id": workflow_id}
-            )
-            return str(session.client_secret)
-
-        widget._hooks.set(p.HOOK_CLIENT_SECRET, client_secret)
+        widget._hooks.set(p.HOOK_CLIENT_SECRET, _secret_minter(workflow_id, user, client))
         return widget
 
     # -- the bridge -----------------------------------------------------------------------------
@@ -372,6 +376,17 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             def get_selection(params):
                 return {"rows": [1, 2, 3]}
         """
+        if callable(name):  # `@w.client_tool` without the name would register nothing
+            guess = getattr(name, "__name__", "get_selection")
+            raise TypeError(
+                f"client_tool takes the tool's name first: @w.client_tool({guess!r}), not "
+                "@w.client_tool."
+            )
+        if not isinstance(name, str) or not name:
+            raise ValueError(
+                f"client_tool takes the tool's name as a non-empty str (as the server calls it), "
+                f"not {name!r:.60}."
+            )
 
         def register(fn: F) -> F:
             self._hooks.set_named(name, fn)
@@ -821,6 +836,82 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 "live at OpenAI, not in a server in this kernel."
             )
         return self.server
+
+
+SECRET_TIMEOUT = 30.0
+"""Seconds ``for_workflow`` waits for OpenAI to mint a client secret (retries included); the
+SDK's own default, ten minutes per try, would leave the chat loading for half an hour."""
+
+
+def _secret_minter(
+    workflow_id: str, user: str, client: Any
+) -> Callable[[str | None], Awaitable[str]]:
+    """The ``client_secret`` hook of ``for_workflow``: a new ChatKit session's secret.
+
+    ``current`` (the secret that expired) is not needed: a new session of the same user and
+    workflow sees the same threads.
+    """
+    made: list[Any] = [client]
+
+    async def client_secret(current: str | None) -> str:
+        if made[0] is None:
+            # Made on first use, once: the key may be set after the widget is made, and a
+            # client per secret would leave a connection pool behind each time.
+            from openai import AsyncOpenAI
+
+            made[0] = AsyncOpenAI()
+        create = made[0].beta.chatkit.sessions.create
+        where = f"a client secret for workflow {workflow_id!r}"
+        try:
+            if inspect.iscoroutinefunction(create):
+                call = create(user=user, workflow={"id": workflow_id})
+            else:  # a sync OpenAI client: off the kernel's loop, which serves the chat
+                call = asyncio.to_thread(create, user=user, workflow={"id": workflow_id})
+            session = await asyncio.wait_for(call, SECRET_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise RuntimeError(
+                f"OpenAI did not give {where} within {SECRET_TIMEOUT:g} s. Check the network "
+                "(and the client's base_url), then reload the chat."
+            ) from None
+        except Exception as e:
+            raise RuntimeError(
+                f"Could not get {where}: {_secret_failure(e)}. {_secret_advice(e)}"
+            ) from e
+        secret = getattr(session, "client_secret", None)
+        if not isinstance(secret, str) or not secret:
+            raise RuntimeError(
+                f"OpenAI answered without {where} (its client_secret is "
+                f"{type(secret).__name__}); is the client's base_url OpenAI's API?"
+            )
+        return secret
+
+    return client_secret
+
+
+def _secret_failure(error: Exception) -> str:
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int):
+        # Not the SDK's "AuthenticationError: Error code: 401 - {...}": the page's scrubbing
+        # reads "...Error: Error" as a credential and hides the status.
+        body = getattr(error, "body", None)
+        detail = body.get("message") if isinstance(body, Mapping) else None
+        said = f": {str(detail).strip()}" if detail else ""
+        return f"OpenAI answered {status} ({type(error).__name__}){said}".rstrip(".")
+    return f"{type(error).__name__} from OpenAI: {str(error).strip() or 'no details'}".rstrip(".")
+
+
+def _secret_advice(error: Exception) -> str:
+    status = getattr(error, "status_code", None)
+    if status in (401, 403):
+        return (
+            "Check the API key (OPENAI_API_KEY, or the client passed to for_workflow) and "
+            "that its project may use the workflow."
+        )
+    if status == 404:
+        return "Check the workflow id (wf_...) and that it is published."
+    if isinstance(status, int) and status < 500:
+        return "Check the workflow id and user."
+    return "OpenAI may be unavailable (or its answer was garbled); reload the chat to try again."
 
 
 def _hook_source(hook: str, payload: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ what was wrong and what to return instead.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -174,9 +175,21 @@ def preview(value: Any, handler: str) -> dict[str, Any]:
 
 
 def tool_output(value: Any, name: str) -> dict[str, Any]:
-    """What a client tool handler returned: ChatKit wants the tool's output as a dict."""
+    """What a client tool handler returned: ChatKit wants the tool's output as a JSON dict.
+
+    Checked here, not only where the bridge sends it: ``ask`` sends it to the server itself.
+    """
+    if hasattr(value, "model_dump"):  # a pydantic model, as other handlers may return
+        value = value.model_dump(mode="json", exclude_none=True)
     if not isinstance(value, Mapping):
         raise TypeError(f"Client tool {name!r} must return a dict, not {type(value).__name__}.")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"Client tool {name!r} returned a dict that is not JSON ({e}); use strings, "
+            "numbers, booleans, None, lists and dicts (e.g. str() a date, .tolist() an array)."
+        ) from None
     return dict(value)
 
 

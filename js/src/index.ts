@@ -105,7 +105,16 @@ export function buildOptions(
       model.get("api_mode") === "hosted"
         ? {
             // The kernel mints the secret with its own API key; the key never reaches the page.
-            getClientSecret: async (current) => String(await bridge.call(p.HOOK_CLIENT_SECRET, { current })),
+            // Why it could not (a bad key, an unknown workflow) shows in the cell: the hosted
+            // component only says that it failed.
+            getClientSecret: async (current) => {
+              try {
+                return String(await bridge.call(p.HOOK_CLIENT_SECRET, { current }));
+              } catch (error) {
+                report(error);
+                throw error;
+              }
+            },
           }
         : {
             url: p.API_URL,

@@ -94,4 +94,29 @@ describe("buildOptions", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(String(reported[0])).toContain("KeyError: 'x'");
   });
+
+  it("asks the kernel for client secrets, passing the expired one back, and shows why one failed", async () => {
+    const kernel = new FakeKernel({ [p.HOOK_CLIENT_SECRET]: "ek_new" });
+    const reported: unknown[] = [];
+    const options = buildOptions(model({ api_mode: "hosted" }), new Bridge(kernel), true, (e) => reported.push(e));
+    const api = options.api as { getClientSecret: (current: string | null) => Promise<string>; url?: string };
+    expect(api.url).toBeUndefined();
+    expect(await api.getClientSecret(null)).toBe("ek_new");
+    expect(await api.getClientSecret("ek_old")).toBe("ek_new");
+    expect(kernel.calls).toEqual([
+      { hook: p.HOOK_CLIENT_SECRET, payload: { current: null } },
+      { hook: p.HOOK_CLIENT_SECRET, payload: { current: "ek_old" } },
+    ]);
+    expect(reported).toEqual([]);
+
+    const refused = "RuntimeError: Could not get a client secret for workflow 'wf_1' from OpenAI: ...";
+    const failing = buildOptions(
+      model({ api_mode: "hosted" }),
+      new Bridge(new FakeKernel({ [p.HOOK_CLIENT_SECRET]: new Error(refused) })),
+      true,
+      (e) => reported.push(e),
+    );
+    await expect((failing.api as typeof api).getClientSecret(null)).rejects.toThrow(refused);
+    expect(reported.map(String)).toEqual([`Error: ${refused}`]);
+  });
 });
