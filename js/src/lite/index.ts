@@ -120,6 +120,7 @@ class Lite implements LiteInstance {
       // we follow the stream unless told not to, and never while the user has scrolled up.
       autoScroll: () => this.options.thread?.autoScroll ?? true,
       onFeedback: (ids, kind) => this.client.feedback(ids, kind).catch((err) => this.reportError(err)),
+      focusComposer: () => this.composer.focus(),
     });
     this.composer = new Composer({
       t: () => this.t,

@@ -407,6 +407,42 @@ describe("per-response actions", () => {
   });
 });
 
+describe("keyboard focus after Retry", () => {
+  test("Retry in an error alert leaves focus in the composer, not on the page", async () => {
+    const server = new FakeServer();
+    server.on("threads.create", () =>
+      sseResponse([
+        { type: "thread.created", thread: thread("thr_1") },
+        { type: "thread.item.done", item: userItem("u1", "Hi") },
+        { type: "error", code: "stream.error", allow_retry: true },
+      ]),
+    );
+    server.on("threads.retry_after_item", () => sseResponse([{ type: "thread.item.done", item: assistantItem("a1", "Second try") }]));
+    const { el } = start({}, server);
+    type(composer(el), "Hi");
+    press(composer(el), "Enter");
+    const retry = byRole(await waitFor(() => queryByRole(el, "alert"), "alert"), "button", "Retry");
+    retry.focus();
+    retry.click();
+    // The button (and its alert) are gone; a keyboard user must not be dropped to <body>.
+    expect(document.activeElement).toBe(composer(el));
+    await waitFor(() => el.querySelector("[data-item-id=a1]"), "retried reply");
+  });
+
+  test("Retry after a response leaves focus in the composer", async () => {
+    const server = chatServer(["Answer"]);
+    server.on("threads.retry_after_item", () => sseResponse([{ type: "thread.item.done", item: assistantItem("a2", "Better") }]));
+    const { el } = start({ threadItemActions: { retry: true } }, server);
+    type(composer(el), "Q");
+    press(composer(el), "Enter");
+    const retry = await waitFor(() => queryByRole(el, "button", "Retry"), "retry button");
+    retry.focus();
+    retry.click();
+    expect(document.activeElement).toBe(composer(el));
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "new answer");
+  });
+});
+
 describe("scrolling", () => {
   test("follows the stream at the bottom and leaves a user who scrolled up alone", async () => {
     const server = new FakeServer();

@@ -35,6 +35,8 @@ export interface ThreadViewOptions {
   retry(): boolean;
   autoScroll(): boolean;
   onFeedback(itemIds: string[], kind: "positive" | "negative"): Promise<void>;
+  /** Where focus goes when the button that had it goes away (Retry removes its own turn). */
+  focusComposer(): void;
 }
 
 export class ThreadView {
@@ -444,7 +446,12 @@ export class ThreadView {
     }
     if (this.opts.retry() && userId) {
       const id = userId;
-      bar.append(iconButton("reload", t("retry"), () => void this.opts.client.retryAfterItem(id)));
+      bar.append(
+        iconButton("reload", t("retry"), () => {
+          this.opts.focusComposer();
+          void this.opts.client.retryAfterItem(id);
+        }),
+      );
     }
     return bar.childNodes.length ? bar : null;
   }
@@ -513,6 +520,7 @@ export class ThreadView {
         t("retry"),
         () => {
           el.remove();
+          this.opts.focusComposer();
           void retry();
         },
         { label: t("retry"), className: "ckl-retry" },
