@@ -169,3 +169,48 @@ describe("history panel", () => {
     await waitFor(() => queryByRole(el, "button", "Good response"), "feedback buttons");
   });
 });
+
+describe("history panel keyboard focus", () => {
+  async function openPanel(): Promise<HTMLElement> {
+    mounted = mount({}, historyServer());
+    byRole(mounted.el, "button", "History").click();
+    const panel = byRole(mounted.el, "region", "History");
+    await waitFor(() => allByRole(panel, "button", /^Thread \d/).length === 3, "first page");
+    return panel;
+  }
+
+  test("Load more hides itself while loading; focus goes to the first new thread", async () => {
+    const panel = await openPanel();
+    const more = byRole(panel, "button", "Load more");
+    more.focus();
+    more.click();
+    await waitFor(() => allByRole(panel, "button", /^Thread \d/).length === 5, "second page");
+    expect(document.activeElement).toBe(byRole(panel, "button", /^Thread 4/));
+  });
+
+  test("cancelling a delete puts focus back on the Delete button", async () => {
+    const panel = await openPanel();
+    byRole(panel, "button", "Delete Thread 2").click();
+    const cancel = byRole(panel, "button", "Cancel");
+    expect(document.activeElement).toBe(byRole(panel, "button", "Delete"));
+    cancel.click();
+    expect(document.activeElement).toBe(byRole(panel, "button", "Delete Thread 2"));
+  });
+
+  test("Escape in the delete confirmation cancels it and keeps the panel open", async () => {
+    const panel = await openPanel();
+    byRole(panel, "button", "Delete Thread 2").click();
+    const yes = byRole(panel, "button", "Delete");
+    yes.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
+    expect(queryByRole(mounted!.el, "region", "History")).toBe(panel);
+    expect(document.activeElement).toBe(byRole(panel, "button", "Delete Thread 2"));
+  });
+
+  test("after a delete, focus goes to the next thread in the list", async () => {
+    const panel = await openPanel();
+    byRole(panel, "button", "Delete Thread 2").click();
+    byRole(panel, "button", "Delete").click();
+    await waitFor(() => panel.querySelector("[data-thread-id=thr_2]") === null, "deleted");
+    expect(document.activeElement).toBe(byRole(panel, "button", /^Thread 3/));
+  });
+});
