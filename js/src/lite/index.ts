@@ -119,7 +119,14 @@ class Lite implements LiteInstance {
       // ChatKit's documented default is false (it pins the new message to the top instead);
       // we follow the stream unless told not to, and never while the user has scrolled up.
       autoScroll: () => this.options.thread?.autoScroll ?? true,
-      onFeedback: (ids, kind) => this.client.feedback(ids, kind).catch((err) => this.reportError(err)),
+      onFeedback: (ids, kind) =>
+        this.client.feedback(ids, kind).then(
+          () => true,
+          (err) => {
+            this.reportError(err);
+            return false;
+          },
+        ),
       focusComposer: () => this.composer.focus(),
     });
     this.composer = new Composer({

@@ -397,6 +397,19 @@ describe("per-response actions", () => {
     expect(queryByRole(el, "button", "Copy")).toBeTruthy();
   });
 
+  test("feedback that fails is not shown as given", async () => {
+    const server = chatServer(["Answer"]);
+    server.on("items.feedback", () => jsonResponse({ error: "feedback store offline" }, 500));
+    const { el } = start({ threadItemActions: { feedback: true } }, server);
+    type(composer(el), "Q");
+    press(composer(el), "Enter");
+    const up = await waitFor(() => queryByRole(el, "button", "Good response"), "feedback button");
+    up.click();
+    await waitFor(() => queryByRole(el, "alert"), "error");
+    expect(byRole(el, "alert").textContent).toContain("feedback store offline");
+    expect(up.getAttribute("aria-pressed")).toBe("false");
+  });
+
   test("without threadItemActions there are no feedback or retry buttons", async () => {
     const { el } = start({}, chatServer(["Answer"]));
     type(composer(el), "Q");

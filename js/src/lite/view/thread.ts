@@ -34,7 +34,8 @@ export interface ThreadViewOptions {
   feedback(): boolean;
   retry(): boolean;
   autoScroll(): boolean;
-  onFeedback(itemIds: string[], kind: "positive" | "negative"): Promise<void>;
+  /** Resolves to whether the server took it (a failure is reported by the host). */
+  onFeedback(itemIds: string[], kind: "positive" | "negative"): Promise<boolean>;
   /** Where focus goes when the button that had it goes away (Retry removes its own turn). */
   focusComposer(): void;
 }
@@ -438,9 +439,12 @@ export class ThreadView {
       up.setAttribute("aria-pressed", "false");
       down.setAttribute("aria-pressed", "false");
       const send = async (kind: "positive" | "negative", btn: HTMLButtonElement) => {
+        const was = [up.getAttribute("aria-pressed"), down.getAttribute("aria-pressed")];
         up.setAttribute("aria-pressed", String(btn === up));
         down.setAttribute("aria-pressed", String(btn === down));
-        await this.opts.onFeedback(ids, kind);
+        if (await this.opts.onFeedback(ids, kind)) return;
+        up.setAttribute("aria-pressed", was[0] ?? "false");
+        down.setAttribute("aria-pressed", was[1] ?? "false");
       };
       bar.append(up, down);
     }
