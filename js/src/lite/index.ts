@@ -9,7 +9,7 @@ import { setWidgetColorScheme } from "../widgets";
 import type { ActionConfig as WidgetActionConfig } from "../widgets/types";
 import { ChatClient, errorMessage, type PushedMessage } from "./client/client";
 import type { Attachment, ThreadMetadata, UserMessageContent, WidgetItem } from "./client/types";
-import { iconButton } from "./view/buttons";
+import { iconButton, showCopied } from "./view/buttons";
 import { Composer, type ComposerSubmission } from "./view/composer";
 import { HistoryPanel } from "./view/history";
 import { type Translate, translator } from "./view/i18n";
@@ -82,6 +82,7 @@ class Lite implements LiteInstance {
   private readonly start: HTMLElement;
   private readonly disclaimer: HTMLElement;
   private readonly lockNote: HTMLElement;
+  private readonly announcer: HTMLElement;
   private readonly cleanups: Array<() => void> = [];
   private destroyed = false;
 
@@ -110,6 +111,7 @@ class Lite implements LiteInstance {
       onWidgetAction: (action, meta, item) => this.widgetAction(action, meta, item),
       onStructuredInput: (item, input) => this.client.addStructuredInput(item.id, input),
       decorateMarkdown: (node) => this.decorateMarkdown(node),
+      announce: (text) => this.announce(text),
     };
     this.view = new ThreadView({
       ctx,
@@ -160,7 +162,8 @@ class Lite implements LiteInstance {
       this.view.el,
       h("div", { class: "ckl-composer-area" }, this.lockNote, this.composer.el, this.disclaimer),
     );
-    this.element.append(this.header, h("div", { class: "ckl-body" }, main, this.history.el));
+    this.announcer = h("div", { class: "ckl-sr-only", role: "status" });
+    this.element.append(this.header, h("div", { class: "ckl-body" }, main, this.history.el), this.announcer);
     container.append(this.element);
 
     this.listen();
@@ -405,6 +408,14 @@ class Lite implements LiteInstance {
     this.composer.showMessage(error.message);
   }
 
+  private announce(text: string): void {
+    // Cleared first so the same words twice are heard twice.
+    this.announcer.textContent = "";
+    queueMicrotask(() => {
+      this.announcer.textContent = text;
+    });
+  }
+
   private imageUrl(url: string | null | undefined): string | null {
     return safeImageUrl(url, this.client.thread?.allowed_image_domains);
   }
@@ -419,10 +430,7 @@ class Lite implements LiteInstance {
         "copy",
         this.t("copyCode"),
         async () => {
-          if (await copyText(pre.textContent ?? "")) {
-            btn.setAttribute("aria-label", this.t("copied"));
-            setTimeout(() => btn.setAttribute("aria-label", this.t("copyCode")), 1500);
-          }
+          if (await copyText(pre.textContent ?? "")) showCopied(btn, this.t("copied"), this.t("copyCode"), (text) => this.announce(text));
         },
         { className: "ckl-code-copy", size: 14 },
       );

@@ -7,7 +7,7 @@ import type { ChatClient, LiteError, Notice } from "../client/client";
 import { isHidden, OPTIMISTIC_PREFIX } from "../client/client";
 import type { ThreadItem } from "../client/types";
 import { afterNextPaint, FrameTask, Slice } from "../schedule";
-import { iconButton } from "./buttons";
+import { iconButton, showCopied } from "./buttons";
 import { icon } from "./icons";
 import { createItemView, type ItemContext, type ItemView, isAssistantView } from "./items";
 
@@ -421,14 +421,7 @@ export class ThreadView {
             return i.type === "widget" ? (i.copy_text ?? "") : "";
           })
           .filter(Boolean);
-        if (await copyText(texts.join("\n\n"))) {
-          copy.setAttribute("aria-label", t("copied"));
-          copy.title = t("copied");
-          setTimeout(() => {
-            copy.setAttribute("aria-label", t("copy"));
-            copy.title = t("copy");
-          }, 1500);
-        }
+        if (await copyText(texts.join("\n\n"))) showCopied(copy, t("copied"), t("copy"), this.ctx.announce);
       });
       bar.append(copy);
     }
