@@ -141,6 +141,22 @@ describe("history panel", () => {
     expect(alert.textContent).toBe("store offline");
   });
 
+  test("a failing threads.list can be retried from the panel", async () => {
+    const server = historyServer();
+    const ok = server.handlers["threads.list"];
+    let fail = true;
+    server.on("threads.list", (p, sent) => (fail ? jsonResponse({ error: "store offline" }, 500) : ok(p, sent)));
+    mounted = mount({}, server);
+    byRole(mounted.el, "button", "History").click();
+    const panel = byRole(mounted.el, "region", "History");
+    await waitFor(() => queryByRole(panel, "alert"), "alert");
+    fail = false;
+    byRole(panel, "button", "Retry").click();
+    await waitFor(() => allByRole(panel, "button", /^Thread \d/).length === 3, "first page");
+    expect(queryByRole(panel, "alert")).toBeNull();
+    expect(byRole(panel, "button", "Load more")).toBeTruthy();
+  });
+
   test("a thread that fails to load shows an error with Retry", async () => {
     const server = historyServer();
     let fail = true;

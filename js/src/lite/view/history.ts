@@ -91,12 +91,17 @@ export class HistoryPanel {
       const rows = data.map((thread) => this.row(thread));
       this.list.append(...rows);
       this.after = page.after ?? (data.length ? data[data.length - 1].id : null);
+      this.more.textContent = t("loadMore");
       this.more.hidden = !(page.has_more && this.after);
       this.setNote(this.threads.length ? "" : t("historyEmpty"));
       if (refocus) (rows[0]?.querySelector<HTMLElement>(".ckl-thread-open") ?? this.more).focus();
     } catch (err) {
       if (token !== this.token) return;
       this.setNote(errorMessage(err), true);
+      // The same button asks again for the page that failed (the first one, or the next).
+      this.more.textContent = t("retry");
+      this.more.hidden = false;
+      if (refocus) this.more.focus();
     } finally {
       if (token === this.token) this.loading = false;
     }
