@@ -420,6 +420,39 @@ describe("per-response actions", () => {
   });
 });
 
+describe("keyboard focus in the composer", () => {
+  test("sending with the Send button keeps focus in the composer", async () => {
+    const { el } = start({}, chatServer(["Answer"]));
+    type(composer(el), "Q");
+    const send = byRole(el, "button", "Send message");
+    send.focus();
+    send.click();
+    // Send is disabled (empty, busy) right away: focus on it would be stranded.
+    expect(document.activeElement).toBe(composer(el));
+    await waitFor(() => el.querySelector("[data-item-id=msg_a1]"), "answer");
+  });
+
+  test("Stop that goes away when the response ends hands focus to the composer", async () => {
+    const server = new FakeServer();
+    const stream = controlledStream();
+    server.on("threads.create", () => stream.response);
+    const { el } = start({}, server);
+    type(composer(el), "Hi");
+    press(composer(el), "Enter");
+    stream.push(
+      { type: "thread.created", thread: thread("thr_1") },
+      { type: "thread.item.done", item: userItem("u1", "Hi") },
+      { type: "stream_options", stream_options: { allow_cancel: true } },
+    );
+    const stop = await waitFor(() => queryByRole(el, "button", "Stop generating"), "stop button");
+    stop.focus();
+    stream.push({ type: "thread.item.done", item: assistantItem("a1", "Done") });
+    stream.close();
+    await waitFor(() => queryByRole(el, "button", "Stop generating") === null, "stop gone");
+    expect(document.activeElement).toBe(composer(el));
+  });
+});
+
 describe("keyboard focus after Retry", () => {
   test("Retry in an error alert leaves focus in the composer, not on the page", async () => {
     const server = new FakeServer();
