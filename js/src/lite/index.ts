@@ -272,6 +272,9 @@ class Lite implements LiteInstance {
   private renderHeader(): void {
     const header = this.options.header;
     const t = this.t;
+    // The header is rebuilt (a new title, new options): a button with focus gets it back after.
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && this.header.contains(active) ? active.className : null;
     this.header.replaceChildren();
     this.header.hidden = header?.enabled === false;
     if (this.header.hidden) return;
@@ -298,6 +301,8 @@ class Lite implements LiteInstance {
       const action = header.rightAction;
       this.header.append(iconButton(action.icon, headerIconLabel(action.icon), () => action.onClick(), { className: "ckl-header-right" }));
     }
+    const again = focused ? Array.from(this.header.querySelectorAll("button")).find((b) => b.className === focused) : null;
+    again?.focus();
   }
 
   private renderStart(): void {

@@ -453,6 +453,23 @@ describe("keyboard focus in the composer", () => {
   });
 });
 
+describe("keyboard focus in the header", () => {
+  test("a new thread title does not take focus off a header button", async () => {
+    const server = new FakeServer();
+    const stream = controlledStream();
+    server.on("threads.create", () => stream.response);
+    const { el } = start({}, server);
+    type(composer(el), "Hi");
+    press(composer(el), "Enter");
+    stream.push({ type: "thread.created", thread: thread("thr_1") }, { type: "thread.item.done", item: userItem("u1", "Hi") });
+    byRole(el, "button", "History").focus();
+    stream.push({ type: "thread.updated", thread: thread("thr_1", { title: "Greetings" }) });
+    await waitFor(() => queryByRole(el, "heading", "Greetings"), "new title");
+    expect(document.activeElement).toBe(byRole(el, "button", "History"));
+    stream.close();
+  });
+});
+
 describe("keyboard focus after Retry", () => {
   test("Retry in an error alert leaves focus in the composer, not on the page", async () => {
     const server = new FakeServer();
