@@ -131,6 +131,19 @@ describe("history panel", () => {
     expect(events.filter((e) => e.type === "chatkit.thread.change").at(-1)?.detail).toEqual({ threadId: null });
   });
 
+  test("New chat while a thread is still loading leaves no loading status behind", async () => {
+    const server = historyServer();
+    server.on("items.list", () => new Promise<Response>(() => undefined));
+    mounted = mount({ initialThread: "thr_2" }, server);
+    const { el } = mounted;
+    await waitFor(() => el.querySelector("[data-item-id=a1]"), "first page");
+    expect(queryByRole(el, "status", "Loading conversation…")).toBeTruthy();
+    byRole(el, "button", "New chat").click();
+    await waitFor(() => queryByRole(el, "heading", "What can I help with today?"), "start screen");
+    await mounted.lite.settle();
+    expect(allByRole(el, "status").map((s) => s.textContent)).not.toContain("Loading conversation…");
+  });
+
   test("a failing threads.list shows an error in the panel", async () => {
     const server = new FakeServer();
     server.on("threads.list", () => jsonResponse({ error: "store offline" }, 500));
