@@ -131,6 +131,25 @@ describe("history panel", () => {
     expect(events.filter((e) => e.type === "chatkit.thread.change").at(-1)?.detail).toEqual({ threadId: null });
   });
 
+  test("opening a thread does not read the whole thread out: the log is quiet until it is painted", async () => {
+    const server = historyServer();
+    const ok = server.handlers["items.list"];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    server.on("items.list", async (p, sent) => {
+      await gate;
+      return ok(p, sent);
+    });
+    mounted = mount({ initialThread: "thr_2" }, server);
+    const { el } = mounted;
+    await waitFor(() => el.querySelector("[data-item-id=a1]"), "first page");
+    expect(log(el).getAttribute("aria-live")).toBe("off");
+    release();
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "all pages");
+    await mounted.lite.settle();
+    expect(log(el).getAttribute("aria-live")).toBe("polite");
+  });
+
   test("New chat while a thread is still loading leaves no loading status behind", async () => {
     const server = historyServer();
     server.on("items.list", () => new Promise<Response>(() => undefined));
@@ -142,6 +161,7 @@ describe("history panel", () => {
     await waitFor(() => queryByRole(el, "heading", "What can I help with today?"), "start screen");
     await mounted.lite.settle();
     expect(allByRole(el, "status").map((s) => s.textContent)).not.toContain("Loading conversation…");
+    expect(log(el).getAttribute("aria-live")).toBe("polite");
   });
 
   test("a failing threads.list shows an error in the panel", async () => {

@@ -195,6 +195,7 @@ export class ThreadView {
     on.push(
       c.on("loadStart", () => {
         this.loading = true;
+        this.setQuiet(true);
         this.renderStatus();
       }),
     );
@@ -204,11 +205,21 @@ export class ThreadView {
         this.renderStatus();
         // Actions go on once every page is painted.
         void this.idle().then(() => {
+          if (!this.loading) this.setQuiet(false);
           this.refreshActions();
           this.scrollToBottom(true);
         });
       }),
     );
+  }
+
+  /**
+   * A thread being opened adds every item to the log at once; as a live region it would read the
+   * whole conversation out. It is quiet until the thread is painted, then announces new replies.
+   */
+  private setQuiet(quiet: boolean): void {
+    this.log.setAttribute("aria-live", quiet ? "off" : "polite");
+    this.log.setAttribute("aria-busy", String(quiet));
   }
 
   private touch(view: ItemView): void {
