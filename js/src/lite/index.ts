@@ -325,6 +325,8 @@ class Lite implements LiteInstance {
         btn.addEventListener("click", () => {
           const content: UserMessageContent[] =
             typeof prompt.prompt === "string" ? [{ type: "input_text", text: prompt.prompt }] : (prompt.prompt as UserMessageContent[]);
+          // The start screen (and this button) goes away: keep focus where the next message is typed.
+          this.composer.focus();
           void this.send(content, [], null, null);
         });
         list.append(btn);

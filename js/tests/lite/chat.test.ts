@@ -77,6 +77,15 @@ describe("start screen", () => {
     });
     await waitFor(() => queryByRole(el, "heading", "Ask me about data") === null, "start screen hidden");
   });
+
+  test("a prompt picked with the keyboard leaves focus in the composer (the start screen goes away)", async () => {
+    const { el } = start({ startScreen: { prompts: [{ label: "Plot", prompt: "Plot it" }] } }, chatServer());
+    const prompt = byRole(el, "button", "Plot");
+    prompt.focus();
+    prompt.click();
+    expect(document.activeElement).toBe(composer(el));
+    await waitFor(() => el.querySelector("[data-item-id=msg_a1]"), "answer");
+  });
 });
 
 describe("sending and streaming", () => {
