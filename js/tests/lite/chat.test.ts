@@ -556,8 +556,11 @@ describe("scrolling", () => {
     await lite.settle();
     expect(top).toBe(100);
 
+    back.focus();
     back.click();
     expect(top).toBe(1800);
+    // The button hides itself; a keyboard user lands in the composer, not on <body>.
+    expect(document.activeElement).toBe(composer(el));
     height = 2500;
     stream.push(delta("three"));
     await waitFor(() => top === 2300, "following again");

@@ -82,7 +82,7 @@ export class ThreadView {
     });
     this.status = h("div", { class: "ckl-progress", role: "status", "aria-live": "polite" });
     this.scroller = h("div", { class: "ckl-scroll" }, this.log, this.status);
-    this.toBottom = iconButton("arrow-down", ctx.t("scrollToBottom"), () => this.scrollToBottom(true), {
+    this.toBottom = iconButton("arrow-down", ctx.t("scrollToBottom"), () => this.toBottomClicked(), {
       className: "ckl-to-bottom",
     });
     this.toBottom.hidden = true;
@@ -575,6 +575,13 @@ export class ThreadView {
     if (!this.stick) return;
     if (this.busy && !this.opts.autoScroll()) return;
     this.scrollToBottom(false);
+  }
+
+  private toBottomClicked(): void {
+    // The button hides itself: focus on it would be dropped to <body>.
+    const focused = document.activeElement === this.toBottom;
+    this.scrollToBottom(true);
+    if (focused) this.opts.focusComposer();
   }
 
   /** `force`: follow from now on (sending a message, the Scroll to bottom button). */
