@@ -479,6 +479,25 @@ describe("keyboard focus in the header", () => {
   });
 });
 
+describe("Retry while a response streams", () => {
+  test("an earlier turn's Retry is disabled until the response ends (it did nothing)", async () => {
+    const server = chatServer(["Answer"]);
+    const stream = controlledStream();
+    const { el } = start({ threadItemActions: { retry: true } }, server);
+    type(composer(el), "Q");
+    press(composer(el), "Enter");
+    const retry = (await waitFor(() => queryByRole(el, "button", "Retry"), "retry button")) as HTMLButtonElement;
+    server.on("threads.add_user_message", () => stream.response);
+    type(composer(el), "Q2");
+    press(composer(el), "Enter");
+    await waitFor(() => retry.disabled, "retry disabled while busy");
+    stream.push({ type: "thread.item.done", item: assistantItem("a2", "Second") });
+    stream.close();
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "second answer");
+    await waitFor(() => !retry.disabled, "retry enabled again");
+  });
+});
+
 describe("keyboard focus after Retry", () => {
   test("Retry in an error alert leaves focus in the composer, not on the page", async () => {
     const server = new FakeServer();

@@ -180,6 +180,8 @@ export class ThreadView {
         } else if (busy) {
           this.clearActionsOfLastTurn();
         }
+        // The client takes one response at a time: Retry on an earlier turn would do nothing.
+        for (const btn of Array.from(this.log.querySelectorAll<HTMLButtonElement>(".ckl-turn-retry"))) btn.disabled = busy;
         this.renderStatus();
       }),
     );
@@ -455,11 +457,17 @@ export class ThreadView {
     if (this.opts.retry() && userId) {
       const id = userId;
       bar.append(
-        iconButton("reload", t("retry"), () => {
-          this.opts.focusComposer();
-          void this.opts.client.retryAfterItem(id);
-        }),
+        iconButton(
+          "reload",
+          t("retry"),
+          () => {
+            this.opts.focusComposer();
+            void this.opts.client.retryAfterItem(id);
+          },
+          { className: "ckl-turn-retry" },
+        ),
       );
+      (bar.lastElementChild as HTMLButtonElement).disabled = this.busy;
     }
     return bar.childNodes.length ? bar : null;
   }
