@@ -150,6 +150,19 @@ describe("history panel", () => {
     expect(log(el).getAttribute("aria-live")).toBe("polite");
   });
 
+  test("a locale change redraws the thread without reading it out again", async () => {
+    mounted = mount({ initialThread: "thr_2" }, historyServer());
+    const { el, lite } = mounted;
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "loaded");
+    await lite.settle();
+    expect(log(el).getAttribute("aria-live")).toBe("polite");
+    lite.setOptions({ locale: "de-DE" });
+    expect(log(el).getAttribute("aria-live")).toBe("off");
+    await lite.settle();
+    expect(el.querySelector("[data-item-id=a2]")).toBeTruthy();
+    expect(log(el).getAttribute("aria-live")).toBe("polite");
+  });
+
   test("New chat while a thread is still loading leaves no loading status behind", async () => {
     const server = historyServer();
     server.on("items.list", () => new Promise<Response>(() => undefined));

@@ -609,7 +609,10 @@ export class ThreadView {
     this.toBottom.title = t("scrollToBottom");
     this.status.dataset.text = "";
     this.renderStatus();
-    void this.reset(this.opts.client.items.slice());
+    this.setQuiet(true);
+    void this.reset(this.opts.client.items.slice()).then(() => {
+      if (!this.loading) this.setQuiet(false);
+    });
   }
 
   get isEmpty(): boolean {
