@@ -285,7 +285,8 @@ class Lite implements LiteInstance {
     const titleEnabled = header?.title?.enabled !== false;
     const thread = this.client.thread;
     const text = header?.title?.text ?? (thread ? thread.title || t("newChat") : t("newChat"));
-    this.header.append(h("h2", { class: "ckl-title", text: titleEnabled ? text : "" }));
+    // Without a title there is no heading (an empty one is still read out as "heading").
+    if (titleEnabled) this.header.append(h("h2", { class: "ckl-title", text }));
     this.header.append(h("div", { class: "ckl-spacer" }));
     if (this.options.history?.enabled !== false) {
       const btn = iconButton("history", t("history"), () => void (this.history.isOpen ? this.hideHistory() : this.showHistory()), {
