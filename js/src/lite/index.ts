@@ -9,7 +9,7 @@ import { setWidgetColorScheme } from "../widgets";
 import type { ActionConfig as WidgetActionConfig } from "../widgets/types";
 import { ChatClient, errorMessage, type PushedMessage } from "./client/client";
 import type { Attachment, ThreadMetadata, UserMessageContent, WidgetItem } from "./client/types";
-import { iconButton } from "./view/buttons";
+import { iconButton, showCopied } from "./view/buttons";
 import { Composer, type ComposerSubmission } from "./view/composer";
 import { HistoryPanel } from "./view/history";
 import { type Translate, translator } from "./view/i18n";
@@ -82,6 +82,7 @@ class Lite implements LiteInstance {
   private readonly start: HTMLElement;
   private readonly disclaimer: HTMLElement;
   private readonly lockNote: HTMLElement;
+  private readonly announcer: HTMLElement;
   private readonly cleanups: Array<() => void> = [];
   private destroyed = false;
 
@@ -110,6 +111,7 @@ class Lite implements LiteInstance {
       onWidgetAction: (action, meta, item) => this.widgetAction(action, meta, item),
       onStructuredInput: (item, input) => this.client.addStructuredInput(item.id, input),
       decorateMarkdown: (node) => this.decorateMarkdown(node),
+      announce: (text) => this.announce(text),
     };
     this.view = new ThreadView({
       ctx,
@@ -119,7 +121,15 @@ class Lite implements LiteInstance {
       // ChatKit's documented default is false (it pins the new message to the top instead);
       // we follow the stream unless told not to, and never while the user has scrolled up.
       autoScroll: () => this.options.thread?.autoScroll ?? true,
-      onFeedback: (ids, kind) => this.client.feedback(ids, kind).catch((err) => this.reportError(err)),
+      onFeedback: (ids, kind) =>
+        this.client.feedback(ids, kind).then(
+          () => true,
+          (err) => {
+            this.reportError(err);
+            return false;
+          },
+        ),
+      focusComposer: () => this.composer.focus(),
     });
     this.composer = new Composer({
       t: () => this.t,
@@ -152,7 +162,8 @@ class Lite implements LiteInstance {
       this.view.el,
       h("div", { class: "ckl-composer-area" }, this.lockNote, this.composer.el, this.disclaimer),
     );
-    this.element.append(this.header, h("div", { class: "ckl-body" }, main, this.history.el));
+    this.announcer = h("div", { class: "ckl-sr-only", role: "status" });
+    this.element.append(this.header, h("div", { class: "ckl-body" }, main, this.history.el), this.announcer);
     container.append(this.element);
 
     this.listen();
@@ -261,6 +272,9 @@ class Lite implements LiteInstance {
   private renderHeader(): void {
     const header = this.options.header;
     const t = this.t;
+    // The header is rebuilt (a new title, new options): a button with focus gets it back after.
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && this.header.contains(active) ? active.className : null;
     this.header.replaceChildren();
     this.header.hidden = header?.enabled === false;
     if (this.header.hidden) return;
@@ -271,7 +285,8 @@ class Lite implements LiteInstance {
     const titleEnabled = header?.title?.enabled !== false;
     const thread = this.client.thread;
     const text = header?.title?.text ?? (thread ? thread.title || t("newChat") : t("newChat"));
-    this.header.append(h("h2", { class: "ckl-title", text: titleEnabled ? text : "" }));
+    // Without a title there is no heading (an empty one is still read out as "heading").
+    if (titleEnabled) this.header.append(h("h2", { class: "ckl-title", text }));
     this.header.append(h("div", { class: "ckl-spacer" }));
     if (this.options.history?.enabled !== false) {
       const btn = iconButton("history", t("history"), () => void (this.history.isOpen ? this.hideHistory() : this.showHistory()), {
@@ -287,6 +302,8 @@ class Lite implements LiteInstance {
       const action = header.rightAction;
       this.header.append(iconButton(action.icon, headerIconLabel(action.icon), () => action.onClick(), { className: "ckl-header-right" }));
     }
+    const again = focused ? Array.from(this.header.querySelectorAll("button")).find((b) => b.className === focused) : null;
+    again?.focus();
   }
 
   private renderStart(): void {
@@ -309,6 +326,8 @@ class Lite implements LiteInstance {
         btn.addEventListener("click", () => {
           const content: UserMessageContent[] =
             typeof prompt.prompt === "string" ? [{ type: "input_text", text: prompt.prompt }] : (prompt.prompt as UserMessageContent[]);
+          // The start screen (and this button) goes away: keep focus where the next message is typed.
+          this.composer.focus();
           void this.send(content, [], null, null);
         });
         list.append(btn);
@@ -397,6 +416,14 @@ class Lite implements LiteInstance {
     this.composer.showMessage(error.message);
   }
 
+  private announce(text: string): void {
+    // Cleared first so the same words twice are heard twice.
+    this.announcer.textContent = "";
+    queueMicrotask(() => {
+      this.announcer.textContent = text;
+    });
+  }
+
   private imageUrl(url: string | null | undefined): string | null {
     return safeImageUrl(url, this.client.thread?.allowed_image_domains);
   }
@@ -411,10 +438,7 @@ class Lite implements LiteInstance {
         "copy",
         this.t("copyCode"),
         async () => {
-          if (await copyText(pre.textContent ?? "")) {
-            btn.setAttribute("aria-label", this.t("copied"));
-            setTimeout(() => btn.setAttribute("aria-label", this.t("copyCode")), 1500);
-          }
+          if (await copyText(pre.textContent ?? "")) showCopied(btn, this.t("copied"), this.t("copyCode"), (text) => this.announce(text));
         },
         { className: "ckl-code-copy", size: 14 },
       );

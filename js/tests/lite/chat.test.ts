@@ -77,6 +77,15 @@ describe("start screen", () => {
     });
     await waitFor(() => queryByRole(el, "heading", "Ask me about data") === null, "start screen hidden");
   });
+
+  test("a prompt picked with the keyboard leaves focus in the composer (the start screen goes away)", async () => {
+    const { el } = start({ startScreen: { prompts: [{ label: "Plot", prompt: "Plot it" }] } }, chatServer());
+    const prompt = byRole(el, "button", "Plot");
+    prompt.focus();
+    prompt.click();
+    expect(document.activeElement).toBe(composer(el));
+    await waitFor(() => el.querySelector("[data-item-id=msg_a1]"), "answer");
+  });
 });
 
 describe("sending and streaming", () => {
@@ -397,6 +406,19 @@ describe("per-response actions", () => {
     expect(queryByRole(el, "button", "Copy")).toBeTruthy();
   });
 
+  test("feedback that fails is not shown as given", async () => {
+    const server = chatServer(["Answer"]);
+    server.on("items.feedback", () => jsonResponse({ error: "feedback store offline" }, 500));
+    const { el } = start({ threadItemActions: { feedback: true } }, server);
+    type(composer(el), "Q");
+    press(composer(el), "Enter");
+    const up = await waitFor(() => queryByRole(el, "button", "Good response"), "feedback button");
+    up.click();
+    await waitFor(() => queryByRole(el, "alert"), "error");
+    expect(byRole(el, "alert").textContent).toContain("feedback store offline");
+    expect(up.getAttribute("aria-pressed")).toBe("false");
+  });
+
   test("without threadItemActions there are no feedback or retry buttons", async () => {
     const { el } = start({}, chatServer(["Answer"]));
     type(composer(el), "Q");
@@ -404,6 +426,111 @@ describe("per-response actions", () => {
     await waitFor(() => queryByRole(el, "button", "Copy"), "copy button");
     expect(queryByRole(el, "button", "Good response")).toBeNull();
     expect(queryByRole(el, "button", "Retry")).toBeNull();
+  });
+});
+
+describe("keyboard focus in the composer", () => {
+  test("sending with the Send button keeps focus in the composer", async () => {
+    const { el } = start({}, chatServer(["Answer"]));
+    type(composer(el), "Q");
+    const send = byRole(el, "button", "Send message");
+    send.focus();
+    send.click();
+    // Send is disabled (empty, busy) right away: focus on it would be stranded.
+    expect(document.activeElement).toBe(composer(el));
+    await waitFor(() => el.querySelector("[data-item-id=msg_a1]"), "answer");
+  });
+
+  test("Stop that goes away when the response ends hands focus to the composer", async () => {
+    const server = new FakeServer();
+    const stream = controlledStream();
+    server.on("threads.create", () => stream.response);
+    const { el } = start({}, server);
+    type(composer(el), "Hi");
+    press(composer(el), "Enter");
+    stream.push(
+      { type: "thread.created", thread: thread("thr_1") },
+      { type: "thread.item.done", item: userItem("u1", "Hi") },
+      { type: "stream_options", stream_options: { allow_cancel: true } },
+    );
+    const stop = await waitFor(() => queryByRole(el, "button", "Stop generating"), "stop button");
+    stop.focus();
+    stream.push({ type: "thread.item.done", item: assistantItem("a1", "Done") });
+    stream.close();
+    await waitFor(() => queryByRole(el, "button", "Stop generating") === null, "stop gone");
+    expect(document.activeElement).toBe(composer(el));
+  });
+});
+
+describe("keyboard focus in the header", () => {
+  test("a new thread title does not take focus off a header button", async () => {
+    const server = new FakeServer();
+    const stream = controlledStream();
+    server.on("threads.create", () => stream.response);
+    const { el } = start({}, server);
+    type(composer(el), "Hi");
+    press(composer(el), "Enter");
+    stream.push({ type: "thread.created", thread: thread("thr_1") }, { type: "thread.item.done", item: userItem("u1", "Hi") });
+    byRole(el, "button", "History").focus();
+    stream.push({ type: "thread.updated", thread: thread("thr_1", { title: "Greetings" }) });
+    await waitFor(() => queryByRole(el, "heading", "Greetings"), "new title");
+    expect(document.activeElement).toBe(byRole(el, "button", "History"));
+    stream.close();
+  });
+});
+
+describe("Retry while a response streams", () => {
+  test("an earlier turn's Retry is disabled until the response ends (it did nothing)", async () => {
+    const server = chatServer(["Answer"]);
+    const stream = controlledStream();
+    const { el } = start({ threadItemActions: { retry: true } }, server);
+    type(composer(el), "Q");
+    press(composer(el), "Enter");
+    const retry = (await waitFor(() => queryByRole(el, "button", "Retry"), "retry button")) as HTMLButtonElement;
+    server.on("threads.add_user_message", () => stream.response);
+    type(composer(el), "Q2");
+    press(composer(el), "Enter");
+    await waitFor(() => retry.disabled, "retry disabled while busy");
+    stream.push({ type: "thread.item.done", item: assistantItem("a2", "Second") });
+    stream.close();
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "second answer");
+    await waitFor(() => !retry.disabled, "retry enabled again");
+  });
+});
+
+describe("keyboard focus after Retry", () => {
+  test("Retry in an error alert leaves focus in the composer, not on the page", async () => {
+    const server = new FakeServer();
+    server.on("threads.create", () =>
+      sseResponse([
+        { type: "thread.created", thread: thread("thr_1") },
+        { type: "thread.item.done", item: userItem("u1", "Hi") },
+        { type: "error", code: "stream.error", allow_retry: true },
+      ]),
+    );
+    server.on("threads.retry_after_item", () => sseResponse([{ type: "thread.item.done", item: assistantItem("a1", "Second try") }]));
+    const { el } = start({}, server);
+    type(composer(el), "Hi");
+    press(composer(el), "Enter");
+    const retry = byRole(await waitFor(() => queryByRole(el, "alert"), "alert"), "button", "Retry");
+    retry.focus();
+    retry.click();
+    // The button (and its alert) are gone; a keyboard user must not be dropped to <body>.
+    expect(document.activeElement).toBe(composer(el));
+    await waitFor(() => el.querySelector("[data-item-id=a1]"), "retried reply");
+  });
+
+  test("Retry after a response leaves focus in the composer", async () => {
+    const server = chatServer(["Answer"]);
+    server.on("threads.retry_after_item", () => sseResponse([{ type: "thread.item.done", item: assistantItem("a2", "Better") }]));
+    const { el } = start({ threadItemActions: { retry: true } }, server);
+    type(composer(el), "Q");
+    press(composer(el), "Enter");
+    const retry = await waitFor(() => queryByRole(el, "button", "Retry"), "retry button");
+    retry.focus();
+    retry.click();
+    expect(document.activeElement).toBe(composer(el));
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "new answer");
   });
 });
 
@@ -448,8 +575,11 @@ describe("scrolling", () => {
     await lite.settle();
     expect(top).toBe(100);
 
+    back.focus();
     back.click();
     expect(top).toBe(1800);
+    // The button hides itself; a keyboard user lands in the composer, not on <body>.
+    expect(document.activeElement).toBe(composer(el));
     height = 2500;
     stream.push(delta("three"));
     await waitFor(() => top === 2300, "following again");

@@ -324,6 +324,13 @@ describe("chrome", () => {
     expect(el.querySelector(".ckl-disclaimer")?.hasAttribute("hidden")).toBe(true);
   });
 
+  test("header.title.enabled false leaves no empty heading for a screen reader", () => {
+    mounted = mount({ header: { title: { enabled: false } } });
+    const header = mounted.el.querySelector("header")!;
+    expect(allByRole(header, "heading")).toHaveLength(0);
+    expect(byRole(header, "button", "New chat")).toBeTruthy();
+  });
+
   test("theme options become CSS variables; no colorScheme follows the host", () => {
     mounted = mount({
       theme: {

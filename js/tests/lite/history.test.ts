@@ -131,6 +131,52 @@ describe("history panel", () => {
     expect(events.filter((e) => e.type === "chatkit.thread.change").at(-1)?.detail).toEqual({ threadId: null });
   });
 
+  test("opening a thread does not read the whole thread out: the log is quiet until it is painted", async () => {
+    const server = historyServer();
+    const ok = server.handlers["items.list"];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    server.on("items.list", async (p, sent) => {
+      await gate;
+      return ok(p, sent);
+    });
+    mounted = mount({ initialThread: "thr_2" }, server);
+    const { el } = mounted;
+    await waitFor(() => el.querySelector("[data-item-id=a1]"), "first page");
+    expect(log(el).getAttribute("aria-live")).toBe("off");
+    release();
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "all pages");
+    await mounted.lite.settle();
+    expect(log(el).getAttribute("aria-live")).toBe("polite");
+  });
+
+  test("a locale change redraws the thread without reading it out again", async () => {
+    mounted = mount({ initialThread: "thr_2" }, historyServer());
+    const { el, lite } = mounted;
+    await waitFor(() => el.querySelector("[data-item-id=a2]"), "loaded");
+    await lite.settle();
+    expect(log(el).getAttribute("aria-live")).toBe("polite");
+    lite.setOptions({ locale: "de-DE" });
+    expect(log(el).getAttribute("aria-live")).toBe("off");
+    await lite.settle();
+    expect(el.querySelector("[data-item-id=a2]")).toBeTruthy();
+    expect(log(el).getAttribute("aria-live")).toBe("polite");
+  });
+
+  test("New chat while a thread is still loading leaves no loading status behind", async () => {
+    const server = historyServer();
+    server.on("items.list", () => new Promise<Response>(() => undefined));
+    mounted = mount({ initialThread: "thr_2" }, server);
+    const { el } = mounted;
+    await waitFor(() => el.querySelector("[data-item-id=a1]"), "first page");
+    expect(queryByRole(el, "status", "Loading conversation…")).toBeTruthy();
+    byRole(el, "button", "New chat").click();
+    await waitFor(() => queryByRole(el, "heading", "What can I help with today?"), "start screen");
+    await mounted.lite.settle();
+    expect(allByRole(el, "status").map((s) => s.textContent)).not.toContain("Loading conversation…");
+    expect(log(el).getAttribute("aria-live")).toBe("polite");
+  });
+
   test("a failing threads.list shows an error in the panel", async () => {
     const server = new FakeServer();
     server.on("threads.list", () => jsonResponse({ error: "store offline" }, 500));
@@ -139,6 +185,22 @@ describe("history panel", () => {
     const panel = byRole(mounted.el, "region", "History");
     const alert = await waitFor(() => queryByRole(panel, "alert"), "alert");
     expect(alert.textContent).toBe("store offline");
+  });
+
+  test("a failing threads.list can be retried from the panel", async () => {
+    const server = historyServer();
+    const ok = server.handlers["threads.list"];
+    let fail = true;
+    server.on("threads.list", (p, sent) => (fail ? jsonResponse({ error: "store offline" }, 500) : ok(p, sent)));
+    mounted = mount({}, server);
+    byRole(mounted.el, "button", "History").click();
+    const panel = byRole(mounted.el, "region", "History");
+    await waitFor(() => queryByRole(panel, "alert"), "alert");
+    fail = false;
+    byRole(panel, "button", "Retry").click();
+    await waitFor(() => allByRole(panel, "button", /^Thread \d/).length === 3, "first page");
+    expect(queryByRole(panel, "alert")).toBeNull();
+    expect(byRole(panel, "button", "Load more")).toBeTruthy();
   });
 
   test("a thread that fails to load shows an error with Retry", async () => {
@@ -167,5 +229,50 @@ describe("history panel", () => {
     expect(box.value).toBe("half-typed");
     expect(el.querySelector("[data-item-id=a2]")).toBeTruthy();
     await waitFor(() => queryByRole(el, "button", "Good response"), "feedback buttons");
+  });
+});
+
+describe("history panel keyboard focus", () => {
+  async function openPanel(): Promise<HTMLElement> {
+    mounted = mount({}, historyServer());
+    byRole(mounted.el, "button", "History").click();
+    const panel = byRole(mounted.el, "region", "History");
+    await waitFor(() => allByRole(panel, "button", /^Thread \d/).length === 3, "first page");
+    return panel;
+  }
+
+  test("Load more hides itself while loading; focus goes to the first new thread", async () => {
+    const panel = await openPanel();
+    const more = byRole(panel, "button", "Load more");
+    more.focus();
+    more.click();
+    await waitFor(() => allByRole(panel, "button", /^Thread \d/).length === 5, "second page");
+    expect(document.activeElement).toBe(byRole(panel, "button", /^Thread 4/));
+  });
+
+  test("cancelling a delete puts focus back on the Delete button", async () => {
+    const panel = await openPanel();
+    byRole(panel, "button", "Delete Thread 2").click();
+    const cancel = byRole(panel, "button", "Cancel");
+    expect(document.activeElement).toBe(byRole(panel, "button", "Delete"));
+    cancel.click();
+    expect(document.activeElement).toBe(byRole(panel, "button", "Delete Thread 2"));
+  });
+
+  test("Escape in the delete confirmation cancels it and keeps the panel open", async () => {
+    const panel = await openPanel();
+    byRole(panel, "button", "Delete Thread 2").click();
+    const yes = byRole(panel, "button", "Delete");
+    yes.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
+    expect(queryByRole(mounted!.el, "region", "History")).toBe(panel);
+    expect(document.activeElement).toBe(byRole(panel, "button", "Delete Thread 2"));
+  });
+
+  test("after a delete, focus goes to the next thread in the list", async () => {
+    const panel = await openPanel();
+    byRole(panel, "button", "Delete Thread 2").click();
+    byRole(panel, "button", "Delete").click();
+    await waitFor(() => panel.querySelector("[data-thread-id=thr_2]") === null, "deleted");
+    expect(document.activeElement).toBe(byRole(panel, "button", /^Thread 3/));
   });
 });

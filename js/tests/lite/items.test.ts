@@ -108,6 +108,20 @@ describe("assistant content", () => {
     expect(writeText.mock.calls[0]).toEqual(["print('hi')\n"]);
   });
 
+  test("a copy shows a check mark and is announced", async () => {
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    const { el } = startWith([done(assistantItem("a1", "Run:\n\n```python\nprint('hi')\n```"))]);
+    const copy = await waitFor(() => queryByRole(el, "button", "Copy code"), "copy code");
+    const before = copy.querySelector("svg")?.outerHTML;
+    copy.click();
+    await waitFor(() => writeText.mock.calls.length === 1, "clipboard");
+    await waitFor(() => copy.getAttribute("aria-label") === "Copied", "copied");
+    // Seen: the icon changes. Heard: a name change on a focused button is not read out.
+    expect(copy.querySelector("svg")?.outerHTML).not.toBe(before);
+    expect(allByRole(el, "status").some((s) => s.textContent === "Copied")).toBe(true);
+  });
+
   test("multiple content parts and content_part.added/done", async () => {
     const { el } = startWith([
       added(assistantItem("a1", "")),

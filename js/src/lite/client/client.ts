@@ -788,7 +788,11 @@ export class ChatClient {
    */
   async loadThread(threadId: string | null): Promise<boolean> {
     const token = ++this.loadToken;
+    // A load this one overtakes never ends by itself (its finally sees a newer token): end it here,
+    // so every load.start has its load.end and no "Loading…" is left on a new chat.
+    const overtaken = this.loading;
     this.loading = null;
+    if (overtaken !== null) this.emit("loadEnd", { threadId: overtaken });
     if (this.busy) this.stopShowing();
     this.emit("clearErrors", undefined);
     if (threadId === null) {

@@ -23,3 +23,27 @@ export function iconButton(
   btn.addEventListener("click", onClick);
   return btn;
 }
+
+const copiedTimers = new WeakMap<HTMLButtonElement, { svg: Element | null; timer: ReturnType<typeof setTimeout> }>();
+
+/**
+ * Shows that a copy worked, for a moment: a check mark for the eye, and `announce` for a screen
+ * reader (a changed name on the focused button is not read out).
+ */
+export function showCopied(btn: HTMLButtonElement, copied: string, label: string, announce: (text: string) => void): void {
+  const shown = copiedTimers.get(btn);
+  if (shown) clearTimeout(shown.timer);
+  const svg = shown?.svg ?? btn.querySelector("svg");
+  const size = Number(svg?.getAttribute("width")) || 16;
+  btn.querySelector("svg")?.replaceWith(icon("check", size));
+  btn.setAttribute("aria-label", copied);
+  btn.title = copied;
+  announce(copied);
+  const timer = setTimeout(() => {
+    copiedTimers.delete(btn);
+    if (svg) btn.querySelector("svg")?.replaceWith(svg);
+    btn.setAttribute("aria-label", label);
+    btn.title = label;
+  }, 1500);
+  copiedTimers.set(btn, { svg, timer });
+}

@@ -73,6 +73,8 @@ export class HistoryPanel {
     const t = this.host.t();
     if (this.loading && !reset) return;
     const token = ++this.token;
+    // Load more hides itself while loading, which drops its focus on the page.
+    const refocus = !reset && document.activeElement === this.more;
     if (reset) {
       this.after = null;
       this.threads = [];
@@ -86,13 +88,20 @@ export class HistoryPanel {
       if (token !== this.token) return;
       const data = page.data ?? [];
       this.threads.push(...data);
-      for (const thread of data) this.list.append(this.row(thread));
+      const rows = data.map((thread) => this.row(thread));
+      this.list.append(...rows);
       this.after = page.after ?? (data.length ? data[data.length - 1].id : null);
+      this.more.textContent = t("loadMore");
       this.more.hidden = !(page.has_more && this.after);
       this.setNote(this.threads.length ? "" : t("historyEmpty"));
+      if (refocus) (rows[0]?.querySelector<HTMLElement>(".ckl-thread-open") ?? this.more).focus();
     } catch (err) {
       if (token !== this.token) return;
       this.setNote(errorMessage(err), true);
+      // The same button asks again for the page that failed (the first one, or the next).
+      this.more.textContent = t("retry");
+      this.more.hidden = false;
+      if (refocus) this.more.focus();
     } finally {
       if (token === this.token) this.loading = false;
     }
@@ -123,7 +132,9 @@ export class HistoryPanel {
       actions.append(iconButton("write", t("renameThread", { title }), () => this.startRename(li, thread)));
     }
     if (history?.showDelete !== false) {
-      actions.append(iconButton("trash", t("deleteThread", { title }), () => this.confirmDelete(li, thread)));
+      actions.append(
+        iconButton("trash", t("deleteThread", { title }), () => this.confirmDelete(li, thread), { className: "ckl-thread-delete" }),
+      );
     }
     if (actions.childNodes.length) li.append(actions);
     return li;
@@ -182,13 +193,25 @@ export class HistoryPanel {
     const restore = () => {
       const fresh = this.row(thread);
       li.replaceChildren(...Array.from(fresh.childNodes));
+      li.querySelector<HTMLElement>(".ckl-thread-delete")?.focus();
     };
     no.addEventListener("click", restore);
+    box.addEventListener("keydown", (ev) => {
+      // Escape backs out of the confirmation, as in rename, rather than closing the panel.
+      if (ev.key === "Escape") {
+        ev.preventDefault();
+        ev.stopPropagation();
+        restore();
+      }
+    });
     yes.addEventListener("click", async () => {
       yes.disabled = no.disabled = true;
       try {
         await this.host.client.deleteThread(thread.id);
+        // The focused row goes away: move to its neighbour (or the panel) so focus stays here.
+        const next = (li.nextElementSibling ?? li.previousElementSibling)?.querySelector<HTMLElement>(".ckl-thread-open");
         li.remove();
+        (next ?? this.closeBtn).focus();
         this.threads = this.threads.filter((th) => th.id !== thread.id);
         if (!this.threads.length) this.setNote(t("historyEmpty"));
       } catch (err) {

@@ -44,6 +44,8 @@ export interface ItemContext {
   onStructuredInput(item: StructuredInputItem, input: StructuredInputSubmission): Promise<void>;
   /** Code blocks get a copy button; the view adds them after markdown renders. */
   decorateMarkdown(el: HTMLElement): void;
+  /** Says something to a screen reader (a polite status line of its own). */
+  announce(text: string): void;
 }
 
 export interface ItemView {

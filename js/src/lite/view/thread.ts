@@ -7,7 +7,7 @@ import type { ChatClient, LiteError, Notice } from "../client/client";
 import { isHidden, OPTIMISTIC_PREFIX } from "../client/client";
 import type { ThreadItem } from "../client/types";
 import { afterNextPaint, FrameTask, Slice } from "../schedule";
-import { iconButton } from "./buttons";
+import { iconButton, showCopied } from "./buttons";
 import { icon } from "./icons";
 import { createItemView, type ItemContext, type ItemView, isAssistantView } from "./items";
 
@@ -34,7 +34,10 @@ export interface ThreadViewOptions {
   feedback(): boolean;
   retry(): boolean;
   autoScroll(): boolean;
-  onFeedback(itemIds: string[], kind: "positive" | "negative"): Promise<void>;
+  /** Resolves to whether the server took it (a failure is reported by the host). */
+  onFeedback(itemIds: string[], kind: "positive" | "negative"): Promise<boolean>;
+  /** Where focus goes when the button that had it goes away (Retry removes its own turn). */
+  focusComposer(): void;
 }
 
 export class ThreadView {
@@ -79,7 +82,7 @@ export class ThreadView {
     });
     this.status = h("div", { class: "ckl-progress", role: "status", "aria-live": "polite" });
     this.scroller = h("div", { class: "ckl-scroll" }, this.log, this.status);
-    this.toBottom = iconButton("arrow-down", ctx.t("scrollToBottom"), () => this.scrollToBottom(true), {
+    this.toBottom = iconButton("arrow-down", ctx.t("scrollToBottom"), () => this.toBottomClicked(), {
       className: "ckl-to-bottom",
     });
     this.toBottom.hidden = true;
@@ -177,6 +180,8 @@ export class ThreadView {
         } else if (busy) {
           this.clearActionsOfLastTurn();
         }
+        // The client takes one response at a time: Retry on an earlier turn would do nothing.
+        for (const btn of Array.from(this.log.querySelectorAll<HTMLButtonElement>(".ckl-turn-retry"))) btn.disabled = busy;
         this.renderStatus();
       }),
     );
@@ -192,6 +197,7 @@ export class ThreadView {
     on.push(
       c.on("loadStart", () => {
         this.loading = true;
+        this.setQuiet(true);
         this.renderStatus();
       }),
     );
@@ -201,11 +207,21 @@ export class ThreadView {
         this.renderStatus();
         // Actions go on once every page is painted.
         void this.idle().then(() => {
+          if (!this.loading) this.setQuiet(false);
           this.refreshActions();
           this.scrollToBottom(true);
         });
       }),
     );
+  }
+
+  /**
+   * A thread being opened adds every item to the log at once; as a live region it would read the
+   * whole conversation out. It is quiet until the thread is painted, then announces new replies.
+   */
+  private setQuiet(quiet: boolean): void {
+    this.log.setAttribute("aria-live", quiet ? "off" : "polite");
+    this.log.setAttribute("aria-busy", String(quiet));
   }
 
   private touch(view: ItemView): void {
@@ -418,14 +434,7 @@ export class ThreadView {
             return i.type === "widget" ? (i.copy_text ?? "") : "";
           })
           .filter(Boolean);
-        if (await copyText(texts.join("\n\n"))) {
-          copy.setAttribute("aria-label", t("copied"));
-          copy.title = t("copied");
-          setTimeout(() => {
-            copy.setAttribute("aria-label", t("copy"));
-            copy.title = t("copy");
-          }, 1500);
-        }
+        if (await copyText(texts.join("\n\n"))) showCopied(copy, t("copied"), t("copy"), this.ctx.announce);
       });
       bar.append(copy);
     }
@@ -436,15 +445,29 @@ export class ThreadView {
       up.setAttribute("aria-pressed", "false");
       down.setAttribute("aria-pressed", "false");
       const send = async (kind: "positive" | "negative", btn: HTMLButtonElement) => {
+        const was = [up.getAttribute("aria-pressed"), down.getAttribute("aria-pressed")];
         up.setAttribute("aria-pressed", String(btn === up));
         down.setAttribute("aria-pressed", String(btn === down));
-        await this.opts.onFeedback(ids, kind);
+        if (await this.opts.onFeedback(ids, kind)) return;
+        up.setAttribute("aria-pressed", was[0] ?? "false");
+        down.setAttribute("aria-pressed", was[1] ?? "false");
       };
       bar.append(up, down);
     }
     if (this.opts.retry() && userId) {
       const id = userId;
-      bar.append(iconButton("reload", t("retry"), () => void this.opts.client.retryAfterItem(id)));
+      bar.append(
+        iconButton(
+          "reload",
+          t("retry"),
+          () => {
+            this.opts.focusComposer();
+            void this.opts.client.retryAfterItem(id);
+          },
+          { className: "ckl-turn-retry" },
+        ),
+      );
+      (bar.lastElementChild as HTMLButtonElement).disabled = this.busy;
     }
     return bar.childNodes.length ? bar : null;
   }
@@ -513,6 +536,7 @@ export class ThreadView {
         t("retry"),
         () => {
           el.remove();
+          this.opts.focusComposer();
           void retry();
         },
         { label: t("retry"), className: "ckl-retry" },
@@ -561,6 +585,13 @@ export class ThreadView {
     this.scrollToBottom(false);
   }
 
+  private toBottomClicked(): void {
+    // The button hides itself: focus on it would be dropped to <body>.
+    const focused = document.activeElement === this.toBottom;
+    this.scrollToBottom(true);
+    if (focused) this.opts.focusComposer();
+  }
+
   /** `force`: follow from now on (sending a message, the Scroll to bottom button). */
   scrollToBottom(force: boolean): void {
     if (force) this.stick = true;
@@ -578,7 +609,10 @@ export class ThreadView {
     this.toBottom.title = t("scrollToBottom");
     this.status.dataset.text = "";
     this.renderStatus();
-    void this.reset(this.opts.client.items.slice());
+    this.setQuiet(true);
+    void this.reset(this.opts.client.items.slice()).then(() => {
+      if (!this.loading) this.setQuiet(false);
+    });
   }
 
   get isEmpty(): boolean {

@@ -221,10 +221,18 @@ export class Composer {
   // ---------------------------------------------------------------- state
 
   setBusy(busy: boolean, allowCancel: boolean): void {
+    const focused = document.activeElement;
     this.busy = busy;
     this.stopBtn.hidden = !(busy && allowCancel);
     this.sendBtn.hidden = busy && allowCancel;
     this.updateSendState();
+    this.rescueFocus(focused);
+  }
+
+  /** Send and Stop hide or disable themselves as a response starts and ends: focus on one would be dropped. */
+  private rescueFocus(focused: Element | null): void {
+    const btn = focused === this.sendBtn ? this.sendBtn : focused === this.stopBtn ? this.stopBtn : null;
+    if (btn && (btn.hidden || btn.disabled)) this.textarea.focus();
   }
 
   /** Locks the composer (thread locked / closed); `null` unlocks. */
@@ -290,6 +298,7 @@ export class Composer {
     if (tool && !tool.persistent) this.tools.set(null);
     this.autosize();
     this.updateSendState();
+    this.rescueFocus(document.activeElement);
   }
 
   /** setComposerValue(): text or content, attachments, files, tool and model. */
