@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import anywidget
 import traitlets
 
-from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord, call_handler
+from chatkit_jupyter.bridge import Bridge, CommandError, RequestError, RequestRecord, call_handler
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.bridge._iopub import iopub_sent
 from chatkit_jupyter.notebook._redact import scrub
@@ -620,7 +621,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             The id of the thread.
 
         The item is saved through ``server.store``; views showing that thread fetch it. No
-        view needs to be open: the item is in the thread when it is next opened.
+        view needs to be open: the item is in the thread when it is next opened. A view that
+        cannot fetch it (it did not answer within 30 s, or refused) does not make ``post``
+        fail; that is logged and kept in ``events``.
         """
         from chatkit.store import NotFoundError
         from chatkit.types import ThreadMetadata
@@ -657,7 +660,11 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 required=False,
             )
         if pending is not None and pending.sent:
-            await pending
+            # The item is stored: a view that could not refresh (streaming, gone) shows it when
+            # it next loads the thread. Raising would make the caller post it twice; the
+            # failure is in `events` and the log.
+            with contextlib.suppress(CommandError):
+                await pending
         return thread.id
 
     async def ask(
