@@ -167,12 +167,13 @@ export class Bridge {
   }
 
   /** Ask the kernel to run a hook (client tool, action, effect ...) and wait for its answer. */
-  call(hook: string, payload: unknown): Promise<unknown> {
+  call(hook: string, payload: unknown, awaited = true): Promise<unknown> {
     if (this.closed) return Promise.reject(new BridgeError("This chat view was closed."));
     const id = this.nextId();
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject, heard: Date.now() });
       this.watch();
+      if (awaited) this.expectWord();
       this.post({ kind: p.CALL, id, view: this.view, hook, payload, alive: true });
     });
   }
@@ -227,7 +228,7 @@ export class Bridge {
 
   /** Fire-and-forget notification to the kernel (errors are ignored). */
   notify(hook: string, payload: unknown): void {
-    this.call(hook, payload).catch(() => undefined);
+    this.call(hook, payload, false).catch(() => undefined);
   }
 
   private watch(): void {
@@ -288,7 +289,7 @@ export class Bridge {
     if (this.heard || this.unheardTimer !== undefined || !this.options.onUnheard) return;
     this.unheardTimer = setTimeout(() => {
       this.unheardTimer = undefined;
-      if (this.heard || this.closed || this.pending.size === 0) return;
+      if (this.heard || this.closed || this.inFlight === 0) return;
       this.unheardSaid = true;
       this.options.onUnheard?.(true);
     }, this.options.unheardMs ?? 1500);

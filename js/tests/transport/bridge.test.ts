@@ -373,6 +373,19 @@ describe("a view whose kernel side never speaks", () => {
     expect((await pending).status).toBe(200);
   });
 
+  it("counts a handler call the person waits on (the inspector, an action), not a notification", async () => {
+    const kernel = new FakeKernel();
+    const notices: boolean[] = [];
+    const bridge = new Bridge(kernel, { unheardMs: 30, onUnheard: (unheard) => notices.push(unheard) });
+    bridge.notify(p.HOOK_READY, {}); // every view says it at mount: no verdict on its own
+    await new Promise((r) => setTimeout(r, 60));
+    expect(notices).toEqual([]);
+    void bridge.call(p.HOOK_INSPECT, {}).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(notices).toEqual([true]);
+    bridge.close();
+  });
+
   it("says nothing once the kernel has answered this view", async () => {
     const kernel = new FakeKernel();
     const notices: boolean[] = [];
