@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger("chatkit_jupyter")
 
 Renderer = Literal["auto", "chatkit", "lite"]
+
+# The same words as the `--to chatkit` page's note (js/src/static/embed.ts).
+STATIC_NOTE = (
+    '<div class="chatkit-static-chat" style="font:14px system-ui,sans-serif;padding:8px 0">'
+    "A ChatKit chat: it runs in the notebook&#x27;s kernel. Open the notebook and run this cell "
+    "to chat.</div>"
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -347,6 +354,17 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             f"ChatKitWidget(server={server}, renderer={self.renderer!r}, "
             f"thread_id={self.thread_id!r})"
         )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The live chat, plus a ``text/html`` note for viewers that cannot run widgets (GitHub,
+        ``nbconvert --to html`` without widget state): a chat needs its kernel. Jupyter picks
+        the live view when it can draw it."""
+        mime = super()._repr_mimebundle_(**kwargs)
+        if mime is None:
+            return None
+        data, metadata = mime if isinstance(mime, tuple) else (mime, {})
+        data["text/html"] = STATIC_NOTE
+        return data, metadata
 
     def _displayed(self) -> None:
         # `%chatkit` displays the widget itself and returns it (DisplayOnce skips the second
