@@ -504,3 +504,18 @@ async def test_post_returns_once_stored_even_if_a_view_fails_to_refresh(
     (item,) = (await store.load_thread_items("thr_1", None, 10, "asc", {})).data
     assert item.content[0].text == "stored once"  # type: ignore[union-attr]
     assert "still streaming" in w.events[-1]["message"]
+
+
+async def test_closing_the_widget_fails_what_cells_await_with_a_reason(widget: Any) -> None:
+    w, _comm = widget
+    await ready(w, "v1")
+    sent = w.focus_composer()
+    w2 = ChatKitWidget(ScriptedServer(w.server.store), renderer="lite")
+    w2._ipython_display_()  # a view on its way: the command waits for it
+    queued = w2.send_user_message("later")
+    w.close()
+    w2.close()
+    with pytest.raises(CommandError, match="closed before it ran focusComposer"):
+        await asyncio.wait_for(sent, 5)
+    with pytest.raises(CommandError, match="widget was closed before it ran sendUserMessage"):
+        await asyncio.wait_for(queued, 5)
