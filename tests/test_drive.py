@@ -488,3 +488,34 @@ def test_repr_names_the_server_and_the_thread_on_screen(widget: Any) -> None:
     assert repr(w) == "ChatKitWidget(server=ScriptedServer, renderer='lite', thread_id=None)"
     data, _ = w._repr_mimebundle_()
     assert data["text/plain"] == repr(w)  # what a viewer without widgets shows, no private path
+
+
+async def test_post_returns_once_stored_even_if_a_view_fails_to_refresh(
+    widget: Any, store: SQLiteStore
+) -> None:
+    # The item is in the thread either way; raising would make the caller post it twice.
+    w, comm = widget
+    await _thread(store, "thr_1")
+    await ready(w, "v1", thread_id="thr_1")
+    task = asyncio.ensure_future(w.post("stored once"))
+    await until(lambda: len(commands(comm)) == 1, "the refresh")
+    answer(w, commands(comm)[0], ok=False, message="a response is still streaming")
+    assert await task == "thr_1"
+    (item,) = (await store.load_thread_items("thr_1", None, 10, "asc", {})).data
+    assert item.content[0].text == "stored once"  # type: ignore[union-attr]
+    assert "still streaming" in w.events[-1]["message"]
+
+
+async def test_closing_the_widget_fails_what_cells_await_with_a_reason(widget: Any) -> None:
+    w, _comm = widget
+    await ready(w, "v1")
+    sent = w.focus_composer()
+    w2 = ChatKitWidget(ScriptedServer(w.server.store), renderer="lite")
+    w2._ipython_display_()  # a view on its way: the command waits for it
+    queued = w2.send_user_message("later")
+    w.close()
+    w2.close()
+    with pytest.raises(CommandError, match="closed before it ran focusComposer"):
+        await asyncio.wait_for(sent, 5)
+    with pytest.raises(CommandError, match="widget was closed before it ran sendUserMessage"):
+        await asyncio.wait_for(queued, 5)

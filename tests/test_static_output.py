@@ -306,3 +306,21 @@ def test_the_copy_is_the_state_at_display_time() -> None:
     view.update({"type": "Card", "children": [{"type": "Text", "value": "after"}]})
     assert "before" in first
     assert "after" in view._repr_mimebundle_()[0]["text/html"]
+
+
+def test_a_chat_says_what_it_is_where_widgets_do_not_run(fake_comm: Any, store: Any) -> None:
+    # GitHub, `--to html` without state, a viewer without widgets: the chat's output needs its
+    # kernel, and says so instead of a Python repr.
+    from chatkit_jupyter import ChatKitWidget
+
+    from .conftest import ScriptedServer
+
+    w = ChatKitWidget(ScriptedServer(store), renderer="lite")
+    fake_comm()
+    data, _ = w._repr_mimebundle_()
+    assert VIEW in data
+    parsed = assert_inert(data["text/html"])
+    assert "".join(parsed.text) == (
+        "A ChatKit chat: it runs in the notebook's kernel. Open the notebook and run this cell "
+        "to chat."
+    )

@@ -355,6 +355,24 @@ async def test_handler_exception_shows_one_line_and_keeps_the_traceback(fake_com
     assert len(view.errors) == 2
 
 
+async def test_the_shown_error_hides_secrets(fake_comm: Any) -> None:
+    # `error` is on the page and saved in the notebook's widget state: scrubbed, as the chat's.
+    view = WidgetView(CARD)
+    comm = fake_comm()
+    key = "sk-proj-" + "Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF"
+
+    @view.on_action
+    def broken(action: dict[str, Any]) -> None:
+        raise ConnectionError(f"refused with {key} for postgres://ada:hunter2pass@db/x")
+
+    await act(view, comm, {"type": "buy"})
+    assert view.error.startswith("ConnectionError: refused with ")
+    assert key not in view.error
+    assert "hunter2pass" not in view.error
+    assert key not in str(synced(comm, "error"))
+    assert key in view.errors[0]  # the traceback stays whole in the kernel, where it is asked for
+
+
 async def test_unknown_hooks_and_bad_actions_are_answered_with_errors(fake_comm: Any) -> None:
     view = WidgetView(CARD)
     comm = fake_comm()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import anywidget
 import traitlets
 
-from chatkit_jupyter.bridge import Bridge, RequestError, RequestRecord
+from chatkit_jupyter.bridge import Bridge, CommandError, RequestError, RequestRecord
 from chatkit_jupyter.bridge import _protocol as p
 from chatkit_jupyter.bridge._iopub import iopub_sent
 from chatkit_jupyter.notebook._redact import scrub
@@ -47,6 +48,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger("chatkit_jupyter")
 
 Renderer = Literal["auto", "chatkit", "lite"]
+
+# The same words as the `--to chatkit` page's note (js/src/static/embed.ts).
+STATIC_NOTE = (
+    '<div class="chatkit-static-chat" style="font:14px system-ui,sans-serif;padding:8px 0">'
+    "A ChatKit chat: it runs in the notebook&#x27;s kernel. Open the notebook and run this cell "
+    "to chat.</div>"
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -351,6 +359,17 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             f"thread_id={self.thread_id!r})"
         )
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The live chat, plus a ``text/html`` note for viewers that cannot run widgets (GitHub,
+        ``nbconvert --to html`` without widget state): a chat needs its kernel. Jupyter picks
+        the live view when it can draw it."""
+        mime = super()._repr_mimebundle_(**kwargs)
+        if mime is None:
+            return None
+        data, metadata = mime if isinstance(mime, tuple) else (mime, {})
+        data["text/html"] = STATIC_NOTE
+        return data, metadata
+
     def _displayed(self) -> None:
         # `%chatkit` displays the widget itself and returns it (DisplayOnce skips the second
         # display); a view is on its way: commands sent before it is ready wait for it.
@@ -635,7 +654,9 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
             The id of the thread.
 
         The item is saved through ``server.store``; views showing that thread fetch it. No
-        view needs to be open: the item is in the thread when it is next opened.
+        view needs to be open: the item is in the thread when it is next opened. A view that
+        cannot fetch it (it did not answer within 30 s, or refused) does not make ``post``
+        fail; that is logged and kept in ``events``.
         """
         from chatkit.store import NotFoundError
         from chatkit.types import ThreadMetadata
@@ -672,7 +693,11 @@ class ChatKitWidget(DisplayOnce, anywidget.AnyWidget):
                 required=False,
             )
         if pending is not None and pending.sent:
-            await pending
+            # The item is stored: a view that could not refresh (streaming, gone) shows it when
+            # it next loads the thread. Raising would make the caller post it twice; the
+            # failure is in `events` and the log.
+            with contextlib.suppress(CommandError):
+                await pending
         return thread.id
 
     async def ask(

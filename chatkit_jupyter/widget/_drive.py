@@ -148,6 +148,7 @@ class Views:
         """The widget was displayed and no view is ready yet: commands wait for it."""
         self._queue: list[tuple[str, list[Any], Scope, asyncio.Future[Any]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._open: dict[asyncio.Future[Any], str] = {}
 
     # -- what the views say ---------------------------------------------------------------------
 
@@ -222,7 +223,7 @@ class Views:
         With no ready view it waits for the first one when a view is on its way; otherwise it
         raises ``CommandError`` (``required``) or returns ``None``.
         """
-        future = self._future()
+        future = self._future(name)
         ready = self.ready
         targets = [v for v in ready if where is None or where(v)]
         if scope == "one":
@@ -254,7 +255,7 @@ class Views:
         if not self.ready and not self.waiting():
             prepare.close()
             raise CommandError(NO_VIEW.format(what=what))
-        future = self._future()
+        future = self._future(name)
 
         async def then() -> None:
             try:
@@ -277,7 +278,7 @@ class Views:
         task.add_done_callback(self._tasks.discard)
         return PendingCommand(name, future)
 
-    def _future(self) -> asyncio.Future[Any]:
+    def _future(self, name: str) -> asyncio.Future[Any]:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -287,6 +288,8 @@ class Views:
             ) from None
         future: asyncio.Future[Any] = loop.create_future()
         future.add_done_callback(self._report)
+        self._open[future] = name
+        future.add_done_callback(lambda f: self._open.pop(f, None))
         return future
 
     def _expire(self, entry: tuple[str, list[Any], Scope, asyncio.Future[Any]], what: str) -> None:
@@ -327,7 +330,7 @@ class Views:
         except asyncio.CancelledError:
             for waiting in sent.values():
                 waiting.cancel()
-            future.cancel()
+            _closed(future, name)
             raise
         errors: list[str] = []
         answered = 0
@@ -369,11 +372,18 @@ class Views:
 
     def cancel(self) -> None:
         """Give up on everything (the widget is closing)."""
-        for *_, future in self._queue:
-            future.cancel()
         self._queue.clear()
         for task in list(self._tasks):
             task.cancel()
+        # Fail them here: a task cancelled before it started never runs its own clean-up.
+        for future, name in list(self._open.items()):
+            _closed(future, name)
+
+
+def _closed(future: asyncio.Future[Any], name: str) -> None:
+    # A cell awaiting the command learns why; a bare CancelledError reads as an interrupt.
+    if not future.done():
+        future.set_exception(CommandError(f"The chat widget was closed before it ran {name}."))
 
 
 def _thread(value: Any) -> str | None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from chatkit_jupyter.bridge import Bridge, RequestError, call_handler
 from chatkit_jupyter.bridge import _protocol as p
+from chatkit_jupyter.notebook._redact import scrub
 
 from ._bundle import Code, bundle, code_model, code_trait
 from ._display import DisplayOnce
@@ -47,7 +48,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _one_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    # Shown on the page and saved with the notebook's widget state: scrubbed, as the chat's
+    # errors are (the class name stays out of the scrub, see `describe`).
+    text = scrub(str(e).strip().splitlines()[0]) if str(e).strip() else ""
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 

@@ -132,6 +132,10 @@ export function buildOptions(
   };
 }
 
+/** Shown while a request waits on a kernel that has never answered this view (see `onUnheard`). */
+export const NO_ANSWER_YET =
+  "No answer from the kernel yet. It may be busy running a cell; if this notebook was reopened, run the chat's cell again to connect it.";
+
 const render: Render<WidgetModel> = ({ model, el: host }) => {
   const status = h("div", { class: "ckj-status", role: "status" });
   const alert = h("div", { class: "ckj-alert", role: "alert", hidden: true });
@@ -144,7 +148,13 @@ const render: Render<WidgetModel> = ({ model, el: host }) => {
     alert.hidden = false;
     alert.textContent = message;
   };
-  const bridge = new Bridge(model as unknown as CommModel, { onError: showError });
+  const bridge = new Bridge(model as unknown as CommModel, {
+    onError: showError,
+    onUnheard: (unheard) => {
+      if (unheard) showError(NO_ANSWER_YET);
+      else if (alert.textContent === NO_ANSWER_YET) alert.hidden = true;
+    },
+  });
   addIcons(model.get("icons"));
   const removeIconSource = addIconSource((names) => bridge.call(p.HOOK_ICONS, { names }));
 

@@ -37,17 +37,53 @@ const scope = globalThis as unknown as Record<symbol, Store | undefined>;
 const modules: Store = scope[KEY] ?? new Map();
 scope[KEY] = modules;
 
+interface Styles {
+  css: Map<string, string>;
+  roots: Set<WeakRef<ShadowRoot>>;
+}
+const STYLES = Symbol.for("chatkit-jupyter.styles");
+const styleScope = globalThis as unknown as Record<symbol, Styles | undefined>;
+const styles: Styles = styleScope[STYLES] ?? { css: new Map(), roots: new Set() };
+styleScope[STYLES] = styles;
+
+function place(parent: ParentNode, hash: string, css: string): void {
+  if (parent.querySelector(`style[data-chatkit-jupyter="${hash}"]`)) return;
+  const style = h("style", { "data-chatkit-jupyter": hash });
+  style.textContent = css;
+  parent.append(style);
+}
+
+/** A stylesheet of the bundle, once per page: in <head> and in every shadow root a view is in. */
+export function addStyle(hash: string, css: string): void {
+  if (styles.css.has(hash)) return;
+  styles.css.set(hash, css);
+  place(document.head, hash, css);
+  for (const ref of [...styles.roots]) {
+    const root = ref.deref();
+    if (root) place(root, hash, css);
+    else styles.roots.delete(ref);
+  }
+}
+
+/**
+ * Gives a view drawn inside a shadow root (marimo draws each anywidget in one) the stylesheets,
+ * which the page's <head> does not reach there; later ones (a part such as markdown) follow.
+ * Menus and dialogs the views put on <body> keep the <head>'s.
+ */
+export function adoptStyles(el: Element): void {
+  const root = el.getRootNode();
+  if (!(root instanceof ShadowRoot)) return;
+  if (![...styles.roots].some((ref) => ref.deref() === root)) styles.roots.add(new WeakRef(root));
+  for (const [hash, css] of styles.css) place(root, hash, css);
+}
+
 /** The module in `code` (its namespace), imported once per page. */
 function load(code: CodeModel): Promise<Record<string, unknown>> {
   const hash = String(code.get("hash"));
   let entry = modules.get(hash);
   if (!entry) {
     const css = code.get("css");
-    if (typeof css === "string" && css && !document.head.querySelector(`style[data-chatkit-jupyter="${hash}"]`)) {
-      const style = h("style", { "data-chatkit-jupyter": hash });
-      style.textContent = css;
-      document.head.append(style);
-    }
+    if (typeof css === "string" && css) addStyle(hash, css);
     const url = URL.createObjectURL(new Blob([String(code.get("code"))], { type: "text/javascript" }));
     entry = import(/* @vite-ignore */ url) as Promise<Record<string, unknown>>;
     entry.finally(() => URL.revokeObjectURL(url)).catch(() => modules.delete(hash));
@@ -67,6 +103,7 @@ async function render(ctx: Ctx): Promise<unknown> {
     const manager = ctx.model.widget_manager;
     const code = await model(manager, ctx.model.get("_code"));
     const entry = (await load(code)).default as Entry;
+    adoptStyles(ctx.el);
     entry.parts?.(async (name) => {
       const parts = code.get("parts");
       const ref = parts && typeof parts === "object" ? (parts as Record<string, unknown>)[name] : undefined;

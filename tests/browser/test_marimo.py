@@ -73,7 +73,10 @@ def test_vars_lists_the_apps_variables(page: Any, marimo_app: str) -> None:
     composer = page.get_by_role("textbox", name="Message the AI")
     composer.click(timeout=30_000)
     composer.fill("/vars")
-    expect(page.get_by_role("button", name="Send message")).to_be_enabled(timeout=15_000)
+    send = page.get_by_role("button", name="Send message")
+    expect(send).to_be_enabled(timeout=15_000)
+    # marimo draws each anywidget in a shadow root, where the page's <head> styles do not reach.
+    expect(send).to_have_css("border-radius", "999px")
     composer.press("Enter")
 
     reply = page.get_by_text("Those are the 4 variables in your notebook.")

@@ -60,3 +60,13 @@ export async function copyText(text: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * The focused element, looked for inside shadow roots: there `document.activeElement` is only
+ * the shadow root's host (marimo draws each anywidget in a shadow root).
+ */
+export function activeElement(): Element | null {
+  let active = document.activeElement;
+  while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+  return active;
+}

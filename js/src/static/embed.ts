@@ -15,6 +15,9 @@ const VIEW_TYPE = "application/vnd.jupyter.widget-view+json";
 const TAKEN_TYPE = `${VIEW_TYPE};chatkit-static`;
 /** `_anywidget_id` is `module.ClassName`; ours is chatkit_jupyter.widget.<module>.WidgetView. */
 const OURS = /^chatkit_jupyter\.[\w.]*\.WidgetView$/;
+const CHAT = /^chatkit_jupyter\.[\w.]*\.ChatKitWidget$/;
+/** What a chat shows in the page: it runs only with its kernel, which no exported page has. */
+export const CHAT_NOTE = "A ChatKit chat: it runs in the notebook's kernel. Open the notebook and run this cell to chat.";
 
 interface ModelEntry {
   model_name?: string;
@@ -109,7 +112,22 @@ export function embed(): Promise<void>[] {
     }
     const entry = typeof modelId === "string" ? state[modelId] : undefined;
     const attrs = entry?.state;
-    if (entry?.model_name !== "AnyModel" || !attrs || !OURS.test(String(attrs._anywidget_id)) || typeof attrs._esm !== "string") continue;
+    if (entry?.model_name !== "AnyModel" || !attrs) continue;
+    if (CHAT.test(String(attrs._anywidget_id))) {
+      // html-manager would fetch its code from CDNs to draw a chat that cannot answer.
+      script.type = TAKEN_TYPE;
+      script.parentElement?.insertBefore(
+        h("div", {
+          class: "chatkit-static-chat",
+          role: "note",
+          style: "font: 14px system-ui, sans-serif; padding: 8px 0",
+          text: CHAT_NOTE,
+        }),
+        script,
+      );
+      continue;
+    }
+    if (!OURS.test(String(attrs._anywidget_id)) || typeof attrs._esm !== "string") continue;
     script.type = TAKEN_TYPE;
     const host = h("div", "chatkit-static-view");
     script.parentElement?.insertBefore(host, script);

@@ -30,6 +30,14 @@ export interface BridgeOptions {
    * cell), restarted or dead: say so instead of spinning forever.
    */
   silenceMs?: number;
+  /**
+   * Called with `true` when a request has waited `unheardMs` (1.5 s) and the kernel has not yet
+   * said a word to this view, and with `false` when it first does. A chat restored from saved
+   * widget state (a reopened notebook, a new kernel) has no Python side and its messages go
+   * nowhere; a live kernel busy running a cell answers late. Either way the person is told.
+   */
+  onUnheard?: (unheard: boolean) => void;
+  unheardMs?: number;
 }
 
 interface Pending {
@@ -66,6 +74,10 @@ export class Bridge {
   private closed = false;
   private disconnected = false;
   private watchdog: ReturnType<typeof setInterval> | undefined;
+  /** The kernel has sent this model something: a Python side exists. */
+  private heard = false;
+  private unheardTimer: ReturnType<typeof setTimeout> | undefined;
+  private unheardSaid = false;
   private readonly listener: (msg: unknown, buffers: DataView[]) => void;
 
   constructor(
@@ -124,6 +136,7 @@ export class Bridge {
       const entry: Pending = { resolve, reject, received: 0, settled: false, done: false, heard: Date.now() };
       this.pending.set(id, entry);
       this.watch();
+      this.expectWord();
       const onAbort = () => {
         if (entry.done) return;
         this.post({ kind: p.CANCEL, id });
@@ -154,12 +167,13 @@ export class Bridge {
   }
 
   /** Ask the kernel to run a hook (client tool, action, effect ...) and wait for its answer. */
-  call(hook: string, payload: unknown): Promise<unknown> {
+  call(hook: string, payload: unknown, awaited = true): Promise<unknown> {
     if (this.closed) return Promise.reject(new BridgeError("This chat view was closed."));
     const id = this.nextId();
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject, heard: Date.now() });
       this.watch();
+      if (awaited) this.expectWord();
       this.post({ kind: p.CALL, id, view: this.view, hook, payload, alive: true });
     });
   }
@@ -214,7 +228,7 @@ export class Bridge {
 
   /** Fire-and-forget notification to the kernel (errors are ignored). */
   notify(hook: string, payload: unknown): void {
-    this.call(hook, payload).catch(() => undefined);
+    this.call(hook, payload, false).catch(() => undefined);
   }
 
   private watch(): void {
@@ -257,6 +271,7 @@ export class Bridge {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
+    clearTimeout(this.unheardTimer);
     this.post({ kind: p.VIEW_CLOSED, view: this.view });
     for (const id of [...this.pending.keys()]) this.finish(id, new BridgeError("This chat view was closed."));
     for (const [id, call] of this.calls) {
@@ -270,8 +285,24 @@ export class Bridge {
     return this.pending.size + this.calls.size;
   }
 
+  private expectWord(): void {
+    if (this.heard || this.unheardTimer !== undefined || !this.options.onUnheard) return;
+    this.unheardTimer = setTimeout(() => {
+      this.unheardTimer = undefined;
+      if (this.heard || this.closed || this.inFlight === 0) return;
+      this.unheardSaid = true;
+      this.options.onUnheard?.(true);
+    }, this.options.unheardMs ?? 1500);
+  }
+
   private onMessage(msg: p.KernelMessage, buffers: DataView[]): void {
     if (!msg || typeof msg !== "object" || typeof msg.id !== "string") return;
+    if (!this.heard) {
+      this.heard = true;
+      clearTimeout(this.unheardTimer);
+      this.unheardTimer = undefined;
+      if (this.unheardSaid) this.options.onUnheard?.(false);
+    }
     if (msg.kind === p.COMMAND) {
       // Every view receives every command; only the one it names runs it.
       if (msg.view === this.view && !this.closed) void this.runCommand(msg);

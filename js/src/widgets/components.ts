@@ -2,7 +2,7 @@
 // textContent, URLs through safeUrl, styles through the token resolver and safe.ts whitelists,
 // class names only from fixed lists. A node that cannot be rendered becomes a small placeholder
 // naming its type; nothing here throws on bad input.
-import { h } from "../render/dom";
+import { activeElement, h } from "../render/dom";
 import { setMarkdown } from "../render/md";
 import { oneOf, safeImageUrl } from "../render/safe";
 import { bindAction, boundAction, FIELD_ATTR, FORM_ATTR, fieldValue, fireAction, type LoadingTarget, sameForm } from "./actions";
@@ -216,7 +216,7 @@ function scheduleAutoFocus(control: HTMLElement, select: boolean): void {
   // (a notebook cell editor, say).
   const run = () => {
     if (!control.isConnected) return;
-    const active = document.activeElement;
+    const active = activeElement();
     const root = control.closest(".ckw-root");
     if (active && active !== document.body && !root?.contains(active)) return;
     control.focus({ preventScroll: true });

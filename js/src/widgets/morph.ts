@@ -14,6 +14,7 @@
 // the user typed (unless the server changed that field's default), an expanded list, an opened
 // card, a running action's loading state.
 import morphdom from "morphdom";
+import { activeElement } from "../render/dom";
 
 import { adoptAction, copyLoading } from "./actions";
 import { checkPattern, expandList, markdownSource, setCardOpen } from "./components";
@@ -145,7 +146,7 @@ function keepUserValue(from: Control, to: Control, restore: Array<() => void>): 
   restore.push(() => {
     if (from.value === value) return;
     from.value = value;
-    if (selection && from instanceof HTMLTextAreaElement && document.activeElement === from)
+    if (selection && from instanceof HTMLTextAreaElement && activeElement() === from)
       from.setSelectionRange(selection[0], selection[1], selection[2] ?? undefined);
   });
 }

@@ -504,3 +504,22 @@ describe("command menu", () => {
     expect(queryByRole(el, "option", "Clear the chat")).toBeNull();
   });
 });
+
+describe("inside a shadow root (marimo draws each anywidget in one)", () => {
+  test("the tools menu moves with the arrow keys", () => {
+    const tools = ["one", "two", "three"].map((id) => ({ id, label: `Tool ${id}`, icon: "globe" as const }));
+    mounted = mount({ composer: { placeholder: "Ask", tools } });
+    const host = document.createElement("div");
+    document.body.append(host);
+    host.attachShadow({ mode: "open" }).append(mounted.el);
+    const shadow = host.shadowRoot!;
+    byRole(mounted.el, "button", "Tools").click();
+    const first = byRole(mounted.el, "menuitemradio", "Tool one");
+    first.focus();
+    expect(shadow.activeElement).toBe(first);
+    press(first, "ArrowDown");
+    expect(shadow.activeElement).toBe(byRole(mounted.el, "menuitemradio", "Tool two"));
+    press(shadow.activeElement as HTMLElement, "ArrowDown");
+    expect(shadow.activeElement).toBe(byRole(mounted.el, "menuitemradio", "Tool three"));
+  });
+});

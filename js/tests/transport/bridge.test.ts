@@ -352,3 +352,51 @@ describe("Bridge.onStream", () => {
     expect(got).toHaveLength(3);
   });
 });
+
+describe("a view whose kernel side never speaks", () => {
+  // A chat restored from saved widget state (a reopened notebook, a new kernel) has no Python
+  // side: its model drops what it sends. The person must hear that in seconds, not after the
+  // watchdog's minute.
+  it("says so while a request waits, and takes it back when the kernel speaks", async () => {
+    const kernel = new FakeKernel();
+    const notices: boolean[] = [];
+    const bridge = new Bridge(kernel, { unheardMs: 60, onUnheard: (unheard) => notices.push(unheard) });
+    const pending = bridge.fetch(p.API_URL, { method: "POST", body: "{}" });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(notices).toEqual([]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(notices).toEqual([true]);
+    expect(bridge.inFlight).toBe(1); // still waiting: a busy kernel answers late
+    const { id } = kernel.last(p.REQUEST);
+    kernel.reply({ kind: p.RESPONSE, id, status: 200, content_type: "application/json" }, "{}");
+    expect(notices).toEqual([true, false]);
+    expect((await pending).status).toBe(200);
+  });
+
+  it("counts a handler call the person waits on (the inspector, an action), not a notification", async () => {
+    const kernel = new FakeKernel();
+    const notices: boolean[] = [];
+    const bridge = new Bridge(kernel, { unheardMs: 30, onUnheard: (unheard) => notices.push(unheard) });
+    bridge.notify(p.HOOK_READY, {}); // every view says it at mount: no verdict on its own
+    await new Promise((r) => setTimeout(r, 60));
+    expect(notices).toEqual([]);
+    void bridge.call(p.HOOK_INSPECT, {}).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(notices).toEqual([true]);
+    bridge.close();
+  });
+
+  it("says nothing once the kernel has answered this view", async () => {
+    const kernel = new FakeKernel();
+    const notices: boolean[] = [];
+    const bridge = new Bridge(kernel, { unheardMs: 30, onUnheard: (unheard) => notices.push(unheard) });
+    const ready = bridge.call(p.HOOK_READY, {});
+    kernel.reply({ kind: p.RESULT, id: kernel.last(p.CALL).id, ok: true, value: null });
+    await ready;
+    // Later the kernel runs a long cell: a request waits, but the link is known to be there.
+    void bridge.fetch(p.API_URL, { method: "POST", body: "{}" }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(notices).toEqual([]);
+    bridge.close();
+  });
+});

@@ -1,7 +1,7 @@
 // The composer: a textarea named by its placeholder, Send / Stop, and the parts around it:
 // attachments (attachments.ts), composer tools and the model picker (pickers.ts), `@` entity
 // tags and the "/" command menu (menu.ts). Text <-> message content is content.ts.
-import { h } from "../../../render/dom";
+import { activeElement, h } from "../../../render/dom";
 import type { Attachment, UserMessageContent } from "../../client/types";
 import { iconButton } from "../buttons";
 import { Attachments } from "./attachments";
@@ -152,7 +152,7 @@ export class Composer {
     this.textarea.addEventListener("blur", () => {
       // Let a click on a menu option land first.
       setTimeout(() => {
-        if (!this.el.contains(document.activeElement)) this.menu.close();
+        if (!this.el.contains(activeElement())) this.menu.close();
       }, 150);
     });
     this.textarea.addEventListener("paste", (ev) => {

@@ -1,7 +1,7 @@
 // The composer's pickers: composer tools (pinned toggles, a menu of the others, a chip for the
 // chosen one) and the model <select>.
 import type { ModelOption, ToolOption } from "@openai/chatkit";
-import { h } from "../../../render/dom";
+import { activeElement, h } from "../../../render/dom";
 import { iconButton } from "../buttons";
 import { icon } from "../icons";
 import type { ComposerHost } from "./host";
@@ -123,7 +123,7 @@ export class ToolPicker {
     }
     menu.addEventListener("keydown", (ev) => {
       const items = Array.from(menu.querySelectorAll<HTMLButtonElement>("button"));
-      const index = items.indexOf(document.activeElement as HTMLButtonElement);
+      const index = items.indexOf(activeElement() as HTMLButtonElement);
       if (ev.key === "Escape") {
         menu.hidden = true;
         toggle.setAttribute("aria-expanded", "false");
