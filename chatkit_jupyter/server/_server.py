@@ -736,11 +736,12 @@ class NotebookServer(ChatKitServer[Any]):
             if isinstance(
                 update, AssistantMessageContentPartAdded | AssistantMessageContentPartTextDelta
             ):
-                # A copy: ChatKit puts the added part itself in its own pending copy.
+                if isinstance(update, AssistantMessageContentPartAdded):
+                    # A copy: ChatKit puts the added part itself in its own pending copy. A
+                    # delta is only read (no copy per token).
+                    update = update.model_copy(deep=True)
                 item = partial[event.item_id]
-                partial[event.item_id] = self._apply_assistant_message_update(
-                    item, update.model_copy(deep=True)
-                )
+                partial[event.item_id] = self._apply_assistant_message_update(item, update)
         elif isinstance(event, ThreadItemDoneEvent | ThreadItemReplacedEvent):
             partial.pop(event.item.id, None)
         elif isinstance(event, ThreadItemRemovedEvent):

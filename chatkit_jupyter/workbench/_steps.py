@@ -107,6 +107,22 @@ class _Call:
         self.started = time.monotonic()
 
 
+def _raised(error: BaseException) -> str:
+    """What a failed call shows of its exception: class and message, scrubbed and cut."""
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return scrub_cut(text, MAX_RESULT_CHARS)
+
+
+def _tool_task(call: _Call, title: str, shown: str) -> CustomTask:
+    """A call's finished task: its arguments, then what it returned or raised."""
+    return CustomTask(
+        title=title,
+        icon=TOOL_ICON,
+        content=f"{_fence(call.args)}\n\n→ {_fence(shown)}",
+        status_indicator="complete",
+    )
+
+
 class StepTrace:
     """Shows one run's tool calls, handoffs and guardrail trips as workflow tasks.
 
@@ -254,9 +270,7 @@ class StepTrace:
         the inspector show the exception.
         """
         if args.kind == "tool_exception" and args.error is not None:
-            error = args.error
-            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            self.errors[str(args.call_id)] = scrub_cut(text, MAX_RESULT_CHARS)
+            self.errors[str(args.call_id)] = _raised(args.error)
 
     def tool_end(self, context: Any, result: object) -> None:
         call_id = getattr(context, "tool_call_id", None)
@@ -267,13 +281,11 @@ class StepTrace:
         error = self.errors.get(str(call_id))
         shown = f"Raised {error}" if error is not None else redacted_json(result, MAX_RESULT_CHARS)
         failed = " failed" if error is not None else ""
-        task = CustomTask(
-            title=f"{call.name}{failed} · {_seconds(seconds)}",
-            icon=TOOL_ICON,
-            content=f"{_fence(call.args)}\n\n→ {_fence(shown)}",
-            status_indicator="complete",
+        self._update_task(
+            call.item,
+            call.index,
+            _tool_task(call, f"{call.name}{failed} · {_seconds(seconds)}", shown),
         )
-        self._update_task(call.item, call.index, task)
         step: Step = {
             "kind": "tool",
             "name": call.name,
@@ -366,17 +378,9 @@ class StepTrace:
         """The events that show the open calls failed with ``error`` and end their workflow."""
         if not self._calls:
             return []
-        text = str(error)
-        shown = scrub_cut(
-            f"{type(error).__name__}: {text}" if text else type(error).__name__, MAX_RESULT_CHARS
-        )
+        shown = _raised(error)
         for call_id, call in self._calls.items():
-            task = CustomTask(
-                title=f"{call.name} failed",
-                icon=TOOL_ICON,
-                content=f"{_fence(call.args)}\n\n→ {_fence(f'Raised {shown}')}",
-                status_indicator="complete",
-            )
+            task = _tool_task(call, f"{call.name} failed", f"Raised {shown}")
             self._update_task(call.item, call.index, task)
             self._step(
                 {
