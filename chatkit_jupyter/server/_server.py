@@ -736,12 +736,11 @@ class NotebookServer(ChatKitServer[Any]):
             if isinstance(
                 update, AssistantMessageContentPartAdded | AssistantMessageContentPartTextDelta
             ):
-                if isinstance(update, AssistantMessageContentPartAdded):
-                    # A copy: ChatKit puts the added part itself in its own pending copy. A
-                    # delta is only read (no copy per token).
-                    update = update.model_copy(deep=True)
+                # A copy: ChatKit puts the added part itself in its own pending copy.
                 item = partial[event.item_id]
-                partial[event.item_id] = self._apply_assistant_message_update(item, update)
+                partial[event.item_id] = self._apply_assistant_message_update(
+                    item, update.model_copy(deep=True)
+                )
         elif isinstance(event, ThreadItemDoneEvent | ThreadItemReplacedEvent):
             partial.pop(event.item.id, None)
         elif isinstance(event, ThreadItemRemovedEvent):

@@ -107,22 +107,6 @@ class _Call:
         self.started = time.monotonic()
 
 
-def _raised(error: BaseException) -> str:
-    """What a failed call shows of its exception: class and message, scrubbed and cut."""
-    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    return scrub_cut(text, MAX_RESULT_CHARS)
-
-
-def _tool_task(call: _Call, title: str, shown: str) -> CustomTask:
-    """A call's finished task: its arguments, then what it returned or raised."""
-    return CustomTask(
-        title=title,
-        icon=TOOL_ICON,
-        content=f"{_fence(call.args)}\n\n→ {_fence(shown)}",
-        status_indicator="complete",
-    )
-
-
 class StepTrace:
     """Shows one run's tool calls, handoffs and guardrail trips as workflow tasks.
 
@@ -270,7 +254,9 @@ class StepTrace:
         the inspector show the exception.
         """
         if args.kind == "tool_exception" and args.error is not None:
-            self.errors[str(args.call_id)] = _raised(args.error)
+            error = args.error
+            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            self.errors[str(args.call_id)] = scrub_cut(text, MAX_RESULT_CHARS)
 
     def tool_end(self, context: Any, result: object) -> None:
         call_id = getattr(context, "tool_call_id", None)
@@ -281,11 +267,13 @@ class StepTrace:
         error = self.errors.get(str(call_id))
         shown = f"Raised {error}" if error is not None else redacted_json(result, MAX_RESULT_CHARS)
         failed = " failed" if error is not None else ""
-        self._update_task(
-            call.item,
-            call.index,
-            _tool_task(call, f"{call.name}{failed} · {_seconds(seconds)}", shown),
+        task = CustomTask(
+            title=f"{call.name}{failed} · {_seconds(seconds)}",
+            icon=TOOL_ICON,
+            content=f"{_fence(call.args)}\n\n→ {_fence(shown)}",
+            status_indicator="complete",
         )
+        self._update_task(call.item, call.index, task)
         step: Step = {
             "kind": "tool",
             "name": call.name,
@@ -378,9 +366,17 @@ class StepTrace:
         """The events that show the open calls failed with ``error`` and end their workflow."""
         if not self._calls:
             return []
-        shown = _raised(error)
+        text = str(error)
+        shown = scrub_cut(
+            f"{type(error).__name__}: {text}" if text else type(error).__name__, MAX_RESULT_CHARS
+        )
         for call_id, call in self._calls.items():
-            task = _tool_task(call, f"{call.name} failed", f"Raised {shown}")
+            task = CustomTask(
+                title=f"{call.name} failed",
+                icon=TOOL_ICON,
+                content=f"{_fence(call.args)}\n\n→ {_fence(f'Raised {shown}')}",
+                status_indicator="complete",
+            )
             self._update_task(call.item, call.index, task)
             self._step(
                 {
